@@ -1,0 +1,17 @@
+//! timed-core: the sans-IO heart of timed.
+//!
+//! Owns: framing of mixed NMEA 0183 / UBX byte streams ([`framer`]), message decoders
+//! ([`nmea`], [`ubx`]), calendar and GPS-time arithmetic ([`time`]) and assembly of one
+//! navigation epoch's messages into an [`epoch::Epoch`].
+//!
+//! Must not depend on: tokio or any async runtime, the system clock, files, sockets, or any
+//! other I/O. Time always comes in as an argument, so hours of receiver output can be replayed in
+//! a test in milliseconds. Adapters in other crates do the I/O and feed bytes in.
+
+pub mod epoch;
+pub mod framer;
+pub mod gnss;
+pub mod nmea;
+pub mod stream;
+pub mod time;
+pub mod ubx;
