@@ -138,7 +138,10 @@ impl Assembler {
     }
 
     fn same_epoch(&self, k: Key) -> bool {
-        let gps_utc_ms = self.gps_utc_s.map(|s| i64::from(s) * 1000);
+        // Before the receiver has told us GPS−UTC, use the published value for the epoch's date
+        // (IERS Bulletin C): good enough to tell which second a message belongs to.
+        let date = self.cur.date_hint().or(self.last_date.map(|(d, _)| d));
+        let gps_utc_ms = Some(i64::from(self.gps_utc_s.unwrap_or_else(|| gps_utc_for(date))) * 1000);
         match k {
             Key::Itow(t) => {
                 if let Some(cur) = self.cur.itow {
@@ -146,7 +149,6 @@ impl Assembler {
                 }
                 match (self.cur.tod, gps_utc_ms) {
                     (Some(tod), Some(off)) => itow_to_tod(t, off) == tod,
-                    // No way to compare yet: keep it in the current epoch.
                     _ => true,
                 }
             }
@@ -267,6 +269,15 @@ fn key_of(msg: &Message) -> Option<Key> {
         }
         .map(|t| Key::Tod(t.millis_of_day())),
     }
+}
+
+/// GPS − UTC in seconds in force on `date` (leap seconds since 1999; IERS Bulletin C). Unknown
+/// date: the value in force since 2017-01-01.
+fn gps_utc_for(date: Option<crate::time::Date>) -> i32 {
+    const STEPS: [((i32, u8, u8), i32); 5] =
+        [((2017, 1, 1), 18), ((2015, 7, 1), 17), ((2012, 7, 1), 16), ((2009, 1, 1), 15), ((2006, 1, 1), 14)];
+    let Some(d) = date else { return 18 };
+    STEPS.iter().find(|((y, m, dd), _)| (d.year, d.month, d.day) >= (*y, *m, *dd)).map_or(13, |(_, s)| *s)
 }
 
 /// UTC millisecond of day for a GPS time of week, given GPS−UTC in ms.

@@ -122,6 +122,7 @@ pub fn json_line(e: &Epoch) -> Value {
         "time_valid": e.time_valid,
         "time_source": e.time_source.map(|s| s.name()),
         "fix": e.fix.name(),
+        "fix_ok": e.fix_ok,
         "sats_used": e.sats_used,
         "sats_seen": e.sats_seen,
         "constellations": constellations,

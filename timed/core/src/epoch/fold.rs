@@ -118,6 +118,15 @@ impl Partial {
         }
     }
 
+    /// A date this epoch already carries (NMEA RMC/ZDA), before the epoch is finished.
+    pub fn date_hint(&self) -> Option<Date> {
+        let zda = self.zda.as_ref().and_then(|z| Date::new(z.year?, z.month?, z.day?));
+        zda.or_else(|| {
+            let d = self.rmc.as_ref()?.date?;
+            Date::new(expand_two_digit_year(d.yy), d.month, d.day)
+        })
+    }
+
     /// Evidence from NMEA that the receiver has a fix (and so vouches for its time).
     fn nmea_fix_evidence(&self) -> bool {
         self.rmc.as_ref().is_some_and(rmc_valid)
@@ -128,6 +137,7 @@ impl Partial {
 
     pub fn finish(self, asm: &Assembler) -> Epoch {
         let (time, time_source, time_valid, tacc_ns) = self.pick_time(asm);
+        let (fix, fix_ok) = self.pick_fix();
         let (time, rollover_corrected) = match (time, asm.week_pivot) {
             (Some(t), Some(pivot)) if matches!(time_source, Some(s) if s >= TimeSource::Pubx04) => {
                 correct_rollover(t, pivot)
@@ -139,7 +149,8 @@ impl Partial {
             time_source,
             time_valid,
             rollover_corrected,
-            fix: self.pick_fix(),
+            fix,
+            fix_ok,
             tacc_ns,
             leap: asm.leap,
             itow_ms: self.itow,
@@ -229,16 +240,23 @@ impl Partial {
         (None, None, false, tacc)
     }
 
-    fn pick_fix(&self) -> Fix {
+    /// The fix type the receiver reports, and whether it vouches for it (UBX `gnssFixOK`, NMEA
+    /// status/quality).
+    fn pick_fix(&self) -> (Fix, bool) {
         if let Some(m) = &self.pvt {
-            return ubx_fix(m.fix_type, m.gnss_fix_ok);
+            return (ubx_fix(m.fix_type), m.gnss_fix_ok);
         }
         if let Some(m) = &self.sol {
-            return ubx_fix(m.gps_fix, m.gps_fix_ok);
+            return (ubx_fix(m.gps_fix), m.gps_fix_ok);
         }
         if let Some(m) = &self.status {
-            return ubx_fix(m.gps_fix, m.gps_fix_ok);
+            return (ubx_fix(m.gps_fix), m.gps_fix_ok);
         }
+        let fix = self.nmea_fix();
+        (fix, fix != Fix::None && self.nmea_fix_evidence())
+    }
+
+    fn nmea_fix(&self) -> Fix {
         if self.gsa_mode > 0 {
             return match self.gsa_mode {
                 2 => Fix::TwoD,
@@ -361,12 +379,9 @@ fn gns_has_fix(g: &Gns) -> bool {
     g.modes.iter().any(|&c| c != b'N')
 }
 
-/// UBX fix classes (u-blox 8 protocol spec §32.17.14 NAV-PVT `fixType`); a fix outside the
-/// receiver's DOP/accuracy masks (`gnssFixOK` clear) is no fix.
-fn ubx_fix(fix_type: u8, fix_ok: bool) -> Fix {
-    if !fix_ok {
-        return Fix::None;
-    }
+/// UBX fix classes (u-blox 8 protocol spec §32.17.14 NAV-PVT `fixType`). Whether the fix is
+/// within the receiver's DOP/accuracy masks (`gnssFixOK`) is reported separately.
+fn ubx_fix(fix_type: u8) -> Fix {
     match fix_type {
         2 => Fix::TwoD,
         3 | 4 => Fix::ThreeD,

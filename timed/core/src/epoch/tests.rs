@@ -94,7 +94,7 @@ fn rmc_without_fix_reports_its_time_as_invalid() {
     let es = run(&nmea(&["GPRMC,001902.00,V,,,,,,,020211,,,N", "GPGGA,001902.00,,,,,0,00,99.99,,,,,,"]));
     assert_eq!(times(&es), ["2011-02-02T00:19:02.000Z"]);
     assert!(!es[0].time_valid);
-    assert_eq!(es[0].fix, Fix::None);
+    assert_eq!((es[0].fix, es[0].fix_ok), (Fix::None, false));
 }
 
 #[test]
@@ -154,8 +154,8 @@ fn pvt_validity_and_fix_flags_are_honoured() {
     s.extend(pvt(3000, (2020, 1, 1), (0, 0, 2), 0x07, 0, 5, 0x01)); // time-only
     let es = run(&s);
     assert_eq!(
-        es.iter().map(|e| (e.time_valid, e.fix)).collect::<Vec<_>>(),
-        [(false, Fix::ThreeD), (true, Fix::None), (true, Fix::TimeOnly)]
+        es.iter().map(|e| (e.time_valid, e.fix, e.fix_ok)).collect::<Vec<_>>(),
+        [(false, Fix::ThreeD, true), (true, Fix::ThreeD, false), (true, Fix::TimeOnly, true)]
     );
 }
 

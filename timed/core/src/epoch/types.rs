@@ -184,6 +184,9 @@ pub struct Epoch {
     /// NMEA time that was older than the configured week pivot and moved 1024 weeks forward.
     pub rollover_corrected: bool,
     pub fix: Fix,
+    /// The receiver vouches for the fix: UBX `gnssFixOK` (within its DOP and accuracy masks),
+    /// NMEA status `A` / quality > 0. A fix type without it must not be trusted.
+    pub fix_ok: bool,
     pub sats_used: Option<u16>,
     pub sats_seen: Option<u16>,
     pub constellations: Vec<ConstellationCount>,
