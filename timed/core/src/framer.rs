@@ -228,7 +228,6 @@ impl Framer {
 }
 
 fn scan_nmea(avail: &[u8]) -> Scan {
-    // Address: `$` + at least 5 upper-case letters/digits (talker + type, or `P` + maker).
     let limit = avail.len().min(MAX_NMEA_LEN);
     let mut lf = None;
     for (i, &b) in avail[..limit].iter().enumerate().skip(1) {
@@ -255,7 +254,10 @@ fn scan_nmea(avail: &[u8]) -> Scan {
         return Scan::Reject(Why::Shape);
     }
     let addr_len = line[1..].iter().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit()).count();
-    if addr_len < 5 || !matches!(line.get(1 + addr_len), None | Some(b',') | Some(b'*')) {
+    // Talker + sentence type is 5 characters; a proprietary address is `P` + 3-letter maker
+    // (`$PUBX,04,...`, u-blox 8 protocol spec §31.3), so 4 is enough there.
+    let min_addr = if line.get(1) == Some(&b'P') { 4 } else { 5 };
+    if addr_len < min_addr || !matches!(line.get(1 + addr_len), None | Some(b',') | Some(b'*')) {
         return Scan::Reject(Why::Shape);
     }
     match line.iter().position(|&b| b == b'*') {

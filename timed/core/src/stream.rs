@@ -113,3 +113,6 @@ fn decode_frame(frame: Frame<'_>, stats: &mut DecodeStats) -> Option<Message> {
         },
     }
 }
+
+#[cfg(test)]
+mod tests;

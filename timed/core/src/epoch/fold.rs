@@ -38,6 +38,8 @@ pub(super) struct Partial {
     gsa_hdop: Option<f64>,
     /// Satellites from GSV, one entry per (constellation, svid) across signals.
     gsv: Vec<Satellite>,
+    /// A GSV arrived (possibly listing no satellites at all).
+    gsv_seen: bool,
 }
 
 impl Partial {
@@ -79,6 +81,7 @@ impl Partial {
             Nmea::Pubx04(m) => self.pubx = Some(m),
             Nmea::Gsa(m) => self.fold_gsa(m),
             Nmea::Gsv(m) => {
+                self.gsv_seen = true;
                 let talker = m.talker.constellation();
                 for s in m.sats {
                     let c = talker.unwrap_or_else(|| Constellation::from_nmea_svid(s.sv_id));
@@ -313,7 +316,7 @@ impl Partial {
             .or(listed_used.and_then(|n| u16::try_from(n).ok()))
             .or(self.gga.as_ref().and_then(|g| g.sats_used).map(u16::from))
             .or(self.gns.as_ref().and_then(|g| g.sats_used).map(u16::from));
-        let listed = self.navsat.is_some() || !self.gsv.is_empty();
+        let listed = self.navsat.is_some() || self.gsv_seen;
         e.sats_seen = listed.then(|| u16::try_from(sats.len()).unwrap_or(u16::MAX));
         for c in Constellation::ALL {
             let seen = sats.iter().filter(|s| s.constellation == c).count();

@@ -47,6 +47,16 @@ fn mixed_stream_with_garbage() {
 }
 
 #[test]
+fn proprietary_pubx_sentences_frame() {
+    let (out, _) =
+        whole(nmea_sentence("PUBX,04,073731.00,091202,113851.00,1196,15D,1930035,-2660.664,43,").as_bytes());
+    assert_eq!(out.len(), 1);
+    let (out, st) = whole(b"$PUB,1*00\r\n$GPRM,1\r\n");
+    assert!(out.is_empty(), "3- and 4-character non-proprietary addresses are not sentences");
+    assert_eq!(st.oversize + st.nmea_checksum_errors, 0);
+}
+
+#[test]
 fn the_gpsd_reference_checksum_is_accepted() {
     // A sentence from ublox-8-time.log.chk, checksum as gpsd printed it.
     let (out, st) = whole(b"$GPZDA,172237.00,01,12,2017,00,00*62\r\n");

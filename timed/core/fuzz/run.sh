@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 600), seeded from the real receiver captures,
+# and prints executions and crashes per target. Needs a nightly toolchain and cargo-fuzz:
+#   rustup toolchain install nightly && cargo install cargo-fuzz
+# Usage: timed/core/fuzz/run.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")"
+secs=${1:-600}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(framer nmea ubx stream)
+caps=../../../../shared/testdata/receivers
+[ -d "$caps" ] || caps=../../../shared/testdata/receivers
+
+python3 - "$caps" <<'PY'
+import glob, os, sys, hashlib
+caps = sys.argv[1]
+def put(target, blob):
+    d = f"corpus/{target}"; os.makedirs(d, exist_ok=True)
+    open(f"{d}/{hashlib.sha1(blob).hexdigest()}", "wb").write(blob)
+for f in glob.glob(f"{caps}/*.log"):
+    data = open(f, "rb").read()
+    for k in range(0, len(data), 4096):
+        put("stream", data[k:k + 4096]); put("framer", b"\x07" + data[k:k + 4096])
+    i = 0
+    while i < len(data) - 8:
+        if data[i] == 0xB5 and data[i + 1] == 0x62:
+            n = data[i + 4] | data[i + 5] << 8
+            cls = {1: 0, 0x0D: 1, 0x0A: 2, 5: 3}.get(data[i + 2])
+            if cls is not None:
+                put("ubx", bytes([cls, data[i + 3]]) + data[i + 6:i + 6 + n])
+            i += 8 + n
+            continue
+        if data[i] == ord("$"):
+            j = data.find(b"*", i)
+            if 0 < j - i < 200:
+                put("nmea", data[i:j])
+        i += 1
+PY
+
+for t in "${targets[@]}"; do
+    log=$(mktemp)
+    set +e
+    cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=1024 >"$log" 2>&1
+    rc=$?
+    set -e
+    execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+    crashes=$(ls artifacts/"$t" 2>/dev/null | grep -c -E '^(crash|oom|timeout|leak)-' || true)
+    echo "FUZZ $t seconds=$secs executions=${execs:-?} crashes=$crashes exit=$rc"
+    [ $rc -eq 0 ] || tail -30 "$log"
+    rm -f "$log"
+done

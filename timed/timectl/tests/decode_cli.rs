@@ -1,0 +1,122 @@
+//! `timectl decode` as a user runs it: every real capture decodes to JSON lines with the
+//! documented fields; a file that is not a capture gets a clear message and a non-zero exit.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_timectl");
+
+fn captures() -> Vec<std::path::PathBuf> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/receivers");
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "log")).collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    assert!(v.len() >= 12, "captures missing in {dir}");
+    v
+}
+
+#[test]
+fn json_lines_for_every_capture() {
+    for cap in captures() {
+        let out = Command::new(BIN)
+            .arg("decode")
+            .arg("--json")
+            .arg(&cap)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.status.success(), "{cap:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut n = 0;
+        for line in stdout.lines() {
+            let v: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{cap:?}: {e}: {line}"));
+            for key in [
+                "time",
+                "fix",
+                "sats_used",
+                "sats_seen",
+                "time_source",
+                "time_valid",
+                "leap_s",
+                "tacc_ns",
+                "qerr_ps",
+            ] {
+                assert!(v.get(key).is_some(), "{cap:?}: no {key} in {line}");
+            }
+            if let Some(t) = v["time"].as_str() {
+                // RFC 3339, UTC, milliseconds: 2021-02-23T18:04:29.000Z
+                assert_eq!(t.len(), 24, "{t}");
+                assert!(t.ends_with('Z') && t.as_bytes()[19] == b'.', "{t}");
+            }
+            assert!(["none", "2d", "3d", "time"].contains(&v["fix"].as_str().unwrap_or("?")), "{line}");
+            n += 1;
+        }
+        assert!(n > 0, "{cap:?}: no epochs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("epochs: ") && err.contains("garbage bytes: "),
+            "{cap:?}: summary missing: {err}"
+        );
+    }
+}
+
+#[test]
+fn text_output_names_time_validity() {
+    let cap = captures().into_iter().find(|p| p.ends_with("ublox-lea-5q.log")).unwrap_or_default();
+    let out = Command::new(BIN).arg("decode").arg(&cap).output().unwrap_or_else(|e| panic!("{e}"));
+    let s = String::from_utf8_lossy(&out.stdout);
+    // The first epoch (GGA before any date was seen) has no time at all; the rest carry the
+    // receiver's RTC time, which it does not vouch for.
+    let timed: Vec<&str> = s.lines().filter(|l| !l.starts_with("- no-time")).collect();
+    assert!(timed.len() >= 9 && timed.iter().all(|l| l.contains(" INVALID ")), "{s}");
+}
+
+#[test]
+fn stdin_is_accepted() {
+    let cap = captures().into_iter().find(|p| p.ends_with("ublox-8-time.log")).unwrap_or_default();
+    let data = std::fs::read(cap).unwrap_or_default();
+    let mut child = Command::new(BIN)
+        .args(["decode", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(&data).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success());
+    let first = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string();
+    assert!(first.contains("\"time\":\"2017-12-01T17:22:37.000Z\""), "{first}");
+    assert!(first.contains("\"time_source\":\"NAV-TIMEGPS\""), "{first}");
+}
+
+#[test]
+fn not_a_capture_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("timectl-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "This is a shopping list, not a receiver capture.\n".repeat(50))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let empty = dir.join("empty.log");
+    std::fs::write(&empty, b"").unwrap_or_else(|e| panic!("{e}"));
+    let missing = dir.join("missing.log");
+    for (path, expect) in [
+        (&text, "no NMEA or UBX frames in 2450 bytes: not a receiver capture"),
+        (&empty, "empty input"),
+        (&missing, "cannot open"),
+        (&dir, "is a directory"),
+    ] {
+        let out = Command::new(BIN).arg("decode").arg(path).output().unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{path:?}: {err}");
+        assert!(err.contains(&format!("timectl decode: {}: ", path.display())), "names the file: {err}");
+        assert!(err.contains(expect), "{path:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
