@@ -8,10 +8,13 @@
 //! other I/O. Time always comes in as an argument, so hours of receiver output can be replayed in
 //! a test in milliseconds. Adapters in other crates do the I/O and feed bytes in.
 
+pub mod chrony;
+pub mod engine;
 pub mod epoch;
 pub mod framer;
 pub mod gnss;
 pub mod nmea;
+pub mod pps;
 pub mod stream;
 pub mod time;
 pub mod ubx;

@@ -1,0 +1,235 @@
+use super::*;
+use crate::epoch::{Fix, LeapEvent, LeapState, NextPulse, RxStamp};
+use crate::pps::EdgeSource;
+use crate::time::UtcTime;
+
+const T0: i64 = 1_750_000_000; // a whole UTC second
+const TRUTH_NS: i64 = 250_000; // true − system
+const DELAY_NS: i64 = 120_000_000; // first byte of the burst after the second
+
+fn edge(seq: u64, second: i64, jitter_ns: i64) -> PpsEdge {
+    PpsEdge { seq, system_ns: second * NS - TRUTH_NS + jitter_ns, source: EdgeSource::Simulated }
+}
+
+/// The epoch for second `s`, its first byte `DELAY_NS` after the true second, optionally
+/// announcing pulse `s + 1` with `qerr`.
+fn epoch(s: i64, tim_tp: Option<i32>) -> Epoch {
+    let rx = s * NS + DELAY_NS - TRUTH_NS;
+    Epoch {
+        time: Some(UtcTime::from_unix(s, 0)),
+        time_valid: true,
+        fix: Fix::ThreeD,
+        fix_ok: true,
+        rx: Some(RxStamp { realtime_ns: rx, monotonic_ns: rx }),
+        next_pulse: tim_tp.map(|q| NextPulse {
+            utc: Some(UtcTime::from_unix(s + 1, 0)),
+            week: 0,
+            tow_ms: 0,
+            tow_sub_ns: 0,
+            time_base_utc: true,
+            qerr_ps: Some(q),
+        }),
+        ..Epoch::default()
+    }
+}
+
+fn pps(actions: &[Action]) -> Vec<PpsSample> {
+    actions.iter().filter_map(|a| if let Action::SendPps(s) = a { Some(*s) } else { None }).collect()
+}
+
+fn engine() -> Engine {
+    Engine::new(Config { serial_delay_ns: DELAY_NS, ..Config::default() })
+}
+
+#[test]
+fn a_day_of_seconds_with_tim_tp_labels_every_edge() {
+    let mut e = engine();
+    let mut sent = Vec::new();
+    let mut coarse = 0;
+    for i in 0..86_400i64 {
+        let s = T0 + i;
+        // Deterministic pseudo-jitter of ±1 µs and a qErr sawtooth of ±20 ns.
+        let jitter = (i * 7919 % 2001) - 1000;
+        let qerr = ((i % 9) as i32 - 4) * 5000;
+        sent.extend(pps(&e.on_edge(edge(i as u64, s, jitter))));
+        let acts = e.on_epoch(&epoch(s, Some(qerr)));
+        coarse += acts.iter().filter(|a| matches!(a, Action::SendCoarse(_))).count();
+        sent.extend(pps(&acts));
+        e.tick(s * NS + 500_000_000);
+    }
+    assert_eq!(sent.len(), 86_400, "rejects: {:?}", e.rejects());
+    assert_eq!(coarse, 86_400);
+    assert!(e.rejects().iter().all(|(_, n)| n == 0), "{:?}", e.rejects());
+    // The first edge precedes any announcement: labelled from message timing; the rest by TIM-TP.
+    assert_eq!(sent[0].label, LabelSource::EpochTiming);
+    assert!(sent[1..].iter().all(|p| p.label == LabelSource::TimTp));
+    for (i, p) in sent.iter().enumerate() {
+        let i = i as i64;
+        let jitter = (i * 7919 % 2001) - 1000;
+        // TIM-TP of epoch i−1 announced pulse i with qErr of epoch i−1.
+        let qerr_ns = if i == 0 { 0 } else { i64::from((((i - 1) % 9) as i32 - 4) * 5000) / 1000 };
+        assert_eq!(p.second, T0 + i);
+        assert_eq!(p.sample.offset_ns, TRUTH_NS - jitter + qerr_ns, "second {i}");
+    }
+    assert_eq!(e.state(), PpsState::Locked(LabelSource::TimTp));
+}
+
+#[test]
+fn without_tim_tp_the_epoch_timing_labels_edges() {
+    let mut e = engine();
+    let mut sent = Vec::new();
+    for i in 0..10 {
+        sent.extend(pps(&e.on_edge(edge(i as u64, T0 + i, 0))));
+        let acts = e.on_epoch(&epoch(T0 + i, None));
+        let c: Vec<_> =
+            acts.iter().filter_map(|a| if let Action::SendCoarse(c) = a { Some(*c) } else { None }).collect();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].sample.offset_ns, TRUTH_NS, "coarse offset with the serial delay removed");
+        sent.extend(pps(&acts));
+    }
+    assert_eq!(
+        sent.iter().map(|p| p.second).collect::<Vec<_>>(),
+        (0..10).map(|i| T0 + i).collect::<Vec<_>>()
+    );
+    assert!(sent.iter().all(|p| p.label == LabelSource::EpochTiming && p.sample.offset_ns == TRUTH_NS));
+}
+
+#[test]
+fn a_clock_wrong_by_hours_still_labels_correctly() {
+    // Boot without RTC: the system clock is 5 h behind. Labels depend only on differences.
+    let mut e = engine();
+    let skew = 5 * 3600 * NS;
+    for i in 0..5 {
+        let mut ed = edge(i as u64, T0 + i, 0);
+        ed.system_ns -= skew;
+        let sent = pps(&e.on_edge(ed));
+        let mut ep = epoch(T0 + i, Some(0));
+        if let Some(rx) = ep.rx.as_mut() {
+            rx.realtime_ns -= skew;
+        }
+        let sent = [sent, pps(&e.on_epoch(&ep))].concat();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].second, T0 + i);
+        assert_eq!(sent[0].sample.offset_ns, TRUTH_NS + skew);
+    }
+}
+
+#[test]
+fn missed_duplicate_and_glitch_pulses_are_counted() {
+    let mut e = engine();
+    e.on_edge(edge(1, T0, 0));
+    e.on_epoch(&epoch(T0, Some(0)));
+    // Pulses 2 and 3 lost: the next edge carries sequence 4, two seconds later... still labelled
+    // by the announcement? No: it is stale (announced for T0+1, 3 s ago).
+    let acts = e.on_edge(edge(4, T0 + 3, 0));
+    assert_eq!(e.rejects().get(Reject::MissedPulse), 2);
+    assert_eq!(e.rejects().get(Reject::Stale), 1);
+    assert!(pps(&acts).is_empty());
+    let sent = pps(&e.on_epoch(&epoch(T0 + 3, Some(0))));
+    assert_eq!(sent.iter().map(|p| p.second).collect::<Vec<_>>(), [T0 + 3]);
+    // The same sequence again, and a glitch 100 ms after a real edge.
+    assert!(pps(&e.on_edge(edge(4, T0 + 3, 0))).is_empty());
+    let mut glitch = edge(5, T0 + 3, 0);
+    glitch.system_ns += 100_000_000;
+    assert!(pps(&e.on_edge(glitch)).is_empty());
+    assert_eq!(e.rejects().get(Reject::Duplicate), 2);
+}
+
+#[test]
+fn invalid_time_and_no_fix_never_make_samples() {
+    let mut e = engine();
+    let mut ep = epoch(T0, Some(0));
+    ep.time_valid = false;
+    e.on_edge(edge(1, T0, 0));
+    let acts = e.on_epoch(&ep);
+    assert!(acts.iter().all(|a| !matches!(a, Action::SendPps(_) | Action::SendCoarse(_))));
+    // The announcement from an untrusted epoch does not label the next edge either.
+    assert!(pps(&e.on_edge(edge(2, T0 + 1, 0))).is_empty());
+    let mut ep = epoch(T0 + 1, None);
+    ep.fix_ok = false;
+    assert!(pps(&e.on_epoch(&ep)).is_empty());
+    assert!(e.rejects().get(Reject::InvalidTime) >= 2);
+    assert!(e.rejects().get(Reject::NoFix) >= 1);
+}
+
+#[test]
+fn a_label_that_jumps_a_second_is_rejected() {
+    let mut e = engine();
+    for i in 0..3 {
+        e.on_edge(edge(i as u64, T0 + i, 0));
+        e.on_epoch(&epoch(T0 + i, Some(0)));
+    }
+    // The receiver announces the wrong second for the next pulse (T0+4 instead of T0+3).
+    let mut bad = epoch(T0 + 2, Some(0));
+    if let Some(p) = bad.next_pulse.as_mut() {
+        p.utc = Some(UtcTime::from_unix(T0 + 4, 0));
+    }
+    e.on_epoch(&bad);
+    assert!(pps(&e.on_edge(edge(3, T0 + 3, 0))).is_empty());
+    assert_eq!(e.rejects().get(Reject::WrongSecond), 1);
+}
+
+#[test]
+fn edges_without_an_epoch_are_unlabelled_and_the_lock_is_lost() {
+    let mut e = engine();
+    e.on_edge(edge(1, T0, 0));
+    e.on_epoch(&epoch(T0, None));
+    assert_eq!(e.state(), PpsState::Locked(LabelSource::EpochTiming));
+    e.on_edge(edge(2, T0 + 1, 0));
+    let acts = e.tick((T0 + 3) * NS);
+    assert_eq!(e.rejects().get(Reject::Unlabelled), 1);
+    assert!(acts.contains(&Action::PpsStateChanged(PpsState::Acquiring)));
+}
+
+#[test]
+fn outliers_are_rejected_until_the_clock_has_really_moved() {
+    let mut e = engine();
+    let mut n = 0;
+    for i in 0..5 {
+        e.on_edge(edge(i as u64, T0 + i, 0));
+        n += pps(&e.on_epoch(&epoch(T0 + i, None))).len();
+    }
+    assert_eq!(n, 5);
+    // One edge 300 ms late (a glitch the kernel stamped late): an outlier vs. the median.
+    let mut late = edge(5, T0 + 5, 300_000_000);
+    late.system_ns -= 0;
+    e.on_edge(late);
+    let mut ep = epoch(T0 + 5, None);
+    if let Some(rx) = ep.rx.as_mut() {
+        rx.realtime_ns += 300_000_000;
+    }
+    assert!(pps(&e.on_epoch(&ep)).is_empty());
+    assert_eq!(e.rejects().get(Reject::Outlier), 1);
+    // Then the system clock steps by −0.2 s for good: after three agreeing outliers, accepted.
+    let mut accepted = Vec::new();
+    for i in 6..12 {
+        let mut ed = edge(i as u64, T0 + i, 0);
+        ed.system_ns -= 200_000_000;
+        e.on_edge(ed);
+        let mut ep = epoch(T0 + i, None);
+        if let Some(rx) = ep.rx.as_mut() {
+            rx.realtime_ns -= 200_000_000;
+        }
+        accepted.extend(pps(&e.on_epoch(&ep)));
+    }
+    assert_eq!(e.rejects().get(Reject::Outlier), 4);
+    assert_eq!(accepted.len(), 3);
+    assert!(accepted.iter().all(|p| p.sample.offset_ns == TRUTH_NS + 200_000_000));
+}
+
+#[test]
+fn the_leap_flag_is_set_on_the_day_that_ends_with_the_leap_second() {
+    // GPS week 1929 day 7 (Saturday) = 2016-12-31: the leap second at its end.
+    let mut e = engine();
+    let day = |y, m, d| Date::new(y, m, d).map(|d| d.days_since_unix_epoch() * 86_400).unwrap_or(0);
+    let mut ep = epoch(day(2016, 12, 31) + 43_200, None);
+    ep.leap = LeapState { event: Some(LeapEvent { change: 1, gps_week: 1929, gps_day: 7 }), ..ep.leap };
+    let acts = e.on_epoch(&ep);
+    let coarse: Vec<_> =
+        acts.iter().filter_map(|a| if let Action::SendCoarse(c) = a { Some(*c) } else { None }).collect();
+    assert_eq!(coarse[0].sample.leap, Leap::InsertSecond);
+    let mut next = epoch(day(2017, 1, 1) + 10, None);
+    next.leap = ep.leap;
+    let acts = e.on_epoch(&next);
+    assert!(acts.iter().any(|a| matches!(a, Action::SendCoarse(c) if c.sample.leap == Leap::Normal)));
+}
