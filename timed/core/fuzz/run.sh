@@ -41,10 +41,10 @@ PY
 for t in "${targets[@]}"; do
     log=$(mktemp)
     set +e
-    cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=1024 >"$log" 2>&1
+    cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=1024 -print_final_stats=1 >"$log" 2>&1
     rc=$?
     set -e
-    execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+    execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
     crashes=$(ls artifacts/"$t" 2>/dev/null | grep -c -E '^(crash|oom|timeout|leak)-' || true)
     echo "FUZZ $t seconds=$secs executions=${execs:-?} crashes=$crashes exit=$rc"
     [ $rc -eq 0 ] || tail -30 "$log"

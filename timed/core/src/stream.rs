@@ -25,6 +25,9 @@ pub struct StreamDecoder {
     /// the chunk that carried its first byte. Bounded: a frame never spans more than this many
     /// reads in practice, and an older start just gets the oldest stamp kept.
     chunks: VecDeque<(u64, RxStamp)>,
+    /// Wire time of one byte: a frame starting i bytes into a chunk arrived i byte-times after
+    /// the chunk's first byte.
+    byte_ns: i64,
 }
 
 const CHUNKS_KEPT: usize = 64;
@@ -32,6 +35,12 @@ const CHUNKS_KEPT: usize = 64;
 impl StreamDecoder {
     pub fn new(assembler: Assembler) -> StreamDecoder {
         StreamDecoder { assembler, ..StreamDecoder::default() }
+    }
+
+    /// Sets the wire time of one byte (10 bits at the serial speed) used to stamp frames that
+    /// start inside a chunk.
+    pub fn set_byte_ns(&mut self, byte_ns: i64) {
+        self.byte_ns = byte_ns;
     }
 
     pub fn framer_stats(&self) -> FramerStats {
@@ -55,11 +64,14 @@ impl StreamDecoder {
             self.chunks.push_back((self.framer.stream_offset(), rx));
             self.assembler.touch(rx);
         }
-        let Self { framer, assembler, stats, chunks } = self;
+        let Self { framer, assembler, stats, chunks, byte_ns } = self;
         framer.feed(chunk, |f| {
             let rx = rx.and_then(|_| {
                 let i = chunks.partition_point(|(start, _)| *start <= f.offset);
-                chunks.get(i.saturating_sub(1)).map(|(_, s)| *s)
+                chunks.get(i.saturating_sub(1)).map(|(start, s)| {
+                    let later = (f.offset - start) as i64 * *byte_ns;
+                    RxStamp { realtime_ns: s.realtime_ns + later, monotonic_ns: s.monotonic_ns + later }
+                })
             });
             if let Some(msg) = decode_frame(f.frame, stats) {
                 if let Some(e) = assembler.push(msg, f.offset, rx) {

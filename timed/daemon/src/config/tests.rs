@@ -1,0 +1,56 @@
+use super::*;
+
+fn problems(text: &str) -> Vec<String> {
+    match parse(Path::new("t.toml"), text) {
+        Ok(_) => Vec::new(),
+        Err(p) => p.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[test]
+fn the_shipped_example_is_valid_and_equals_the_defaults() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/timed.toml"));
+    let cfg = load(path).unwrap_or_else(|p| panic!("{p:?}"));
+    assert_eq!(cfg, Config::default());
+}
+
+#[test]
+fn unknown_keys_name_file_line_and_column() {
+    let p = problems("[receiver]\ndevice = \"/dev/ttyAMA0\"\nbaudrate = 9600\n");
+    assert_eq!(p.len(), 1);
+    assert!(p[0].starts_with("t.toml:3:1: unknown field `baudrate`"), "{}", p[0]);
+    assert!(p[0].contains("hint:"), "{}", p[0]);
+}
+
+#[test]
+fn type_errors_point_at_the_value() {
+    let p = problems("[receiver]\nbaud = \"fast\"\n");
+    assert!(p[0].starts_with("t.toml:2:8: "), "{}", p[0]);
+}
+
+#[test]
+fn semantic_problems_are_all_reported_with_positions() {
+    let p = problems(
+        "[receiver]\nbaud = 115000\n\n[chrony.sock]\npps = \"relative.sock\"\ncoarse = \"relative.sock\"\n[chrony.shm]\nenabled = true\npps_unit = 0\n",
+    );
+    assert_eq!(p.len(), 5, "{p:#?}");
+    assert!(p[2].starts_with("t.toml:6:10: relative.sock is not an absolute path"), "{}", p[2]);
+    assert!(p[0].starts_with("t.toml:2:8: baud 115000"), "{}", p[0]);
+    assert!(p.iter().any(|l| l.starts_with("t.toml:5:7: relative.sock is not an absolute path")), "{p:#?}");
+    assert!(p.iter().any(|l| l.contains("same socket")), "{p:#?}");
+    assert!(p.iter().any(|l| l.starts_with("t.toml:9:12: coarse and PPS samples would share")), "{p:#?}");
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let e = load(Path::new("/nonexistent/timed.toml")).err().unwrap_or_default();
+    assert!(e[0].to_string().starts_with("/nonexistent/timed.toml:0:0: cannot read the configuration"));
+}
+
+#[test]
+fn simulated_pps_is_selected_explicitly() {
+    let cfg = parse(Path::new("t"), "[pps]\nsource = \"simulated\"\nsim_socket = \"/tmp/x.sock\"\n")
+        .unwrap_or_else(|p| panic!("{p:?}"));
+    assert_eq!(cfg.pps.source, PpsSource::Simulated);
+    assert!(problems("[pps]\nsource = \"gpio\"\n")[0].contains("unknown variant `gpio`"));
+}

@@ -1,0 +1,15 @@
+//! timed, the daemon: adapters around the sans-IO `timed-core`.
+//!
+//! Owns: configuration, the serial, PPS and simulated-edge inputs, chrony SOCK/SHM outputs and
+//! the event loop that feeds the core engine and carries out its actions.
+//! Must not contain: decoding or time logic (that is `timed-core`'s, testable without I/O).
+//! `unsafe` lives only in `pps::kernel` (RFC 2783 ioctls) and `chrony::shm_sys` (SysV SHM).
+
+pub mod chrony;
+pub mod clock;
+pub mod config;
+pub mod pps;
+pub mod pps_input;
+pub mod run;
+pub mod serial;
+pub mod status;

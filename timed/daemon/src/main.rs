@@ -1,0 +1,59 @@
+//! The `timed` binary: command line, logging set-up, exit codes (sysexits: 0 ok, 64 usage,
+//! 78 configuration).
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use timed::config;
+
+const EX_CONFIG: u8 = 78;
+
+#[derive(Parser)]
+#[command(name = "timed", version, about = "GPS/PPS stratum-1 time daemon feeding chrony")]
+struct Cli {
+    /// Configuration file.
+    #[arg(short, long, default_value = config::DEFAULT_PATH)]
+    config: PathBuf,
+    /// Check a configuration file, print every problem as FILE:LINE:COL, and exit (0 valid, 78 not).
+    #[arg(long, value_name = "FILE")]
+    check_config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(path) = cli.check_config {
+        return match config::load(&path) {
+            Ok(_) => {
+                println!("{}: ok", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(problems) => {
+                for p in problems {
+                    eprintln!("{p}");
+                }
+                ExitCode::from(EX_CONFIG)
+            }
+        };
+    }
+    let cfg = match config::load(&cli.config) {
+        Ok(c) => c,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("{p}");
+            }
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TIMED_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("timed: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(timed::run::run(cfg));
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,399 @@
+//! The kernel PPS reader: a blocking loop for a dedicated thread that turns `/dev/ppsN` into
+//! assert edges and a few status changes.
+//!
+//! PPS_FETCH wakes on every captured event, assert *or* clear (Documentation/driver-api/pps.rst),
+//! and reports the latest of each with its own sequence number; an edge is reported only when
+//! the assert sequence number moves. The loop never gives up: a missing device is retried with
+//! backoff (1 s doubling to 30 s), a device that goes away is closed and reopened the same way.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use timed_core::pps::{EdgeSource, PpsEdge};
+
+use super::kernel::{KernelEdge, PpsDevice, PpsError};
+
+/// How long one PPS_FETCH waits: bounds how long a stop request can go unnoticed.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
+const BACKOFF_MIN: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Slice in which backoff sleeps check the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// What the reader reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PpsEvent {
+    Edge(PpsEdge),
+    Status(PpsStatus),
+}
+
+/// The device's state, reported only when it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PpsStatus {
+    /// The device is open and capturing assert edges; `caps` are its PPS_GETCAP mode bits.
+    Opened { path: PathBuf, caps: i32 },
+    /// The device could not be opened or set up (the error names the device and a remedy).
+    Absent { error: String },
+    /// The open device failed (unplugged, driver unloaded); the reader is reopening it.
+    Lost { error: String },
+}
+
+impl std::fmt::Display for PpsStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PpsStatus::Opened { path, caps } => {
+                write!(f, "{}: opened (capabilities {caps:#x})", path.display())
+            }
+            PpsStatus::Absent { error } => write!(f, "PPS device unavailable: {error}"),
+            PpsStatus::Lost { error } => write!(f, "PPS device lost, reopening: {error}"),
+        }
+    }
+}
+
+/// Turns the kernel's u32 assert sequence numbers into a monotonic u64 that survives wrap and
+/// reopening, and tells new asserts from repeats (a FETCH woken by a clear edge).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeqTracker {
+    /// The last kernel assert sequence number seen (`None` before the first device).
+    last: Option<u32>,
+    /// Its extended value.
+    extended: u64,
+}
+
+/// Wrapping differences at or above this are the counter going backwards, not forwards.
+const HALF: u32 = 1 << 31;
+
+impl SeqTracker {
+    /// Takes `seq` as the current assert sequence of a (re)opened device without reporting an
+    /// edge: the assert it describes happened before we were listening.
+    ///
+    /// If `seq` is ahead of the last number seen, the device kept counting while we were away
+    /// and the difference is kept as a gap (missed edges); if it is behind, the device was
+    /// recreated and restarted its counter, and the extended number simply carries on. The
+    /// first device's number is taken as is, so extended and kernel numbers agree until a wrap
+    /// or a recreated device.
+    pub fn prime(&mut self, seq: u32) {
+        match self.last {
+            None => self.extended = u64::from(seq),
+            Some(last) => {
+                let delta = seq.wrapping_sub(last);
+                if delta < HALF {
+                    self.extended += u64::from(delta);
+                }
+            }
+        }
+        self.last = Some(seq);
+    }
+
+    /// Returns the extended sequence number if `seq` is a new assert, `None` for a repeat.
+    /// A jump of more than one is kept as a gap so consumers see the missed edges.
+    pub fn observe(&mut self, seq: u32) -> Option<u64> {
+        let last = match self.last {
+            Some(last) => last,
+            // Never primed: a fresh device counts from 0.
+            None => {
+                self.prime(0);
+                0
+            }
+        };
+        let delta = seq.wrapping_sub(last);
+        if delta == 0 {
+            return None;
+        }
+        // Backwards cannot happen on one open device; if it does, count it as one new edge
+        // rather than inventing a huge gap.
+        self.extended += if delta < HALF { u64::from(delta) } else { 1 };
+        self.last = Some(seq);
+        Some(self.extended)
+    }
+}
+
+/// Retry delays: 1 s, doubling, at most 30 s; back to 1 s after a successful open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { next: BACKOFF_MIN }
+    }
+}
+
+impl Backoff {
+    pub fn next_delay(&mut self) -> Duration {
+        let d = self.next;
+        self.next = (d * 2).min(BACKOFF_MAX);
+        d
+    }
+
+    pub fn reset(&mut self) {
+        self.next = BACKOFF_MIN;
+    }
+}
+
+/// Passes a status on only when it differs from the previous one, so a device that stays
+/// absent is reported once, not at every retry.
+#[derive(Debug, Default)]
+struct StatusGate {
+    last: Option<PpsStatus>,
+}
+
+impl StatusGate {
+    fn changed(&mut self, s: PpsStatus) -> Option<PpsStatus> {
+        if self.last.as_ref() == Some(&s) {
+            return None;
+        }
+        self.last = Some(s.clone());
+        Some(s)
+    }
+}
+
+/// The device operations the loop needs; the kernel device in production, a script in tests.
+trait EdgeDevice {
+    fn capabilities(&self) -> Result<i32, PpsError>;
+    fn ensure_assert_capture(&self) -> Result<(), PpsError>;
+    fn fetch(&self, timeout: Duration) -> Result<Option<KernelEdge>, PpsError>;
+}
+
+impl EdgeDevice for PpsDevice {
+    fn capabilities(&self) -> Result<i32, PpsError> {
+        PpsDevice::capabilities(self)
+    }
+    fn ensure_assert_capture(&self) -> Result<(), PpsError> {
+        PpsDevice::ensure_assert_capture(self)
+    }
+    fn fetch(&self, timeout: Duration) -> Result<Option<KernelEdge>, PpsError> {
+        PpsDevice::fetch(self, timeout)
+    }
+}
+
+/// Reads assert edges from the PPS device at `path` until `stop` is set, emitting edges and
+/// status changes. Blocks: run it on its own thread. It never returns because of an error.
+pub fn run(path: PathBuf, stop: Arc<AtomicBool>, emit: impl FnMut(PpsEvent) + Send) {
+    let sleep = |d: Duration| {
+        let mut left = d;
+        while !left.is_zero() && !stop.load(Ordering::Relaxed) {
+            let step = left.min(STOP_POLL);
+            std::thread::sleep(step);
+            left -= step;
+        }
+    };
+    run_with(&path, &stop, emit, PpsDevice::open, sleep);
+}
+
+/// Opens the device and readies it: assert capture on, capabilities read, and the current
+/// assert sequence number learnt with a zero-timeout FETCH (which returns at once).
+fn open_ready<D: EdgeDevice>(
+    open: &mut impl FnMut(&Path) -> Result<D, PpsError>,
+    path: &Path,
+) -> Result<(D, i32, u32), PpsError> {
+    let dev = open(path)?;
+    dev.ensure_assert_capture()?;
+    let caps = dev.capabilities()?;
+    let now = dev.fetch(Duration::ZERO)?;
+    Ok((dev, caps, now.map_or(0, |k| k.assert_seq)))
+}
+
+fn run_with<D: EdgeDevice>(
+    path: &Path,
+    stop: &AtomicBool,
+    mut emit: impl FnMut(PpsEvent),
+    mut open: impl FnMut(&Path) -> Result<D, PpsError>,
+    mut sleep: impl FnMut(Duration),
+) {
+    let mut seq = SeqTracker::default();
+    let mut gate = StatusGate::default();
+    let mut backoff = Backoff::default();
+    let mut status = |emit: &mut dyn FnMut(PpsEvent), s: PpsStatus| {
+        if let Some(s) = gate.changed(s) {
+            emit(PpsEvent::Status(s));
+        }
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let (dev, caps, current) = match open_ready(&mut open, path) {
+            Ok(ready) => ready,
+            Err(e) => {
+                status(&mut emit, PpsStatus::Absent { error: e.to_string() });
+                sleep(backoff.next_delay());
+                continue;
+            }
+        };
+        seq.prime(current);
+        backoff.reset();
+        status(&mut emit, PpsStatus::Opened { path: path.to_path_buf(), caps });
+        while !stop.load(Ordering::Relaxed) {
+            match dev.fetch(FETCH_TIMEOUT) {
+                Ok(None) => {}
+                Ok(Some(k)) => {
+                    if let Some(n) = seq.observe(k.assert_seq) {
+                        let edge = PpsEdge { seq: n, system_ns: k.assert_ns, source: EdgeSource::Kernel };
+                        emit(PpsEvent::Edge(edge));
+                    }
+                }
+                Err(e) => {
+                    status(&mut emit, PpsStatus::Lost { error: e.to_string() });
+                    break;
+                }
+            }
+        }
+        drop(dev);
+        if !stop.load(Ordering::Relaxed) {
+            sleep(backoff.next_delay());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    #[test]
+    fn seq_repeats_are_not_edges() {
+        let mut t = SeqTracker::default();
+        t.prime(7);
+        assert_eq!(t.observe(7), None, "a clear edge wakes FETCH with the old assert");
+        assert_eq!(t.observe(8), Some(8));
+        assert_eq!(t.observe(8), None);
+        assert_eq!(t.observe(9), Some(9));
+    }
+
+    #[test]
+    fn seq_wraps_into_u64() {
+        let mut t = SeqTracker::default();
+        t.prime(u32::MAX - 1);
+        assert_eq!(t.observe(u32::MAX), Some(u64::from(u32::MAX)));
+        assert_eq!(t.observe(0), Some(u64::from(u32::MAX) + 1));
+        assert_eq!(t.observe(1), Some(u64::from(u32::MAX) + 2));
+    }
+
+    #[test]
+    fn seq_gaps_are_kept() {
+        let mut t = SeqTracker::default();
+        t.prime(0);
+        assert_eq!(t.observe(1), Some(1));
+        assert_eq!(t.observe(4), Some(4), "two edges missed");
+        // Across the wrap too.
+        let mut t = SeqTracker::default();
+        t.prime(u32::MAX);
+        assert_eq!(t.observe(2), Some(u64::from(u32::MAX) + 3));
+    }
+
+    #[test]
+    fn seq_across_reopen() {
+        let mut t = SeqTracker::default();
+        t.prime(0);
+        assert_eq!(t.observe(5), Some(5));
+        // Same device, it kept counting while we were away: the missed asserts are a gap.
+        t.prime(8);
+        assert_eq!(t.observe(9), Some(9));
+        // A recreated device restarts at 0: the extended number stays monotonic.
+        t.prime(0);
+        assert_eq!(t.observe(1), Some(10));
+        // Backwards on one device (should not happen): one edge, no huge jump.
+        assert_eq!(t.observe(0), Some(11));
+    }
+
+    #[test]
+    fn seq_without_prime_counts_from_zero() {
+        let mut t = SeqTracker::default();
+        assert_eq!(t.observe(0), None);
+        assert_eq!(t.observe(1), Some(1));
+    }
+
+    #[test]
+    fn backoff_doubles_to_thirty_seconds() {
+        let mut b = Backoff::default();
+        let secs: Vec<u64> = (0..8).map(|_| b.next_delay().as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 30, 30, 30]);
+        b.reset();
+        assert_eq!(b.next_delay(), Duration::from_secs(1));
+    }
+
+    type Fetch = Result<Option<KernelEdge>, PpsError>;
+
+    /// Replays scripted FETCH results; sets `stop` when the script runs out.
+    struct Fake<'a> {
+        script: &'a RefCell<VecDeque<Fetch>>,
+        stop: &'a AtomicBool,
+    }
+
+    impl EdgeDevice for Fake<'_> {
+        fn capabilities(&self) -> Result<i32, PpsError> {
+            Ok(0x1133)
+        }
+        fn ensure_assert_capture(&self) -> Result<(), PpsError> {
+            Ok(())
+        }
+        fn fetch(&self, _: Duration) -> Fetch {
+            self.script.borrow_mut().pop_front().unwrap_or_else(|| {
+                self.stop.store(true, Ordering::Relaxed);
+                Ok(None)
+            })
+        }
+    }
+
+    fn edge(assert_seq: u32, clear_seq: u32) -> Fetch {
+        let assert_ns = i64::from(assert_seq) * 1_000_000_000;
+        Ok(Some(KernelEdge { assert_seq, assert_ns, clear_seq, clear_ns: assert_ns + 100_000_000 }))
+    }
+
+    #[test]
+    fn loop_reports_edges_and_status_changes_once() {
+        let path = Path::new("/dev/pps0");
+        let missing = || Err(PpsError::from_errno(path, "open", libc::ENOENT));
+        let gone = || Err(PpsError::from_errno(path, "PPS_FETCH", libc::ENODEV));
+        let stop = AtomicBool::new(false);
+        // Per open: the priming fetch, then the loop's fetches.
+        let script = RefCell::new(VecDeque::from([
+            edge(10, 10), // prime: the last assert before we listened
+            edge(10, 10), // nothing new
+            edge(11, 10), // assert
+            edge(11, 11), // its clear: no edge
+            Ok(None),     // timeout
+            edge(12, 11),
+            gone(),
+            edge(0, 0), // recreated device, prime
+            edge(1, 0),
+        ]));
+        let mut opens: VecDeque<Result<(), PpsError>> =
+            VecDeque::from([missing(), missing(), Ok(()), missing(), Ok(())]);
+        let mut events = Vec::new();
+        let mut sleeps = Vec::new();
+        run_with(
+            path,
+            &stop,
+            |e| events.push(e),
+            |_| opens.pop_front().unwrap_or_else(missing).map(|()| Fake { script: &script, stop: &stop }),
+            |d| sleeps.push(d.as_secs()),
+        );
+        let absent = PpsStatus::Absent { error: missing().err().map(|e| e.to_string()).unwrap_or_default() };
+        let lost = PpsStatus::Lost { error: gone().err().map(|e| e.to_string()).unwrap_or_default() };
+        let opened = PpsStatus::Opened { path: path.to_path_buf(), caps: 0x1133 };
+        let e = |seq: u64| {
+            PpsEvent::Edge(PpsEdge { seq, system_ns: seq as i64 * 1_000_000_000, source: EdgeSource::Kernel })
+        };
+        let mut expected = vec![
+            PpsEvent::Status(absent.clone()),
+            PpsEvent::Status(opened.clone()),
+            e(11),
+            e(12),
+            PpsEvent::Status(lost),
+            PpsEvent::Status(absent),
+            PpsEvent::Status(opened),
+        ];
+        // After the reopen the extended number carries on from 12.
+        expected.push(PpsEvent::Edge(PpsEdge {
+            seq: 13,
+            system_ns: 1_000_000_000,
+            source: EdgeSource::Kernel,
+        }));
+        assert_eq!(events, expected);
+        // Backoff 1, 2 while absent; reset by the open; 1 after the loss, 2 for the failed reopen.
+        assert_eq!(sleeps, [1, 2, 1, 2]);
+    }
+}

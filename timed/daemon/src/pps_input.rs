@@ -1,0 +1,75 @@
+//! Starts the configured PPS input: the kernel reader on its own thread, or a datagram socket
+//! receiving simulated edges from `timed-sim` (labelled as simulation in logs and status).
+
+use crate::config::{Pps, PpsSource};
+use crate::pps::reader::{self, PpsEvent, PpsStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use timed_core::pps::decode_sim_edge;
+use tokio::sync::mpsc;
+
+/// Stops the input when dropped.
+pub struct Guard {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+pub fn start(cfg: &Pps, tx: mpsc::Sender<PpsEvent>) -> Guard {
+    let stop = Arc::new(AtomicBool::new(false));
+    match cfg.source {
+        PpsSource::Kernel => {
+            let path = cfg.device.clone();
+            let stop2 = stop.clone();
+            let spawned = std::thread::Builder::new().name("pps".into()).spawn(move || {
+                reader::run(path, stop2, move |ev| {
+                    let _ = tx.blocking_send(ev);
+                })
+            });
+            if let Err(e) = spawned {
+                tracing::error!("cannot start the PPS reader thread: {e}");
+            }
+        }
+        PpsSource::Simulated => {
+            tokio::spawn(simulated(cfg.sim_socket.clone(), tx, stop.clone()));
+        }
+        PpsSource::Off => {}
+    }
+    Guard { stop }
+}
+
+async fn simulated(path: std::path::PathBuf, tx: mpsc::Sender<PpsEvent>, stop: Arc<AtomicBool>) {
+    // A stale socket file from a previous run would make bind fail.
+    let _ = std::fs::remove_file(&path);
+    let sock = match tokio::net::UnixDatagram::bind(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            let error = format!("simulated PPS socket {}: {e}", path.display());
+            let _ = tx.send(PpsEvent::Status(PpsStatus::Absent { error })).await;
+            return;
+        }
+    };
+    let _ = tx.send(PpsEvent::Status(PpsStatus::Opened { path: path.clone(), caps: 0 })).await;
+    let mut buf = [0u8; 64];
+    while !stop.load(Ordering::Relaxed) {
+        match sock.recv(&mut buf).await {
+            Ok(n) => {
+                if let Some(edge) = decode_sim_edge(&buf[..n]) {
+                    if tx.send(PpsEvent::Edge(edge)).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            Err(e) => {
+                let error = format!("simulated PPS socket {}: {e}", path.display());
+                let _ = tx.send(PpsEvent::Status(PpsStatus::Lost { error })).await;
+                break;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}

@@ -1,0 +1,312 @@
+//! timed-lab: a private time lab for the demo and the end-to-end tests. It wires the receiver
+//! simulator (`timed-sim`, standing in for the u-blox receiver and the PPS pin, which do not
+//! exist here), the real `timed` daemon and a real, sandboxed `chronyd` (always `-x`: it never
+//! touches this machine's clock; private command socket, port, pid, drift and log files).
+//!
+//! Owns: process start-up, configuration files for the three, chronyc queries and cleanup.
+//! Must not depend on timed's crates: it drives the binaries exactly as a user would.
+
+mod chronyc;
+pub use chronyc::{Source, Tracking};
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Which chrony refclock driver carries timed's samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// `refclock SOCK` (timed's default).
+    Sock,
+    /// gpsd-compatible `refclock SHM` units 0 (coarse) and 1 (PPS).
+    Shm,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// True − system offset the simulator injects, seconds.
+    pub truth_offset_s: f64,
+    pub ntp_port: u16,
+    pub bind_address: String,
+    pub allow: String,
+    pub edge_jitter_ns: u64,
+    /// Simulator: first byte of the burst after the true second.
+    pub message_delay_ms: f64,
+    /// timed: the serial delay it subtracts from coarse samples.
+    pub serial_delay_ms: f64,
+    pub output: Output,
+    pub scenario: Option<PathBuf>,
+    /// Run chronyd inside this network namespace (`ip netns exec NAME`).
+    pub netns: Option<String>,
+    /// Keep the lab directory after the lab ends (for inspection).
+    pub keep_dir: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            truth_offset_s: 250e-6,
+            ntp_port: 11123,
+            bind_address: "127.0.0.1".into(),
+            allow: "127.0.0.1".into(),
+            edge_jitter_ns: 1000,
+            message_delay_ms: 120.0,
+            serial_delay_ms: 120.0,
+            output: Output::Sock,
+            scenario: None,
+            netns: None,
+            keep_dir: false,
+        }
+    }
+}
+
+/// A running lab. Dropping it stops every process and removes what it created.
+pub struct Lab {
+    pub dir: PathBuf,
+    pub opts: Options,
+    chronyd: Option<Child>,
+    sim: Option<Child>,
+    timed: Option<Child>,
+    pub started: Instant,
+}
+
+/// Finds a workspace binary: `$ENV` if set, else next to the running executable (or one
+/// directory up, for test executables in `target/*/deps`).
+pub fn locate_bin(name: &str, env: &str) -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os(env) {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+    for dir in exe.ancestors().skip(1).take(2) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    Err(format!("{name} not found next to {} (build the workspace, or set {env})", exe.display()))
+}
+
+impl Lab {
+    /// Starts chronyd, the simulator and timed in a fresh private directory.
+    pub fn start(opts: Options) -> Result<Lab, String> {
+        let timed_bin = locate_bin("timed", "TIMED_BIN")?;
+        let sim_bin = locate_bin("timed-sim", "TIMED_SIM_BIN")?;
+        let dir = make_dir()?;
+        let mut lab = Lab { dir, opts, chronyd: None, sim: None, timed: None, started: Instant::now() };
+        lab.write_configs()?;
+        lab.start_chronyd()?;
+        lab.start_sim(&sim_bin)?;
+        let log = std::fs::File::create(lab.dir.join("timed.log")).map_err(|e| e.to_string())?;
+        let child = Command::new(&timed_bin)
+            .arg("-c")
+            .arg(lab.dir.join("timed.toml"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", timed_bin.display()))?;
+        lab.timed = Some(child);
+        lab.started = Instant::now();
+        Ok(lab)
+    }
+
+    pub fn chrony_socket(&self) -> PathBuf {
+        self.dir.join("chronyd.sock")
+    }
+
+    fn write_configs(&self) -> Result<(), String> {
+        let d = self.dir.display();
+        let o = &self.opts;
+        let (pps, coarse) = match o.output {
+            Output::Sock => (
+                format!("refclock SOCK {d}/pps.sock refid PPS poll 2 precision 1e-7 prefer"),
+                format!("refclock SOCK {d}/coarse.sock refid GPS poll 2 noselect"),
+            ),
+            Output::Shm => (
+                "refclock SHM 1 refid PPS poll 2 precision 1e-7 prefer".to_string(),
+                "refclock SHM 0 refid GPS poll 2 noselect".to_string(),
+            ),
+        };
+        let chrony = format!(
+            "# timed lab: private chronyd, started with -x (never steers this machine's clock)\n\
+             {pps}\n{coarse}\n\
+             cmdport 0\nbindcmdaddress {d}/chronyd.sock\npidfile {d}/chronyd.pid\n\
+             driftfile {d}/chrony.drift\nlogdir {d}\nlog refclocks tracking\n\
+             port {}\nbindaddress {}\nallow {}\n",
+            o.ntp_port, o.bind_address, o.allow
+        );
+        let (sock_pps, sock_coarse, shm) = match o.output {
+            Output::Sock => (format!("{d}/pps.sock"), format!("{d}/coarse.sock"), false),
+            Output::Shm => (String::new(), String::new(), true),
+        };
+        let timed = format!(
+            "# timed lab configuration (PPS edges are SIMULATED by timed-sim)\n\
+             [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\n\n\
+             [pps]\nsource = \"simulated\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
+             [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
+             [chrony.shm]\nenabled = {shm}\ncoarse_unit = 0\npps_unit = 1\n",
+            o.serial_delay_ms
+        );
+        write(&self.dir.join("chrony.conf"), &chrony)?;
+        write(&self.dir.join("timed.toml"), &timed)
+    }
+
+    fn start_chronyd(&mut self) -> Result<(), String> {
+        let log = std::fs::File::create(self.dir.join("chronyd.out")).map_err(|e| e.to_string())?;
+        let mut cmd = match &self.opts.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "chronyd"]);
+                c
+            }
+            None => Command::new("chronyd"),
+        };
+        cmd.args(["-d", "-x", "-u", "root", "-f"]).arg(self.dir.join("chrony.conf"));
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start chronyd (apt-get install chrony): {e}"))?;
+        self.chronyd = Some(child);
+        let sock = self.chrony_socket();
+        wait_for(Duration::from_secs(10), || sock.exists()).map(|_| ()).map_err(|_| {
+            format!("chronyd did not create {} (see {}/chronyd.out)", sock.display(), self.dir.display())
+        })
+    }
+
+    fn start_sim(&mut self, bin: &Path) -> Result<(), String> {
+        let d = &self.dir;
+        let o = &self.opts;
+        let mut cmd = Command::new(bin);
+        cmd.arg("--pty")
+            .arg(d.join("gps0"))
+            .arg("--pps-socket")
+            .arg(d.join("sim-pps.sock"))
+            .arg("--truth-log")
+            .arg(d.join("truth.jsonl"))
+            .args(["--truth-offset", &o.truth_offset_s.to_string()])
+            .args(["--edge-jitter-ns", &o.edge_jitter_ns.to_string()])
+            .args(["--message-delay-ms", &o.message_delay_ms.to_string()])
+            .args(["--seed", "1"]);
+        if let Some(s) = &o.scenario {
+            cmd.arg("--scenario").arg(s);
+        }
+        let log = std::fs::File::create(d.join("sim.log")).map_err(|e| e.to_string())?;
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let out = child.stdout.take().ok_or("simulator has no stdout")?;
+        self.sim = Some(child);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if line.trim() == "ready" {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(15))
+            .map_err(|_| format!("timed-sim did not become ready (see {}/sim.log)", d.display()))
+    }
+
+    /// Stops chronyd and starts it again with the same configuration (timed keeps running).
+    pub fn restart_chronyd(&mut self) -> Result<(), String> {
+        if let Some(c) = self.chronyd.as_mut() {
+            stop(c);
+        }
+        let _ = std::fs::remove_file(self.chrony_socket());
+        self.start_chronyd()
+    }
+
+    /// Is timed still running?
+    pub fn timed_alive(&mut self) -> bool {
+        self.timed.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    pub fn timed_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("timed.log")).unwrap_or_default()
+    }
+
+    /// Raw offsets (reference − system, seconds) chrony logged for `refid`, with their time.
+    pub fn refclock_samples(&self, refid: &str) -> Vec<(String, f64)> {
+        let text = std::fs::read_to_string(self.dir.join("refclocks.log")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                if f.len() >= 9 && f[2] == refid {
+                    Some((format!("{} {}", f[0], f[1]), f[6].parse().ok()?))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for c in [self.timed.as_mut(), self.sim.as_mut(), self.chronyd.as_mut()].into_iter().flatten() {
+            stop(c);
+        }
+        if self.opts.output == Output::Shm {
+            for key in ["0x4e545030", "0x4e545031"] {
+                let _ = Command::new("ipcrm").args(["-M", key]).stderr(Stdio::null()).status();
+            }
+        }
+        if !self.opts.keep_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// SIGTERM, then SIGKILL after 3 s.
+fn stop(c: &mut Child) {
+    if let Ok(pid) = i32::try_from(c.id()) {
+        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).stderr(Stdio::null()).status();
+    }
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(3) {
+        if !matches!(c.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = c.kill();
+    let _ = c.wait();
+}
+
+fn make_dir() -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let base = std::env::temp_dir();
+    for i in 0..1000u32 {
+        let d = base.join(format!("timed-lab-{}-{i}", std::process::id()));
+        if std::fs::create_dir(&d).is_ok() {
+            // chronyd disables a command socket in a world-accessible directory.
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o750))
+                .map_err(|e| e.to_string())?;
+            return Ok(d);
+        }
+    }
+    Err(format!("cannot create a lab directory in {}", base.display()))
+}
+
+fn write(p: &Path, s: &str) -> Result<(), String> {
+    std::fs::write(p, s).map_err(|e| format!("cannot write {}: {e}", p.display()))
+}
+
+/// Polls `f` every 50 ms until it holds or `timeout` passes.
+pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> Result<Duration, Duration> {
+    let t = Instant::now();
+    while t.elapsed() < timeout {
+        if f() {
+            return Ok(t.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(t.elapsed())
+}

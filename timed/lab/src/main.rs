@@ -1,0 +1,112 @@
+//! `timed-demo`: timed on the simulated receiver feeding a sandboxed chronyd, until it serves
+//! stratum 1. Prints what it serves as `name: value` lines, then status; cleans up on Ctrl-C.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use timed_lab::{Lab, Options, Output};
+
+struct Args {
+    seconds: Option<u64>,
+    opts: Options,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: timed-demo [--seconds N] [--truth-offset SECONDS] [--ntp-port PORT] [--shm] [--keep]\n\
+         Runs timed-sim (simulated u-blox receiver and PPS), timed and a private chronyd (-x)."
+    );
+    std::process::exit(64)
+}
+
+fn parse_args() -> Args {
+    let mut a = Args { seconds: None, opts: Options::default() };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let mut val = |name: &str| {
+            it.next().unwrap_or_else(|| {
+                eprintln!("timed-demo: {name} needs a value");
+                usage()
+            })
+        };
+        match k.as_str() {
+            "--seconds" => a.seconds = Some(val("--seconds").parse().unwrap_or_else(|_| usage())),
+            "--truth-offset" => {
+                a.opts.truth_offset_s = val("--truth-offset").parse().unwrap_or_else(|_| usage())
+            }
+            "--ntp-port" => a.opts.ntp_port = val("--ntp-port").parse().unwrap_or_else(|_| usage()),
+            "--shm" => a.opts.output = Output::Shm,
+            "--keep" => a.opts.keep_dir = true,
+            "-h" | "--help" => usage(),
+            other => {
+                eprintln!("timed-demo: unknown argument {other:?}");
+                usage()
+            }
+        }
+    }
+    a
+}
+
+fn main() {
+    let args = parse_args();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    if let Err(e) = ctrlc::set_handler(move || s2.store(true, Ordering::SeqCst)) {
+        eprintln!("timed-demo: cannot handle Ctrl-C: {e}");
+    }
+    let lab = match Lab::start(args.opts.clone()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("timed-demo: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "demo: timed on SIMULATED receiver and PPS (timed-sim), truth offset {:+.6} s",
+        args.opts.truth_offset_s
+    );
+    println!("dir: {}", lab.dir.display());
+    println!("ntp: {}:{}", args.opts.bind_address, args.opts.ntp_port);
+    println!("chrony: {}", lab.chrony_socket().display());
+    println!("hint: chronyc -h {} sources", lab.chrony_socket().display());
+    let start = Instant::now();
+    let mut reached = false;
+    let mut last_print = Instant::now() - Duration::from_secs(60);
+    while !stop.load(Ordering::SeqCst) {
+        if args.seconds.is_some_and(|s| start.elapsed() >= Duration::from_secs(s)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+        let Ok(t) = lab.tracking() else { continue };
+        if t.stratum == 1 && !reached {
+            reached = true;
+            println!(
+                "stratum: 1 (reference {}, reached after {:.0} s; chrony corrects system time by {:+.6} s)",
+                t.ref_name,
+                start.elapsed().as_secs_f64(),
+                t.system_offset
+            );
+        }
+        if last_print.elapsed() >= Duration::from_secs(if reached { 10 } else { 2 }) {
+            last_print = Instant::now();
+            let sources = lab.sources().unwrap_or_default();
+            let list: Vec<String> =
+                sources.iter().map(|s| format!("{}{} {:+.6}s", s.state, s.name, -s.last_offset)).collect();
+            println!(
+                "[{:>4.0}s] stratum {} ref {:<4} sources: {}",
+                start.elapsed().as_secs_f64(),
+                t.stratum,
+                if t.ref_name.is_empty() { "-" } else { &t.ref_name },
+                list.join("  ")
+            );
+        }
+    }
+    if !reached {
+        eprintln!("timed-demo: chrony did not reach stratum 1; timed log:\n{}", lab.timed_log());
+    }
+    println!("demo: stopping (processes, sockets and SHM cleaned up)");
+    drop(lab);
+    if !reached && args.seconds.is_some() {
+        std::process::exit(1);
+    }
+}

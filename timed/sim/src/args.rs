@@ -1,0 +1,127 @@
+//! Command line: where the ptys, the edge socket and the truth log go, which scenario, and
+//! overrides of the scenario's most used keys.
+
+use crate::scenario::{Protocol, Scenario};
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "timed-sim",
+    version,
+    about = "Simulated u-blox GNSS timing receiver: a UBX/NMEA stream on ptys and PPS edges over a \
+             unix datagram socket, with a known truth (test and demo tool, not shipped)",
+    after_help = "Prints `pty: LINK -> /dev/pts/N` per pty, then `ready`, on stdout. \
+                  Stops after --seconds, or on SIGINT/SIGTERM, removing its symlinks."
+)]
+pub struct Cli {
+    /// Create a pty and point this symlink at its slave (repeatable; all get the same bytes)
+    #[arg(long = "pty", value_name = "PATH", required_unless_present = "print_scenario")]
+    pub ptys: Vec<PathBuf>,
+    /// Send each PPS edge as a datagram to this unix socket (timed's simulated-edge input)
+    #[arg(long, value_name = "PATH")]
+    pub pps_socket: Option<PathBuf>,
+    /// Scenario file (TOML); built-in defaults = scenarios/default.toml
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Write one JSON line of ground truth per second here
+    #[arg(long, value_name = "FILE")]
+    pub truth_log: Option<PathBuf>,
+    /// True UTC minus system clock, seconds (scenario `truth_offset`)
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub truth_offset: Option<f64>,
+    /// Serial speed the bytes are paced at (scenario `baud`)
+    #[arg(long, value_name = "BAUD")]
+    pub baud: Option<u32>,
+    /// Burst delay after the true second (scenario `message_delay_ms`)
+    #[arg(long, value_name = "MS")]
+    pub message_delay_ms: Option<f64>,
+    /// Uniform ± jitter of that delay (scenario `message_jitter_ms`)
+    #[arg(long, value_name = "MS")]
+    pub message_jitter_ms: Option<f64>,
+    /// Gaussian sigma of the edge time stamps (scenario `edge_jitter_ns`)
+    #[arg(long, value_name = "NS")]
+    pub edge_jitter_ns: Option<f64>,
+    /// Stop after N seconds; 0 = run until signalled (scenario `seconds`)
+    #[arg(long, value_name = "N")]
+    pub seconds: Option<u64>,
+    /// Seed of all random draws (scenario `seed`)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Messages sent each second (scenario `protocol`)
+    #[arg(long, value_name = "PROTOCOL")]
+    pub protocol: Option<Protocol>,
+    /// Pad to this fraction of the line capacity with NMEA TXT, e.g. 0.95 (scenario `fill`)
+    #[arg(long, value_name = "FRACTION")]
+    pub fill: Option<f64>,
+    /// Satellites in view (scenario `satellites`)
+    #[arg(long, value_name = "N")]
+    pub satellites: Option<u8>,
+    /// Print the effective scenario (file + overrides) as TOML and exit
+    #[arg(long)]
+    pub print_scenario: bool,
+}
+
+impl Cli {
+    /// The scenario file (or defaults) with the command-line overrides applied and checked.
+    pub fn scenario(&self) -> Result<Scenario, String> {
+        let mut s = match &self.scenario {
+            Some(path) => Scenario::load(path)?,
+            None => Scenario::default(),
+        };
+        fn set<T: Copy>(slot: &mut T, v: Option<T>) {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        }
+        set(&mut s.truth_offset, self.truth_offset);
+        set(&mut s.baud, self.baud);
+        set(&mut s.message_delay_ms, self.message_delay_ms);
+        set(&mut s.message_jitter_ms, self.message_jitter_ms);
+        set(&mut s.edge_jitter_ns, self.edge_jitter_ns);
+        set(&mut s.seconds, self.seconds);
+        set(&mut s.seed, self.seed);
+        set(&mut s.protocol, self.protocol);
+        set(&mut s.fill, self.fill);
+        set(&mut s.satellites, self.satellites);
+        s.validate().map_err(|e| format!("scenario after command-line overrides: {e}"))?;
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_apply_on_top_of_the_file() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/faults.toml");
+        let cli = Cli::try_parse_from([
+            "timed-sim",
+            "--pty",
+            "/tmp/a",
+            "--pty",
+            "/tmp/b",
+            "--scenario",
+            file.to_str().unwrap(),
+            "--truth-offset",
+            "-0.002",
+            "--baud",
+            "9600",
+            "--protocol",
+            "nmea",
+            "--seconds",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(cli.ptys.len(), 2);
+        let s = cli.scenario().unwrap();
+        assert_eq!((s.truth_offset, s.baud, s.protocol, s.seconds), (-0.002, 9600, Protocol::Nmea, 5));
+        assert!(!s.faults.is_empty(), "faults come from the file");
+        let bad = Cli::try_parse_from(["timed-sim", "--pty", "/tmp/a", "--fill", "2"]).unwrap();
+        assert!(bad.scenario().unwrap_err().contains("fill"));
+        assert!(Cli::try_parse_from(["timed-sim"]).is_err(), "a pty is required");
+        assert!(Cli::try_parse_from(["timed-sim", "--print-scenario"]).is_ok());
+    }
+}

@@ -1,0 +1,109 @@
+//! One second's serial output: which messages, in which order, after the scenario's faults.
+//!
+//! Order follows a ZED-F9T configured for UBX and NMEA (gpsd capture
+//! `ublox-zed-f9t-ubx_nmea_l5.log`): NAV-PVT and NAV-TIMEUTC, then the NMEA sentences of the
+//! same second, then the remaining NAV/MON/TIM messages and NAV-EOE last. NMEA placed after
+//! NAV-EOE would start a second epoch for the same second in a decoder that closes epochs on
+//! NAV-EOE (as `timed_core::epoch` does), which no real receiver makes it do.
+
+use crate::nmea;
+use crate::rng::{Purpose, Rng};
+use crate::scenario::{Active, Protocol, Scenario};
+use crate::sky::{snapshot, Sky, Snapshot};
+use crate::ubx;
+
+/// The frames of one burst (each a complete UBX frame or NMEA sentence, or a garbage chunk)
+/// and the second they are labelled with.
+#[derive(Clone, Debug, Default)]
+pub struct Burst {
+    pub frames: Vec<Vec<u8>>,
+    pub label_s: i64,
+}
+
+impl Burst {
+    pub fn len(&self) -> usize {
+        self.frames.iter().map(Vec::len).sum()
+    }
+}
+
+/// Composes the burst for true second `true_s`, the `index`-th second of the run.
+pub fn compose(
+    s: &Scenario,
+    sky: &Sky,
+    true_s: i64,
+    index: u64,
+    active: &Active,
+    fill_seq: &mut u64,
+) -> Burst {
+    let label_s = true_s + i64::from(active.wrong_second);
+    if active.silence || active.pulse_only {
+        return Burst { frames: Vec::new(), label_s };
+    }
+    let snap = snapshot(s, sky, label_s, !active.no_fix);
+    let every = |n: u32| n > 0 && index % u64::from(n) == 0;
+    let mut frames = match s.protocol {
+        Protocol::UbxNmea => {
+            let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap)];
+            f.extend(nmea_frames(&snap));
+            f.extend(ubx_tail(&snap, every(s.timels_every_s), every(s.monrf_every_s)));
+            f
+        }
+        Protocol::Ubx => {
+            let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap)];
+            f.extend(ubx_tail(&snap, every(s.timels_every_s), every(s.monrf_every_s)));
+            f
+        }
+        Protocol::Nmea => nmea_frames(&snap),
+    };
+    pad(s, &mut frames, fill_seq);
+    if active.garbage {
+        // Same length as the real burst: a wrong baud rate or line noise, not a silence.
+        let mut junk = vec![0u8; frames.iter().map(Vec::len).sum::<usize>().max(64)];
+        Rng::stream(s.seed, Purpose::Garbage, index as i64).fill(&mut junk);
+        frames = junk.chunks(64).map(<[u8]>::to_vec).collect();
+    }
+    Burst { frames, label_s }
+}
+
+fn nmea_frames(snap: &Snapshot) -> Vec<Vec<u8>> {
+    let mut v = vec![nmea::rmc(snap), nmea::gga(snap)];
+    v.extend(nmea::gsa(snap));
+    v.extend(nmea::gsv(snap));
+    v.push(nmea::zda(snap));
+    v.into_iter().map(String::into_bytes).collect()
+}
+
+/// NAV-SAT, NAV-TIMELS, MON-RF, TIM-TP; NAV-EOE is added by [`pad`] after any padding.
+fn ubx_tail(snap: &Snapshot, timels: bool, monrf: bool) -> Vec<Vec<u8>> {
+    let mut v = vec![ubx::nav_sat(snap)];
+    if timels {
+        v.push(ubx::nav_timels(snap));
+    }
+    if monrf {
+        v.push(ubx::mon_rf());
+    }
+    v.push(ubx::tim_tp(snap));
+    v.push(ubx::nav_eoe(snap));
+    v
+}
+
+/// Pads with TXT sentences up to `fill` of the line's capacity, inside the epoch (before
+/// NAV-EOE when there is one), so the padding never opens an epoch of its own.
+fn pad(s: &Scenario, frames: &mut Vec<Vec<u8>>, fill_seq: &mut u64) {
+    if s.fill <= 0.0 {
+        return;
+    }
+    let target = (f64::from(s.baud) / 10.0 * s.fill) as usize;
+    let have: usize = frames.iter().map(Vec::len).sum();
+    if target <= have {
+        return;
+    }
+    let txt: Vec<Vec<u8>> =
+        nmea::filler(target - have, fill_seq).into_iter().map(String::into_bytes).collect();
+    let at = if s.protocol == Protocol::Nmea { frames.len() } else { frames.len().saturating_sub(1) };
+    frames.splice(at..at, txt);
+}
+
+#[cfg(test)]
+#[path = "burst_tests.rs"]
+mod tests;

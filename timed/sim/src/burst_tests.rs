@@ -1,0 +1,211 @@
+//! The encoders' output, decoded by timed-core's own pipeline: what the daemon will see.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+use crate::scenario::Gnss;
+use crate::sky::qerr_ps;
+use timed_core::epoch::{Assembler, Epoch, Fix, LeapSource, TimeSource};
+use timed_core::framer::{Frame, Framer};
+use timed_core::stream::StreamDecoder;
+use timed_core::ubx::{AntennaPower, AntennaStatus, Ubx};
+
+/// 2025-07-31T19:33:34Z.
+const T0: i64 = 1_753_990_414;
+
+fn bytes_for(s: &Scenario, seconds: std::ops::Range<i64>, active: impl Fn(u64) -> Active) -> Vec<u8> {
+    let sky = Sky::new(s);
+    let mut fill = 0;
+    let mut out = Vec::new();
+    for (i, t) in seconds.enumerate() {
+        out.extend(compose(s, &sky, t, i as u64, &active(i as u64), &mut fill).frames.concat());
+    }
+    out
+}
+
+fn decode(bytes: &[u8]) -> (Vec<Epoch>, StreamDecoder) {
+    let mut d = StreamDecoder::new(Assembler::new());
+    let mut v = Vec::new();
+    // Odd chunk sizes: results must not depend on how the pty delivers the bytes.
+    for chunk in bytes.chunks(37) {
+        d.feed(chunk, None, |e| v.push(e));
+    }
+    d.finish(|e| v.push(e));
+    (v, d)
+}
+
+fn unix(e: &Epoch) -> i64 {
+    e.time.expect("epoch time").unix().0
+}
+
+fn assert_clean(d: &StreamDecoder) {
+    let (f, s) = (d.framer_stats(), d.decode_stats());
+    assert_eq!((f.garbage_bytes, f.nmea_checksum_errors, f.ubx_checksum_errors, f.oversize), (0, 0, 0, 0));
+    assert_eq!((s.nmea_errors, s.ubx_errors), (0, 0));
+}
+
+#[test]
+fn ubx_nmea_round_trips_one_valid_epoch_per_second() {
+    let s = Scenario::default();
+    let (es, d) = decode(&bytes_for(&s, T0..T0 + 3, |_| Active::default()));
+    assert_clean(&d);
+    assert_eq!(es.iter().map(unix).collect::<Vec<_>>(), [T0, T0 + 1, T0 + 2]);
+    let sky = Sky::new(&s);
+    for e in &es {
+        let t = unix(e);
+        assert_eq!(e.time.map(|t| t.time.nanos), Some(0));
+        assert!(e.time_valid, "{e:?}");
+        assert_eq!(e.time_source, Some(TimeSource::NavTimeUtc));
+        assert_eq!((e.fix, e.fix_ok), (Fix::ThreeD, true));
+        assert_eq!(e.tacc_ns, Some(20));
+        let sats = sky.at(t, true);
+        assert_eq!(e.sats_seen, Some(12));
+        assert_eq!(e.sats_used, Some(sats.iter().filter(|x| x.used).count() as u16));
+        for (got, want) in e.satellites.iter().zip(&sats) {
+            assert_eq!(got.sv_id, u16::from(want.sv_id));
+            assert_eq!(got.elev_deg, Some(i16::from(want.elev_deg)));
+            assert_eq!(got.azim_deg, Some(want.azim_deg));
+            assert_eq!((got.cno_dbhz, got.used), (Some(want.cno_dbhz), want.used));
+        }
+        let gal =
+            e.constellations.iter().find(|c| c.constellation == timed_core::gnss::Constellation::Galileo);
+        assert_eq!(gal.map(|c| c.seen), Some(6));
+        let pulse = e.next_pulse.expect("TIM-TP");
+        assert_eq!(pulse.utc.map(|u| u.unix()), Some((t + 1, 0)));
+        assert_eq!(pulse.qerr_ps, Some(qerr_ps(&s, t + 1)));
+        assert!(!pulse.time_base_utc);
+        let pos = e.position.expect("position");
+        assert!((pos.lat_deg - 47.3769).abs() < 1e-7 && (pos.lon_deg - 8.5417).abs() < 1e-7);
+        assert!((pos.alt_hae_m.unwrap() - 456.0).abs() < 1e-3);
+        assert_eq!(e.pdop, Some(1.2));
+        // Leap seconds from NAV-TIMELS (sent in second 0, remembered after).
+        assert_eq!(e.leap.current_s, Some(18));
+        assert!(e.leap.valid);
+        assert_eq!(e.leap.source, LeapSource::NavTimeLs(2));
+        assert_eq!(e.leap.event, None);
+    }
+    // MON-RF only in the first second (every 10 s).
+    assert_eq!(es[0].antenna, Some(AntennaStatus::Ok));
+    assert_eq!(es[0].antenna_power, Some(AntennaPower::On));
+    assert_eq!(es[0].jamming.map(|j| (j.state, j.indicator < 50)), Some((1, true)));
+    assert_eq!(es[1].antenna, None);
+}
+
+#[test]
+fn nmea_only_round_trips() {
+    let s = Scenario { protocol: Protocol::Nmea, ..Scenario::default() };
+    let (es, d) = decode(&bytes_for(&s, T0..T0 + 3, |_| Active::default()));
+    assert_clean(&d);
+    assert_eq!(es.iter().map(unix).collect::<Vec<_>>(), [T0, T0 + 1, T0 + 2]);
+    let sky = Sky::new(&s);
+    for e in &es {
+        assert!(e.time_valid);
+        assert_eq!(e.time_source, Some(TimeSource::Zda));
+        assert_eq!((e.fix, e.fix_ok), (Fix::ThreeD, true));
+        let used = sky.at(unix(e), true).iter().filter(|x| x.used).count() as u16;
+        assert_eq!((e.sats_seen, e.sats_used), (Some(12), Some(used)));
+        assert_eq!(e.satellites.iter().filter(|x| x.used).count() as u16, used);
+        let pos = e.position.expect("position");
+        assert!((pos.lat_deg - 47.3769).abs() < 1e-7 && (pos.lon_deg - 8.5417).abs() < 1e-7);
+        assert!((pos.alt_msl_m.unwrap() - 408.0).abs() < 0.05);
+        assert_eq!(e.next_pulse, None);
+    }
+}
+
+#[test]
+fn ubx_only_round_trips_with_other_constellations() {
+    let s = Scenario {
+        protocol: Protocol::Ubx,
+        constellations: vec![Gnss::Glonass, Gnss::Beidou, Gnss::Gps],
+        satellites: 20,
+        leap_seconds: 17,
+        ..Scenario::default()
+    };
+    let (es, d) = decode(&bytes_for(&s, T0..T0 + 2, |_| Active::default()));
+    assert_clean(&d);
+    assert_eq!(es.iter().map(unix).collect::<Vec<_>>(), [T0, T0 + 1]);
+    assert_eq!(es[0].sats_seen, Some(20));
+    assert_eq!(es[0].leap.current_s, Some(17));
+    assert_eq!(es[0].next_pulse.and_then(|p| p.utc).map(|u| u.unix().0), Some(T0 + 1));
+    assert_eq!(es[0].messages, 7, "PVT, TIMEUTC, SAT, TIMELS, MON-RF, TIM-TP, EOE");
+}
+
+#[test]
+fn no_fix_clears_validity_everywhere() {
+    for protocol in [Protocol::UbxNmea, Protocol::Nmea, Protocol::Ubx] {
+        let s = Scenario { protocol, ..Scenario::default() };
+        let nofix = Active { no_fix: true, ..Active::default() };
+        let (es, d) = decode(&bytes_for(&s, T0..T0 + 2, |_| nofix));
+        assert_clean(&d);
+        assert_eq!(es.iter().map(unix).collect::<Vec<_>>(), [T0, T0 + 1], "{protocol:?}");
+        for e in &es {
+            assert!(!e.time_valid, "{protocol:?} {e:?}");
+            assert_eq!((e.fix, e.fix_ok), (Fix::None, false), "{protocol:?}");
+            assert_eq!(e.position, None);
+            if protocol != Protocol::Nmea {
+                assert_eq!(e.next_pulse.map(|p| p.qerr_ps), Some(None), "qErr flagged invalid");
+                assert_eq!(e.sats_used, Some(0));
+            }
+        }
+    }
+}
+
+#[test]
+fn wrong_second_labels_the_next_second_and_its_pulse() {
+    let s = Scenario::default();
+    let (es, _) =
+        decode(&bytes_for(&s, T0..T0 + 3, |i| Active { wrong_second: i == 1, ..Active::default() }));
+    assert_eq!(es.iter().map(unix).collect::<Vec<_>>(), [T0, T0 + 2, T0 + 2]);
+    assert_eq!(es[1].next_pulse.and_then(|p| p.utc).map(|u| u.unix().0), Some(T0 + 3));
+}
+
+#[test]
+fn silence_pulse_only_and_garbage() {
+    let s = Scenario::default();
+    let sky = Sky::new(&s);
+    let mut n = 0;
+    for a in [Active { silence: true, ..Active::default() }, Active { pulse_only: true, ..Active::default() }]
+    {
+        assert_eq!(compose(&s, &sky, T0, 0, &a, &mut n).len(), 0);
+    }
+    let normal = compose(&s, &sky, T0, 0, &Active::default(), &mut n).len();
+    let junk = compose(&s, &sky, T0, 0, &Active { garbage: true, ..Active::default() }, &mut n);
+    assert_eq!(junk.len(), normal);
+    let again = compose(&s, &sky, T0, 0, &Active { garbage: true, ..Active::default() }, &mut n);
+    assert_eq!(junk.frames, again.frames, "garbage is reproducible from the seed");
+    let (es, d) = decode(&junk.frames.concat());
+    assert!(es.iter().all(|e| e.time.is_none() || !e.time_valid), "{es:?}");
+    assert!(d.framer_stats().garbage_bytes > normal as u64 / 2);
+}
+
+#[test]
+fn fill_pads_to_the_target_inside_the_epoch() {
+    for protocol in [Protocol::UbxNmea, Protocol::Nmea, Protocol::Ubx] {
+        let s = Scenario { protocol, fill: 0.95, ..Scenario::default() };
+        let sky = Sky::new(&s);
+        let len = compose(&s, &sky, T0, 0, &Active::default(), &mut 0).len();
+        let target = 11_520.0 * 0.95;
+        assert!((len as f64) >= target && (len as f64) < target + 100.0, "{protocol:?}: {len}");
+        let (es, d) = decode(&bytes_for(&s, T0..T0 + 3, |_| Active::default()));
+        assert_clean(&d);
+        assert_eq!(es.iter().map(unix).collect::<Vec<_>>(), [T0, T0 + 1, T0 + 2], "{protocol:?}");
+        assert!(es.iter().all(|e| e.time_valid));
+        assert!(d.assembler().receiver().extensions.is_empty(), "padding is not receiver info");
+    }
+    // Without fill the default burst is far below capacity (~1 kB of 11.5 kB).
+    let len =
+        compose(&Scenario::default(), &Sky::new(&Scenario::default()), T0, 0, &Active::default(), &mut 0);
+    assert!((600..1600).contains(&len.len()), "{}", len.len());
+}
+
+#[test]
+fn ack_frame_decodes() {
+    let mut f = Framer::new();
+    let mut got = Vec::new();
+    f.feed(&ubx::ack(0x06, 0x8A), |fr| {
+        if let Frame::Ubx { class, id, payload } = fr.frame {
+            got.push(timed_core::ubx::decode(class, id, payload));
+        }
+    });
+    assert_eq!(got, [Ok(Ubx::Ack { class: 0x06, id: 0x8A })]);
+}

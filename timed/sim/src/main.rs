@@ -1,0 +1,133 @@
+//! `timed-sim`: a simulated u-blox GNSS timing receiver for timed's tests and demos. It is a
+//! test/demo tool and is **not shipped** in the image.
+//!
+//! Owns: creating ptys that stand in for the receiver's UART (symlinked where the daemon
+//! expects its device), the per-second UBX/NMEA burst paced at the configured baud rate,
+//! PPS edges delivered as `timed_core::pps::encode_sim_edge` datagrams, acknowledging UBX CFG
+//! messages, scenario files with faults on demand, and a truth log of what was really sent.
+//!
+//! Time model: true UTC = system CLOCK_REALTIME + `truth_offset`. The edge of true second S is
+//! stamped with the system time at which S happened (plus jitter and the TIM-TP quantisation
+//! error), as a kernel PPS source would stamp it; a daemon that recovers `truth_offset` from
+//! the edges and messages is correct.
+//!
+//! Module map: [`args`] command line, [`scenario`] TOML scenarios, [`sky`] the receiver's
+//! state per second, [`ubx`] / [`nmea`] encoders, [`burst`] message order and faults,
+//! [`pty`] ptys and CFG replies, [`scheduler`] the real-time loop, [`rng`] random draws.
+
+mod args;
+mod burst;
+mod nmea;
+mod pty;
+mod rng;
+mod scenario;
+mod scheduler;
+mod sky;
+mod ubx;
+
+use clap::Parser;
+use nix::sys::signal::{SigSet, Signal};
+use scheduler::{Control, PpsOut, Scheduler};
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("timed-sim: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &args::Cli) -> Result<(), String> {
+    let scenario = cli.scenario()?;
+    if cli.print_scenario {
+        print!("{}", scenario.to_toml()?);
+        return Ok(());
+    }
+    let control = Arc::new(Control::default());
+    // Block the stop signals in every thread and take them synchronously in one thread, so a
+    // signal only sets a flag and the normal exit path removes the symlinks.
+    let mut signals = SigSet::empty();
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        signals.add(sig);
+    }
+    signals.thread_block().map_err(|e| format!("blocking signals: {e}"))?;
+    let ctl = Arc::clone(&control);
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Ok(sig) = signals.wait() {
+                eprintln!("timed-sim: {sig}, stopping");
+                ctl.request_stop();
+            }
+        })
+        .map_err(|e| format!("signal thread: {e}"))?;
+
+    // Dropping a Pty removes its symlink, so every exit from here on cleans up.
+    let ptys = cli.ptys.iter().map(|p| pty::Pty::create(p)).collect::<Result<Vec<_>, _>>()?;
+    let truth: Option<Box<dyn Write>> = match &cli.truth_log {
+        Some(path) => {
+            let f = std::fs::File::create(path).map_err(|e| format!("truth log {}: {e}", path.display()))?;
+            Some(Box::new(std::io::BufWriter::new(f)))
+        }
+        None => None,
+    };
+    let pps = match &cli.pps_socket {
+        Some(path) => {
+            let socket = std::os::unix::net::UnixDatagram::unbound()
+                .map_err(|e| format!("pps socket {}: {e}", path.display()))?;
+            // Never let a slow reader stall the clock: drop the edge instead.
+            socket.set_nonblocking(true).map_err(|e| format!("pps socket {}: {e}", path.display()))?;
+            Some(PpsOut { path: path.clone(), socket })
+        }
+        None => None,
+    };
+    let (ack_tx, ack_rx) = std::sync::mpsc::channel();
+    let mut readers = Vec::new();
+    for (i, p) in ptys.iter().enumerate() {
+        let ctl = Arc::clone(&control);
+        readers.push(p.spawn_reader(i, ack_tx.clone(), Arc::clone(&control.stop), move || ctl.wake())?);
+    }
+    announce(&ptys).map_err(|e| format!("stdout: {e}"))?;
+
+    let result = Scheduler {
+        scenario: &scenario,
+        ptys: &ptys,
+        pps,
+        truth,
+        acks: ack_rx,
+        control: Arc::clone(&control),
+    }
+    .run();
+    control.request_stop();
+    for r in readers {
+        let _ = r.join();
+    }
+    drop(ptys);
+    let stats = result?;
+    eprintln!(
+        "timed-sim: {} s simulated; edges sent {}, undeliverable {}; bytes written {}, dropped {}; CFG acks {}",
+        stats.seconds,
+        stats.edges_sent,
+        stats.edges_failed,
+        stats.bytes_written,
+        stats.bytes_dropped,
+        stats.acks
+    );
+    Ok(())
+}
+
+/// The `pty:` lines and `ready`, flushed: a test harness or demo script waits for them.
+fn announce(ptys: &[pty::Pty]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for p in ptys {
+        writeln!(out, "pty: {} -> {}", p.link.display(), p.slave_path.display())?;
+    }
+    writeln!(out, "ready")?;
+    out.flush()
+}

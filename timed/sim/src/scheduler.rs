@@ -1,0 +1,395 @@
+//! The real-time loop: for every true UTC second, a PPS edge datagram at the system time the
+//! second happened, and a message burst paced at the line's baud rate to every pty.
+//!
+//! Time base: true UTC = CLOCK_REALTIME + truth offset. All deadlines are absolute system
+//! times recomputed from the realtime clock on every wake, so sleeping late never accumulates
+//! drift; a late wake only makes that one datagram or chunk late.
+
+use crate::burst::{compose, Burst};
+use crate::pty::Pty;
+use crate::rng::{Purpose, Rng};
+use crate::scenario::{Active, Scenario};
+use crate::sky::{qerr_ps, Sky};
+use std::collections::VecDeque;
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use timed_core::pps::encode_sim_edge;
+
+const NS: i64 = 1_000_000_000;
+/// While bytes are due, the line is serviced this often (a UART FIFO-sized trickle).
+const CHUNK_NS: i64 = 1_000_000;
+/// Seconds are planned this far ahead of their edge.
+const PLAN_AHEAD_NS: i64 = 1_200_000_000;
+
+/// CLOCK_REALTIME in ns since the Unix epoch.
+pub fn realtime_ns() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Stop requests and wake-ups shared with the signal and reader threads.
+#[derive(Default)]
+pub struct Control {
+    pub stop: Arc<AtomicBool>,
+    woken: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Control {
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.wake();
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    pub fn wake(&self) {
+        if let Ok(mut w) = self.woken.lock() {
+            *w = true;
+            self.cv.notify_all();
+        }
+    }
+
+    /// Sleeps until the realtime clock reaches `deadline_ns`, or a wake-up / stop (a wake-up
+    /// that came before the call is not lost).
+    fn sleep_until(&self, deadline_ns: i64) {
+        let Ok(mut w) = self.woken.lock() else { return };
+        while !*w && !self.stopped() {
+            let left = deadline_ns - realtime_ns();
+            if left <= 0 {
+                break;
+            }
+            match self.cv.wait_timeout(w, Duration::from_nanos(left as u64)) {
+                Ok((g, _)) => w = g,
+                Err(_) => return,
+            }
+        }
+        *w = false;
+    }
+}
+
+/// The transmit side of one serial line: whole frames queued, sent at `baud` / 10 bytes per
+/// second from the moment the line became busy.
+struct Line {
+    queue: VecDeque<Vec<u8>>,
+    sent_in_front: usize,
+    origin_ns: i64,
+    sent_since_origin: u64,
+    ns_per_byte: f64,
+    dropped: u64,
+    written: u64,
+}
+
+impl Line {
+    fn new(baud: u32) -> Line {
+        Line {
+            queue: VecDeque::new(),
+            sent_in_front: 0,
+            origin_ns: 0,
+            sent_since_origin: 0,
+            ns_per_byte: 10.0 * 1e9 / f64::from(baud),
+            dropped: 0,
+            written: 0,
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// When the line finishes what is queued (or `now` if idle).
+    fn busy_until(&self, now: i64) -> i64 {
+        if self.idle() {
+            return now;
+        }
+        let total = self.sent_since_origin + self.queue.iter().map(|f| f.len() as u64).sum::<u64>()
+            - self.sent_in_front as u64;
+        self.origin_ns + (total as f64 * self.ns_per_byte) as i64
+    }
+
+    fn start_if_idle(&mut self, at_ns: i64) {
+        if self.idle() {
+            self.origin_ns = at_ns;
+            self.sent_since_origin = 0;
+            self.sent_in_front = 0;
+        }
+    }
+
+    fn enqueue(&mut self, frames: &[Vec<u8>], at_ns: i64) {
+        self.start_if_idle(at_ns);
+        self.queue.extend(frames.iter().filter(|f| !f.is_empty()).cloned());
+    }
+
+    /// Slots a reply in after the frame being sent (a receiver never splits a frame).
+    fn inject(&mut self, frame: Vec<u8>, now: i64) {
+        self.start_if_idle(now);
+        let at = usize::from(self.sent_in_front > 0).min(self.queue.len());
+        self.queue.insert(at, frame);
+    }
+
+    /// Writes the bytes due by `now`.
+    fn pump(&mut self, now: i64, pty: &Pty) -> Result<(), String> {
+        let chunk = self.take_due(now);
+        if !chunk.is_empty() {
+            let n = pty.write(&chunk).map_err(|e| format!("writing to pty {}: {e}", pty.link.display()))?;
+            self.written += n as u64;
+            self.dropped += (chunk.len() - n) as u64;
+        }
+        Ok(())
+    }
+
+    /// Takes the bytes due by `now` off the queue.
+    fn take_due(&mut self, now: i64) -> Vec<u8> {
+        let due_total = ((now - self.origin_ns).max(0) as f64 / self.ns_per_byte) as u64;
+        let mut due = due_total.saturating_sub(self.sent_since_origin) as usize;
+        let mut chunk = Vec::new();
+        while due > 0 {
+            let Some(front) = self.queue.front() else { break };
+            let n = due.min(front.len() - self.sent_in_front);
+            chunk.extend_from_slice(&front[self.sent_in_front..self.sent_in_front + n]);
+            self.sent_in_front += n;
+            self.sent_since_origin += n as u64;
+            due -= n;
+            if self.sent_in_front == front.len() {
+                self.queue.pop_front();
+                self.sent_in_front = 0;
+            }
+        }
+        chunk
+    }
+}
+
+/// One planned second.
+struct Planned {
+    index: u64,
+    true_s: i64,
+    seq: u64,
+    active: Active,
+    offset_ns: f64,
+    edge_ns: i64,
+    qerr_ps: i32,
+    burst_ns: i64,
+    edge_done: bool,
+    burst_done: bool,
+}
+
+/// Where edges go.
+pub struct PpsOut {
+    pub path: PathBuf,
+    pub socket: UnixDatagram,
+}
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub seconds: u64,
+    pub edges_sent: u64,
+    pub edges_failed: u64,
+    pub acks: u64,
+    pub bytes_written: u64,
+    pub bytes_dropped: u64,
+}
+
+pub struct Scheduler<'a> {
+    pub scenario: &'a Scenario,
+    pub ptys: &'a [Pty],
+    pub pps: Option<PpsOut>,
+    pub truth: Option<Box<dyn Write + 'a>>,
+    pub acks: Receiver<(usize, u8, u8)>,
+    pub control: Arc<Control>,
+}
+
+impl Scheduler<'_> {
+    /// Runs until the scenario's second count is done or a stop is requested.
+    pub fn run(mut self) -> Result<Stats, String> {
+        let s = self.scenario;
+        let sky = Sky::new(s);
+        let mut lines: Vec<Line> = self.ptys.iter().map(|_| Line::new(s.baud)).collect();
+        let mut stats = Stats::default();
+        let mut planned: VecDeque<Planned> = VecDeque::new();
+        let limit = if s.seconds == 0 { u64::MAX } else { s.seconds };
+        // First true second: far enough ahead that "ready" is out before its edge.
+        let first_s = (realtime_ns() + s.offset_ns_at(0.0) as i64 + 300_000_000).div_euclid(NS) + 1;
+        let (mut next_index, mut fill_seq) = (0u64, 0u64);
+        let mut current = Active::default();
+        let mut pps_failing = false;
+        while !self.control.stopped() {
+            let now = realtime_ns();
+            while next_index < limit {
+                let p = plan(s, first_s, next_index);
+                if p.edge_ns - now > PLAN_AHEAD_NS {
+                    break;
+                }
+                planned.push_back(p);
+                next_index += 1;
+            }
+            for p in planned.iter_mut() {
+                if !p.edge_done && p.edge_ns <= now {
+                    p.edge_done = true;
+                    current = p.active;
+                    if !p.active.drop_pulse {
+                        let copies = 1 + u32::from(p.active.duplicate_pulse);
+                        for _ in 0..copies {
+                            self.send_edge(p, &mut stats, &mut pps_failing);
+                        }
+                    }
+                }
+                if !p.burst_done && p.burst_ns <= now {
+                    p.burst_done = true;
+                    let burst = compose(s, &sky, p.true_s, p.index, &p.active, &mut fill_seq);
+                    let start = lines.first().map(|l| l.busy_until(p.burst_ns).max(p.burst_ns));
+                    for l in &mut lines {
+                        l.enqueue(&burst.frames, p.burst_ns);
+                    }
+                    self.log_truth(p, &burst, start)?;
+                    stats.seconds += 1;
+                }
+            }
+            while planned.front().is_some_and(|p| p.edge_done && p.burst_done) {
+                planned.pop_front();
+            }
+            while let Ok((i, class, id)) = self.acks.try_recv() {
+                if let (Some(l), false) = (lines.get_mut(i), current.pulse_only) {
+                    l.inject(crate::ubx::ack(class, id), now);
+                    stats.acks += 1;
+                }
+            }
+            for (l, pty) in lines.iter_mut().zip(self.ptys) {
+                l.pump(now, pty)?;
+            }
+            if next_index >= limit && planned.is_empty() && lines.iter().all(Line::idle) {
+                break;
+            }
+            let mut deadline = now + NS;
+            for p in &planned {
+                if !p.edge_done {
+                    deadline = deadline.min(p.edge_ns);
+                }
+                if !p.burst_done {
+                    deadline = deadline.min(p.burst_ns);
+                }
+            }
+            if lines.iter().any(|l| !l.idle()) {
+                deadline = deadline.min(now + CHUNK_NS);
+            }
+            self.control.sleep_until(deadline);
+        }
+        stats.bytes_written = lines.iter().map(|l| l.written).sum();
+        stats.bytes_dropped = lines.iter().map(|l| l.dropped).sum();
+        Ok(stats)
+    }
+
+    fn send_edge(&self, p: &Planned, stats: &mut Stats, failing: &mut bool) {
+        let Some(out) = &self.pps else { return };
+        match out.socket.send_to(&encode_sim_edge(p.seq, p.edge_ns), &out.path) {
+            Ok(_) => {
+                stats.edges_sent += 1;
+                if std::mem::take(failing) {
+                    eprintln!("timed-sim: pps socket {}: delivering again", out.path.display());
+                }
+            }
+            Err(e) => {
+                // Nobody listening is normal (the daemon is not up yet): say so once.
+                stats.edges_failed += 1;
+                if !*failing {
+                    eprintln!(
+                        "timed-sim: pps socket {}: {e} (edges are counted, not queued)",
+                        out.path.display()
+                    );
+                    *failing = true;
+                }
+            }
+        }
+    }
+
+    fn log_truth(&mut self, p: &Planned, burst: &Burst, start: Option<i64>) -> Result<(), String> {
+        let Some(w) = self.truth.as_mut() else { return Ok(()) };
+        let serial = !burst.frames.is_empty();
+        let line = serde_json::json!({
+            "second": p.true_s,
+            "index": p.index,
+            "seq": p.seq,
+            "edge_system_ns": p.edge_ns,
+            "dropped": p.active.drop_pulse,
+            "duplicated": p.active.duplicate_pulse && !p.active.drop_pulse,
+            "burst_start_system_ns": if serial { start } else { None },
+            "burst_bytes": burst.len(),
+            "label": burst.label_s,
+            "qerr_ps": p.qerr_ps,
+            "truth_offset_ns": p.offset_ns.round() as i64,
+            "faults": p.active.names(),
+        });
+        writeln!(w, "{line}").and_then(|()| w.flush()).map_err(|e| format!("writing truth log: {e}"))
+    }
+}
+
+/// The edge and burst times of the `index`-th second.
+fn plan(s: &Scenario, first_s: i64, index: u64) -> Planned {
+    let true_s = first_s + index as i64;
+    let offset_ns = s.offset_ns_at(index as f64);
+    // The system time at which true second `true_s` happened.
+    let ideal = true_s * NS - offset_ns.round() as i64;
+    let qerr = qerr_ps(s, true_s);
+    let mut jitter = Rng::stream(s.seed, Purpose::EdgeJitter, index as i64);
+    // A real pulse is off its ideal time by the quantisation error TIM-TP announced for it
+    // (the daemon adds qErr to the edge to correct it), plus the stamping jitter.
+    let edge_ns = ideal - i64::from(qerr / 1000) + jitter.gaussian(s.edge_jitter_ns).round() as i64;
+    let mut mj = Rng::stream(s.seed, Purpose::MessageJitter, index as i64);
+    let delay_ms = s.message_delay_ms + mj.symmetric(s.message_jitter_ms);
+    Planned {
+        index,
+        true_s,
+        // One sequence number per generated pulse, dropped ones included (the daemon sees
+        // the gap), starting at 1 like a kernel PPS source.
+        seq: index + 1,
+        active: s.active(index),
+        offset_ns,
+        edge_ns,
+        qerr_ps: qerr,
+        burst_ns: ideal + (delay_ms * 1e6).round() as i64,
+        edge_done: false,
+        burst_done: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_places_edges_at_true_seconds_in_system_time() {
+        let s = Scenario { edge_jitter_ns: 0.0, message_jitter_ms: 0.0, ..Scenario::default() };
+        let p = plan(&s, 1_750_000_000, 3);
+        assert_eq!((p.true_s, p.seq), (1_750_000_003, 4));
+        let q = i64::from(qerr_ps(&s, p.true_s) / 1000);
+        assert_eq!(p.edge_ns, 1_750_000_003 * NS - 250_000 - q);
+        assert_eq!(p.burst_ns, 1_750_000_003 * NS - 250_000 + 120_000_000);
+    }
+
+    #[test]
+    fn line_paces_bytes_and_slots_acks_between_frames() {
+        let mut l = Line::new(115_200);
+        l.enqueue(&[vec![1; 100], vec![2; 100]], 0);
+        assert_eq!(l.busy_until(0), (200.0 * l.ns_per_byte) as i64);
+        // 5 ms in: 57 bytes due, the first frame is half sent; the ACK goes after it.
+        assert_eq!(l.take_due(5_000_000), vec![1; 57]);
+        l.inject(vec![9; 10], 5_000_000);
+        let mut rest = l.take_due(1_000_000_000);
+        assert_eq!(rest.len(), 153);
+        rest.dedup();
+        assert_eq!(rest, [1, 9, 2]);
+        assert!(l.idle());
+        // An idle line starts over when the next burst comes.
+        l.enqueue(&[vec![3; 5]], 2_000_000_000);
+        assert!(l.take_due(2_000_000_000).is_empty());
+        assert_eq!(l.take_due(2_001_000_000), vec![3; 5]);
+    }
+}
