@@ -136,6 +136,16 @@ impl Line {
         self.queue.insert(at, frame);
     }
 
+    /// When to service the line next: as soon as the first byte of a burst is complete (the
+    /// daemon stamps a burst by its first byte), then every [`CHUNK_NS`].
+    fn next_wake(&self, now: i64) -> i64 {
+        if self.sent_since_origin == 0 {
+            self.origin_ns + self.ns_per_byte.ceil() as i64
+        } else {
+            now + CHUNK_NS
+        }
+    }
+
     /// Writes the bytes due by `now`.
     fn pump(&mut self, now: i64, pty: &Pty) -> Result<(), String> {
         let chunk = self.take_due(now);
@@ -277,8 +287,8 @@ impl Scheduler<'_> {
                     deadline = deadline.min(p.burst_ns);
                 }
             }
-            if lines.iter().any(|l| !l.idle()) {
-                deadline = deadline.min(now + CHUNK_NS);
+            for l in lines.iter().filter(|l| !l.idle()) {
+                deadline = deadline.min(l.next_wake(now));
             }
             self.control.sleep_until(deadline);
         }

@@ -9,10 +9,12 @@
 #![allow(unsafe_code)]
 
 use std::fmt;
+use std::fs::File;
 use std::fs::OpenOptions;
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -180,6 +182,8 @@ pub enum PpsErrorKind {
     NoAssertCapability,
     /// The device went away while open (unplugged, driver unbound).
     Gone,
+    /// The path now names a different device node than the one open (it was re-created).
+    Replaced,
     /// Anything else.
     Io,
 }
@@ -244,6 +248,7 @@ impl PpsError {
             }
             PpsErrorKind::NoAssertCapability => "the PPS device cannot capture assert edges",
             PpsErrorKind::Gone => "the PPS device went away (driver unloaded or device unplugged)",
+            PpsErrorKind::Replaced => "the device node was re-created (driver reloaded): reopening it",
             PpsErrorKind::Io => "unexpected error from the PPS device",
         }
     }
@@ -277,7 +282,8 @@ fn ktime_ns(t: PpsKtime) -> i64 {
 /// An open `/dev/ppsN`.
 #[derive(Debug)]
 pub struct PpsDevice {
-    fd: OwnedFd,
+    /// The descriptor (a `File` only for its safe `fstat`; no reads or writes are made on it).
+    fd: File,
     path: PathBuf,
 }
 
@@ -302,7 +308,7 @@ impl PpsDevice {
             }
             Err(e) => return Err(Self::io_error(path, "open", &e)),
         };
-        let dev = PpsDevice { fd: file.into(), path: path.to_path_buf() };
+        let dev = PpsDevice { fd: file, path: path.to_path_buf() };
         dev.capabilities()?;
         Ok(dev)
     }
@@ -337,6 +343,26 @@ impl PpsDevice {
                 Ok(()) => return Ok(()),
             }
         }
+    }
+
+    /// Checks that `path` still names the device we have open.
+    ///
+    /// Needed because the kernel does not fail PPS_FETCH on a source that was unregistered while
+    /// open: measured on Debian's 6.1 kernel (tests/qemu-pps), `rmmod pps_parport` removes
+    /// /dev/pps0 but FETCH on the old descriptor just keeps timing out, so a reader that only
+    /// waited for ENODEV would never reopen the device when it comes back. A recreated node is a
+    /// new inode, so comparing device, inode and device number catches a quick re-create too.
+    pub fn check_present(&self) -> Result<(), PpsError> {
+        const OP: &str = "device node check";
+        let now = std::fs::metadata(&self.path).map_err(|e| {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            PpsError { path: self.path.clone(), op: OP, errno: Some(errno), kind: PpsErrorKind::Gone }
+        })?;
+        let open = self.fd.metadata().map_err(|e| Self::io_error(&self.path, OP, &e))?;
+        if (now.dev(), now.ino(), now.rdev()) != (open.dev(), open.ino(), open.rdev()) {
+            return Err(PpsError::new(&self.path, OP, PpsErrorKind::Replaced));
+        }
+        Ok(())
     }
 
     /// PPS_GETCAP: the mode bits the device supports (PPS_CAPTUREASSERT, PPS_CANWAIT, ...).

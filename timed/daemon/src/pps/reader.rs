@@ -156,6 +156,7 @@ trait EdgeDevice {
     fn capabilities(&self) -> Result<i32, PpsError>;
     fn ensure_assert_capture(&self) -> Result<(), PpsError>;
     fn fetch(&self, timeout: Duration) -> Result<Option<KernelEdge>, PpsError>;
+    fn check_present(&self) -> Result<(), PpsError>;
 }
 
 impl EdgeDevice for PpsDevice {
@@ -167,6 +168,9 @@ impl EdgeDevice for PpsDevice {
     }
     fn fetch(&self, timeout: Duration) -> Result<Option<KernelEdge>, PpsError> {
         PpsDevice::fetch(self, timeout)
+    }
+    fn check_present(&self) -> Result<(), PpsError> {
+        PpsDevice::check_present(self)
     }
 }
 
@@ -225,7 +229,13 @@ fn run_with<D: EdgeDevice>(
         backoff.reset();
         status(&mut emit, PpsStatus::Opened { path: path.to_path_buf(), caps });
         while !stop.load(Ordering::Relaxed) {
-            match dev.fetch(FETCH_TIMEOUT) {
+            let fetched = dev.fetch(FETCH_TIMEOUT).and_then(|k| match k {
+                // A source removed while open makes FETCH time out rather than fail: only a
+                // look at the device node tells (see PpsDevice::check_present).
+                None => dev.check_present().map(|()| None),
+                Some(k) => Ok(Some(k)),
+            });
+            match fetched {
                 Ok(None) => {}
                 Ok(Some(k)) => {
                     if let Some(n) = seq.observe(k.assert_seq) {
@@ -319,6 +329,8 @@ mod tests {
     /// Replays scripted FETCH results; sets `stop` when the script runs out.
     struct Fake<'a> {
         script: &'a RefCell<VecDeque<Fetch>>,
+        /// Results of `check_present` (after a timeout); `Ok` when empty.
+        checks: &'a RefCell<VecDeque<Result<(), PpsError>>>,
         stop: &'a AtomicBool,
     }
 
@@ -328,6 +340,9 @@ mod tests {
         }
         fn ensure_assert_capture(&self) -> Result<(), PpsError> {
             Ok(())
+        }
+        fn check_present(&self) -> Result<(), PpsError> {
+            self.checks.borrow_mut().pop_front().unwrap_or(Ok(()))
         }
         fn fetch(&self, _: Duration) -> Fetch {
             self.script.borrow_mut().pop_front().unwrap_or_else(|| {
@@ -347,6 +362,7 @@ mod tests {
         let path = Path::new("/dev/pps0");
         let missing = || Err(PpsError::from_errno(path, "open", libc::ENOENT));
         let gone = || Err(PpsError::from_errno(path, "PPS_FETCH", libc::ENODEV));
+        let removed = || Err(PpsError::from_errno(path, "device node check", libc::ENOENT));
         let stop = AtomicBool::new(false);
         // Per open: the priming fetch, then the loop's fetches.
         let script = RefCell::new(VecDeque::from([
@@ -354,46 +370,60 @@ mod tests {
             edge(10, 10), // nothing new
             edge(11, 10), // assert
             edge(11, 11), // its clear: no edge
-            Ok(None),     // timeout
+            Ok(None),     // timeout, device node still there
             edge(12, 11),
             gone(),
             edge(0, 0), // recreated device, prime
             edge(1, 0),
+            Ok(None),   // timeout, and the node is gone (driver unloaded)
+            edge(5, 0), // same device back (prime): 4 asserts happened meanwhile
+            edge(6, 0),
         ]));
+        let checks = RefCell::new(VecDeque::from([Ok(()), removed()]));
         let mut opens: VecDeque<Result<(), PpsError>> =
-            VecDeque::from([missing(), missing(), Ok(()), missing(), Ok(())]);
+            VecDeque::from([missing(), missing(), Ok(()), missing(), Ok(()), Ok(())]);
         let mut events = Vec::new();
         let mut sleeps = Vec::new();
         run_with(
             path,
             &stop,
             |e| events.push(e),
-            |_| opens.pop_front().unwrap_or_else(missing).map(|()| Fake { script: &script, stop: &stop }),
+            |_| {
+                let fake = Fake { script: &script, checks: &checks, stop: &stop };
+                opens.pop_front().unwrap_or_else(missing).map(|()| fake)
+            },
             |d| sleeps.push(d.as_secs()),
         );
-        let absent = PpsStatus::Absent { error: missing().err().map(|e| e.to_string()).unwrap_or_default() };
-        let lost = PpsStatus::Lost { error: gone().err().map(|e| e.to_string()).unwrap_or_default() };
+        let text = |r: Result<(), PpsError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        let absent = PpsStatus::Absent { error: text(missing()) };
         let opened = PpsStatus::Opened { path: path.to_path_buf(), caps: 0x1133 };
-        let e = |seq: u64| {
-            PpsEvent::Edge(PpsEdge { seq, system_ns: seq as i64 * 1_000_000_000, source: EdgeSource::Kernel })
+        let e = |seq: u64, at: i64| {
+            PpsEvent::Edge(PpsEdge { seq, system_ns: at * 1_000_000_000, source: EdgeSource::Kernel })
         };
-        let mut expected = vec![
+        let expected = vec![
             PpsEvent::Status(absent.clone()),
             PpsEvent::Status(opened.clone()),
-            e(11),
-            e(12),
-            PpsEvent::Status(lost),
+            e(11, 11),
+            e(12, 12),
+            PpsEvent::Status(PpsStatus::Lost { error: text(gone()) }),
             PpsEvent::Status(absent),
+            PpsEvent::Status(opened.clone()),
+            // The recreated device restarted at 0; the extended number carries on from 12.
+            e(13, 1),
+            PpsEvent::Status(PpsStatus::Lost { error: text(removed()) }),
             PpsEvent::Status(opened),
+            // Primed at 5 after 1: the gap of 4 is kept, so this edge is 13 + 4 + 1.
+            e(18, 6),
         ];
-        // After the reopen the extended number carries on from 12.
-        expected.push(PpsEvent::Edge(PpsEdge {
-            seq: 13,
-            system_ns: 1_000_000_000,
-            source: EdgeSource::Kernel,
-        }));
         assert_eq!(events, expected);
-        // Backoff 1, 2 while absent; reset by the open; 1 after the loss, 2 for the failed reopen.
-        assert_eq!(sleeps, [1, 2, 1, 2]);
+        // Backoff 1, 2 while absent; reset by the open; 1 after the loss, 2 for the failed
+        // reopen; reset, 1 after the second loss.
+        assert_eq!(sleeps, [1, 2, 1, 2, 1]);
+    }
+
+    #[test]
+    fn status_display() {
+        let s = PpsStatus::Opened { path: PathBuf::from("/dev/pps0"), caps: 0x11f3 };
+        assert_eq!(s.to_string(), "/dev/pps0: opened (capabilities 0x11f3)");
     }
 }

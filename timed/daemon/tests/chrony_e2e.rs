@@ -1,0 +1,196 @@
+//! timed against a real chronyd (Debian `chrony`, always `-x`, private paths, ports and command
+//! sockets). The receiver and the PPS pin are simulated by timed-sim (they do not exist here);
+//! everything else is real, and the assertions are on chrony's own figures (`refclocks.log`,
+//! `chronyc`), never on timed's.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+use timed_lab::{wait_for, Lab, Options, Output};
+
+const TRUTH: f64 = 250e-6;
+
+fn lab(opts: Options) -> Lab {
+    Lab::start(opts).unwrap_or_else(|e| panic!("lab: {e}"))
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Waits until chrony selects timed's PPS source; returns how long it took.
+fn wait_pps_selected(l: &Lab) -> Duration {
+    match wait_for(Duration::from_secs(90), || l.selected("PPS")) {
+        Ok(t) => t,
+        Err(_) => panic!(
+            "chrony did not select PPS within 90 s; sources: {:?}\ntimed log:\n{}",
+            l.sources(),
+            l.timed_log()
+        ),
+    }
+}
+
+/// 7a + 7c: SOCK. PPS selected and at the injected offset; coarse samples within ±5 ms.
+#[test]
+fn sock_pps_is_selected_at_the_injected_offset_and_coarse_is_within_5ms() {
+    let l = lab(Options { ntp_port: 11201, ..Options::default() });
+    let took = wait_pps_selected(&l);
+    std::thread::sleep(Duration::from_secs(8));
+    let pps: Vec<f64> = l.refclock_samples("PPS").into_iter().map(|(_, o)| o).collect();
+    assert!(pps.len() >= 10, "only {} PPS samples in refclocks.log", pps.len());
+    let m = mean(&pps[pps.len() - 10..]);
+    assert!((m - TRUTH).abs() < 10e-6, "chrony's raw PPS offset {m:+.9} s, injected {TRUTH:+.9} s");
+    let t = l.tracking().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((t.stratum, t.ref_name.as_str()), (1, "PPS"), "{t:?}");
+    assert!((t.system_offset - TRUTH).abs() < 10e-6, "tracking system offset {t:?}");
+    // 7c: the coarse source, with timed's serial delay equal to the simulator's message delay.
+    let coarse: Vec<f64> = l.refclock_samples("GPS").into_iter().map(|(_, o)| o).collect();
+    assert!(coarse.len() >= 10, "only {} coarse samples", coarse.len());
+    for o in &coarse {
+        assert!((o - TRUTH).abs() < 5e-3, "coarse raw offset {o:+.6} s, truth {TRUTH:+.6} s: {coarse:?}");
+    }
+    println!(
+        "PPS selected after {:.1} s; PPS mean {:+.3} us; coarse mean {:+.3} ms (n={})",
+        took.as_secs_f64(),
+        m * 1e6,
+        mean(&coarse) * 1e3,
+        coarse.len()
+    );
+}
+
+/// 7b: SHM, PPS on NTP1 selected, coarse on NTP0 noselect.
+#[test]
+fn shm_pps_on_ntp1_is_selected_at_the_injected_offset() {
+    let l = lab(Options { ntp_port: 11203, output: Output::Shm, ..Options::default() });
+    wait_pps_selected(&l);
+    std::thread::sleep(Duration::from_secs(6));
+    let pps: Vec<f64> = l.refclock_samples("PPS").into_iter().map(|(_, o)| o).collect();
+    assert!(pps.len() >= 8, "only {} PPS samples", pps.len());
+    let m = mean(&pps[pps.len() - 8..]);
+    assert!((m - TRUTH).abs() < 10e-6, "chrony's raw SHM PPS offset {m:+.9} s");
+    let coarse = l.refclock_samples("GPS");
+    assert!(!coarse.is_empty(), "no coarse samples on NTP0");
+    let sources = l.sources().unwrap_or_default();
+    assert!(sources.iter().any(|s| s.name == "GPS" && s.state != "*"), "{sources:?}");
+}
+
+/// 7d: chronyd restarted mid-run: samples reach the new chronyd within 2 s; timed never exits.
+#[test]
+fn a_restarted_chronyd_gets_samples_within_two_seconds() {
+    let mut l = lab(Options { ntp_port: 11202, ..Options::default() });
+    wait_for(Duration::from_secs(30), || l.refclock_samples("PPS").len() >= 3)
+        .unwrap_or_else(|_| panic!("no PPS samples before the restart\n{}", l.timed_log()));
+    for round in 0..2 {
+        l.restart_chronyd().unwrap_or_else(|e| panic!("{e}"));
+        let restarted = Instant::now();
+        let before = l.refclock_samples("PPS").len();
+        let got = wait_for(Duration::from_secs(5), || l.refclock_samples("PPS").len() > before);
+        let took = restarted.elapsed();
+        assert!(got.is_ok() && took <= Duration::from_secs(2), "round {round}: first sample after {took:?}");
+        assert!(l.timed_alive(), "timed exited");
+        println!(
+            "round {round}: new chronyd got a sample {:.2} s after its socket appeared",
+            took.as_secs_f64()
+        );
+    }
+    // timed said so, once per change, and recovered.
+    let log = l.timed_log();
+    assert!(
+        log.contains("chrony sink failing") || log.matches("chrony sink delivering").count() >= 1,
+        "{log}"
+    );
+}
+
+/// 7e: a LAN client in another network namespace sees stratum 1 and the injected offset.
+#[test]
+fn a_lan_client_in_another_namespace_sees_stratum_1() {
+    let ns = Netns::new("e2e");
+    let l = lab(Options {
+        ntp_port: 123,
+        bind_address: ns.server_ip.clone(),
+        allow: format!("{}/24", ns.server_ip),
+        netns: Some(ns.server.clone()),
+        ..Options::default()
+    });
+    wait_for(Duration::from_secs(90), || l.tracking().is_ok_and(|t| t.stratum == 1))
+        .unwrap_or_else(|_| panic!("no stratum 1: {:?}\n{}", l.sources(), l.timed_log()));
+    // Let chronyd's (virtual, -x) correction settle before clients measure it.
+    std::thread::sleep(Duration::from_secs(10));
+    let out = Command::new("timeout")
+        .args(["10", "ip", "netns", "exec", &ns.client, "ntpdig", "-j", "-t", "2", &ns.server_ip])
+        .output()
+        .unwrap_or_else(|e| panic!("ntpdig: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = text.lines().find(|l| l.trim_start().starts_with('{')).unwrap_or_default();
+    let num = |key: &str| -> Option<f64> {
+        let i = json.find(&format!("\"{key}\":"))? + key.len() + 3;
+        json[i..].split([',', '}']).next()?.trim().parse().ok()
+    };
+    assert_eq!(num("stratum"), Some(1.0), "ntpdig: {text} {}", String::from_utf8_lossy(&out.stderr));
+    // ntpdig (Python, user-space timestamps, one exchange) gives stratum and a rough offset;
+    // chronyd -Q (kernel timestamps, best of 4 exchanges) measures the offset to assert on.
+    let rough = num("offset").unwrap_or(f64::NAN);
+    assert!((rough - TRUTH).abs() < 500e-6, "ntpdig offset {rough:+.9} s");
+    let out = Command::new("timeout")
+        .args(["30", "ip", "netns", "exec", &ns.client, "chronyd", "-Q", "-u", "root", "-t", "15"])
+        .arg(format!("server {} iburst maxsamples 4", ns.server_ip))
+        .output()
+        .unwrap_or_else(|e| panic!("chronyd -Q: {e}"));
+    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    // "System clock wrong by 0.000250123 seconds" (server − local)
+    let offset: f64 = text
+        .split("wrong by ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("chronyd -Q: {text}"));
+    assert!((offset - TRUTH).abs() < 50e-6, "client offset {offset:+.9} s, injected {TRUTH:+.9} s");
+    println!(
+        "LAN client in {}: ntpdig stratum 1 ({:+.1} us), chronyd -Q {:+.3} us",
+        ns.client,
+        rough * 1e6,
+        offset * 1e6
+    );
+}
+
+/// Two network namespaces joined by a veth pair: the server side runs chronyd.
+struct Netns {
+    server: String,
+    client: String,
+    server_ip: String,
+}
+
+impl Netns {
+    fn new(tag: &str) -> Netns {
+        let id = std::process::id() % 200 + 20;
+        let n = Netns {
+            server: format!("timed-{tag}-srv-{id}"),
+            client: format!("timed-{tag}-cli-{id}"),
+            server_ip: format!("10.77.{id}.1"),
+        };
+        let run = |args: &[&str]| {
+            let st = Command::new("ip").args(args).status().unwrap_or_else(|e| panic!("ip {args:?}: {e}"));
+            assert!(st.success(), "ip {args:?} failed (needs root and iproute2)");
+        };
+        let (va, vb) = (format!("tv{id}a"), format!("tv{id}b"));
+        run(&["netns", "add", &n.server]);
+        run(&["netns", "add", &n.client]);
+        run(&["link", "add", &va, "type", "veth", "peer", "name", &vb]);
+        run(&["link", "set", &va, "netns", &n.server]);
+        run(&["link", "set", &vb, "netns", &n.client]);
+        run(&["-n", &n.server, "addr", "add", &format!("{}/24", n.server_ip), "dev", &va]);
+        run(&["-n", &n.client, "addr", "add", &format!("10.77.{id}.2/24"), "dev", &vb]);
+        for (ns, dev) in [(&n.server, &va), (&n.client, &vb)] {
+            run(&["-n", ns, "link", "set", dev, "up"]);
+            run(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        n
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for ns in [&self.server, &self.client] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
