@@ -6,10 +6,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/setup.sh
 ensure_rust
+# Real peers: chronyd (-x, sandboxed), chronyc, iproute2 for network namespaces, ntpdig as a LAN
+# client. Installed with services blocked (tests/lib/setup.sh).
+ensure_apt chrony iproute2 ntpsec-ntpdig python3
+if [ "$(id -u)" -ne 0 ]; then
+    echo "tests/run.sh: the end-to-end tests start chronyd and network namespaces: run as root" >&2
+    exit 1
+fi
+if pgrep -x chronyd >/dev/null; then
+    echo "tests/run.sh: note: a chronyd is already running; the tests use private ports and sockets" >&2
+fi
 
 echo "== format"
 cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== build"
+# The end-to-end tests drive the real binaries (timed, timed-sim) from the same target dir.
+cargo build --workspace --locked --bins
 echo "== tests"
 cargo test --workspace --locked

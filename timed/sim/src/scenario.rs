@@ -12,9 +12,11 @@ pub enum Protocol {
     #[serde(rename = "ubx+nmea")]
     #[value(name = "ubx+nmea")]
     UbxNmea,
+    /// UBX only: NAV-PVT, NAV-TIMEUTC, NAV-SAT, NAV-TIMELS, MON-RF, TIM-TP, NAV-EOE.
     #[serde(rename = "ubx")]
     #[value(name = "ubx")]
     Ubx,
+    /// NMEA only: RMC, GGA, GSA, GSV, ZDA.
     #[serde(rename = "nmea")]
     #[value(name = "nmea")]
     Nmea,

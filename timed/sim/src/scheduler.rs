@@ -227,7 +227,7 @@ impl Scheduler<'_> {
         let mut planned: VecDeque<Planned> = VecDeque::new();
         let limit = if s.seconds == 0 { u64::MAX } else { s.seconds };
         // First true second: far enough ahead that "ready" is out before its edge.
-        let first_s = (realtime_ns() + s.offset_ns_at(0.0) as i64 + 300_000_000).div_euclid(NS) + 1;
+        let mut first_s = (realtime_ns() + s.offset_ns_at(0.0) as i64 + 300_000_000).div_euclid(NS) + 1;
         let (mut next_index, mut fill_seq) = (0u64, 0u64);
         let mut current = Active::default();
         let mut pps_failing = false;
@@ -235,6 +235,14 @@ impl Scheduler<'_> {
             let now = realtime_ns();
             while next_index < limit {
                 let p = plan(s, first_s, next_index);
+                if now - p.edge_ns > 2 * NS {
+                    // The system clock jumped forward (or we were stopped): resume at the next
+                    // second instead of firing every missed second at once.
+                    let behind = (now - p.edge_ns).div_euclid(NS);
+                    eprintln!("timed-sim: {behind} s behind the clock (clock step or stall), skipping ahead");
+                    first_s += behind;
+                    continue;
+                }
                 if p.edge_ns - now > PLAN_AHEAD_NS {
                     break;
                 }

@@ -125,6 +125,17 @@ fn real_time_edges_bursts_acks_and_cleanup() {
         assert!(target.starts_with("/dev/pts/"), "{target:?}");
     }
 
+    // A daemon may open the port, close it and open it again (probing, restarts).
+    for _ in 0..2 {
+        drop(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(OFlag::O_NOCTTY.bits())
+                .open(&link0)
+                .unwrap(),
+        );
+    }
     let (tx0, rx0) = mpsc::channel();
     let (tx1, rx1) = mpsc::channel();
     let mut pty0 = read_pty(&link0, tx0);
