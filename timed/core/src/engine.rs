@@ -202,19 +202,25 @@ impl Engine {
         let mut out = Vec::new();
         self.note_leap(epoch);
         let trusted = epoch.time_valid && epoch.fix_ok;
-        let Some(rx) = epoch.rx else { return out };
+        let Some(rx) = epoch.rx else {
+            self.announced = None;
+            return out;
+        };
         let rx_ns = rx.realtime_ns;
-        // The announcement for the next pulse.
-        self.announced = epoch.next_pulse.and_then(|p| {
-            let pulse_ns = i64::try_from(p.utc?.unix_nanos()).ok()?;
-            Some(Announcement { pulse_ns, qerr_ps: p.qerr_ps, rx_ns, trusted })
-        });
-        let Some(time) = epoch.time else { return out };
-        let Ok(true_ns) = i64::try_from(time.unix_nanos()) else { return out };
+        if let Some(true_ns) = epoch.time.and_then(|t| i64::try_from(t.unix_nanos()).ok()) {
+            self.epoch_samples(epoch, rx_ns, true_ns, &mut out);
+        }
+        self.take_announcement(epoch, rx_ns, trusted, &mut out);
+        out
+    }
+
+    /// The coarse sample of an epoch, and the pending edges its message timing labels.
+    fn epoch_samples(&mut self, epoch: &Epoch, rx_ns: i64, true_ns: i64, out: &mut Vec<Action>) {
+        let trusted = epoch.time_valid && epoch.fix_ok;
         if !epoch.time_valid {
-            self.reject(Reject::InvalidTime, &mut out);
+            self.reject(Reject::InvalidTime, out);
         } else if !epoch.fix_ok {
-            self.reject(Reject::NoFix, &mut out);
+            self.reject(Reject::NoFix, out);
         } else {
             let system_ns = rx_ns - self.cfg.serial_delay_ns;
             let leap = self.leap_for(true_ns);
@@ -229,7 +235,7 @@ impl Engine {
             let after = rx_ns - edge.system_ns;
             if after > hi {
                 self.pending.pop_front();
-                self.reject(Reject::Unlabelled, &mut out);
+                self.reject(Reject::Unlabelled, out);
                 continue;
             }
             if after < lo || true_ns.rem_euclid(NS) != 0 {
@@ -237,12 +243,35 @@ impl Engine {
             }
             self.pending.pop_front();
             if !trusted {
-                self.reject(if epoch.time_valid { Reject::NoFix } else { Reject::InvalidTime }, &mut out);
+                self.reject(if epoch.time_valid { Reject::NoFix } else { Reject::InvalidTime }, out);
                 continue;
             }
-            self.emit_pps(edge, true_ns, LabelSource::EpochTiming, 0, &mut out);
+            self.emit_pps(edge, true_ns, LabelSource::EpochTiming, 0, out);
         }
-        out
+    }
+
+    /// Notes the epoch's TIM-TP announcement of the next pulse. If that pulse's edge already came
+    /// (a long burst that ends after the next second began), it labels it now.
+    fn take_announcement(&mut self, epoch: &Epoch, rx_ns: i64, trusted: bool, out: &mut Vec<Action>) {
+        self.announced = epoch.next_pulse.and_then(|p| {
+            let pulse_ns = i64::try_from(p.utc?.unix_nanos()).ok()?;
+            Some(Announcement { pulse_ns, qerr_ps: p.qerr_ps, rx_ns, trusted })
+        });
+        let Some(a) = self.announced else { return };
+        let max_age = self.cfg.tim_tp_max_age_ns;
+        let Some(i) =
+            self.pending.iter().position(|e| e.system_ns > a.rx_ns && e.system_ns - a.rx_ns <= max_age)
+        else {
+            return;
+        };
+        self.announced = None;
+        let Some(edge) = self.pending.remove(i) else { return };
+        if !a.trusted {
+            self.reject(Reject::InvalidTime, out);
+            return;
+        }
+        let qerr = if self.cfg.qerr_correction { a.qerr_ps.unwrap_or(0) } else { 0 };
+        self.emit_pps(edge, a.pulse_ns, LabelSource::TimTp, qerr, out);
     }
 
     /// Periodic housekeeping with the current system time: drops edges no epoch will label and

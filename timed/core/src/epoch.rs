@@ -104,6 +104,11 @@ impl Assembler {
         }
         if self.cur.messages == 0 {
             self.cur.begin(offset, rx);
+        } else if key.is_some() && self.cur.itow.is_none() && self.cur.tod.is_none() {
+            // Only unkeyed messages so far (MON-RF or TXT sent after the previous NAV-EOE, as the
+            // ZED-F9T does): they trail the previous burst. This epoch's burst, and its first
+            // byte, start here.
+            self.cur.begin(offset, rx);
         }
         if let Some(k) = key {
             self.cur.set_key(k);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 pub const DEFAULT_PATH: &str = "/etc/timed/timed.toml";
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub receiver: Receiver,
@@ -16,18 +16,6 @@ pub struct Config {
     pub engine: Engine,
     pub chrony: Chrony,
     pub log: Log,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            receiver: Receiver::default(),
-            pps: Pps::default(),
-            engine: Engine::default(),
-            chrony: Chrony::default(),
-            log: Log::default(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -92,17 +80,11 @@ impl Default for Engine {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Chrony {
     pub sock: Sock,
     pub shm: Shm,
-}
-
-impl Default for Chrony {
-    fn default() -> Self {
-        Chrony { sock: Sock::default(), shm: Shm::default() }
-    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -178,9 +160,9 @@ pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
             line: 0,
             col: 0,
             message: format!("cannot read the configuration: {e}"),
-            hint: Some(format!(
-                "create it (an example is in /usr/share/doc/timed/timed.toml) or pass -c FILE"
-            )),
+            hint: Some(
+                "create it (an example is in /usr/share/doc/timed/timed.toml) or pass -c FILE".to_string(),
+            ),
         }]
     })?;
     parse(path, &text)
@@ -258,7 +240,7 @@ fn check(c: &Config) -> Vec<Check> {
             None,
         ));
     }
-    if !(c.engine.outlier_ms > 0.0) {
+    if c.engine.outlier_ms.is_nan() || c.engine.outlier_ms <= 0.0 {
         v.push(("engine.outlier_ms", "outlier_ms must be positive".into(), None));
     }
     if c.pps.source == PpsSource::Kernel && c.pps.device.as_os_str().is_empty() {

@@ -5,12 +5,24 @@ use crate::config::{Pps, PpsSource};
 use crate::pps::reader::{self, PpsEvent, PpsStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 use timed_core::pps::decode_sim_edge;
 use tokio::sync::mpsc;
+
+/// A PPS event and the moment timed got it (FETCH returned / datagram received), for the
+/// edge-to-datagram latency figure.
+pub type Stamped = (PpsEvent, Instant);
 
 /// Stops the input when dropped.
 pub struct Guard {
     stop: Arc<AtomicBool>,
+}
+
+impl Guard {
+    /// The flag that stops the input threads (shared with the serial thread).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
 }
 
 impl Drop for Guard {
@@ -19,7 +31,7 @@ impl Drop for Guard {
     }
 }
 
-pub fn start(cfg: &Pps, tx: mpsc::Sender<PpsEvent>) -> Guard {
+pub fn start(cfg: &Pps, tx: mpsc::Sender<Stamped>) -> Guard {
     let stop = Arc::new(AtomicBool::new(false));
     match cfg.source {
         PpsSource::Kernel => {
@@ -27,7 +39,7 @@ pub fn start(cfg: &Pps, tx: mpsc::Sender<PpsEvent>) -> Guard {
             let stop2 = stop.clone();
             let spawned = std::thread::Builder::new().name("pps".into()).spawn(move || {
                 reader::run(path, stop2, move |ev| {
-                    let _ = tx.blocking_send(ev);
+                    let _ = tx.blocking_send((ev, Instant::now()));
                 })
             });
             if let Err(e) = spawned {
@@ -42,31 +54,32 @@ pub fn start(cfg: &Pps, tx: mpsc::Sender<PpsEvent>) -> Guard {
     Guard { stop }
 }
 
-async fn simulated(path: std::path::PathBuf, tx: mpsc::Sender<PpsEvent>, stop: Arc<AtomicBool>) {
+async fn simulated(path: std::path::PathBuf, tx: mpsc::Sender<Stamped>, stop: Arc<AtomicBool>) {
     // A stale socket file from a previous run would make bind fail.
     let _ = std::fs::remove_file(&path);
     let sock = match tokio::net::UnixDatagram::bind(&path) {
         Ok(s) => s,
         Err(e) => {
             let error = format!("simulated PPS socket {}: {e}", path.display());
-            let _ = tx.send(PpsEvent::Status(PpsStatus::Absent { error })).await;
+            let _ = tx.send((PpsEvent::Status(PpsStatus::Absent { error }), Instant::now())).await;
             return;
         }
     };
-    let _ = tx.send(PpsEvent::Status(PpsStatus::Opened { path: path.clone(), caps: 0 })).await;
+    let _ =
+        tx.send((PpsEvent::Status(PpsStatus::Opened { path: path.clone(), caps: 0 }), Instant::now())).await;
     let mut buf = [0u8; 64];
     while !stop.load(Ordering::Relaxed) {
         match sock.recv(&mut buf).await {
             Ok(n) => {
                 if let Some(edge) = decode_sim_edge(&buf[..n]) {
-                    if tx.send(PpsEvent::Edge(edge)).await.is_err() {
+                    if tx.send((PpsEvent::Edge(edge), Instant::now())).await.is_err() {
                         break;
                     }
                 }
             }
             Err(e) => {
                 let error = format!("simulated PPS socket {}: {e}", path.display());
-                let _ = tx.send(PpsEvent::Status(PpsStatus::Lost { error })).await;
+                let _ = tx.send((PpsEvent::Status(PpsStatus::Lost { error }), Instant::now())).await;
                 break;
             }
         }

@@ -21,15 +21,21 @@ pub use crate::pps::reader::{PpsEvent, PpsStatus};
 pub async fn run(cfg: Config) {
     let clock = Clock::default();
     let (serial_tx, mut serial_rx) = mpsc::channel(256);
-    tokio::spawn(serial::run(cfg.receiver.device.clone(), cfg.receiver.baud, clock, serial_tx));
     let (pps_tx, mut pps_rx) = mpsc::channel(64);
-    let _pps_guard = pps_input::start(&cfg.pps, pps_tx);
+    let pps_guard = pps_input::start(&cfg.pps, pps_tx);
+    if let Err(e) =
+        serial::spawn(cfg.receiver.device.clone(), cfg.receiver.baud, clock, serial_tx, pps_guard.stop_flag())
+    {
+        tracing::error!("cannot start the serial reader thread: {e}");
+    }
 
     let mut decoder = StreamDecoder::new(Assembler::new());
     decoder.set_byte_ns(serial::byte_time_ns(cfg.receiver.baud));
     let mut engine = Engine::new(engine_config(&cfg));
     let mut sinks = Sinks::new(&cfg);
     let mut status = Status::new(cfg.pps.source == PpsSource::Simulated);
+    let mut latency = crate::latency::Latency::default();
+    let mut edge_fetched: Option<(u64, std::time::Instant)> = None;
     let gap_ns = i64::from(cfg.receiver.epoch_gap_ms) * 1_000_000;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -57,11 +63,12 @@ pub async fn run(cfg: Config) {
                 None => break,
             },
             ev = pps_rx.recv() => match ev {
-                Some(PpsEvent::Edge(edge)) => {
+                Some((PpsEvent::Edge(edge), fetched)) => {
                     status.note_edge(&edge);
+                    edge_fetched = Some((edge.seq, fetched));
                     actions.extend(engine.on_edge(edge));
                 }
-                Some(PpsEvent::Status(s)) => log_pps(&s),
+                Some((PpsEvent::Status(s), _)) => log_pps(&s),
                 None => {}
             },
             _ = tick.tick() => {
@@ -77,9 +84,16 @@ pub async fn run(cfg: Config) {
             actions.extend(engine.on_epoch(e));
         }
         for a in actions {
+            let sent_edge = if let Action::SendPps(p) = &a { Some((p.edge.seq, p.label)) } else { None };
             carry_out(a, &mut sinks, &mut status, &engine);
+            if let (Some((seq, label)), Some((fseq, fetched))) = (sent_edge, edge_fetched) {
+                if seq == fseq {
+                    latency.record(label, fetched.elapsed());
+                }
+            }
         }
     }
+    latency.log();
     info!(pps_sent = sinks.pps_sent(), coarse_sent = sinks.coarse_sent(), "timed stopping");
 }
 

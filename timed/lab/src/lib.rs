@@ -41,6 +41,8 @@ pub struct Options {
     pub netns: Option<String>,
     /// Keep the lab directory after the lab ends (for inspection).
     pub keep_dir: bool,
+    /// Extra arguments for timed-sim (e.g. `--fill 0.95`).
+    pub sim_args: Vec<String>,
 }
 
 impl Default for Options {
@@ -57,6 +59,7 @@ impl Default for Options {
             scenario: None,
             netns: None,
             keep_dir: false,
+            sim_args: Vec::new(),
         }
     }
 }
@@ -193,6 +196,7 @@ impl Lab {
         if let Some(s) = &o.scenario {
             cmd.arg("--scenario").arg(s);
         }
+        cmd.args(&o.sim_args);
         let log = std::fs::File::create(d.join("sim.log")).map_err(|e| e.to_string())?;
         let mut child = cmd
             .stdin(Stdio::null())
@@ -221,6 +225,18 @@ impl Lab {
         }
         let _ = std::fs::remove_file(self.chrony_socket());
         self.start_chronyd()
+    }
+
+    /// Process ids of timed, timed-sim and chronyd.
+    pub fn pids(&self) -> [Option<u32>; 3] {
+        [&self.timed, &self.sim, &self.chronyd].map(|c| c.as_ref().map(Child::id))
+    }
+
+    /// Stops timed (SIGTERM, so it logs its exit figures).
+    pub fn stop_timed(&mut self) {
+        if let Some(c) = self.timed.as_mut() {
+            stop(c);
+        }
     }
 
     /// Is timed still running?

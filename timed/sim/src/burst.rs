@@ -43,13 +43,15 @@ pub fn compose(
     let every = |n: u32| n > 0 && index % u64::from(n) == 0;
     let mut frames = match s.protocol {
         Protocol::UbxNmea => {
-            let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap)];
+            // TIM-TP right behind the solution: a receiver reports the next pulse as soon as it
+            // knows it, so a long (padded) burst does not delay it.
+            let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap), ubx::tim_tp(&snap)];
             f.extend(nmea_frames(&snap));
             f.extend(ubx_tail(&snap, every(s.timels_every_s), every(s.monrf_every_s)));
             f
         }
         Protocol::Ubx => {
-            let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap)];
+            let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap), ubx::tim_tp(&snap)];
             f.extend(ubx_tail(&snap, every(s.timels_every_s), every(s.monrf_every_s)));
             f
         }
@@ -73,7 +75,7 @@ fn nmea_frames(snap: &Snapshot) -> Vec<Vec<u8>> {
     v.into_iter().map(String::into_bytes).collect()
 }
 
-/// NAV-SAT, NAV-TIMELS, MON-RF, TIM-TP; NAV-EOE is added by [`pad`] after any padding.
+/// NAV-SAT, NAV-TIMELS, MON-RF, then NAV-EOE (any padding goes in before NAV-EOE).
 fn ubx_tail(snap: &Snapshot, timels: bool, monrf: bool) -> Vec<Vec<u8>> {
     let mut v = vec![ubx::nav_sat(snap)];
     if timels {
@@ -82,7 +84,6 @@ fn ubx_tail(snap: &Snapshot, timels: bool, monrf: bool) -> Vec<Vec<u8>> {
     if monrf {
         v.push(ubx::mon_rf());
     }
-    v.push(ubx::tim_tp(snap));
     v.push(ubx::nav_eoe(snap));
     v
 }

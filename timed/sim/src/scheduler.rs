@@ -267,7 +267,7 @@ impl Scheduler<'_> {
                     for l in &mut lines {
                         l.enqueue(&burst.frames, p.burst_ns);
                     }
-                    self.log_truth(p, &burst, start)?;
+                    self.log_truth(p, &burst, start, false)?;
                     stats.seconds += 1;
                 }
             }
@@ -300,6 +300,10 @@ impl Scheduler<'_> {
             }
             self.control.sleep_until(deadline);
         }
+        // Every edge sent gets its truth line, even when stopped before its burst.
+        for p in planned.iter().filter(|p| p.edge_done && !p.burst_done) {
+            self.log_truth(p, &Burst { frames: Vec::new(), label_s: p.true_s }, None, true)?;
+        }
         stats.bytes_written = lines.iter().map(|l| l.written).sum();
         stats.bytes_dropped = lines.iter().map(|l| l.dropped).sum();
         Ok(stats)
@@ -328,7 +332,13 @@ impl Scheduler<'_> {
         }
     }
 
-    fn log_truth(&mut self, p: &Planned, burst: &Burst, start: Option<i64>) -> Result<(), String> {
+    fn log_truth(
+        &mut self,
+        p: &Planned,
+        burst: &Burst,
+        start: Option<i64>,
+        stopped: bool,
+    ) -> Result<(), String> {
         let Some(w) = self.truth.as_mut() else { return Ok(()) };
         let serial = !burst.frames.is_empty();
         let line = serde_json::json!({
@@ -344,6 +354,7 @@ impl Scheduler<'_> {
             "qerr_ps": p.qerr_ps,
             "truth_offset_ns": p.offset_ns.round() as i64,
             "faults": p.active.names(),
+            "stopped": stopped,
         });
         writeln!(w, "{line}").and_then(|()| w.flush()).map_err(|e| format!("writing truth log: {e}"))
     }

@@ -93,7 +93,8 @@ impl Sky {
         let mut rng = Rng::stream(s.seed, Purpose::SkyLayout, 0);
         let mut layout: Vec<(Gnss, u8, f64, f64)> = Vec::new();
         for i in 0..usize::from(s.satellites) {
-            let gnss = s.constellations[i % s.constellations.len()];
+            // Validation guarantees a constellation; GPS keeps an unvalidated scenario working.
+            let gnss = s.constellations.get(i % s.constellations.len().max(1)).copied().unwrap_or(Gnss::Gps);
             // A distinct, seed-chosen number within the constellation.
             let mut sv = 1 + (rng.next_u64() % u64::from(gnss.max_sv())) as u8;
             let taken =

@@ -233,3 +233,21 @@ fn the_leap_flag_is_set_on_the_day_that_ends_with_the_leap_second() {
     let acts = e.on_epoch(&next);
     assert!(acts.iter().any(|a| matches!(a, Action::SendCoarse(c) if c.sample.leap == Leap::Normal)));
 }
+
+#[test]
+fn an_announcement_that_arrives_after_its_edge_still_labels_it() {
+    // A burst padded to ~95 % of the line: epoch S's TIM-TP (announcing S+1) is decoded only
+    // after edge S+1 has arrived.
+    let mut e = engine();
+    e.on_edge(edge(0, T0, 0));
+    assert_eq!(pps(&e.on_epoch(&epoch(T0, Some(0)))).len(), 1);
+    assert_eq!(pps(&e.on_edge(edge(1, T0 + 1, 0))).len(), 1);
+    for i in 2..6 {
+        assert!(pps(&e.on_edge(edge(i as u64, T0 + i, 0))).is_empty(), "nothing announced edge {i} yet");
+        let sent = pps(&e.on_epoch(&epoch(T0 + i - 1, Some(2000))));
+        assert_eq!(sent.len(), 1, "second {i}: {:?}", e.rejects());
+        assert_eq!((sent[0].second, sent[0].label), (T0 + i, LabelSource::TimTp));
+        assert_eq!(sent[0].sample.offset_ns, TRUTH_NS + 2);
+    }
+    assert!(e.rejects().iter().all(|(_, n)| n == 0), "{:?}", e.rejects());
+}

@@ -374,8 +374,11 @@ impl Partial {
     }
 }
 
+/// RMC status `A` and a mode other than `N` (no fix). The NMEA 4.1 navigational status is not
+/// consulted: u-blox M9/F9 always send `V` there, meaning "not provided" (NMEA 0183 4.11; see
+/// the m9n and f9t captures).
 fn rmc_valid(m: &Rmc) -> bool {
-    m.status_valid && m.mode != Some(b'N') && m.nav_status != Some(b'V')
+    m.status_valid && m.mode != Some(b'N')
 }
 
 fn gns_has_fix(g: &Gns) -> bool {

@@ -89,6 +89,13 @@ fn ublox_nmea_burst_is_one_epoch_per_second() {
 }
 
 #[test]
+fn a_u_blox_f9_rmc_with_nav_status_v_is_valid() {
+    // ublox-zed-f9t-ubx_nmea_l5.log: `,A,V` = autonomous fix, navigational status not provided.
+    let es = run(&nmea(&["GNRMC,193334.00,A,4513.1,N,00548.4,E,0.0,,310725,,,A,V"]));
+    assert_eq!((es[0].time_valid, es[0].fix_ok), (true, true));
+}
+
+#[test]
 fn rmc_without_fix_reports_its_time_as_invalid() {
     // ublox-lea-5q.log: status V, a date from the receiver's RTC.
     let es = run(&nmea(&["GPRMC,001902.00,V,,,,,,,020211,,,N", "GPGGA,001902.00,,,,,0,00,99.99,,,,,,"]));
@@ -231,4 +238,21 @@ fn idle_gap_closes_an_nmea_epoch_and_keeps_the_first_byte_stamp() {
     let e = d.idle(at(240), 100_000_000).unwrap_or_else(|| panic!("not closed after 100 ms"));
     assert_eq!(e.rx, Some(at(120)), "stamp of the read that carried the first byte");
     assert_eq!(e.messages, 2);
+}
+
+#[test]
+fn messages_trailing_nav_eoe_do_not_move_the_next_epochs_first_byte() {
+    // ZED-F9T: ... NAV-EOE, MON-RF, (silence), NAV-PVT of the next second.
+    let mut d = StreamDecoder::new(Assembler::new());
+    let mut v = Vec::new();
+    let at = |ms: i64| RxStamp { realtime_ns: ms * 1_000_000, monotonic_ns: ms * 1_000_000 };
+    let mut first = pvt(1000, (2025, 7, 31), (0, 0, 0), 0x07, 0, 3, 1);
+    first.extend(eoe(1000));
+    d.feed(&first, Some(at(120)), |e| v.push(e));
+    let monrf = ubx_frame(0x0A, 0x38, &[0, 0, 0, 0]);
+    d.feed(&monrf, Some(at(200)), |e| v.push(e));
+    d.feed(&pvt(2000, (2025, 7, 31), (0, 0, 1), 0x07, 0, 3, 1), Some(at(1120)), |e| v.push(e));
+    d.finish(|e| v.push(e));
+    assert_eq!(times(&v), ["2025-07-31T00:00:00.000Z", "2025-07-31T00:00:01.000Z"]);
+    assert_eq!(v[1].rx, Some(at(1120)), "the second epoch's burst starts with its NAV-PVT");
 }

@@ -51,7 +51,7 @@ impl ShmSink {
                 }
             }
         }
-        let Some(seg) = self.seg.as_mut() else { return None };
+        let seg = self.seg.as_mut()?;
         let rec = ShmRecord::new(sample, self.precision);
         let count = i32::from_ne_bytes(seg.load4(layout.count));
         // Build the complete image, then store it field by field inside the protocol.

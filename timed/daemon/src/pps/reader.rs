@@ -360,9 +360,9 @@ mod tests {
     #[test]
     fn loop_reports_edges_and_status_changes_once() {
         let path = Path::new("/dev/pps0");
-        let missing = || Err(PpsError::from_errno(path, "open", libc::ENOENT));
-        let gone = || Err(PpsError::from_errno(path, "PPS_FETCH", libc::ENODEV));
-        let removed = || Err(PpsError::from_errno(path, "device node check", libc::ENOENT));
+        let missing = || PpsError::from_errno(path, "open", libc::ENOENT);
+        let gone = || PpsError::from_errno(path, "PPS_FETCH", libc::ENODEV);
+        let removed = || PpsError::from_errno(path, "device node check", libc::ENOENT);
         let stop = AtomicBool::new(false);
         // Per open: the priming fetch, then the loop's fetches.
         let script = RefCell::new(VecDeque::from([
@@ -372,16 +372,16 @@ mod tests {
             edge(11, 11), // its clear: no edge
             Ok(None),     // timeout, device node still there
             edge(12, 11),
-            gone(),
+            Err(gone()),
             edge(0, 0), // recreated device, prime
             edge(1, 0),
             Ok(None),   // timeout, and the node is gone (driver unloaded)
             edge(5, 0), // same device back (prime): 4 asserts happened meanwhile
             edge(6, 0),
         ]));
-        let checks = RefCell::new(VecDeque::from([Ok(()), removed()]));
+        let checks = RefCell::new(VecDeque::from([Ok(()), Err(removed())]));
         let mut opens: VecDeque<Result<(), PpsError>> =
-            VecDeque::from([missing(), missing(), Ok(()), missing(), Ok(()), Ok(())]);
+            VecDeque::from([Err(missing()), Err(missing()), Ok(()), Err(missing()), Ok(()), Ok(())]);
         let mut events = Vec::new();
         let mut sleeps = Vec::new();
         run_with(
@@ -390,11 +390,11 @@ mod tests {
             |e| events.push(e),
             |_| {
                 let fake = Fake { script: &script, checks: &checks, stop: &stop };
-                opens.pop_front().unwrap_or_else(missing).map(|()| fake)
+                opens.pop_front().unwrap_or_else(|| Err(missing())).map(|()| fake)
             },
             |d| sleeps.push(d.as_secs()),
         );
-        let text = |r: Result<(), PpsError>| r.err().map(|e| e.to_string()).unwrap_or_default();
+        let text = |e: PpsError| e.to_string();
         let absent = PpsStatus::Absent { error: text(missing()) };
         let opened = PpsStatus::Opened { path: path.to_path_buf(), caps: 0x1133 };
         let e = |seq: u64, at: i64| {
