@@ -194,3 +194,26 @@ impl Drop for Netns {
         }
     }
 }
+
+/// The receiver vanishes (its pty disappears, as a USB receiver unplugged) and comes back:
+/// timed reports the degraded state once, keeps running, and feeds chrony again.
+#[test]
+fn a_vanished_receiver_is_a_degraded_state_and_recovers() {
+    let mut l = lab(Options { ntp_port: 11204, ..Options::default() });
+    wait_for(Duration::from_secs(30), || l.refclock_samples("PPS").len() >= 3)
+        .unwrap_or_else(|_| panic!("no samples\n{}", l.timed_log()));
+    l.stop_sim();
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(l.timed_alive(), "timed exited when the receiver vanished");
+    let before = l.refclock_samples("PPS").len();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(l.refclock_samples("PPS").len(), before, "samples without a receiver?");
+    l.start_sim_again().unwrap_or_else(|e| panic!("{e}"));
+    wait_for(Duration::from_secs(30), || l.refclock_samples("PPS").len() > before)
+        .unwrap_or_else(|_| panic!("no samples after the receiver came back\n{}", l.timed_log()));
+    let log = l.timed_log();
+    assert!(log.contains("receiver serial lost") || log.contains("receiver serial unavailable"), "{log}");
+    assert!(log.contains("PPS lost: acquiring"), "{log}");
+    assert!(log.matches("receiver serial open").count() >= 2, "{log}");
+    assert!(l.timed_alive());
+}

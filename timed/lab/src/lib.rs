@@ -218,6 +218,20 @@ impl Lab {
             .map_err(|_| format!("timed-sim did not become ready (see {}/sim.log)", d.display()))
     }
 
+    /// Stops the simulator: the receiver's pty vanishes (as a USB receiver unplugged).
+    pub fn stop_sim(&mut self) {
+        if let Some(c) = self.sim.as_mut() {
+            stop(c);
+        }
+        self.sim = None;
+    }
+
+    /// Starts the simulator again (the receiver is plugged back in).
+    pub fn start_sim_again(&mut self) -> Result<(), String> {
+        let bin = locate_bin("timed-sim", "TIMED_SIM_BIN")?;
+        self.start_sim(&bin)
+    }
+
     /// Stops chronyd and starts it again with the same configuration (timed keeps running).
     pub fn restart_chronyd(&mut self) -> Result<(), String> {
         if let Some(c) = self.chronyd.as_mut() {
