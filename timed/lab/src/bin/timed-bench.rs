@@ -3,7 +3,7 @@
 //! seconds, peak RSS and edge-to-datagram latency (simulator and chronyd shown apart, not charged
 //! to timed). Figures, not assertions.
 //!
-//! usage: timed-bench [--seconds N (600)] [--fill FRACTION (0.95)]
+//! usage: timed-bench [--seconds N (600)] [--fill FRACTION (0.95)] [--ntp-port PORT (11250)]
 
 use std::time::{Duration, Instant};
 use timed_lab::{Lab, Options};
@@ -23,13 +23,15 @@ fn cost(pid: u32) -> Option<(f64, u64)> {
 fn main() {
     let mut seconds = 600u64;
     let mut fill = "0.95".to_string();
+    let mut port = 11250u16;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seconds" => seconds = it.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
             "--fill" => fill = it.next().unwrap_or(fill),
+            "--ntp-port" => port = it.next().and_then(|v| v.parse().ok()).unwrap_or(port),
             _ => {
-                eprintln!("usage: timed-bench [--seconds N] [--fill FRACTION]");
+                eprintln!("usage: timed-bench [--seconds N] [--fill FRACTION] [--ntp-port PORT]");
                 std::process::exit(64);
             }
         }
@@ -64,7 +66,7 @@ fn main() {
         }
     }
     for line in log.lines().filter(|l| l.contains("edge-to-datagram latency")) {
-        println!("latency: {}", line.split("INFO").nth(1).unwrap_or(line).trim());
+        println!("latency: {}", line.split("INFO ").nth(1).unwrap_or(line).trim());
     }
     let samples = lab.refclock_samples("PPS").len();
     println!("chrony PPS samples logged: {samples}");
