@@ -8,6 +8,7 @@
 pub mod chrony;
 pub mod clock;
 pub mod config;
+pub mod health;
 pub mod latency;
 pub mod pps;
 pub mod pps_input;

@@ -1,24 +1,44 @@
 //! The event loop: serial bytes and PPS edges in, through `timed-core` (stream decoder and
-//! engine), samples out to chrony. Everything I/O-shaped lives in tasks around this loop; the
-//! loop itself only moves events into the core and carries out the actions it returns.
+//! engine), samples out to chrony. Everything I/O-shaped lives in threads and tasks around this
+//! loop; the loop moves events into the core, carries out the actions it returns, and publishes
+//! a health snapshot for the metrics endpoint and the control socket.
 
-use crate::chrony::{shm::ShmSink, sock::SockSink, SinkState};
+use crate::chrony::Sinks;
 use crate::clock::Clock;
 use crate::config::{Config, PpsSource};
+use crate::health::Health;
 use crate::serial::{self, SerialEvent, SerialStatus};
-use crate::{pps_input, status::Status};
-use std::time::Duration;
+use crate::{pps_input, status::LogState};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use timed_core::engine::{self, Action, Engine, PpsState};
 use timed_core::epoch::{Assembler, Epoch};
 use timed_core::stream::StreamDecoder;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
 /// The PPS input events the loop receives (kernel thread or simulated socket).
 pub use crate::pps::reader::{PpsEvent, PpsStatus};
 
+/// The loop's state.
+struct Daemon {
+    decoder: StreamDecoder,
+    engine: Engine,
+    sinks: Sinks,
+    health: Health,
+    logs: LogState,
+    latency: crate::latency::Latency,
+    edge_fetched: Option<(u64, Instant)>,
+}
+
 /// Runs the daemon until SIGINT/SIGTERM. Never returns early on device or chrony trouble.
 pub async fn run(cfg: Config) {
+    let (tx, _rx) = watch::channel(Arc::new(Health::default()));
+    run_with(cfg, tx).await;
+}
+
+/// As [`run`], publishing every health snapshot on `health_tx`.
+pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
     let clock = Clock::default();
     let (serial_tx, mut serial_rx) = mpsc::channel(256);
     let (pps_tx, mut pps_rx) = mpsc::channel(64);
@@ -28,14 +48,17 @@ pub async fn run(cfg: Config) {
     {
         tracing::error!("cannot start the serial reader thread: {e}");
     }
-
     let mut decoder = StreamDecoder::new(Assembler::new());
     decoder.set_byte_ns(serial::byte_time_ns(cfg.receiver.baud));
-    let mut engine = Engine::new(engine_config(&cfg));
-    let mut sinks = Sinks::new(&cfg);
-    let mut status = Status::new(cfg.pps.source == PpsSource::Simulated);
-    let mut latency = crate::latency::Latency::default();
-    let mut edge_fetched: Option<(u64, std::time::Instant)> = None;
+    let mut d = Daemon {
+        decoder,
+        engine: Engine::new(engine_config(&cfg)),
+        sinks: Sinks::new(&cfg),
+        health: initial_health(&cfg),
+        logs: LogState::default(),
+        latency: crate::latency::Latency::default(),
+        edge_fetched: None,
+    };
     let gap_ns = i64::from(cfg.receiver.epoch_gap_ms) * 1_000_000;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -46,55 +69,115 @@ pub async fn run(cfg: Config) {
             None
         }
     };
-    info!(
-        receiver = %cfg.receiver.device.display(),
-        pps = %pps_description(&cfg),
-        "timed started"
-    );
+    info!(receiver = %cfg.receiver.device.display(), pps = %pps_description(&cfg), "timed started");
     loop {
         let mut epochs: Vec<Epoch> = Vec::new();
         let mut actions: Vec<Action> = Vec::new();
+        let mut changed = false;
         tokio::select! {
             ev = serial_rx.recv() => match ev {
                 Some(SerialEvent::Bytes(bytes, rx)) => {
-                    decoder.feed(&bytes, Some(rx), |e| epochs.push(e));
+                    d.decoder.feed(&bytes, Some(rx), |e| epochs.push(e));
                 }
-                Some(SerialEvent::Status(s)) => log_serial(&s),
+                Some(SerialEvent::Status(s)) => {
+                    log_serial(&s);
+                    note_serial(&mut d.health, &s);
+                    changed = true;
+                }
                 None => break,
             },
             ev = pps_rx.recv() => match ev {
                 Some((PpsEvent::Edge(edge), fetched)) => {
-                    status.note_edge(&edge);
-                    edge_fetched = Some((edge.seq, fetched));
-                    actions.extend(engine.on_edge(edge));
+                    d.health.pps.edges += 1;
+                    d.health.pps.last_edge_ns = Some(edge.system_ns);
+                    d.health.pps.last_seq = Some(edge.seq);
+                    d.edge_fetched = Some((edge.seq, fetched));
+                    actions.extend(d.engine.on_edge(edge));
                 }
-                Some((PpsEvent::Status(s), _)) => log_pps(&s),
+                Some((PpsEvent::Status(s), _)) => {
+                    log_pps(&s);
+                    note_pps(&mut d.health, &s);
+                    changed = true;
+                }
                 None => {}
             },
             _ = tick.tick() => {
                 let now = clock.now();
-                epochs.extend(decoder.idle(now, gap_ns));
-                actions.extend(engine.tick(now.realtime_ns));
+                epochs.extend(d.decoder.idle(now, gap_ns));
+                actions.extend(d.engine.tick(now.realtime_ns));
             }
             _ = tokio::signal::ctrl_c() => break,
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => break,
         }
         for e in &epochs {
-            status.note_epoch(e);
-            actions.extend(engine.on_epoch(e));
+            d.logs.note_epoch(e);
+            d.health.note_epoch(e, d.decoder.assembler().receiver());
+            actions.extend(d.engine.on_epoch(e));
         }
+        changed |= !epochs.is_empty() || !actions.is_empty();
         for a in actions {
             let sent_edge = if let Action::SendPps(p) = &a { Some((p.edge.seq, p.label)) } else { None };
-            carry_out(a, &mut sinks, &mut status, &engine);
-            if let (Some((seq, label)), Some((fseq, fetched))) = (sent_edge, edge_fetched) {
+            carry_out(a, &mut d);
+            if let (Some((seq, label)), Some((fseq, fetched))) = (sent_edge, d.edge_fetched) {
                 if seq == fseq {
-                    latency.record(label, fetched.elapsed());
+                    d.latency.record(label, fetched.elapsed());
                 }
             }
         }
+        if changed {
+            d.health.note_framer(d.decoder.framer_stats(), d.decoder.decode_stats());
+            d.health.note_engine(d.engine.state(), d.engine.rejects());
+            d.health.sinks = d.sinks.health();
+            health_tx.send_replace(Arc::new(d.health.clone()));
+        }
     }
-    latency.log();
-    info!(pps_sent = sinks.pps_sent(), coarse_sent = sinks.coarse_sent(), "timed stopping");
+    d.latency.log();
+    info!(pps_sent = d.sinks.pps_sent(), coarse_sent = d.sinks.coarse_sent(), "timed stopping");
+}
+
+fn initial_health(cfg: &Config) -> Health {
+    let mut h = Health {
+        version: env!("CARGO_PKG_VERSION"),
+        started_unix_s: crate::clock::realtime_ns().div_euclid(1_000_000_000),
+        ..Health::default()
+    };
+    h.receiver.device = cfg.receiver.device.display().to_string();
+    h.receiver.serial_state = "opening".into();
+    h.receiver.fix = "none";
+    h.receiver.leap_source = "unknown";
+    h.pps.source = match cfg.pps.source {
+        PpsSource::Kernel => "kernel",
+        PpsSource::Simulated => "simulated",
+        PpsSource::Off => "off",
+    };
+    h.pps.simulated = cfg.pps.source == PpsSource::Simulated;
+    h.pps.device = match cfg.pps.source {
+        PpsSource::Simulated => cfg.pps.sim_socket.display().to_string(),
+        _ => cfg.pps.device.display().to_string(),
+    };
+    h.pps.device_state = "opening".into();
+    h.pps.state = "acquiring";
+    h
+}
+
+fn note_serial(h: &mut Health, s: &SerialStatus) {
+    let (state, error) = match s {
+        SerialStatus::Open { .. } => ("open", None),
+        SerialStatus::Absent { error, .. } => ("absent", Some(error.clone())),
+        SerialStatus::Lost { error, .. } => ("lost", Some(error.clone())),
+    };
+    h.receiver.serial_state = state.into();
+    h.receiver.serial_error = error;
+}
+
+fn note_pps(h: &mut Health, s: &PpsStatus) {
+    let (state, error) = match s {
+        PpsStatus::Opened { .. } => ("open", None),
+        PpsStatus::Absent { error } => ("absent", Some(error.clone())),
+        PpsStatus::Lost { error } => ("lost", Some(error.clone())),
+    };
+    h.pps.device_state = state.into();
+    h.pps.device_error = error;
 }
 
 fn engine_config(cfg: &Config) -> engine::Config {
@@ -116,16 +199,21 @@ fn pps_description(cfg: &Config) -> String {
     }
 }
 
-fn carry_out(a: Action, sinks: &mut Sinks, status: &mut Status, engine: &Engine) {
+fn carry_out(a: Action, d: &mut Daemon) {
     match a {
         Action::SendPps(p) => {
-            status.note_pps(&p);
-            sinks.send_pps(&p.sample);
+            d.health.pps.samples += 1;
+            d.health.pps.last_offset_ns = Some(p.sample.offset_ns);
+            d.health.pps.last_qerr_ps = Some(p.qerr_ps);
+            d.sinks.send_pps(&p.sample);
         }
-        Action::SendCoarse(c) => sinks.send_coarse(&c.sample),
+        Action::SendCoarse(c) => {
+            d.health.coarse_samples += 1;
+            d.sinks.send_coarse(&c.sample);
+        }
         Action::Rejected(r) => {
-            if status.should_log_reject(r) {
-                warn!(reason = r.name(), total = engine.rejects().get(r), "sample rejected");
+            if d.logs.should_log_reject(r) {
+                warn!(reason = r.name(), total = d.engine.rejects().get(r), "sample rejected");
             }
         }
         Action::PpsStateChanged(PpsState::Locked(src)) => {
@@ -158,71 +246,5 @@ fn log_pps(s: &PpsStatus) {
         }
         PpsStatus::Absent { error } => warn!(%error, "PPS device unavailable; retrying (degraded)"),
         PpsStatus::Lost { error } => warn!(%error, "PPS device lost; reopening (degraded)"),
-    }
-}
-
-/// The configured sinks.
-struct Sinks {
-    sock_pps: Option<SockSink>,
-    sock_coarse: Option<SockSink>,
-    shm_pps: Option<ShmSink>,
-    shm_coarse: Option<ShmSink>,
-}
-
-impl Sinks {
-    fn new(cfg: &Config) -> Sinks {
-        let sock = |p: &std::path::Path| (!p.as_os_str().is_empty()).then(|| SockSink::new(p));
-        let shm = &cfg.chrony.shm;
-        let unit = |u: i32, precision| {
-            (shm.enabled && u >= 0)
-                .then(|| ShmSink::new(u8::try_from(u).unwrap_or(0), cfg.shm_mode(), precision))
-        };
-        Sinks {
-            sock_pps: sock(&cfg.chrony.sock.pps),
-            sock_coarse: sock(&cfg.chrony.sock.coarse),
-            shm_pps: unit(shm.pps_unit, -20),
-            shm_coarse: unit(shm.coarse_unit, -10),
-        }
-    }
-
-    fn send_pps(&mut self, s: &timed_core::chrony::Sample) {
-        if let Some(k) = self.sock_pps.as_mut() {
-            let path = k.path().display().to_string();
-            log_sink("SOCK PPS", &path, k.send(s));
-        }
-        if let Some(k) = self.shm_pps.as_mut() {
-            let unit = format!("NTP{}", k.unit());
-            log_sink("SHM PPS", &unit, k.send(s));
-        }
-    }
-
-    fn send_coarse(&mut self, s: &timed_core::chrony::Sample) {
-        if let Some(k) = self.sock_coarse.as_mut() {
-            let path = k.path().display().to_string();
-            log_sink("SOCK coarse", &path, k.send(s));
-        }
-        if let Some(k) = self.shm_coarse.as_mut() {
-            let unit = format!("NTP{}", k.unit());
-            log_sink("SHM coarse", &unit, k.send(s));
-        }
-    }
-
-    fn pps_sent(&self) -> u64 {
-        self.sock_pps.as_ref().map_or(0, |k| k.stats.sent) + self.shm_pps.as_ref().map_or(0, |k| k.stats.sent)
-    }
-
-    fn coarse_sent(&self) -> u64 {
-        self.sock_coarse.as_ref().map_or(0, |k| k.stats.sent)
-            + self.shm_coarse.as_ref().map_or(0, |k| k.stats.sent)
-    }
-}
-
-fn log_sink(kind: &str, target: &str, changed: Option<SinkState>) {
-    match changed {
-        Some(SinkState::Ok) => info!(sink = kind, target, "chrony sink delivering"),
-        Some(SinkState::Failing(why)) => {
-            warn!(sink = kind, target, %why, "chrony sink failing; retrying every sample")
-        }
-        Some(SinkState::Idle) | None => {}
     }
 }

@@ -1,17 +1,15 @@
-//! What the daemon knows about its own health, kept up to date by the event loop: log-worthy
-//! changes (fix, time validity) and rate limits for repeated rejections.
+//! Log-worthy changes (fix, time validity) and rate limits for repeated rejections: timed logs
+//! on state changes, not every second.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use timed_core::engine::{PpsSample, Reject};
+use timed_core::engine::Reject;
 use timed_core::epoch::Epoch;
-use timed_core::pps::PpsEdge;
 use tracing::{info, warn};
 
-pub struct Status {
-    pub simulated_pps: bool,
-    pub last_edge: Option<PpsEdge>,
-    pub last_pps: Option<PpsSample>,
+/// What has been logged, so logs say what changed and repeated rejections stay quiet.
+#[derive(Default)]
+pub struct LogState {
     /// (time valid, fix ok) of the last epoch, to log changes.
     receiver_ok: Option<(bool, bool)>,
     reject_logged: HashMap<Reject, Instant>,
@@ -19,25 +17,7 @@ pub struct Status {
 
 const REJECT_LOG_INTERVAL: Duration = Duration::from_secs(60);
 
-impl Status {
-    pub fn new(simulated_pps: bool) -> Status {
-        Status {
-            simulated_pps,
-            last_edge: None,
-            last_pps: None,
-            receiver_ok: None,
-            reject_logged: HashMap::new(),
-        }
-    }
-
-    pub fn note_edge(&mut self, e: &PpsEdge) {
-        self.last_edge = Some(*e);
-    }
-
-    pub fn note_pps(&mut self, p: &PpsSample) {
-        self.last_pps = Some(*p);
-    }
-
+impl LogState {
     pub fn note_epoch(&mut self, e: &Epoch) {
         if e.time.is_none() {
             return;

@@ -3,6 +3,8 @@
 //! wrong path, permissions), retrying with every sample.
 
 pub mod shm;
+mod sinks;
+pub use sinks::Sinks;
 mod shm_sys;
 pub mod sock;
 

@@ -1,0 +1,224 @@
+//! The daemon's view of itself, published as one immutable snapshot after every change the loop
+//! makes (about once a second): the metrics endpoint and the control socket read the latest
+//! snapshot and never touch the loop's state. Serializable: it is the `timectl status --json`
+//! payload's timed part.
+
+use serde::Serialize;
+use timed_core::engine::{PpsState, Reject, RejectCounts};
+use timed_core::epoch::{Epoch, ReceiverInfo};
+use timed_core::framer::FramerStats;
+use timed_core::stream::DecodeStats;
+
+/// One satellite as exported.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Sat {
+    pub gnss: &'static str,
+    /// u-blox gnssId (0 GPS, 2 Galileo, 3 BeiDou, 5 QZSS, 6 GLONASS …) for gpsd-compatible labels.
+    pub gnss_id: u8,
+    pub svid: u16,
+    pub cno_dbhz: Option<u8>,
+    pub elev_deg: Option<i16>,
+    pub azim_deg: Option<i16>,
+    pub used: bool,
+}
+
+/// What the receiver last said.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Receiver {
+    pub device: String,
+    pub serial_state: String,
+    pub serial_error: Option<String>,
+    pub model: Option<String>,
+    pub firmware: Option<String>,
+    pub extensions: Vec<String>,
+    /// RFC 3339 time of the last epoch, and whether the receiver vouched for it.
+    pub time: Option<String>,
+    pub time_valid: bool,
+    pub time_source: Option<&'static str>,
+    pub fix: &'static str,
+    pub fix_ok: bool,
+    pub sats_used: Option<u16>,
+    pub sats_seen: Option<u16>,
+    /// (constellation, used, seen)
+    pub constellations: Vec<(&'static str, u16, u16)>,
+    pub satellites: Vec<Sat>,
+    pub tacc_ns: Option<u32>,
+    pub leap_s: Option<i8>,
+    pub leap_source: &'static str,
+    pub leap_valid: bool,
+    /// +1 / −1 when a leap second is announced.
+    pub leap_change: Option<i8>,
+    pub antenna: Option<String>,
+    pub antenna_power: Option<String>,
+    pub jamming_state: Option<u8>,
+    pub jam_ind: Option<u8>,
+    pub spoofing: Option<u8>,
+    pub survey_active: Option<bool>,
+    pub survey_valid: Option<bool>,
+    pub survey_duration_s: Option<u32>,
+    pub survey_acc_m: Option<f64>,
+    pub lat_deg: Option<f64>,
+    pub lon_deg: Option<f64>,
+    pub alt_hae_m: Option<f64>,
+    pub alt_msl_m: Option<f64>,
+    pub hdop: Option<f64>,
+    pub pdop: Option<f64>,
+    pub epochs: u64,
+    pub framer: FramerCounts,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FramerCounts {
+    pub bytes: u64,
+    pub nmea: u64,
+    pub ubx: u64,
+    pub checksum_errors: u64,
+    pub garbage_bytes: u64,
+    pub decode_errors: u64,
+}
+
+/// PPS input and pairing.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Pps {
+    /// "kernel", "simulated" or "off".
+    pub source: &'static str,
+    pub simulated: bool,
+    pub device: String,
+    pub device_state: String,
+    pub device_error: Option<String>,
+    pub edges: u64,
+    pub last_edge_ns: Option<i64>,
+    pub last_seq: Option<u64>,
+    /// "acquiring", "locked-tim-tp", "locked-epoch-timing".
+    pub state: &'static str,
+    pub samples: u64,
+    pub last_offset_ns: Option<i64>,
+    pub last_qerr_ps: Option<i32>,
+    /// (reason, count) for every rejection reason.
+    pub rejects: Vec<(&'static str, u64)>,
+}
+
+/// One chrony sink.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Sink {
+    /// "sock-pps", "sock-coarse", "shm-pps", "shm-coarse".
+    pub kind: &'static str,
+    pub target: String,
+    pub state: String,
+    pub error: Option<String>,
+    pub sent: u64,
+    pub errors: u64,
+    pub last_sent_ns: Option<i64>,
+}
+
+/// The whole snapshot.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Health {
+    pub version: &'static str,
+    pub started_unix_s: i64,
+    pub receiver: Receiver,
+    pub pps: Pps,
+    pub coarse_samples: u64,
+    pub sinks: Vec<Sink>,
+}
+
+impl Health {
+    /// Folds an epoch in.
+    pub fn note_epoch(&mut self, e: &Epoch, info: &ReceiverInfo) {
+        let r = &mut self.receiver;
+        r.epochs += 1;
+        r.model = info.hw_version.clone();
+        r.firmware = info.sw_version.clone();
+        r.extensions = info.extensions.clone();
+        r.time = e.time.map(|t| t.rfc3339_millis());
+        r.time_valid = e.time_valid;
+        r.time_source = e.time_source.map(|s| s.name());
+        r.fix = e.fix.name();
+        r.fix_ok = e.fix_ok;
+        r.sats_used = e.sats_used;
+        r.sats_seen = e.sats_seen;
+        r.constellations =
+            e.constellations.iter().map(|c| (c.constellation.name(), c.used, c.seen)).collect();
+        r.satellites = e
+            .satellites
+            .iter()
+            .map(|s| Sat {
+                gnss: s.constellation.name(),
+                gnss_id: ubx_gnss_id(s.constellation),
+                svid: s.sv_id,
+                cno_dbhz: s.cno_dbhz,
+                elev_deg: s.elev_deg,
+                azim_deg: s.azim_deg,
+                used: s.used,
+            })
+            .collect();
+        r.tacc_ns = e.tacc_ns;
+        r.leap_s = e.leap.current_s;
+        r.leap_source = e.leap.source.name();
+        r.leap_valid = e.leap.valid;
+        r.leap_change = e.leap.event.map(|ev| ev.change);
+        // Health messages come every few seconds: keep the last known value between them.
+        if let Some(a) = e.antenna {
+            r.antenna = Some(format!("{a:?}").to_lowercase());
+        }
+        if let Some(p) = e.antenna_power {
+            r.antenna_power = Some(format!("{p:?}").to_lowercase());
+        }
+        if let Some(j) = e.jamming {
+            r.jamming_state = Some(j.state);
+            r.jam_ind = Some(j.indicator);
+        }
+        if e.spoofing.is_some() {
+            r.spoofing = e.spoofing;
+        }
+        if let Some(s) = &e.survey {
+            r.survey_active = Some(s.active);
+            r.survey_valid = Some(s.valid);
+            r.survey_duration_s = Some(s.duration_s);
+            r.survey_acc_m = Some(s.mean_acc_m);
+        }
+        if let Some(p) = e.position {
+            r.lat_deg = Some(p.lat_deg);
+            r.lon_deg = Some(p.lon_deg);
+            r.alt_hae_m = p.alt_hae_m;
+            r.alt_msl_m = p.alt_msl_m;
+        }
+        r.hdop = e.hdop.or(r.hdop);
+        r.pdop = e.pdop.or(r.pdop);
+    }
+
+    pub fn note_framer(&mut self, f: FramerStats, d: DecodeStats) {
+        self.receiver.framer = FramerCounts {
+            bytes: f.bytes,
+            nmea: f.nmea,
+            ubx: f.ubx,
+            checksum_errors: f.nmea_checksum_errors + f.ubx_checksum_errors,
+            garbage_bytes: f.garbage_bytes,
+            decode_errors: d.nmea_errors + d.ubx_errors,
+        };
+    }
+
+    pub fn note_engine(&mut self, state: PpsState, rejects: &RejectCounts) {
+        self.pps.state = match state {
+            PpsState::Acquiring => "acquiring",
+            PpsState::Locked(timed_core::engine::LabelSource::TimTp) => "locked-tim-tp",
+            PpsState::Locked(timed_core::engine::LabelSource::EpochTiming) => "locked-epoch-timing",
+        };
+        self.pps.rejects = Reject::ALL.iter().map(|r| (r.name(), rejects.get(*r))).collect();
+    }
+}
+
+fn ubx_gnss_id(c: timed_core::gnss::Constellation) -> u8 {
+    use timed_core::gnss::Constellation as C;
+    match c {
+        C::Gps => 0,
+        C::Sbas => 1,
+        C::Galileo => 2,
+        C::Beidou => 3,
+        C::Imes => 4,
+        C::Qzss => 5,
+        C::Glonass => 6,
+        C::Navic => 7,
+        C::Unknown => 255,
+    }
+}
