@@ -25,6 +25,49 @@ pub enum Message {
     Ubx(Ubx),
 }
 
+impl Message {
+    /// Short stable name (`UBX-NAV-PVT`, `RMC`…) for per-message statistics.
+    pub fn kind(&self) -> &'static str {
+        use crate::ubx::Ubx as U;
+        match self {
+            Message::Ubx(u) => match u {
+                U::NavPvt(_) => "UBX-NAV-PVT",
+                U::NavTimeUtc(_) => "UBX-NAV-TIMEUTC",
+                U::NavTimeGps(_) => "UBX-NAV-TIMEGPS",
+                U::NavTimeLs(_) => "UBX-NAV-TIMELS",
+                U::NavStatus(_) => "UBX-NAV-STATUS",
+                U::NavSat(_) => "UBX-NAV-SAT",
+                U::NavSol(_) => "UBX-NAV-SOL",
+                U::NavEoe { .. } => "UBX-NAV-EOE",
+                U::Svin(_) => "UBX-SVIN",
+                U::TimTp(_) => "UBX-TIM-TP",
+                U::MonHw(_) => "UBX-MON-HW",
+                U::MonRf(_) => "UBX-MON-RF",
+                U::MonVer(_) => "UBX-MON-VER",
+                U::Ack { .. } | U::Nak { .. } => "UBX-ACK",
+                U::Other { .. } => "UBX-other",
+            },
+            Message::Nmea(n) => match n {
+                Nmea::Rmc(_) => "RMC",
+                Nmea::Zda(_) => "ZDA",
+                Nmea::Gga(_) => "GGA",
+                Nmea::Gns(_) => "GNS",
+                Nmea::Gsa(_) => "GSA",
+                Nmea::Gsv(_) => "GSV",
+                Nmea::Txt(_) => "TXT",
+                Nmea::Pubx04(_) => "PUBX04",
+                Nmea::Other { kind, .. } => match kind {
+                    b"GLL" => "GLL",
+                    b"GST" => "GST",
+                    b"GBS" => "GBS",
+                    b"VTG" => "VTG",
+                    _ => "NMEA-other",
+                },
+            },
+        }
+    }
+}
+
 /// Receive time of a byte, as the serial adapter stamped the read that carried it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RxStamp {
@@ -98,7 +141,7 @@ impl Assembler {
                 }
                 self.cur.begin(offset, rx);
                 self.cur.set_key(k);
-                self.fold(msg);
+                self.fold(msg, rx);
                 return done;
             }
         }
@@ -113,7 +156,7 @@ impl Assembler {
         if let Some(k) = key {
             self.cur.set_key(k);
         }
-        self.fold(msg);
+        self.fold(msg, rx);
         if eoe {
             return self.finish_current();
         }
@@ -237,8 +280,12 @@ impl Assembler {
         }
     }
 
-    fn fold(&mut self, msg: Message) {
+    fn fold(&mut self, msg: Message, rx: Option<RxStamp>) {
         self.cur.messages += 1;
+        let kind = msg.kind();
+        if self.cur.kinds.len() < 32 && !self.cur.kinds.iter().any(|(k, _)| *k == kind) {
+            self.cur.kinds.push((kind, rx));
+        }
         self.cur.last_rx = self.cur.last_rx.or(self.cur.rx);
         match msg {
             Message::Ubx(u) => self.cur.fold_ubx(u),

@@ -15,6 +15,7 @@ pub mod framer;
 pub mod gnss;
 pub mod nmea;
 pub mod pps;
+pub mod stats;
 pub mod stream;
 pub mod time;
 pub mod ubx;

@@ -15,6 +15,7 @@ pub struct Config {
     pub pps: Pps,
     pub engine: Engine,
     pub chrony: Chrony,
+    pub metrics: Metrics,
     pub log: Log,
 }
 
@@ -116,6 +117,30 @@ pub struct Shm {
 impl Default for Shm {
     fn default() -> Self {
         Shm { enabled: false, coarse_unit: 0, pps_unit: 1, mode: "0600".into() }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Metrics {
+    pub enabled: bool,
+    /// Address of the read-only Prometheus endpoint. Loopback by default; 9477 collides neither
+    /// with chrony_exporter (9123) nor the gpsd exporters (9015).
+    pub listen: String,
+    /// Receiver position in `gpsd_*` metrics: "full", "coarse" (0.1°, 100 m) or "off".
+    pub position: crate::metrics::gpsd::Position,
+    /// chronyd's command socket, for the `chrony_*` families ("" to leave them out).
+    pub chrony_socket: PathBuf,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            enabled: true,
+            listen: "127.0.0.1:9477".into(),
+            position: crate::metrics::gpsd::Position::Full,
+            chrony_socket: "/run/chrony/chronyd.sock".into(),
+        }
     }
 }
 
@@ -282,6 +307,13 @@ fn check(c: &Config) -> Vec<Check> {
             "chrony.shm.mode",
             format!("mode {:?} is not an octal permission like \"0600\"", shm.mode),
             None,
+        ));
+    }
+    if c.metrics.enabled && c.metrics.listen.parse::<std::net::SocketAddr>().is_err() {
+        v.push((
+            "metrics.listen",
+            format!("{:?} is not an address:port", c.metrics.listen),
+            Some("e.g. \"127.0.0.1:9477\", or \"[::]:9477\" to serve the LAN".into()),
         ));
     }
     if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {

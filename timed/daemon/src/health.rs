@@ -111,6 +111,70 @@ pub struct Sink {
     pub last_sent_ns: Option<i64>,
 }
 
+/// A window summary as exported (seconds).
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct Window {
+    pub window: &'static str,
+    pub count: u64,
+    pub mean_s: f64,
+    pub rms_s: f64,
+    pub stddev_s: f64,
+    pub min_s: f64,
+    pub max_s: f64,
+}
+
+/// Offset statistics of one sample stream.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SourceStats {
+    pub windows: Vec<Window>,
+    /// (upper bound s, cumulative count), ending with +Inf.
+    pub histogram: Vec<(f64, u64)>,
+    pub histogram_sum_s: f64,
+    pub histogram_count: u64,
+    /// (tau s, deviation) where computable.
+    pub adev: Vec<(f64, f64)>,
+    pub tdev_s: Vec<(f64, f64)>,
+}
+
+/// Statistics the loop keeps (timed-core `stats`), as last published.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Stats {
+    pub pps: Option<SourceStats>,
+    pub coarse: Option<SourceStats>,
+    /// First byte after the PPS second, per message kind (10 min window).
+    pub serial_latency: Vec<(String, Window)>,
+    /// Suggested chrony `offset` and `delay` for the coarse refclock, seconds.
+    pub suggested_coarse: Option<(f64, f64)>,
+}
+
+impl SourceStats {
+    pub fn from_core(s: &timed_core::stats::OffsetStats, now_ns: i64) -> SourceStats {
+        SourceStats {
+            windows: timed_core::stats::Span::ALL
+                .iter()
+                .filter_map(|sp| s.summary(*sp, now_ns).map(|w| window(sp.label(), &w)))
+                .collect(),
+            histogram: s.histogram().buckets().collect(),
+            histogram_sum_s: s.histogram().sum_seconds(),
+            histogram_count: s.histogram().count(),
+            adev: s.adev().into_iter().filter_map(|(t, v)| v.map(|v| (t, v))).collect(),
+            tdev_s: s.tdev().into_iter().filter_map(|(t, v)| v.map(|v| (t, v))).collect(),
+        }
+    }
+}
+
+pub fn window(name: &'static str, w: &timed_core::stats::Summary) -> Window {
+    Window {
+        window: name,
+        count: w.count,
+        mean_s: w.mean_s,
+        rms_s: w.rms_s,
+        stddev_s: w.stddev_s,
+        min_s: w.min_s,
+        max_s: w.max_s,
+    }
+}
+
 /// The whole snapshot.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Health {
@@ -120,6 +184,7 @@ pub struct Health {
     pub pps: Pps,
     pub coarse_samples: u64,
     pub sinks: Vec<Sink>,
+    pub stats: Stats,
 }
 
 impl Health {

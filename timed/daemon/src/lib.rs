@@ -6,12 +6,15 @@
 //! `unsafe` lives only in `pps::kernel` (RFC 2783 ioctls) and `chrony::shm_sys` (SysV SHM).
 
 pub mod chrony;
+pub mod chronyctl;
 pub mod clock;
 pub mod config;
 pub mod health;
 pub mod latency;
+pub mod metrics;
 pub mod pps;
 pub mod pps_input;
 pub mod run;
 pub mod serial;
+pub mod stats_metrics;
 pub mod status;

@@ -60,6 +60,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    rt.block_on(timed::run::run(cfg));
+    let local = tokio::task::LocalSet::new();
+    rt.block_on(local.run_until(timed::run::run(cfg)));
     ExitCode::SUCCESS
 }

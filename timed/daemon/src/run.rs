@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use timed_core::engine::{self, Action, Engine, PpsState};
 use timed_core::epoch::{Assembler, Epoch};
+use timed_core::stats::{Config as StatsConfig, LatencyStats, OffsetStats};
 use timed_core::stream::StreamDecoder;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
@@ -29,11 +30,18 @@ struct Daemon {
     logs: LogState,
     latency: crate::latency::Latency,
     edge_fetched: Option<(u64, Instant)>,
+    stats_pps: OffsetStats,
+    stats_coarse: OffsetStats,
+    serial_latency: LatencyStats,
+    /// Last PPS offset (true − system), to place serial bytes against the true second.
+    pps_offset_ns: Option<i64>,
 }
 
 /// Runs the daemon until SIGINT/SIGTERM. Never returns early on device or chrony trouble.
+/// Must run inside a `tokio::task::LocalSet` (the metrics endpoint's tasks are local).
 pub async fn run(cfg: Config) {
-    let (tx, _rx) = watch::channel(Arc::new(Health::default()));
+    let (tx, rx) = watch::channel(Arc::new(Health::default()));
+    crate::metrics::start(&cfg.metrics, rx).await;
     run_with(cfg, tx).await;
 }
 
@@ -58,6 +66,10 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
         logs: LogState::default(),
         latency: crate::latency::Latency::default(),
         edge_fetched: None,
+        stats_pps: OffsetStats::new(&StatsConfig::pps()),
+        stats_coarse: OffsetStats::new(&StatsConfig::serial()),
+        serial_latency: LatencyStats::new(),
+        pps_offset_ns: None,
     };
     let gap_ns = i64::from(cfg.receiver.epoch_gap_ms) * 1_000_000;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
@@ -110,6 +122,7 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => break,
         }
         for e in &epochs {
+            d.note_latency(e);
             d.logs.note_epoch(e);
             d.health.note_epoch(e, d.decoder.assembler().receiver());
             actions.extend(d.engine.on_epoch(e));
@@ -128,11 +141,51 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
             d.health.note_framer(d.decoder.framer_stats(), d.decoder.decode_stats());
             d.health.note_engine(d.engine.state(), d.engine.rejects());
             d.health.sinks = d.sinks.health();
+            if !epochs.is_empty() {
+                d.publish_stats(clock.now().realtime_ns);
+            }
             health_tx.send_replace(Arc::new(d.health.clone()));
         }
     }
     d.latency.log();
     info!(pps_sent = d.sinks.pps_sent(), coarse_sent = d.sinks.coarse_sent(), "timed stopping");
+}
+
+impl Daemon {
+    /// Serial latency: when each message kind's first byte arrived after the true second, placed
+    /// on the system clock through the latest PPS offset (true = system + offset).
+    fn note_latency(&mut self, e: &Epoch) {
+        let (Some(offset), Some(t), true) = (self.pps_offset_ns, e.time, e.time_valid) else { return };
+        let Ok(second_ns) = i64::try_from(t.unix_nanos()) else { return };
+        if second_ns.rem_euclid(1_000_000_000) != 0 {
+            return;
+        }
+        let mut first: Option<i64> = None;
+        for (kind, rx) in &e.message_rx {
+            let latency = rx.realtime_ns + offset - second_ns;
+            if (0..1_000_000_000).contains(&latency) {
+                self.serial_latency.push(kind, rx.realtime_ns, latency);
+                first = Some(first.map_or(latency, |f| f.min(latency)));
+            }
+        }
+        if let Some(l) = first {
+            self.serial_latency.push_epoch(l);
+        }
+    }
+
+    fn publish_stats(&mut self, now_ns: i64) {
+        let s = &mut self.health.stats;
+        s.pps = (self.stats_pps.histogram().count() > 0)
+            .then(|| crate::health::SourceStats::from_core(&self.stats_pps, now_ns));
+        s.coarse = (self.stats_coarse.histogram().count() > 0)
+            .then(|| crate::health::SourceStats::from_core(&self.stats_coarse, now_ns));
+        s.serial_latency = self
+            .serial_latency
+            .summaries(now_ns)
+            .map(|(k, w)| (k.to_string(), crate::health::window("10m", &w)))
+            .collect();
+        s.suggested_coarse = self.serial_latency.suggest_coarse_offset();
+    }
 }
 
 fn initial_health(cfg: &Config) -> Health {
@@ -202,12 +255,15 @@ fn pps_description(cfg: &Config) -> String {
 fn carry_out(a: Action, d: &mut Daemon) {
     match a {
         Action::SendPps(p) => {
+            d.stats_pps.push(p.sample.system_ns, p.sample.offset_ns);
+            d.pps_offset_ns = Some(p.sample.offset_ns);
             d.health.pps.samples += 1;
             d.health.pps.last_offset_ns = Some(p.sample.offset_ns);
             d.health.pps.last_qerr_ps = Some(p.qerr_ps);
             d.sinks.send_pps(&p.sample);
         }
         Action::SendCoarse(c) => {
+            d.stats_coarse.push(c.sample.system_ns, c.sample.offset_ns);
             d.health.coarse_samples += 1;
             d.sinks.send_coarse(&c.sample);
         }

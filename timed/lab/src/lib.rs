@@ -43,6 +43,8 @@ pub struct Options {
     pub keep_dir: bool,
     /// Extra arguments for timed-sim (e.g. `--fill 0.95`).
     pub sim_args: Vec<String>,
+    /// timed's metrics endpoint port on 127.0.0.1 (None: endpoint off).
+    pub metrics_port: Option<u16>,
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             netns: None,
             keep_dir: false,
             sim_args: Vec::new(),
+            metrics_port: None,
         }
     }
 }
@@ -114,6 +117,11 @@ impl Lab {
         Ok(lab)
     }
 
+    /// The metrics URL, when the endpoint is on.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.opts.metrics_port.map(|p| format!("http://127.0.0.1:{p}/metrics"))
+    }
+
     pub fn chrony_socket(&self) -> PathBuf {
         self.dir.join("chronyd.sock")
     }
@@ -148,8 +156,11 @@ impl Lab {
              [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\n\n\
              [pps]\nsource = \"simulated\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
              [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
-             [chrony.shm]\nenabled = {shm}\ncoarse_unit = 0\npps_unit = 1\n",
-            o.serial_delay_ms
+             [chrony.shm]\nenabled = {shm}\ncoarse_unit = 0\npps_unit = 1\n\n\
+             [metrics]\nenabled = {}\nlisten = \"127.0.0.1:{}\"\nchrony_socket = \"{d}/chronyd.sock\"\n",
+            o.serial_delay_ms,
+            o.metrics_port.is_some(),
+            o.metrics_port.unwrap_or(9477)
         );
         write(&self.dir.join("chrony.conf"), &chrony)?;
         write(&self.dir.join("timed.toml"), &timed)

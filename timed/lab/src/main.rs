@@ -13,14 +13,14 @@ struct Args {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: timed-demo [--seconds N] [--truth-offset SECONDS] [--ntp-port PORT] [--shm] [--keep]\n\
+        "usage: timed-demo [--seconds N] [--truth-offset SECONDS] [--ntp-port PORT] [--shm] [--keep] [--metrics-port PORT]\n\
          Runs timed-sim (simulated u-blox receiver and PPS), timed and a private chronyd (-x)."
     );
     std::process::exit(64)
 }
 
 fn parse_args() -> Args {
-    let mut a = Args { seconds: None, opts: Options::default() };
+    let mut a = Args { seconds: None, opts: Options { metrics_port: Some(9477), ..Options::default() } };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let mut val = |name: &str| {
@@ -36,6 +36,7 @@ fn parse_args() -> Args {
             }
             "--ntp-port" => a.opts.ntp_port = val("--ntp-port").parse().unwrap_or_else(|_| usage()),
             "--shm" => a.opts.output = Output::Shm,
+            "--metrics-port" => a.opts.metrics_port = Some(val("--metrics-port").parse().unwrap_or_else(|_| usage())),
             "--keep" => a.opts.keep_dir = true,
             "-h" | "--help" => usage(),
             other => {
@@ -68,6 +69,9 @@ fn main() {
     println!("dir: {}", lab.dir.display());
     println!("ntp: {}:{}", args.opts.bind_address, args.opts.ntp_port);
     println!("chrony: {}", lab.chrony_socket().display());
+    if let Some(url) = lab.metrics_url() {
+        println!("metrics: {url}");
+    }
     println!("hint: chronyc -h {} sources", lab.chrony_socket().display());
     let start = Instant::now();
     let mut reached = false;

@@ -16,6 +16,8 @@ pub(super) struct Partial {
     pub last_rx: Option<RxStamp>,
     pub itow: Option<u32>,
     pub tod: Option<u32>,
+    /// First receive time of each message kind in the epoch.
+    pub kinds: Vec<(&'static str, Option<RxStamp>)>,
     pvt: Option<NavPvt>,
     timeutc: Option<NavTimeUtc>,
     timegps: Option<NavTimeGps>,
@@ -160,6 +162,7 @@ impl Partial {
             first_offset: self.first_offset,
             rx: self.rx,
             messages: self.messages,
+            message_rx: self.kinds.iter().filter_map(|(k, rx)| rx.map(|r| (*k, r))).collect(),
             ..Epoch::default()
         };
         e.next_pulse = self.timtp.as_ref().map(|tp| next_pulse(tp, asm.gps_utc_s));

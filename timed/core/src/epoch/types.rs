@@ -210,6 +210,8 @@ pub struct Epoch {
     pub rx: Option<RxStamp>,
     /// Messages that made up the epoch.
     pub messages: u32,
+    /// Receive time of the first byte of each message kind's first occurrence (when stamped).
+    pub message_rx: Vec<(&'static str, RxStamp)>,
 }
 
 /// What the receiver says about itself.

@@ -1,0 +1,628 @@
+//! The `chrony_*` families, named and labelled as SuperQ/chrony_exporter does, so its dashboards
+//! and alerts work unchanged. Names checked against chrony_exporter's `collector/*.go` (commit
+//! 67ab293, 2026-08) and facebook/time `ntp/chrony` (state and mode texts, refid formatting).
+//!
+//! | metric | type | labels | from |
+//! |---|---|---|---|
+//! | `chrony_up` | gauge | | exporter (here: 1 iff tracking answered) |
+//! | `chrony_tracking_info` | gauge (1) | `tracking_address`,`tracking_name`,`tracking_refid` | exporter |
+//! | `chrony_tracking_last_offset_seconds` | gauge | | exporter |
+//! | `chrony_tracking_reference_timestamp_seconds` | gauge | | exporter |
+//! | `chrony_tracking_system_time_seconds` | gauge | | exporter (current correction, true − system) |
+//! | `chrony_tracking_remote_reference` | gauge | | exporter (here 0 for refclocks too, see below) |
+//! | `chrony_tracking_rms_offset_seconds` | gauge | | exporter |
+//! | `chrony_tracking_root_delay_seconds` | gauge | | exporter |
+//! | `chrony_tracking_root_dispersion_seconds` | gauge | | exporter |
+//! | `chrony_tracking_frequency_ppms` | gauge | | exporter |
+//! | `chrony_tracking_residual_frequency_ppms` | gauge | | exporter |
+//! | `chrony_tracking_skew_ppms` | gauge | | exporter |
+//! | `chrony_tracking_update_interval_seconds` | gauge | | exporter |
+//! | `chrony_tracking_stratum` | gauge | | exporter |
+//! | `chrony_tracking_leap_status` | gauge | | timed: 0 normal, 1 insert, 2 delete, 3 unsynchronised |
+//! | `chrony_sources_last_sample_age_seconds` | gauge | `source_address`,`source_name` | exporter |
+//! | `chrony_sources_reachability_ratio` | gauge | same | exporter (set bits of reach / 8) |
+//! | `chrony_sources_reachability_success` | gauge | same | exporter (last poll reached) |
+//! | `chrony_sources_last_sample_offset_seconds` | gauge | same | exporter (adjusted offset) |
+//! | `chrony_sources_last_sample_error_margin_seconds` | gauge | same | exporter |
+//! | `chrony_sources_polling_interval_seconds` | gauge | same | exporter |
+//! | `chrony_sources_state_info` | gauge (1) | same + `source_state`,`source_mode` | exporter |
+//! | `chrony_sources_stratum` | gauge | same | exporter |
+//! | `chrony_sourcestats_samples` | gauge | same | exporter (+ refclocks) |
+//! | `chrony_sourcestats_runs` | gauge | same | exporter (+ refclocks) |
+//! | `chrony_sourcestats_span_seconds` | gauge | same | exporter (+ refclocks) |
+//! | `chrony_sourcestats_stddev` | gauge | same | exporter (+ refclocks), seconds |
+//! | `chrony_sourcestats_frequency_ppms` | gauge | same | exporter (+ refclocks) |
+//! | `chrony_sourcestats_frequency_skew_ppms` | gauge | same | exporter (+ refclocks) |
+//! | `chrony_sourcestats_offset` | gauge | same | exporter (+ refclocks), seconds |
+//! | `chrony_serverstats_ntp_packets_received_total` | counter | | exporter |
+//! | `chrony_serverstats_ntp_packets_dropped_total` | counter | | exporter |
+//! | `chrony_serverstats_command_packets_received_total` | counter | | exporter |
+//! | `chrony_serverstats_command_packets_dropped_total` | counter | | exporter |
+//! | `chrony_serverstats_client_log_records_dropped_total` | counter | | exporter |
+//! | `chrony_serverstats_nts_ke_connections_accepted_total` | counter | | exporter (v2+) |
+//! | `chrony_serverstats_nts_ke_connections_dropped_total` | counter | | exporter (v2+) |
+//! | `chrony_serverstats_authenticated_ntp_packets_total` | counter | | exporter (v2+) |
+//! | `chrony_serverstats_interleaved_ntp_packets_total` | counter | | exporter (v3+) |
+//! | `chrony_serverstats_ntp_timestamps_held` | gauge | | exporter (v3+) |
+//! | `chrony_serverstats_ntp_timestamp_span_seconds` | gauge | | exporter (v3+) |
+//! | `chrony_serverstats_ntp_{daemon,kernel,hw}_{rx,tx}_timestamps_total` | counter | | exporter (v4, 6 families) |
+//! | `chrony_query_errors` | gauge | `query` (`tracking`,`sources`,`sourcestats`,`serverstats`) | timed: 1 if that query failed this scrape |
+//!
+//! Labels: `source_address` is the IP, or a refclock's refid text ("PPS"); `source_name` is the
+//! source's configured name (chronyd's, no reverse DNS as the exporter does by default) or the
+//! address; `tracking_refid` is `%08X`. `source_state` ∈ sync, unreach, falseticker, jittery,
+//! candidate, outlier and `source_mode` ∈ client, peer, reference clock (facebook/time's texts).
+//! Sources not yet resolved (`ID#…`) are skipped, as by the exporter.
+//!
+//! Deliberate differences: the exporter's `chrony_up` is 0 if any collector failed, ours stays 1
+//! while tracking answers and `chrony_query_errors` says what failed (the failed families are
+//! absent); `remote_reference` is 0 for a refclock (the exporter says 1: only 127.127.1.1 counts
+//! as local there); `last_sample_age_seconds` is absent for a source with no sample yet (the
+//! exporter reports 4294967295); sourcestats include refclocks (the exporter skips them);
+//! the exporter's optional `chrony_sources_peer_*` (ntpdata) families are not reproduced.
+//!
+//! Counters are written as the exporter's text exposition has them (`# TYPE x_total counter`,
+//! sample `x_total`), which is what the endpoint's `text/plain; version=0.0.4` promises and what
+//! `promtool check metrics` accepts; prometheus-client's own counters use the OpenMetrics form
+//! (`# TYPE x counter`, sample `x_total`) instead.
+
+use super::{Report, Source};
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(String, String)>;
+
+/// One family of pre-computed samples (each scrape builds a fresh registry from a [`Report`]).
+#[derive(Debug)]
+struct Family {
+    kind: MetricType,
+    samples: Vec<(Labels, f64)>,
+}
+
+impl EncodeMetric for Family {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        for (labels, v) in &self.samples {
+            // Written as plain samples even for counters: the family name already ends in
+            // `_total` (see the module doc), and the gauge encoder adds no suffix.
+            if labels.is_empty() {
+                encoder.encode_gauge(v)?;
+            } else {
+                encoder.encode_family(labels)?.encode_gauge(v)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        self.kind
+    }
+
+    fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+}
+
+struct Reg<'a>(&'a mut Registry);
+
+impl Reg<'_> {
+    fn add(&mut self, kind: MetricType, name: &str, help: &str, samples: Vec<(Labels, f64)>) {
+        if !samples.is_empty() {
+            self.0.register(name, help, Family { kind, samples });
+        }
+    }
+
+    fn gauge(&mut self, name: &str, help: &str, v: f64) {
+        self.add(MetricType::Gauge, name, help, vec![(Vec::new(), v)]);
+    }
+
+    fn counter(&mut self, name: &str, help: &str, v: Option<u64>) {
+        if let Some(v) = v {
+            self.add(MetricType::Counter, name, help, vec![(Vec::new(), v as f64)]);
+        }
+    }
+
+    /// One sample per source, labelled `source_address`, `source_name`.
+    fn per_source(&mut self, name: &str, help: &str, list: &[Source], f: impl Fn(&Source) -> Option<f64>) {
+        let samples = list.iter().filter_map(|s| Some((source_labels(s), f(s)?))).collect();
+        self.add(MetricType::Gauge, name, help, samples);
+    }
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn source_labels(s: &Source) -> Labels {
+    labels(&[("source_address", &s.address), ("source_name", &s.name)])
+}
+
+/// chrony_exporter's `source_state` text for chronyd's wire code (facebook/time `SourceStateDesc`).
+fn exporter_state(code: u16) -> String {
+    match code {
+        0 => "sync".into(),
+        1 => "unreach".into(),
+        2 => "falseticker".into(),
+        3 => "jittery".into(),
+        4 => "candidate".into(),
+        5 => "outlier".into(),
+        c => format!("unknown ({c})"),
+    }
+}
+
+/// chrony_exporter's `source_mode` text (facebook/time `ModeTypeDesc`).
+fn exporter_mode(mode: &str) -> &str {
+    match mode {
+        "server" => "client",
+        "refclock" => "reference clock",
+        other => other,
+    }
+}
+
+fn b(v: bool) -> f64 {
+    if v {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Adds the `chrony_*` families for `report` to `registry`.
+pub fn register(report: &Report, registry: &mut Registry) {
+    let mut r = Reg(registry);
+    r.gauge("chrony_up", "1 if chronyd answered the tracking query", b(report.tracking.is_ok()));
+    let stats_failed = match &report.sources {
+        Ok(list) => list.iter().any(|s| s.stats.is_err()),
+        Err(_) => true,
+    };
+    let errors = [
+        ("tracking", report.tracking.is_err()),
+        ("sources", report.sources.is_err()),
+        ("sourcestats", stats_failed),
+        ("serverstats", report.serverstats.is_err()),
+    ];
+    r.add(
+        MetricType::Gauge,
+        "chrony_query_errors",
+        "1 if this query to chronyd failed during this scrape (its families are then absent).",
+        errors.iter().map(|(q, failed)| (labels(&[("query", q)]), b(*failed))).collect(),
+    );
+    if let Ok(t) = &report.tracking {
+        let address = t.ref_address.clone().unwrap_or_else(|| t.ref_name.clone());
+        let refid = format!("{:08X}", t.ref_id);
+        let info = labels(&[
+            ("tracking_address", &address),
+            ("tracking_name", &t.ref_name),
+            ("tracking_refid", &refid),
+        ]);
+        r.add(
+            MetricType::Gauge,
+            "chrony_tracking_info",
+            "Reference chronyd tracks (always 1)",
+            vec![(info, 1.0)],
+        );
+        r.gauge(
+            "chrony_tracking_last_offset_seconds",
+            "Offset measured at the last clock update, seconds",
+            t.last_offset_s,
+        );
+        r.gauge(
+            "chrony_tracking_reference_timestamp_seconds",
+            "Unix time of the last clock update",
+            t.ref_time_s,
+        );
+        r.gauge(
+            "chrony_tracking_system_time_seconds",
+            "chronyd's current correction of the system clock (true - system), seconds",
+            t.system_offset_s,
+        );
+        // Local: chrony's local reference (127.127.1.1), a refclock, or no reference at all.
+        let remote = t.ref_address.as_deref().is_some_and(|a| a != "127.127.1.1");
+        r.gauge(
+            "chrony_tracking_remote_reference",
+            "1 if chronyd tracks an NTP server or peer, 0 for a refclock or the local reference",
+            b(remote),
+        );
+        r.gauge(
+            "chrony_tracking_rms_offset_seconds",
+            "Long-term RMS of the measured offsets, seconds",
+            t.rms_offset_s,
+        );
+        r.gauge(
+            "chrony_tracking_root_delay_seconds",
+            "Total network delay to the stratum-1 root, seconds",
+            t.root_delay_s,
+        );
+        r.gauge(
+            "chrony_tracking_root_dispersion_seconds",
+            "Total dispersion accumulated up to the stratum-1 root, seconds",
+            t.root_dispersion_s,
+        );
+        r.gauge(
+            "chrony_tracking_frequency_ppms",
+            "Frequency error of the uncorrected system clock, ppm (positive: fast)",
+            t.frequency_ppm,
+        );
+        r.gauge(
+            "chrony_tracking_residual_frequency_ppms",
+            "Residual frequency of the selected source versus the one in use, ppm",
+            t.residual_freq_ppm,
+        );
+        r.gauge("chrony_tracking_skew_ppms", "Error bound of the frequency estimate, ppm", t.skew_ppm);
+        r.gauge(
+            "chrony_tracking_update_interval_seconds",
+            "Interval between the last two clock updates, seconds",
+            t.update_interval_s,
+        );
+        r.gauge("chrony_tracking_stratum", "Stratum chronyd serves", f64::from(t.stratum));
+        r.gauge(
+            "chrony_tracking_leap_status",
+            "Chrony leap status: 0 normal, 1 insert second, 2 delete second, 3 unsynchronised",
+            f64::from(t.leap_code),
+        );
+    }
+    if let Ok(list) = &report.sources {
+        register_sources(&mut r, list);
+    }
+    if let Ok(s) = &report.serverstats {
+        let c = |r: &mut Reg, n: &str, h: &str, v: Option<u64>| {
+            r.counter(&format!("chrony_serverstats_{n}_total"), h, v)
+        };
+        c(&mut r, "ntp_packets_received", "Valid NTP requests received", Some(s.ntp_hits));
+        c(&mut r, "nts_ke_connections_accepted", "NTS-KE connections accepted", s.nke_hits);
+        c(&mut r, "command_packets_received", "Command requests received", Some(s.cmd_hits));
+        c(&mut r, "ntp_packets_dropped", "NTP requests dropped by rate limiting", Some(s.ntp_drops));
+        c(&mut r, "nts_ke_connections_dropped", "NTS-KE connections dropped by rate limiting", s.nke_drops);
+        c(&mut r, "command_packets_dropped", "Command requests dropped by rate limiting", Some(s.cmd_drops));
+        c(
+            &mut r,
+            "client_log_records_dropped",
+            "Client log records dropped to bound memory",
+            Some(s.log_drops),
+        );
+        c(
+            &mut r,
+            "authenticated_ntp_packets",
+            "NTP requests authenticated (symmetric key or NTS)",
+            s.ntp_auth_hits,
+        );
+        c(&mut r, "interleaved_ntp_packets", "NTP requests in interleaved mode", s.ntp_interleaved_hits);
+        if let (Some(held), Some(span)) = (s.ntp_timestamps, s.ntp_span_s) {
+            r.gauge(
+                "chrony_serverstats_ntp_timestamps_held",
+                "Receive/transmit timestamp pairs held for interleaved clients",
+                held as f64,
+            );
+            r.gauge(
+                "chrony_serverstats_ntp_timestamp_span_seconds",
+                "Time covered by the held timestamps, seconds",
+                span as f64,
+            );
+        }
+        c(
+            &mut r,
+            "ntp_daemon_rx_timestamps",
+            "Responses with a receive timestamp taken by chronyd",
+            s.ntp_daemon_rx_timestamps,
+        );
+        c(
+            &mut r,
+            "ntp_daemon_tx_timestamps",
+            "Responses with a transmit timestamp taken by chronyd",
+            s.ntp_daemon_tx_timestamps,
+        );
+        c(
+            &mut r,
+            "ntp_kernel_rx_timestamps",
+            "Responses with a kernel receive timestamp",
+            s.ntp_kernel_rx_timestamps,
+        );
+        c(
+            &mut r,
+            "ntp_kernel_tx_timestamps",
+            "Interleaved responses with a kernel transmit timestamp",
+            s.ntp_kernel_tx_timestamps,
+        );
+        c(
+            &mut r,
+            "ntp_hw_rx_timestamps",
+            "Responses with a hardware (NIC) receive timestamp",
+            s.ntp_hw_rx_timestamps,
+        );
+        c(
+            &mut r,
+            "ntp_hw_tx_timestamps",
+            "Interleaved responses with a hardware (NIC) transmit timestamp",
+            s.ntp_hw_tx_timestamps,
+        );
+    }
+}
+
+fn register_sources(r: &mut Reg, list: &[Source]) {
+    r.per_source(
+        "chrony_sources_last_sample_age_seconds",
+        "Seconds since the source's last good sample",
+        list,
+        |s| s.last_rx_ago_s.map(f64::from),
+    );
+    r.per_source(
+        "chrony_sources_reachability_ratio",
+        "Fraction of the last 8 polls that reached the source",
+        list,
+        |s| Some(f64::from(s.reach.count_ones()) / 8.0),
+    );
+    r.per_source("chrony_sources_reachability_success", "1 if the last poll reached the source", list, |s| {
+        Some(f64::from(s.reach & 1))
+    });
+    r.per_source(
+        "chrony_sources_last_sample_offset_seconds",
+        "Last sample offset (system - source), adjusted for later corrections, seconds",
+        list,
+        |s| Some(s.last_offset_s),
+    );
+    r.per_source(
+        "chrony_sources_last_sample_error_margin_seconds",
+        "Error bound of the last sample, seconds",
+        list,
+        |s| Some(s.last_error_s),
+    );
+    r.per_source("chrony_sources_polling_interval_seconds", "Polling interval, seconds", list, |s| {
+        Some(2f64.powi(i32::from(s.poll)))
+    });
+    let states = list
+        .iter()
+        .map(|s| {
+            let mut l = source_labels(s);
+            l.push(("source_state".into(), exporter_state(s.state_code)));
+            l.push(("source_mode".into(), exporter_mode(&s.mode).into()));
+            (l, 1.0)
+        })
+        .collect();
+    r.add(
+        MetricType::Gauge,
+        "chrony_sources_state_info",
+        "Selection state and mode of the source (always 1)",
+        states,
+    );
+    r.per_source("chrony_sources_stratum", "Stratum of the source", list, |s| Some(f64::from(s.stratum)));
+    let st = |f: fn(&super::SourceStats) -> f64| move |s: &Source| s.stats.as_ref().ok().map(f);
+    r.per_source(
+        "chrony_sourcestats_samples",
+        "Samples retained for the source",
+        list,
+        st(|x| f64::from(x.samples)),
+    );
+    r.per_source(
+        "chrony_sourcestats_runs",
+        "Runs of same-sign residuals after the last regression",
+        list,
+        st(|x| f64::from(x.runs)),
+    );
+    r.per_source(
+        "chrony_sourcestats_span_seconds",
+        "Time between the oldest and newest retained samples, seconds",
+        list,
+        st(|x| f64::from(x.span_s)),
+    );
+    r.per_source(
+        "chrony_sourcestats_stddev",
+        "Estimated standard deviation of the samples, seconds",
+        list,
+        st(|x| x.std_dev_s),
+    );
+    r.per_source(
+        "chrony_sourcestats_frequency_ppms",
+        "Estimated residual frequency of the source, ppm",
+        list,
+        st(|x| x.frequency_ppm),
+    );
+    r.per_source(
+        "chrony_sourcestats_frequency_skew_ppms",
+        "Error bound of the residual frequency, ppm",
+        list,
+        st(|x| x.freq_skew_ppm),
+    );
+    r.per_source(
+        "chrony_sourcestats_offset",
+        "Estimated offset of the source (system - source), seconds",
+        list,
+        st(|x| x.offset_s),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ServerStats, SourceStats, Tracking};
+    use super::*;
+
+    fn source(address: &str, name: &str, mode: &str, state_code: u16, stats: bool) -> Source {
+        Source {
+            index: 0,
+            address: address.into(),
+            name: name.into(),
+            mode: mode.into(),
+            state: String::new(),
+            state_code,
+            stratum: 0,
+            poll: 2,
+            reach: 0o377,
+            last_rx_ago_s: Some(3),
+            last_offset_s: -250e-6,
+            last_offset_orig_s: -250e-6,
+            last_error_s: 1e-7,
+            options: None,
+            stats: if stats {
+                Ok(SourceStats {
+                    samples: 8,
+                    runs: 5,
+                    span_s: 28,
+                    frequency_ppm: 0.001,
+                    freq_skew_ppm: 0.05,
+                    offset_s: -1e-7,
+                    offset_error_s: 1e-7,
+                    std_dev_s: 2e-7,
+                })
+            } else {
+                Err("timeout".into())
+            },
+        }
+    }
+
+    pub(crate) fn fixture() -> Report {
+        Report {
+            tracking: Ok(Tracking {
+                ref_id: 0x5050_5300,
+                ref_name: "PPS".into(),
+                ref_address: None,
+                stratum: 1,
+                leap_code: 0,
+                leap_status: "normal".into(),
+                ref_time_s: 1.7e9,
+                system_offset_s: 250e-6,
+                last_offset_s: -1e-7,
+                rms_offset_s: 5e-7,
+                frequency_ppm: -1.5,
+                residual_freq_ppm: 0.001,
+                skew_ppm: 0.02,
+                root_delay_s: 1e-9,
+                root_dispersion_s: 1e-5,
+                update_interval_s: 4.0,
+            }),
+            sources: Ok(vec![
+                source("PPS", "PPS", "refclock", 0, true),
+                source("GPS", "GPS", "refclock", 1, true),
+                source("192.0.2.1", "ntp.example", "server", 4, false),
+            ]),
+            serverstats: Ok(ServerStats {
+                ntp_hits: 12,
+                cmd_hits: 34,
+                nke_hits: Some(0),
+                nke_drops: Some(0),
+                ntp_auth_hits: Some(0),
+                ntp_interleaved_hits: Some(1),
+                ntp_timestamps: Some(2),
+                ntp_span_s: Some(3),
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn render(report: &Report) -> String {
+        let mut registry = Registry::default();
+        register(report, &mut registry);
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &registry).unwrap();
+        out
+    }
+
+    fn has(text: &str, line: &str) {
+        assert!(text.lines().any(|l| l == line), "missing line {line:?} in\n{text}");
+    }
+
+    #[test]
+    fn tracking_families_use_chrony_exporter_names() {
+        let t = render(&fixture());
+        has(&t, "chrony_up 1.0");
+        has(
+            &t,
+            r#"chrony_tracking_info{tracking_address="PPS",tracking_name="PPS",tracking_refid="50505300"} 1.0"#,
+        );
+        has(&t, "chrony_tracking_system_time_seconds 0.00025");
+        has(&t, "chrony_tracking_stratum 1.0");
+        has(&t, "chrony_tracking_remote_reference 0.0");
+        has(&t, "chrony_tracking_leap_status 0.0");
+        has(&t, "# TYPE chrony_tracking_last_offset_seconds gauge");
+        for n in [
+            "reference_timestamp_seconds",
+            "rms_offset_seconds",
+            "root_delay_seconds",
+            "root_dispersion_seconds",
+        ] {
+            assert!(t.contains(&format!("\nchrony_tracking_{n} ")), "{n}");
+        }
+        for n in ["frequency_ppms", "residual_frequency_ppms", "skew_ppms", "update_interval_seconds"] {
+            assert!(t.contains(&format!("\nchrony_tracking_{n} ")), "{n}");
+        }
+    }
+
+    #[test]
+    fn source_families_label_refclocks_by_refid() {
+        let t = render(&fixture());
+        has(
+            &t,
+            r#"chrony_sources_state_info{source_address="PPS",source_name="PPS",source_state="sync",source_mode="reference clock"} 1.0"#,
+        );
+        has(
+            &t,
+            r#"chrony_sources_state_info{source_address="GPS",source_name="GPS",source_state="unreach",source_mode="reference clock"} 1.0"#,
+        );
+        has(
+            &t,
+            r#"chrony_sources_state_info{source_address="192.0.2.1",source_name="ntp.example",source_state="candidate",source_mode="client"} 1.0"#,
+        );
+        has(&t, r#"chrony_sources_reachability_ratio{source_address="PPS",source_name="PPS"} 1.0"#);
+        has(&t, r#"chrony_sources_reachability_success{source_address="PPS",source_name="PPS"} 1.0"#);
+        has(&t, r#"chrony_sources_polling_interval_seconds{source_address="PPS",source_name="PPS"} 4.0"#);
+        has(
+            &t,
+            r#"chrony_sources_last_sample_offset_seconds{source_address="PPS",source_name="PPS"} -0.00025"#,
+        );
+        has(&t, r#"chrony_sources_last_sample_age_seconds{source_address="GPS",source_name="GPS"} 3.0"#);
+        for n in ["last_sample_error_margin_seconds", "stratum"] {
+            assert!(t.contains(&format!("\nchrony_sources_{n}{{")), "{n}");
+        }
+        // sourcestats for refclocks; the NTP source whose sourcestats failed is left out.
+        has(&t, r#"chrony_sourcestats_samples{source_address="PPS",source_name="PPS"} 8.0"#);
+        has(&t, r#"chrony_sourcestats_offset{source_address="GPS",source_name="GPS"} -1e-7"#);
+        for n in ["runs", "span_seconds", "stddev", "frequency_ppms", "frequency_skew_ppms"] {
+            assert!(t.contains(&format!("\nchrony_sourcestats_{n}{{")), "{n}");
+        }
+        assert!(!t.contains(r#"chrony_sourcestats_samples{source_address="192.0.2.1""#));
+        has(&t, r#"chrony_query_errors{query="sourcestats"} 1.0"#);
+        has(&t, r#"chrony_query_errors{query="sources"} 0.0"#);
+    }
+
+    #[test]
+    fn serverstats_counters_end_in_total_once() {
+        let t = render(&fixture());
+        has(&t, "# TYPE chrony_serverstats_ntp_packets_received_total counter");
+        has(&t, "chrony_serverstats_ntp_packets_received_total 12.0");
+        has(&t, "chrony_serverstats_command_packets_received_total 34.0");
+        has(&t, "chrony_serverstats_ntp_timestamps_held 2.0");
+        has(&t, "# TYPE chrony_serverstats_ntp_timestamp_span_seconds gauge");
+        for n in ["ntp_packets_dropped", "command_packets_dropped", "client_log_records_dropped"] {
+            has(&t, &format!("chrony_serverstats_{n}_total 0.0"));
+        }
+        for n in ["nts_ke_connections_accepted", "nts_ke_connections_dropped", "authenticated_ntp_packets"] {
+            has(&t, &format!("chrony_serverstats_{n}_total 0.0"));
+        }
+        has(&t, "chrony_serverstats_interleaved_ntp_packets_total 1.0");
+        assert!(!t.contains("_total_total"));
+        // A v3 reply has no timestamp-source counters: those families are absent, not zero.
+        assert!(!t.contains("chrony_serverstats_ntp_kernel_rx_timestamps_total"));
+    }
+
+    #[test]
+    fn chronyd_down_leaves_only_up_and_errors() {
+        let t = render(&Report::down("connection refused".into()));
+        has(&t, "chrony_up 0.0");
+        for q in ["tracking", "sources", "sourcestats", "serverstats"] {
+            has(&t, &format!(r#"chrony_query_errors{{query="{q}"}} 1.0"#));
+        }
+        let families: Vec<&str> = t.lines().filter(|l| l.starts_with("# TYPE")).collect();
+        assert_eq!(families, ["# TYPE chrony_up gauge", "# TYPE chrony_query_errors gauge"]);
+    }
+
+    #[test]
+    fn optional_query_failures_keep_chrony_up() {
+        let mut r = fixture();
+        r.serverstats = Err("not authorised".into());
+        r.sources = Err("timeout".into());
+        let t = render(&r);
+        has(&t, "chrony_up 1.0");
+        has(&t, r#"chrony_query_errors{query="serverstats"} 1.0"#);
+        has(&t, r#"chrony_query_errors{query="sources"} 1.0"#);
+        has(&t, r#"chrony_query_errors{query="tracking"} 0.0"#);
+        assert!(!t.contains("chrony_serverstats_") && !t.contains("chrony_sources_"));
+    }
+}

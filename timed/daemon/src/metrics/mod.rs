@@ -1,0 +1,236 @@
+//! The Prometheus endpoint: one scrape renders `timed_*` (this daemon, from the latest health
+//! snapshot), `chrony_*` (chronyd through its command socket, SuperQ/chrony_exporter names) and
+//! `gpsd_*` (the receiver under gpsd exporter names). Names and units: docs/metrics.md.
+//! Must not reach into the event loop: it only reads published snapshots.
+
+pub(crate) mod families;
+pub mod gpsd;
+mod server;
+
+use crate::config::Metrics as MetricsConfig;
+use crate::health::Health;
+use families::{labels, Reg};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Starts the endpoint on the current `LocalSet` if enabled. A listen failure is logged and the
+/// daemon goes on without metrics.
+pub async fn start(cfg: &MetricsConfig, health: watch::Receiver<Arc<Health>>) {
+    if !cfg.enabled {
+        return;
+    }
+    let listener = match tokio::net::TcpListener::bind(&cfg.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(listen = %cfg.listen, "metrics endpoint cannot listen: {e}; continuing without it");
+            return;
+        }
+    };
+    let chrony = cfg.chrony_socket.clone();
+    let position = cfg.position;
+    let render = move || {
+        let h = health.borrow().clone();
+        let chrony = chrony.clone();
+        async move { scrape(&h, position, &chrony).await }
+    };
+    tokio::task::spawn_local(server::serve(listener, render));
+}
+
+/// One scrape: all three families.
+pub async fn scrape(h: &Health, position: gpsd::Position, chrony_socket: &std::path::Path) -> String {
+    let mut registry = Registry::default();
+    register_timed(h, &mut registry);
+    if !chrony_socket.as_os_str().is_empty() {
+        let report = crate::chronyctl::query(chrony_socket, Duration::from_millis(800)).await;
+        crate::chronyctl::register(&report, &mut registry);
+    }
+    let pps_buckets: Vec<(f64, u64)> = h.stats.pps.as_ref().map(|s| s.histogram.clone()).unwrap_or_default();
+    gpsd::register(h, position, &pps_buckets, &mut registry);
+    families::render(&registry)
+}
+
+fn b(v: bool) -> f64 {
+    if v {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// The `timed_*` families.
+pub fn register_timed(h: &Health, registry: &mut Registry) {
+    let mut r = Reg(registry);
+    r.gauges("timed_build_info", "timed version (always 1)", vec![(labels(&[("version", h.version)]), 1.0)]);
+    r.gauge("timed_start_time_seconds", "Unix time timed started", h.started_unix_s as f64);
+    if let Some((cpu, rss)) = process_cost() {
+        r.counter_f64("timed_process_cpu_seconds", "User and system CPU time of timed", cpu);
+        r.gauge("timed_process_resident_memory_bytes", "Resident memory of timed", rss);
+    }
+    register_receiver(h, &mut r);
+    register_pps(h, &mut r);
+    crate::stats_metrics::register(&h.stats, &mut r);
+}
+
+fn register_receiver(h: &Health, r: &mut Reg<'_>) {
+    let rx = &h.receiver;
+    r.gauges(
+        "timed_receiver_up",
+        "1 while the receiver's serial device is open",
+        vec![(labels(&[("device", &rx.device)]), b(rx.serial_state == "open"))],
+    );
+    r.counter("timed_receiver_bytes", "Bytes read from the receiver", rx.framer.bytes);
+    r.counters(
+        "timed_receiver_frames",
+        "Checksum-valid frames by protocol",
+        vec![(labels(&[("kind", "nmea")]), rx.framer.nmea), (labels(&[("kind", "ubx")]), rx.framer.ubx)],
+    );
+    r.counter("timed_receiver_checksum_errors", "NMEA and UBX checksum failures", rx.framer.checksum_errors);
+    r.counter("timed_receiver_garbage_bytes", "Bytes outside any frame", rx.framer.garbage_bytes);
+    r.counter("timed_receiver_decode_errors", "Frames that did not decode", rx.framer.decode_errors);
+    r.counter("timed_receiver_epochs", "Navigation epochs assembled", rx.epochs);
+    let fix_type = match rx.fix {
+        "2d" => 2.0,
+        "3d" => 3.0,
+        "time" => 5.0,
+        _ => 0.0,
+    };
+    r.gauge("timed_receiver_fix_type", "0 none, 2 2D, 3 3D, 5 time-only", fix_type);
+    r.gauge("timed_receiver_fix_ok", "1 if the receiver flags its fix valid", b(rx.fix_ok));
+    r.gauge("timed_receiver_time_valid", "1 if the receiver vouches for its time", b(rx.time_valid));
+    let per_c = |used: bool| -> Vec<_> {
+        rx.constellations
+            .iter()
+            .map(|c| (labels(&[("constellation", c.0)]), f64::from(if used { c.1 } else { c.2 })))
+            .collect()
+    };
+    r.gauges("timed_receiver_satellites_used", "Satellites used in the solution", per_c(true));
+    r.gauges("timed_receiver_satellites_seen", "Satellites the receiver lists", per_c(false));
+    let sat = |f: &dyn Fn(&crate::health::Sat) -> Option<f64>, with_used: bool| -> Vec<_> {
+        rx.satellites
+            .iter()
+            .filter_map(|s| {
+                let svid = s.svid.to_string();
+                let mut l = labels(&[("constellation", s.gnss), ("svid", &svid)]);
+                if with_used {
+                    l.push(("used".into(), s.used.to_string()));
+                }
+                f(s).map(|v| (l, v))
+            })
+            .collect()
+    };
+    r.gauges(
+        "timed_receiver_satellite_cn0_dbhz",
+        "Carrier-to-noise density per satellite, dB-Hz",
+        sat(&|s| s.cno_dbhz.map(f64::from), true),
+    );
+    r.gauges(
+        "timed_receiver_satellite_elevation_degrees",
+        "Satellite elevation",
+        sat(&|s| s.elev_deg.map(f64::from), false),
+    );
+    r.gauges(
+        "timed_receiver_satellite_azimuth_degrees",
+        "Satellite azimuth",
+        sat(&|s| s.azim_deg.map(f64::from), false),
+    );
+    r.gauge_opt(
+        "timed_receiver_time_accuracy_seconds",
+        "Receiver time accuracy estimate (tAcc)",
+        rx.tacc_ns.map(|v| f64::from(v) * 1e-9),
+    );
+    if let Some(a) = &rx.antenna {
+        r.gauges(
+            "timed_receiver_antenna_ok",
+            "1 if the antenna supervisor reports OK",
+            vec![(labels(&[("status", a)]), b(a == "ok"))],
+        );
+    }
+    if let Some(p) = &rx.antenna_power {
+        r.gauge("timed_receiver_antenna_power_on", "1 if antenna power is on", b(p == "on"));
+    }
+    r.gauge_opt("timed_receiver_jamming_state", "0 unknown, 1 ok, 2 warning, 3 critical", rx.jamming_state.map(f64::from));
+    r.gauge_opt("timed_receiver_jamming_indicator", "CW jamming indicator 0-255", rx.jam_ind.map(f64::from));
+    r.gauge_opt("timed_receiver_spoofing_state", "0 unknown, 1 none, 2 indicated, 3 multiple", rx.spoofing.map(f64::from));
+    r.gauge_opt("timed_receiver_survey_active", "Survey-in running", rx.survey_active.map(b));
+    r.gauge_opt("timed_receiver_survey_valid", "Survey-in position valid", rx.survey_valid.map(b));
+    r.gauge_opt("timed_receiver_survey_duration_seconds", "Survey-in duration", rx.survey_duration_s.map(f64::from));
+    r.gauge_opt("timed_receiver_survey_accuracy_meters", "Survey-in mean accuracy", rx.survey_acc_m);
+    if let Some(l) = rx.leap_s {
+        r.gauges(
+            "timed_receiver_leap_seconds",
+            "GPS - UTC leap seconds",
+            vec![(labels(&[("source", rx.leap_source)]), f64::from(l))],
+        );
+        r.gauge("timed_receiver_leap_valid", "1 if the leap second count came from the constellation", b(rx.leap_valid));
+        r.gauge(
+            "timed_receiver_leap_announced",
+            "+1 or -1 when a leap second is announced, else 0",
+            f64::from(rx.leap_change.unwrap_or(0)),
+        );
+    }
+}
+
+fn register_pps(h: &Health, r: &mut Reg<'_>) {
+    let p = &h.pps;
+    r.gauges(
+        "timed_pps_up",
+        "1 while the PPS device is open",
+        vec![(labels(&[("source", p.source)]), b(p.device_state == "open"))],
+    );
+    r.gauge("timed_pps_simulated", "1 when PPS edges come from timed-sim", b(p.simulated));
+    r.counter("timed_pps_edges", "PPS assert edges received", p.edges);
+    let label = match p.state {
+        "locked-tim-tp" => "tim-tp",
+        "locked-epoch-timing" => "epoch-timing",
+        _ => "none",
+    };
+    r.gauges(
+        "timed_pps_locked",
+        "1 while edges are labelled and sent",
+        vec![(labels(&[("label", label)]), b(label != "none"))],
+    );
+    r.counter("timed_pps_samples", "PPS samples handed to chrony", p.samples);
+    r.counter("timed_coarse_samples", "Coarse serial samples handed to chrony", h.coarse_samples);
+    r.gauge_opt(
+        "timed_pps_last_offset_seconds",
+        "Last PPS sample offset, true - system",
+        p.last_offset_ns.map(|v| v as f64 * 1e-9),
+    );
+    r.gauge_opt("timed_pps_qerr_seconds", "Last qErr applied", p.last_qerr_ps.map(|v| f64::from(v) * 1e-12));
+    r.counters(
+        "timed_rejects",
+        "Edges, epochs and samples rejected, by reason",
+        p.rejects.iter().map(|(k, v)| (labels(&[("reason", k)]), *v)).collect(),
+    );
+    let sink = |s: &crate::health::Sink| labels(&[("sink", s.kind), ("target", &s.target)]);
+    r.gauges(
+        "timed_sink_up",
+        "1 while a chrony sink delivers",
+        h.sinks.iter().map(|s| (sink(s), b(s.state == "ok"))).collect(),
+    );
+    r.counters("timed_sink_sent", "Samples delivered per sink", h.sinks.iter().map(|s| (sink(s), s.sent)).collect());
+    r.counters(
+        "timed_sink_errors",
+        "Failed deliveries per sink",
+        h.sinks.iter().map(|s| (sink(s), s.errors)).collect(),
+    );
+    r.gauges(
+        "timed_sink_last_sent_timestamp_seconds",
+        "Time of the last delivered sample",
+        h.sinks.iter().filter_map(|s| s.last_sent_ns.map(|t| (sink(s), t as f64 * 1e-9))).collect(),
+    );
+}
+
+/// (CPU seconds, RSS bytes) of this process from /proc.
+fn process_cost() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let f: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime in clock ticks (USER_HZ, 100 on Linux).
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // VmRSS in kB: page-size independent (a Pi 5 kernel uses 16 KiB pages).
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some((ticks / 100.0, kb * 1024.0))
+}

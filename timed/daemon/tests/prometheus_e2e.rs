@@ -1,0 +1,185 @@
+//! A real Prometheus (Debian `prometheus`) scrapes timed in the lab (simulated receiver and PPS,
+//! real timed, real chronyd -x): every PromQL expression of the shipped Grafana dashboard must
+//! return data, chrony's figures must show the injected truth, and timed's PPS statistics must
+//! match the simulator's configured jitter.
+
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use timed_lab::{wait_for, Lab, Options};
+
+const TRUTH: f64 = 250e-6;
+const JITTER_NS: u64 = 1000;
+const METRICS_PORT: u16 = 19477;
+const PROM_PORT: u16 = 19090;
+
+struct Prometheus {
+    child: Child,
+    dir: std::path::PathBuf,
+}
+
+impl Prometheus {
+    fn start(target: &str) -> Prometheus {
+        let dir = std::env::temp_dir().join(format!("timed-prom-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("prometheus.yml");
+        std::fs::write(
+            &conf,
+            format!(
+                "global:\n  scrape_interval: 2s\n  evaluation_interval: 2s\nscrape_configs:\n  - job_name: timed\n    static_configs:\n      - targets: ['{target}']\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", conf.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{PROM_PORT}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start prometheus (apt-get install prometheus): {e}"));
+        Prometheus { child, dir }
+    }
+
+    /// Instant query; returns the result vector.
+    fn query(&self, expr: &str) -> Vec<Value> {
+        self.try_query(expr).unwrap_or_else(|| panic!("query {expr:?} failed"))
+    }
+
+    fn try_query(&self, expr: &str) -> Option<Vec<Value>> {
+        let out = Command::new("curl")
+            .args(["-sg", "--max-time", "5"])
+            .arg(format!("http://127.0.0.1:{PROM_PORT}/api/v1/query"))
+            .arg("--data-urlencode")
+            .arg(format!("query={expr}"))
+            .output()
+            .unwrap_or_else(|e| panic!("curl: {e}"));
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        if v["status"] != "success" {
+            eprintln!("query {expr:?}: {}", String::from_utf8_lossy(&out.stdout));
+            return None;
+        }
+        Some(v["data"]["result"].as_array().cloned().unwrap_or_default())
+    }
+
+    fn value(&self, expr: &str) -> Option<f64> {
+        let r = self.query(expr);
+        r.first()?["value"][1].as_str()?.parse().ok()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Every `expr` in the dashboard JSON, with its panel title.
+fn dashboard_exprs() -> Vec<(String, String)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/grafana/timed.json");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let dash: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut out = Vec::new();
+    fn walk(v: &Value, title: &str, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(m) => {
+                let title = m.get("title").and_then(Value::as_str).unwrap_or(title).to_string();
+                if let Some(Value::String(e)) = m.get("expr") {
+                    out.push((title.clone(), e.clone()));
+                }
+                for (k, x) in m {
+                    if k != "templating" {
+                        walk(x, &title, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, title, out)),
+            _ => {}
+        }
+    }
+    walk(&dash, "", &mut out);
+    assert!(out.len() >= 15, "only {} exprs in the dashboard", out.len());
+    out
+}
+
+/// Grafana variables as Grafana would fill them for one instance.
+fn substitute(expr: &str) -> String {
+    expr.replace("$__rate_interval", "1m")
+        .replace("$__interval", "1m")
+        .replace("$__range", "5m")
+        .replace("${instance}", ".*")
+        .replace("$instance", ".*")
+}
+
+#[test]
+fn every_dashboard_query_returns_data_from_a_real_prometheus() {
+    let lab = Lab::start(Options {
+        ntp_port: 11231,
+        metrics_port: Some(METRICS_PORT),
+        edge_jitter_ns: JITTER_NS,
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("lab: {e}"));
+    // The exposition itself is valid (promtool check metrics).
+    wait_for(Duration::from_secs(30), || lab.selected("PPS")).ok();
+    let scrape = Command::new("curl")
+        .args(["-s", "--max-time", "5", &format!("http://127.0.0.1:{METRICS_PORT}/metrics")])
+        .output()
+        .unwrap()
+        .stdout;
+    let text = String::from_utf8_lossy(&scrape).to_string();
+    for family in ["timed_build_info", "chrony_up", "gpsd_mode"] {
+        assert!(text.contains(family), "no {family} in the scrape:\n{text}");
+    }
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("promtool (apt-get install prometheus): {e}"));
+    use std::io::Write;
+    promtool.stdin.take().unwrap().write_all(&scrape).unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let prom = Prometheus::start(&format!("127.0.0.1:{METRICS_PORT}"));
+    wait_for(Duration::from_secs(60), || prom.try_query("timed_build_info").is_some_and(|r| !r.is_empty()))
+        .unwrap_or_else(|_| panic!("prometheus has no timed_build_info after 60 s"));
+    // Let windows, rates and ADEV fill: a few scrapes and > 64 s of PPS samples.
+    std::thread::sleep(Duration::from_secs(75));
+
+    let mut empty = Vec::new();
+    let exprs = dashboard_exprs();
+    for (title, e) in &exprs {
+        if prom.query(&substitute(e)).is_empty() {
+            empty.push(format!("{title}: {e}"));
+        }
+    }
+    assert!(empty.is_empty(), "dashboard queries without data ({} of {}):\n{}", empty.len(), exprs.len(), empty.join("\n"));
+
+    // chrony's view of the truth, through timed's chrony_* families.
+    let sys = prom.value("chrony_tracking_system_time_seconds").unwrap_or(f64::NAN);
+    assert!((sys.abs() - TRUTH).abs() < 20e-6, "chrony_tracking_system_time_seconds = {sys}");
+    let pps_offset = prom
+        .value(r#"chrony_sources_last_sample_offset_seconds{source_name="PPS"}"#)
+        .unwrap_or(f64::NAN);
+    assert!(pps_offset.is_finite(), "no PPS last sample offset");
+    // timed's PPS statistics match the simulator's jitter (σ = 1 µs, Gaussian).
+    let sd = prom.value(r#"timed_offset_stddev_seconds{source="pps",window="1m"}"#).unwrap_or(f64::NAN);
+    assert!((0.5e-6..2.0e-6).contains(&sd), "PPS 1-minute stddev {sd:e} s, simulator jitter {JITTER_NS} ns");
+    let mean = prom.value(r#"timed_offset_mean_seconds{source="pps",window="1m"}"#).unwrap_or(f64::NAN);
+    assert!((mean - TRUTH).abs() < 2e-6, "PPS 1-minute mean {mean:e} s, truth {TRUTH:e}");
+    let adev1 = prom.value(r#"timed_offset_adev{source="pps",tau_seconds="1"}"#).unwrap_or(f64::NAN);
+    // White phase noise σx: ADEV(1 s) = √3 σx.
+    assert!((adev1 / (3f64.sqrt() * 1e-6) - 1.0).abs() < 0.5, "ADEV(1 s) = {adev1:e}");
+    println!("{} dashboard queries returned data; chrony system time {sys:+e} s; PPS σ(1m) {sd:e} s", exprs.len());
+}
