@@ -5,8 +5,10 @@ use crate::health::{SourceStats, Stats};
 use crate::metrics::families::{labels, Hist, Reg};
 
 pub fn register(s: &Stats, r: &mut Reg<'_>) {
-    let sources: Vec<(&str, &SourceStats)> =
-        [("pps", s.pps.as_ref()), ("coarse", s.coarse.as_ref())].into_iter().filter_map(|(n, v)| v.map(|v| (n, v))).collect();
+    let sources: Vec<(&str, &SourceStats)> = [("pps", s.pps.as_ref()), ("coarse", s.coarse.as_ref())]
+        .into_iter()
+        .filter_map(|(n, v)| v.map(|v| (n, v)))
+        .collect();
     type Field = fn(&crate::health::Window) -> f64;
     let fields: [(&str, &str, Field); 5] = [
         ("timed_offset_mean_seconds", "Mean offset (true - system) over the window", |w| w.mean_s),
@@ -18,7 +20,9 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
     for (name, help, f) in fields {
         let v = sources
             .iter()
-            .flat_map(|(src, st)| st.windows.iter().map(move |w| (labels(&[("source", src), ("window", w.window)]), f(w))))
+            .flat_map(|(src, st)| {
+                st.windows.iter().map(move |w| (labels(&[("source", src), ("window", w.window)]), f(w)))
+            })
             .collect();
         r.gauges(name, help, v);
     }
@@ -27,7 +31,11 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
         "Samples in the window",
         sources
             .iter()
-            .flat_map(|(src, st)| st.windows.iter().map(move |w| (labels(&[("source", src), ("window", w.window)]), w.count as f64)))
+            .flat_map(|(src, st)| {
+                st.windows
+                    .iter()
+                    .map(move |w| (labels(&[("source", src), ("window", w.window)]), w.count as f64))
+            })
             .collect(),
     );
     r.histograms(
@@ -46,7 +54,10 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
                         (*le, n)
                     })
                     .collect();
-                (labels(&[("source", src)]), Hist { sum: st.histogram_sum_s, count: st.histogram_count, buckets })
+                (
+                    labels(&[("source", src)]),
+                    Hist { sum: st.histogram_sum_s, count: st.histogram_count, buckets },
+                )
             })
             .collect(),
     );
@@ -56,7 +67,9 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
         "Overlapping Allan deviation of the offset series",
         sources
             .iter()
-            .flat_map(|(src, st)| st.adev.iter().map(move |(t, v)| (labels(&[("source", src), ("tau_seconds", &tau(*t))]), *v)))
+            .flat_map(|(src, st)| {
+                st.adev.iter().map(move |(t, v)| (labels(&[("source", src), ("tau_seconds", &tau(*t))]), *v))
+            })
             .collect(),
     );
     r.gauges(
@@ -64,7 +77,11 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
         "Time deviation of the offset series",
         sources
             .iter()
-            .flat_map(|(src, st)| st.tdev_s.iter().map(move |(t, v)| (labels(&[("source", src), ("tau_seconds", &tau(*t))]), *v)))
+            .flat_map(|(src, st)| {
+                st.tdev_s
+                    .iter()
+                    .map(move |(t, v)| (labels(&[("source", src), ("tau_seconds", &tau(*t))]), *v))
+            })
             .collect(),
     );
     type LField = fn(&crate::health::Window) -> f64;
@@ -75,11 +92,21 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
         "First byte of each message kind after the PPS second (10 min window)",
         s.serial_latency
             .iter()
-            .flat_map(|(k, w)| stats.iter().map(move |(st, f)| (labels(&[("message", k), ("stat", st)]), f(w))))
+            .flat_map(|(k, w)| {
+                stats.iter().map(move |(st, f)| (labels(&[("message", k), ("stat", st)]), f(w)))
+            })
             .collect(),
     );
     if let Some((offset, delay)) = s.suggested_coarse {
-        r.gauge("timed_coarse_suggested_offset_seconds", "Suggested chrony refclock offset for the coarse source", offset);
-        r.gauge("timed_coarse_suggested_delay_seconds", "Suggested chrony refclock delay for the coarse source", delay);
+        r.gauge(
+            "timed_coarse_suggested_offset_seconds",
+            "Suggested chrony refclock offset for the coarse source",
+            offset,
+        );
+        r.gauge(
+            "timed_coarse_suggested_delay_seconds",
+            "Suggested chrony refclock delay for the coarse source",
+            delay,
+        );
     }
 }

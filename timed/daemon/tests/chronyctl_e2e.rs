@@ -2,8 +2,8 @@
 //! sockets and ports): the lab's stratum-1 chronyd fed by timed (PPS selected, GPS noselect), a
 //! second chronyd that uses the lab as its NTP server and runs as `nobody` (so replies cross a
 //! user boundary, as with Debian's `_chrony`), and no chronyd at all. Every figure is checked
-//! against chronyc's own output, and the exposition against `promtool check metrics`
-//! (Debian package `prometheus`).
+//! against chronyc's own output, and the `chrony_*` part of timed's metrics endpoint against
+//! `promtool check metrics` (Debian package `prometheus`).
 
 // Test code throughout (helpers included): a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -31,6 +31,18 @@ fn render(report: &Report) -> String {
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, &registry).unwrap();
     out
+}
+
+/// The `chrony_*` lines exactly as timed's metrics endpoint serves them (Prometheus text format:
+/// the endpoint rewrites prometheus-client's OpenMetrics counter names).
+fn served_chrony(socket: &Path) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let health = timed::health::Health::default();
+    let text = rt.block_on(timed::metrics::scrape(&health, timed::metrics::gpsd::Position::Off, socket));
+    text.lines()
+        .filter(|l| l.contains(" chrony_") || l.starts_with("chrony_"))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 fn has(text: &str, line: &str) {
@@ -235,7 +247,10 @@ fn lab_chronyd_and_its_ntp_client_read_like_chronyc() {
     for q in ["tracking", "sources", "sourcestats", "serverstats"] {
         has(&text, &format!(r#"chrony_query_errors{{query="{q}"}} 0.0"#));
     }
-    promtool_check(&text);
+    let served = served_chrony(&sock);
+    has(&served, "# TYPE chrony_serverstats_ntp_packets_received_total counter");
+    has(&served, "chrony_up 1.0");
+    promtool_check(&served);
 
     // A second chronyd, running as `nobody`, that takes its time from the lab over NTP.
     let port = lab.opts.ntp_port;
@@ -276,11 +291,11 @@ fn lab_chronyd_and_its_ntp_client_read_like_chronyc() {
         &text,
         r#"chrony_sources_state_info{source_address="127.0.0.1",source_name="127.0.0.1",source_state="sync",source_mode="client"} 1.0"#,
     );
-    promtool_check(&text);
+    promtool_check(&served_chrony(&cs));
     // The lab's chronyd now counts NTP requests.
-    let served = query(&sock, TIMEOUT).serverstats.map(|s| s.ntp_hits).unwrap_or(0);
+    let ntp_served = query(&sock, TIMEOUT).serverstats.map(|s| s.ntp_hits).unwrap_or(0);
     let counted: u64 = chronyc(&sock, &["serverstats"])[0].parse().unwrap();
-    assert!(served >= 1 && served <= counted, "ntp_hits {served}, chronyc then {counted}");
+    assert!(ntp_served >= 1 && ntp_served <= counted, "ntp_hits {ntp_served}, chronyc then {counted}");
 
     // Unprivileged: chronyd's own user may query it (the client socket goes next to chronyd's).
     let as_nobody = run_as("65534", "65534", &cs);
@@ -301,7 +316,7 @@ fn lab_chronyd_and_its_ntp_client_read_like_chronyc() {
     assert!(took < Duration::from_millis(600), "stalled chronyd: query took {took:?}");
     has(&render(&r), "chrony_up 0.0");
     println!(
-        "lab query {lab_took:?}; client chronyd via NTP: system offset {:+.3} us, lab served {served} \
+        "lab query {lab_took:?}; client chronyd via NTP: system offset {:+.3} us, lab served {ntp_served} \
          requests; stalled chronyd: query returned after {took:?}",
         client_offset * 1e6
     );
@@ -309,14 +324,20 @@ fn lab_chronyd_and_its_ntp_client_read_like_chronyc() {
 
 /// Runs [`query_from_env`] in this test binary as another user; returns what it printed.
 fn run_as(uid: &str, gid: &str, socket: &Path) -> String {
-    let exe = std::env::current_exe().unwrap();
+    // A copy in a world-readable directory: the checkout may live where other users cannot go.
+    let dir = std::env::temp_dir().join(format!("chronyctl-e2e-{}-exe-{uid}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.join("chronyctl_e2e");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
     let out = Command::new("setpriv")
         .args(["--reuid", uid, "--regid", gid, "--clear-groups", "--"])
-        .arg(exe)
+        .arg(&exe)
         .args(["--exact", "query_from_env", "--include-ignored", "--nocapture", "--test-threads", "1"])
         .env("CHRONYCTL_E2E_SOCKET", socket)
         .output()
         .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
@@ -345,7 +366,7 @@ fn no_chronyd_means_errors_within_the_timeout_and_chrony_up_0() {
         has(&text, "chrony_up 0.0");
         has(&text, r#"chrony_query_errors{query="tracking"} 1.0"#);
         assert!(!text.contains("chrony_tracking_"), "{text}");
-        promtool_check(&text);
+        promtool_check(&served_chrony(&sock));
     }
     // Our client sockets are cleaned up.
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();

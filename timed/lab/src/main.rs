@@ -36,7 +36,9 @@ fn parse_args() -> Args {
             }
             "--ntp-port" => a.opts.ntp_port = val("--ntp-port").parse().unwrap_or_else(|_| usage()),
             "--shm" => a.opts.output = Output::Shm,
-            "--metrics-port" => a.opts.metrics_port = Some(val("--metrics-port").parse().unwrap_or_else(|_| usage())),
+            "--metrics-port" => {
+                a.opts.metrics_port = Some(val("--metrics-port").parse().unwrap_or_else(|_| usage()))
+            }
             "--keep" => a.opts.keep_dir = true,
             "-h" | "--help" => usage(),
             other => {

@@ -61,13 +61,14 @@
 //! exporter reports 4294967295); sourcestats include refclocks (the exporter skips them);
 //! the exporter's optional `chrony_sources_peer_*` (ntpdata) families are not reproduced.
 //!
-//! Counters are written as the exporter's text exposition has them (`# TYPE x_total counter`,
-//! sample `x_total`), which is what the endpoint's `text/plain; version=0.0.4` promises and what
-//! `promtool check metrics` accepts; prometheus-client's own counters use the OpenMetrics form
-//! (`# TYPE x counter`, sample `x_total`) instead.
+//! Counters are registered in prometheus-client's OpenMetrics form (family `x`, sample
+//! `x_total`; the table lists sample names, which are what PromQL sees and what the exporter
+//! exposes). The endpoint (`metrics::families::render`) rewrites counter HELP/TYPE lines to
+//! `x_total` for the Prometheus text format it serves, which is then line for line what the
+//! exporter's text exposition has and what `promtool check metrics` accepts.
 
 use super::{Report, Source};
-use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
@@ -80,15 +81,23 @@ struct Family {
     samples: Vec<(Labels, f64)>,
 }
 
+impl Family {
+    fn sample(&self, e: &mut MetricEncoder, v: f64) -> Result<(), std::fmt::Error> {
+        match self.kind {
+            MetricType::Counter => e.encode_counter::<NoLabelSet, f64, f64>(&v, None),
+            _ => e.encode_gauge(&v),
+        }
+    }
+}
+
 impl EncodeMetric for Family {
     fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
         for (labels, v) in &self.samples {
-            // Written as plain samples even for counters: the family name already ends in
-            // `_total` (see the module doc), and the gauge encoder adds no suffix.
+            // No label braces at all for unlabelled samples (an empty set would print `{}`).
             if labels.is_empty() {
-                encoder.encode_gauge(v)?;
+                self.sample(&mut encoder, *v)?;
             } else {
-                encoder.encode_family(labels)?.encode_gauge(v)?;
+                self.sample(&mut encoder.encode_family(labels)?, *v)?;
             }
         }
         Ok(())
@@ -184,7 +193,7 @@ pub fn register(report: &Report, registry: &mut Registry) {
     r.add(
         MetricType::Gauge,
         "chrony_query_errors",
-        "1 if this query to chronyd failed during this scrape (its families are then absent).",
+        "1 if this query to chronyd failed during this scrape (its families are then absent)",
         errors.iter().map(|(q, failed)| (labels(&[("query", q)]), b(*failed))).collect(),
     );
     if let Ok(t) = &report.tracking {
@@ -266,7 +275,7 @@ pub fn register(report: &Report, registry: &mut Registry) {
     }
     if let Ok(s) = &report.serverstats {
         let c = |r: &mut Reg, n: &str, h: &str, v: Option<u64>| {
-            r.counter(&format!("chrony_serverstats_{n}_total"), h, v)
+            r.counter(&format!("chrony_serverstats_{n}"), h, v)
         };
         c(&mut r, "ntp_packets_received", "Valid NTP requests received", Some(s.ntp_hits));
         c(&mut r, "nts_ke_connections_accepted", "NTS-KE connections accepted", s.nke_hits);
@@ -585,9 +594,10 @@ mod tests {
     #[test]
     fn serverstats_counters_end_in_total_once() {
         let t = render(&fixture());
-        has(&t, "# TYPE chrony_serverstats_ntp_packets_received_total counter");
+        has(&t, "# TYPE chrony_serverstats_ntp_packets_received counter");
         has(&t, "chrony_serverstats_ntp_packets_received_total 12.0");
         has(&t, "chrony_serverstats_command_packets_received_total 34.0");
+        has(&t, "# TYPE chrony_serverstats_ntp_timestamps_held gauge");
         has(&t, "chrony_serverstats_ntp_timestamps_held 2.0");
         has(&t, "# TYPE chrony_serverstats_ntp_timestamp_span_seconds gauge");
         for n in ["ntp_packets_dropped", "command_packets_dropped", "client_log_records_dropped"] {
@@ -599,7 +609,7 @@ mod tests {
         has(&t, "chrony_serverstats_interleaved_ntp_packets_total 1.0");
         assert!(!t.contains("_total_total"));
         // A v3 reply has no timestamp-source counters: those families are absent, not zero.
-        assert!(!t.contains("chrony_serverstats_ntp_kernel_rx_timestamps_total"));
+        assert!(!t.contains("chrony_serverstats_ntp_kernel_rx_timestamps"));
     }
 
     #[test]

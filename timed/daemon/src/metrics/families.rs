@@ -108,11 +108,66 @@ impl Reg<'_> {
     }
 }
 
-/// Renders a registry as text exposition.
+/// Renders a registry as Prometheus text exposition (format 0.0.4).
+///
+/// prometheus-client writes OpenMetrics, where a counter family `x` has samples `x_total` and
+/// the text ends with `# EOF`. Prometheus' text format (what `promtool check metrics` and most
+/// scrapers expect from `text/plain`) names the family after its samples, so counter HELP/TYPE
+/// lines get the `_total` suffix and the OpenMetrics-only lines go.
 pub fn render(registry: &Registry) -> String {
-    let mut out = String::new();
-    if prometheus_client::encoding::text::encode(&mut out, registry).is_err() {
-        out.clear();
+    let mut om = String::new();
+    if prometheus_client::encoding::text::encode(&mut om, registry).is_err() {
+        return String::new();
+    }
+    to_prometheus_text(&om)
+}
+
+fn to_prometheus_text(om: &str) -> String {
+    let counters: std::collections::HashSet<&str> =
+        om.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter")).collect();
+    let mut out = String::with_capacity(om.len());
+    for line in om.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = line
+            .strip_prefix("# HELP ")
+            .map(|r| ("# HELP ", r))
+            .or(line.strip_prefix("# TYPE ").map(|r| ("# TYPE ", r)));
+        match meta {
+            Some((tag, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                // (A family already named `x_total`, as chronyctl writes chrony_exporter's
+                // counters, stays as it is.)
+                if counters.contains(name) && !name.ends_with("_total") {
+                    out.push_str(&format!("{tag}{name}_total {tail}\n"));
+                } else {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_named_after_their_samples_in_prometheus_text() {
+        let mut reg = Registry::default();
+        let mut r = Reg(&mut reg);
+        r.counter("timed_pps_edges", "PPS edges", 7);
+        r.gauge("timed_pps_simulated", "simulated", 1.0);
+        let t = render(&reg);
+        assert!(t.contains("# HELP timed_pps_edges_total PPS edges\n# TYPE timed_pps_edges_total counter\ntimed_pps_edges_total 7"), "{t}");
+        assert!(t.contains("# TYPE timed_pps_simulated gauge\ntimed_pps_simulated 1"), "{t}");
+        assert!(!t.contains("# EOF"));
+    }
 }

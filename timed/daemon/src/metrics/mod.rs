@@ -150,12 +150,24 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
     if let Some(p) = &rx.antenna_power {
         r.gauge("timed_receiver_antenna_power_on", "1 if antenna power is on", b(p == "on"));
     }
-    r.gauge_opt("timed_receiver_jamming_state", "0 unknown, 1 ok, 2 warning, 3 critical", rx.jamming_state.map(f64::from));
+    r.gauge_opt(
+        "timed_receiver_jamming_state",
+        "0 unknown, 1 ok, 2 warning, 3 critical",
+        rx.jamming_state.map(f64::from),
+    );
     r.gauge_opt("timed_receiver_jamming_indicator", "CW jamming indicator 0-255", rx.jam_ind.map(f64::from));
-    r.gauge_opt("timed_receiver_spoofing_state", "0 unknown, 1 none, 2 indicated, 3 multiple", rx.spoofing.map(f64::from));
+    r.gauge_opt(
+        "timed_receiver_spoofing_state",
+        "0 unknown, 1 none, 2 indicated, 3 multiple",
+        rx.spoofing.map(f64::from),
+    );
     r.gauge_opt("timed_receiver_survey_active", "Survey-in running", rx.survey_active.map(b));
     r.gauge_opt("timed_receiver_survey_valid", "Survey-in position valid", rx.survey_valid.map(b));
-    r.gauge_opt("timed_receiver_survey_duration_seconds", "Survey-in duration", rx.survey_duration_s.map(f64::from));
+    r.gauge_opt(
+        "timed_receiver_survey_duration_seconds",
+        "Survey-in duration",
+        rx.survey_duration_s.map(f64::from),
+    );
     r.gauge_opt("timed_receiver_survey_accuracy_meters", "Survey-in mean accuracy", rx.survey_acc_m);
     if let Some(l) = rx.leap_s {
         r.gauges(
@@ -163,7 +175,11 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
             "GPS - UTC leap seconds",
             vec![(labels(&[("source", rx.leap_source)]), f64::from(l))],
         );
-        r.gauge("timed_receiver_leap_valid", "1 if the leap second count came from the constellation", b(rx.leap_valid));
+        r.gauge(
+            "timed_receiver_leap_valid",
+            "1 if the leap second count came from the constellation",
+            b(rx.leap_valid),
+        );
         r.gauge(
             "timed_receiver_leap_announced",
             "+1 or -1 when a leap second is announced, else 0",
@@ -210,7 +226,11 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
         "1 while a chrony sink delivers",
         h.sinks.iter().map(|s| (sink(s), b(s.state == "ok"))).collect(),
     );
-    r.counters("timed_sink_sent", "Samples delivered per sink", h.sinks.iter().map(|s| (sink(s), s.sent)).collect());
+    r.counters(
+        "timed_sink_sent",
+        "Samples delivered per sink",
+        h.sinks.iter().map(|s| (sink(s), s.sent)).collect(),
+    );
     r.counters(
         "timed_sink_errors",
         "Failed deliveries per sink",
@@ -231,6 +251,7 @@ fn process_cost() -> Option<(f64, f64)> {
     let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
     // VmRSS in kB: page-size independent (a Pi 5 kernel uses 16 KiB pages).
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb: f64 =
+        status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some((ticks / 100.0, kb * 1024.0))
 }

@@ -66,7 +66,8 @@ where
             break i;
         }
         if len == buf.len() {
-            return respond(&mut stream, "431 Request Header Fields Too Large", "text/plain", "too large\n").await;
+            return respond(&mut stream, "431 Request Header Fields Too Large", "text/plain", "too large\n")
+                .await;
         }
     };
     let head = String::from_utf8_lossy(&buf[..head_end]);
