@@ -4,6 +4,7 @@
 //! to timed). Figures, not assertions.
 //!
 //! usage: timed-bench [--seconds N (600)] [--fill FRACTION (0.95)] [--ntp-port PORT (11250)]
+//!                    [--satellites N]   (also times 20 scrapes of the metrics endpoint)
 
 use std::time::{Duration, Instant};
 use timed_lab::{Lab, Options};
@@ -20,24 +21,48 @@ fn cost(pid: u32) -> Option<(f64, u64)> {
     Some((ticks / 100.0, hwm))
 }
 
+/// 20 scrapes of the metrics endpoint: (count, bytes of the last, p50 s, max s).
+fn scrape_figures(port: u16) -> Option<(usize, usize, f64, f64)> {
+    use std::io::{Read, Write};
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
+        let mut body = Vec::new();
+        s.read_to_end(&mut body).ok()?;
+        times.push(t.elapsed().as_secs_f64());
+        bytes = body.len();
+    }
+    times.sort_by(f64::total_cmp);
+    Some((times.len(), bytes, times[times.len() / 2], times[times.len() - 1]))
+}
+
 fn main() {
     let mut seconds = 600u64;
     let mut fill = "0.95".to_string();
     let mut port = 11250u16;
+    let mut satellites: Option<String> = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seconds" => seconds = it.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
             "--fill" => fill = it.next().unwrap_or(fill),
             "--ntp-port" => port = it.next().and_then(|v| v.parse().ok()).unwrap_or(port),
+            "--satellites" => satellites = it.next(),
             _ => {
-                eprintln!("usage: timed-bench [--seconds N] [--fill FRACTION] [--ntp-port PORT]");
+                eprintln!("usage: timed-bench [--seconds N] [--fill FRACTION] [--ntp-port PORT] [--satellites N]");
                 std::process::exit(64);
             }
         }
     }
-    let opts =
-        Options { ntp_port: 11250, sim_args: vec!["--fill".into(), fill.clone()], ..Options::default() };
+    let mut sim_args = vec!["--fill".into(), fill.clone()];
+    if let Some(n) = &satellites {
+        sim_args.extend(["--satellites".to_string(), n.clone()]);
+    }
+    let metrics_port = port + 8000;
+    let opts = Options { ntp_port: port, sim_args, metrics_port: Some(metrics_port), ..Options::default() };
     let mut lab = match Lab::start(opts) {
         Ok(l) => l,
         Err(e) => {
@@ -50,6 +75,7 @@ fn main() {
     let _ = bytes_at(&lab);
     std::thread::sleep(Duration::from_secs(seconds));
     let wall = t.elapsed().as_secs_f64();
+    let scrapes = scrape_figures(metrics_port);
     let [timed, sim, chronyd] = lab.pids();
     let names = ["timed", "timed-sim", "chronyd"];
     let costs: Vec<Option<(f64, u64)>> = [timed, sim, chronyd].iter().map(|p| p.and_then(cost)).collect();
@@ -67,6 +93,9 @@ fn main() {
     }
     for line in log.lines().filter(|l| l.contains("edge-to-datagram latency")) {
         println!("latency: {}", line.split("INFO ").nth(1).unwrap_or(line).trim());
+    }
+    if let Some((n, bytes, p50, max)) = scrapes {
+        println!("scrape: {n} scrapes of {bytes} bytes; latency p50 {:.2} ms, max {:.2} ms", p50 * 1e3, max * 1e3);
     }
     let samples = lab.refclock_samples("PPS").len();
     println!("chrony PPS samples logged: {samples}");
