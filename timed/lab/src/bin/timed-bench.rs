@@ -52,7 +52,9 @@ fn main() {
             "--ntp-port" => port = it.next().and_then(|v| v.parse().ok()).unwrap_or(port),
             "--satellites" => satellites = it.next(),
             _ => {
-                eprintln!("usage: timed-bench [--seconds N] [--fill FRACTION] [--ntp-port PORT] [--satellites N]");
+                eprintln!(
+                    "usage: timed-bench [--seconds N] [--fill FRACTION] [--ntp-port PORT] [--satellites N]"
+                );
                 std::process::exit(64);
             }
         }
@@ -95,7 +97,11 @@ fn main() {
         println!("latency: {}", line.split("INFO ").nth(1).unwrap_or(line).trim());
     }
     if let Some((n, bytes, p50, max)) = scrapes {
-        println!("scrape: {n} scrapes of {bytes} bytes; latency p50 {:.2} ms, max {:.2} ms", p50 * 1e3, max * 1e3);
+        println!(
+            "scrape: {n} scrapes of {bytes} bytes; latency p50 {:.2} ms, max {:.2} ms",
+            p50 * 1e3,
+            max * 1e3
+        );
     }
     let samples = lab.refclock_samples("PPS").len();
     println!("chrony PPS samples logged: {samples}");
