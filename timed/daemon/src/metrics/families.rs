@@ -18,7 +18,11 @@ pub struct GaugeFamily(pub Vec<(Labels, f64)>);
 impl EncodeMetric for GaugeFamily {
     fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
         for (l, v) in &self.0 {
-            encoder.encode_family(l)?.encode_gauge(v)?;
+            if l.is_empty() {
+                encoder.encode_gauge(v)?;
+            } else {
+                encoder.encode_family(l)?.encode_gauge(v)?;
+            }
         }
         Ok(())
     }
@@ -33,7 +37,11 @@ pub struct CounterFamily(pub Vec<(Labels, f64)>);
 impl EncodeMetric for CounterFamily {
     fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
         for (l, v) in &self.0 {
-            encoder.encode_family(l)?.encode_counter::<NoLabelSet, f64, f64>(v, None)?;
+            if l.is_empty() {
+                encoder.encode_counter::<NoLabelSet, f64, f64>(v, None)?;
+            } else {
+                encoder.encode_family(l)?.encode_counter::<NoLabelSet, f64, f64>(v, None)?;
+            }
         }
         Ok(())
     }
@@ -166,8 +174,11 @@ mod tests {
         r.counter("timed_pps_edges", "PPS edges", 7);
         r.gauge("timed_pps_simulated", "simulated", 1.0);
         let t = render(&reg);
-        assert!(t.contains("# HELP timed_pps_edges_total PPS edges\n# TYPE timed_pps_edges_total counter\ntimed_pps_edges_total 7"), "{t}");
-        assert!(t.contains("# TYPE timed_pps_simulated gauge\ntimed_pps_simulated 1"), "{t}");
+        assert!(
+            t.contains("# HELP timed_pps_edges_total PPS edges.\n# TYPE timed_pps_edges_total counter\ntimed_pps_edges_total 7.0\n"),
+            "{t}"
+        );
+        assert!(t.contains("# TYPE timed_pps_simulated gauge\ntimed_pps_simulated 1.0\n"), "{t}");
         assert!(!t.contains("# EOF"));
     }
 }
