@@ -17,4 +17,4 @@ pub mod pps_input;
 pub mod run;
 pub mod serial;
 pub mod stats_metrics;
-pub mod status;
+pub mod log_state;

@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::config::{Config, PpsSource};
 use crate::health::Health;
 use crate::serial::{self, SerialEvent, SerialStatus};
-use crate::{pps_input, status::LogState};
+use crate::{log_state::LogState, pps_input};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use timed_core::engine::{self, Action, Engine, PpsState};
