@@ -47,9 +47,8 @@
 //! elevation stay in every [`Position`] mode (as in `timed_receiver_satellite_*`); at 1° they
 //! locate the antenna only to hundreds of kilometres.
 
+use super::families::{self, Hist, Reg};
 use crate::health::{Health, Sat};
-use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
-use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 /// How much of the receiver position the `gpsd_*` family shows (`[metrics] position`).
@@ -86,60 +85,18 @@ impl Position {
 
 type Labels = Vec<(&'static str, String)>;
 
-/// Gauges with their label sets, valued from one snapshot.
-#[derive(Debug)]
-struct Gauges(Vec<(Labels, f64)>);
-
-impl EncodeMetric for Gauges {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        for (labels, v) in &self.0 {
-            if labels.is_empty() {
-                // An empty family label set would render as `name{} v`.
-                encoder.encode_gauge(v)?;
-            } else {
-                encoder.encode_family(labels)?.encode_gauge(v)?;
-            }
-        }
-        Ok(())
-    }
-    fn metric_type(&self) -> MetricType {
-        MetricType::Gauge
-    }
-}
-
-/// A pre-aggregated histogram: per-bucket (not cumulative) counts by upper bound.
-#[derive(Debug)]
-struct Histogram {
-    labels: Labels,
-    sum: f64,
-    count: u64,
-    buckets: Vec<(f64, u64)>,
-}
-
-impl EncodeMetric for Histogram {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        encoder.encode_family(&self.labels)?.encode_histogram::<NoLabelSet>(
-            self.sum,
-            self.count,
-            &self.buckets,
-            None,
-        )
-    }
-    fn metric_type(&self) -> MetricType {
-        MetricType::Histogram
-    }
-}
-
 fn gauge(registry: &mut Registry, name: &str, help: &str, v: Option<f64>) {
     if let Some(v) = v {
-        registry.register(name, help, Gauges(vec![(Vec::new(), v)]));
+        Reg(registry).gauge(name, help, v);
     }
 }
 
 fn gauges(registry: &mut Registry, name: &str, help: &str, v: Vec<(Labels, f64)>) {
-    if !v.is_empty() {
-        registry.register(name, help, Gauges(v));
-    }
+    Reg(registry).gauges(name, help, v.into_iter().map(|(l, x)| (owned(l), x)).collect());
+}
+
+fn owned(l: Labels) -> families::Labels {
+    l.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 /// Registers the `gpsd_*` families from one health snapshot.
@@ -171,10 +128,10 @@ pub fn register(h: &Health, position: Position, pps_buckets: &[(f64, u64)], regi
             Some(s) if s.histogram_count == count => -s.histogram_sum_s * 1e9,
             _ => f64::NAN,
         };
-        registry.register(
+        Reg(registry).histograms(
             "gpsd_pps_histogram",
             "PPS edge vs system clock, system - PPS in nanoseconds (gpsd clock_nsec)",
-            Histogram { labels: vec![("device", device.to_string())], sum, count, buckets },
+            vec![(owned(vec![("device", device.to_string())]), Hist { sum, count, buckets })],
         );
     }
 }
