@@ -74,13 +74,19 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
     let gap_ns = i64::from(cfg.receiver.epoch_gap_ms) * 1_000_000;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    // Made once: a signal listener per loop turn would re-register ~50 times a second.
+    let watch = |kind: tokio::signal::unix::SignalKind, name: &str| match tokio::signal::unix::signal(kind) {
         Ok(s) => Some(s),
         Err(e) => {
-            warn!("cannot watch SIGTERM: {e}");
+            warn!("cannot watch {name}: {e}");
             None
         }
     };
+    let mut term = watch(tokio::signal::unix::SignalKind::terminate(), "SIGTERM");
+    let mut int = watch(tokio::signal::unix::SignalKind::interrupt(), "SIGINT");
+    // With `[pps] source = "off"` (or a PPS thread that ended) the channel is closed: stop
+    // polling it, or select! would return None at once, forever.
+    let mut pps_open = true;
     info!(receiver = %cfg.receiver.device.display(), pps = %pps_description(&cfg), "timed started");
     loop {
         let mut epochs: Vec<Epoch> = Vec::new();
@@ -98,7 +104,7 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
                 }
                 None => break,
             },
-            ev = pps_rx.recv() => match ev {
+            ev = pps_rx.recv(), if pps_open => match ev {
                 Some((PpsEvent::Edge(edge), fetched)) => {
                     d.health.pps.edges += 1;
                     d.health.pps.last_edge_ns = Some(edge.system_ns);
@@ -111,15 +117,15 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
                     note_pps(&mut d.health, &s);
                     changed = true;
                 }
-                None => {}
+                None => pps_open = false,
             },
             _ = tick.tick() => {
                 let now = clock.now();
                 epochs.extend(d.decoder.idle(now, gap_ns));
                 actions.extend(d.engine.tick(now.realtime_ns));
             }
-            _ = tokio::signal::ctrl_c() => break,
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => break,
+            _ = signalled(&mut int) => break,
+            _ = signalled(&mut term) => break,
         }
         for e in &epochs {
             d.note_latency(e);
@@ -185,6 +191,16 @@ impl Daemon {
             .map(|(k, w)| (k.to_string(), crate::health::window("10m", &w)))
             .collect();
         s.suggested_coarse = self.serial_latency.suggest_coarse_offset();
+    }
+}
+
+/// Resolves when the signal arrives; never, if it could not be watched.
+async fn signalled(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s.as_mut() {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -34,3 +34,33 @@ fn check_config_names_every_problem_and_exits_78() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/timed.toml:0:0: cannot read"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With `[pps] source = "off"` and no receiver, timed idles: degraded, not busy (a closed PPS
+/// channel once made the event loop spin). Measured from /proc after 3 s.
+#[test]
+fn without_pps_and_receiver_timed_idles() {
+    let dir = std::env::temp_dir().join(format!("timed-cli-idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("t.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[receiver]\ndevice = \"{}/absent\"\n[pps]\nsource = \"off\"\n[chrony.sock]\npps = \"\"\ncoarse = \"\"\n[metrics]\nenabled = false\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let mut child =
+        Command::new(BIN).arg("-c").arg(&cfg).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
+    let f: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(ticks < 30, "timed used {ticks} ticks of CPU in 3 s while idle\n{log}");
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("receiver serial unavailable; retrying (degraded)"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

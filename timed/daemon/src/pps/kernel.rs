@@ -78,35 +78,21 @@ pub const PPS_TSFMT_NTPFP: i32 = 0x2000;
 // (`_IOR('p', 0xa1, struct pps_kparams *)`), so the encoded size is the pointer size: 8 on
 // 64-bit, 4 on 32-bit ARM. Deriving it here rather than hard-coding the 64-bit numbers keeps
 // 32-bit Raspberry Pi OS right.
-#[cfg(any(
-    target_arch = "powerpc",
-    target_arch = "powerpc64",
-    target_arch = "mips",
-    target_arch = "mips64",
-    target_arch = "mips32r6",
-    target_arch = "mips64r6",
-    target_arch = "sparc",
-    target_arch = "sparc64"
-))]
 mod ioc {
-    pub const SIZEBITS: u32 = 13;
+    /// powerpc, mips and sparc use 13 size bits and other direction codes.
+    const ALT: bool = cfg!(any(
+        target_arch = "powerpc",
+        target_arch = "powerpc64",
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "mips32r6",
+        target_arch = "mips64r6",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    ));
+    pub const SIZEBITS: u32 = if ALT { 13 } else { 14 };
     pub const READ: u32 = 2;
-    pub const WRITE: u32 = 4;
-}
-#[cfg(not(any(
-    target_arch = "powerpc",
-    target_arch = "powerpc64",
-    target_arch = "mips",
-    target_arch = "mips64",
-    target_arch = "mips32r6",
-    target_arch = "mips64r6",
-    target_arch = "sparc",
-    target_arch = "sparc64"
-)))]
-mod ioc {
-    pub const SIZEBITS: u32 = 14;
-    pub const READ: u32 = 2;
-    pub const WRITE: u32 = 1;
+    pub const WRITE: u32 = if ALT { 4 } else { 1 };
 }
 
 /// `_IOC(dir, type, nr, size)`: nr in bits 0–7, type in 8–15, size from bit 16, dir above it.
