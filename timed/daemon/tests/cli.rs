@@ -50,8 +50,7 @@ fn without_pps_and_receiver_timed_idles() {
         ),
     )
     .unwrap();
-    let mut child =
-        Command::new(BIN).arg("-c").arg(&cfg).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = Command::new(BIN).arg("-c").arg(&cfg).stderr(std::process::Stdio::piped()).spawn().unwrap();
     std::thread::sleep(std::time::Duration::from_secs(3));
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
     let f: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
