@@ -28,6 +28,8 @@ echo "== build"
 cargo build --workspace --locked --bins
 echo "== tests"
 cargo test --workspace --locked
+# Further suites, one block each (owned by the issue that added them):
+# -- suites --
 echo "== kernel PPS on a real kernel (Debian kernel in QEMU, pps_parport)"
 # Exit 77 means "cannot run here"; in this suite that is a failure, not a skip.
 bash tests/qemu-pps/run.sh
