@@ -16,6 +16,7 @@ pub struct Config {
     pub engine: Engine,
     pub chrony: Chrony,
     pub metrics: Metrics,
+    pub control: Control,
     pub log: Log,
 }
 
@@ -81,11 +82,24 @@ impl Default for Engine {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Chrony {
+    /// chronyd's command socket, read (never written) for the `chrony_*` metrics and for
+    /// `timectl status` through the control socket ("" to leave chronyd's view out).
+    pub command_socket: PathBuf,
     pub sock: Sock,
     pub shm: Shm,
+}
+
+impl Default for Chrony {
+    fn default() -> Self {
+        Chrony {
+            command_socket: "/run/chrony/chronyd.sock".into(),
+            sock: Sock::default(),
+            shm: Shm::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -129,8 +143,6 @@ pub struct Metrics {
     pub listen: String,
     /// Receiver position in `gpsd_*` metrics: "full", "coarse" (0.1°, 100 m) or "off".
     pub position: crate::metrics::gpsd::Position,
-    /// chronyd's command socket, for the `chrony_*` families ("" to leave them out).
-    pub chrony_socket: PathBuf,
 }
 
 impl Default for Metrics {
@@ -139,8 +151,24 @@ impl Default for Metrics {
             enabled: true,
             listen: "127.0.0.1:9477".into(),
             position: crate::metrics::gpsd::Position::Full,
-            chrony_socket: "/run/chrony/chronyd.sock".into(),
         }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Control {
+    /// The read-only control socket `timectl` talks to ("" switches it off).
+    pub socket: PathBuf,
+    /// Permissions of the socket: who may read timed's state (octal, like "0660").
+    pub mode: String,
+    /// Group given the socket ("" keeps timed's own group); members may run `timectl status`.
+    pub group: String,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control { socket: "/run/timed/control.sock".into(), mode: "0660".into(), group: String::new() }
     }
 }
 
@@ -302,11 +330,26 @@ fn check(c: &Config) -> Vec<Check> {
     if shm.enabled && shm.coarse_unit >= 0 && shm.coarse_unit == shm.pps_unit {
         v.push(("chrony.shm.pps_unit", "coarse and PPS samples would share one SHM unit".into(), None));
     }
-    if u32::from_str_radix(shm.mode.trim_start_matches("0o"), 8).map_or(true, |m| m > 0o777) {
+    if octal_mode(&shm.mode).is_none() {
         v.push((
             "chrony.shm.mode",
             format!("mode {:?} is not an octal permission like \"0600\"", shm.mode),
             None,
+        ));
+    }
+    if octal_mode(&c.control.mode).is_none() {
+        v.push((
+            "control.mode",
+            format!("mode {:?} is not an octal permission like \"0660\"", c.control.mode),
+            None,
+        ));
+    }
+    let control = &c.control.socket;
+    if !control.as_os_str().is_empty() && (!control.is_absolute() || control.as_os_str().len() >= 108) {
+        v.push((
+            "control.socket",
+            format!("{} is not an absolute socket path shorter than 108 bytes", control.display()),
+            Some("e.g. /run/timed/control.sock".into()),
         ));
     }
     if c.metrics.enabled && c.metrics.listen.parse::<std::net::SocketAddr>().is_err() {
@@ -334,9 +377,18 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// An octal permission ("0660", "0o660") no wider than 0777.
+pub fn octal_mode(s: &str) -> Option<u32> {
+    u32::from_str_radix(s.trim_start_matches("0o"), 8).ok().filter(|m| *m <= 0o777)
+}
+
 impl Config {
     pub fn shm_mode(&self) -> u32 {
-        u32::from_str_radix(self.chrony.shm.mode.trim_start_matches("0o"), 8).unwrap_or(0o600)
+        octal_mode(&self.chrony.shm.mode).unwrap_or(0o600)
+    }
+
+    pub fn control_mode(&self) -> u32 {
+        octal_mode(&self.control.mode).unwrap_or(0o660)
     }
 }
 

@@ -3,16 +3,20 @@
 //! snapshot and never touch the loop's state. Serializable: it is the `timectl status --json`
 //! payload's timed part.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// Text that is usually a constant name but must deserialize too (timectl reads the snapshot).
+pub type Name = Cow<'static, str>;
 use timed_core::engine::{PpsState, Reject, RejectCounts};
 use timed_core::epoch::{Epoch, ReceiverInfo};
 use timed_core::framer::FramerStats;
 use timed_core::stream::DecodeStats;
 
 /// One satellite as exported.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Sat {
-    pub gnss: &'static str,
+    pub gnss: Name,
     /// u-blox gnssId (0 GPS, 2 Galileo, 3 BeiDou, 5 QZSS, 6 GLONASS …) for gpsd-compatible labels.
     pub gnss_id: u8,
     pub svid: u16,
@@ -23,7 +27,7 @@ pub struct Sat {
 }
 
 /// What the receiver last said.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Receiver {
     pub device: String,
     pub serial_state: String,
@@ -34,17 +38,17 @@ pub struct Receiver {
     /// RFC 3339 time of the last epoch, and whether the receiver vouched for it.
     pub time: Option<String>,
     pub time_valid: bool,
-    pub time_source: Option<&'static str>,
-    pub fix: &'static str,
+    pub time_source: Option<Name>,
+    pub fix: Name,
     pub fix_ok: bool,
     pub sats_used: Option<u16>,
     pub sats_seen: Option<u16>,
     /// (constellation, used, seen)
-    pub constellations: Vec<(&'static str, u16, u16)>,
+    pub constellations: Vec<(Name, u16, u16)>,
     pub satellites: Vec<Sat>,
     pub tacc_ns: Option<u32>,
     pub leap_s: Option<i8>,
-    pub leap_source: &'static str,
+    pub leap_source: Name,
     pub leap_valid: bool,
     /// +1 / −1 when a leap second is announced.
     pub leap_change: Option<i8>,
@@ -67,7 +71,7 @@ pub struct Receiver {
     pub framer: FramerCounts,
 }
 
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FramerCounts {
     pub bytes: u64,
     pub nmea: u64,
@@ -78,10 +82,10 @@ pub struct FramerCounts {
 }
 
 /// PPS input and pairing.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Pps {
     /// "kernel", "simulated" or "off".
-    pub source: &'static str,
+    pub source: Name,
     pub simulated: bool,
     pub device: String,
     pub device_state: String,
@@ -90,19 +94,19 @@ pub struct Pps {
     pub last_edge_ns: Option<i64>,
     pub last_seq: Option<u64>,
     /// "acquiring", "locked-tim-tp", "locked-epoch-timing".
-    pub state: &'static str,
+    pub state: Name,
     pub samples: u64,
     pub last_offset_ns: Option<i64>,
     pub last_qerr_ps: Option<i32>,
     /// (reason, count) for every rejection reason.
-    pub rejects: Vec<(&'static str, u64)>,
+    pub rejects: Vec<(Name, u64)>,
 }
 
 /// One chrony sink.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Sink {
     /// "sock-pps", "sock-coarse", "shm-pps", "shm-coarse".
-    pub kind: &'static str,
+    pub kind: Name,
     pub target: String,
     pub state: String,
     pub error: Option<String>,
@@ -112,9 +116,9 @@ pub struct Sink {
 }
 
 /// A window summary as exported (seconds).
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Window {
-    pub window: &'static str,
+    pub window: Name,
     pub count: u64,
     pub mean_s: f64,
     pub rms_s: f64,
@@ -124,7 +128,7 @@ pub struct Window {
 }
 
 /// Offset statistics of one sample stream.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct SourceStats {
     pub windows: Vec<Window>,
     /// (upper bound s, cumulative count), ending with +Inf.
@@ -137,7 +141,7 @@ pub struct SourceStats {
 }
 
 /// Statistics the loop keeps (timed-core `stats`), as last published.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
     pub pps: Option<SourceStats>,
     pub coarse: Option<SourceStats>,
@@ -165,7 +169,7 @@ impl SourceStats {
 
 pub fn window(name: &'static str, w: &timed_core::stats::Summary) -> Window {
     Window {
-        window: name,
+        window: name.into(),
         count: w.count,
         mean_s: w.mean_s,
         rms_s: w.rms_s,
@@ -176,9 +180,9 @@ pub fn window(name: &'static str, w: &timed_core::stats::Summary) -> Window {
 }
 
 /// The whole snapshot.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Health {
-    pub version: &'static str,
+    pub version: Name,
     pub started_unix_s: i64,
     pub receiver: Receiver,
     pub pps: Pps,
@@ -197,18 +201,18 @@ impl Health {
         r.extensions = info.extensions.clone();
         r.time = e.time.map(|t| t.rfc3339_millis());
         r.time_valid = e.time_valid;
-        r.time_source = e.time_source.map(|s| s.name());
-        r.fix = e.fix.name();
+        r.time_source = e.time_source.map(|s| s.name().into());
+        r.fix = e.fix.name().into();
         r.fix_ok = e.fix_ok;
         r.sats_used = e.sats_used;
         r.sats_seen = e.sats_seen;
         r.constellations =
-            e.constellations.iter().map(|c| (c.constellation.name(), c.used, c.seen)).collect();
+            e.constellations.iter().map(|c| (c.constellation.name().into(), c.used, c.seen)).collect();
         r.satellites = e
             .satellites
             .iter()
             .map(|s| Sat {
-                gnss: s.constellation.name(),
+                gnss: s.constellation.name().into(),
                 gnss_id: ubx_gnss_id(s.constellation),
                 svid: s.sv_id,
                 cno_dbhz: s.cno_dbhz,
@@ -219,7 +223,7 @@ impl Health {
             .collect();
         r.tacc_ns = e.tacc_ns;
         r.leap_s = e.leap.current_s;
-        r.leap_source = e.leap.source.name();
+        r.leap_source = e.leap.source.name().into();
         r.leap_valid = e.leap.valid;
         r.leap_change = e.leap.event.map(|ev| ev.change);
         // Health messages come every few seconds: keep the last known value between them.
@@ -264,12 +268,12 @@ impl Health {
     }
 
     pub fn note_engine(&mut self, state: PpsState, rejects: &RejectCounts) {
-        self.pps.state = match state {
+        self.pps.state = Name::Borrowed(match state {
             PpsState::Acquiring => "acquiring",
             PpsState::Locked(timed_core::engine::LabelSource::TimTp) => "locked-tim-tp",
             PpsState::Locked(timed_core::engine::LabelSource::EpochTiming) => "locked-epoch-timing",
-        };
-        self.pps.rejects = Reject::ALL.iter().map(|r| (r.name(), rejects.get(*r))).collect();
+        });
+        self.pps.rejects = Reject::ALL.iter().map(|r| (r.name().into(), rejects.get(*r))).collect();
     }
 }
 

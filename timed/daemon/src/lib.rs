@@ -9,6 +9,7 @@ pub mod chrony;
 pub mod chronyctl;
 pub mod clock;
 pub mod config;
+pub mod control;
 pub mod health;
 pub mod latency;
 pub mod log_state;

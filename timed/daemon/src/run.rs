@@ -41,7 +41,8 @@ struct Daemon {
 /// Must run inside a `tokio::task::LocalSet` (the metrics endpoint's tasks are local).
 pub async fn run(cfg: Config) {
     let (tx, rx) = watch::channel(Arc::new(Health::default()));
-    crate::metrics::start(&cfg.metrics, rx).await;
+    crate::metrics::start(&cfg.metrics, &cfg.chrony.command_socket, rx.clone()).await;
+    let _control = crate::control::start(&cfg, rx).await;
     run_with(cfg, tx).await;
 }
 
@@ -110,6 +111,8 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
                     d.health.pps.last_edge_ns = Some(edge.system_ns);
                     d.health.pps.last_seq = Some(edge.seq);
                     d.edge_fetched = Some((edge.seq, fetched));
+                    // Every edge is news for `timectl pps`, labelled or not.
+                    changed = true;
                     actions.extend(d.engine.on_edge(edge));
                 }
                 Some((PpsEvent::Status(s), _)) => {
@@ -206,26 +209,27 @@ async fn signalled(s: &mut Option<tokio::signal::unix::Signal>) {
 
 fn initial_health(cfg: &Config) -> Health {
     let mut h = Health {
-        version: env!("CARGO_PKG_VERSION"),
+        version: env!("CARGO_PKG_VERSION").into(),
         started_unix_s: crate::clock::realtime_ns().div_euclid(1_000_000_000),
         ..Health::default()
     };
     h.receiver.device = cfg.receiver.device.display().to_string();
     h.receiver.serial_state = "opening".into();
-    h.receiver.fix = "none";
-    h.receiver.leap_source = "unknown";
+    h.receiver.fix = "none".into();
+    h.receiver.leap_source = "unknown".into();
     h.pps.source = match cfg.pps.source {
         PpsSource::Kernel => "kernel",
         PpsSource::Simulated => "simulated",
         PpsSource::Off => "off",
-    };
+    }
+    .into();
     h.pps.simulated = cfg.pps.source == PpsSource::Simulated;
     h.pps.device = match cfg.pps.source {
         PpsSource::Simulated => cfg.pps.sim_socket.display().to_string(),
         _ => cfg.pps.device.display().to_string(),
     };
     h.pps.device_state = "opening".into();
-    h.pps.state = "acquiring";
+    h.pps.state = "acquiring".into();
     h
 }
 

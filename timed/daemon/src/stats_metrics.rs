@@ -21,7 +21,9 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
         let v = sources
             .iter()
             .flat_map(|(src, st)| {
-                st.windows.iter().map(move |w| (labels(&[("source", src), ("window", w.window)]), f(w)))
+                st.windows
+                    .iter()
+                    .map(move |w| (labels(&[("source", src), ("window", w.window.as_ref())]), f(w)))
             })
             .collect();
         r.gauges(name, help, v);
@@ -34,7 +36,7 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
             .flat_map(|(src, st)| {
                 st.windows
                     .iter()
-                    .map(move |w| (labels(&[("source", src), ("window", w.window)]), w.count as f64))
+                    .map(move |w| (labels(&[("source", src), ("window", w.window.as_ref())]), w.count as f64))
             })
             .collect(),
     );

@@ -122,6 +122,11 @@ impl Lab {
         self.opts.metrics_port.map(|p| format!("http://127.0.0.1:{p}/metrics"))
     }
 
+    /// timed's control socket (what `timectl --socket` takes).
+    pub fn control_socket(&self) -> PathBuf {
+        self.dir.join("control.sock")
+    }
+
     pub fn chrony_socket(&self) -> PathBuf {
         self.dir.join("chronyd.sock")
     }
@@ -155,9 +160,9 @@ impl Lab {
             "# timed lab configuration (PPS edges are SIMULATED by timed-sim)\n\
              [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\n\n\
              [pps]\nsource = \"simulated\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
-             [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
+             [chrony]\ncommand_socket = \"{d}/chronyd.sock\"\n\n             [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
              [chrony.shm]\nenabled = {shm}\ncoarse_unit = 0\npps_unit = 1\n\n\
-             [metrics]\nenabled = {}\nlisten = \"127.0.0.1:{}\"\nchrony_socket = \"{d}/chronyd.sock\"\n",
+             [metrics]\nenabled = {}\nlisten = \"127.0.0.1:{}\"\n\n             [control]\nsocket = \"{d}/control.sock\"\n",
             o.serial_delay_ms,
             o.metrics_port.is_some(),
             o.metrics_port.unwrap_or(9477)

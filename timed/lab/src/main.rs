@@ -71,10 +71,16 @@ fn main() {
     println!("dir: {}", lab.dir.display());
     println!("ntp: {}:{}", args.opts.bind_address, args.opts.ntp_port);
     println!("chrony: {}", lab.chrony_socket().display());
+    println!("control: {}", lab.control_socket().display());
     if let Some(url) = lab.metrics_url() {
         println!("metrics: {url}");
     }
     println!("hint: chronyc -h {} sources", lab.chrony_socket().display());
+    println!(
+        "hint: timectl --socket {} --chrony-socket {} status",
+        lab.control_socket().display(),
+        lab.chrony_socket().display()
+    );
     let start = Instant::now();
     let mut reached = false;
     let mut last_print = Instant::now() - Duration::from_secs(60);

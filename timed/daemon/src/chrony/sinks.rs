@@ -55,14 +55,14 @@ impl Sinks {
     /// The sinks as the health snapshot shows them.
     pub fn health(&self) -> Vec<health::Sink> {
         let mut v = Vec::new();
-        let one = |kind, target: String, state: &SinkState, stats: &super::SinkStats| {
+        let one = |kind: &'static str, target: String, state: &SinkState, stats: &super::SinkStats| {
             let (state, error) = match state {
                 SinkState::Idle => ("idle".to_string(), None),
                 SinkState::Ok => ("ok".to_string(), None),
                 SinkState::Failing(e) => ("failing".to_string(), Some(e.clone())),
             };
             health::Sink {
-                kind,
+                kind: kind.into(),
                 target,
                 state,
                 error,

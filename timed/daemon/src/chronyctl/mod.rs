@@ -29,7 +29,7 @@ use chrony_candm::common::ChronyAddr;
 use chrony_candm::reply::{ReplyBody, SourceMode, SourceState};
 use chrony_candm::request::{self as rq, RequestBody};
 use client::Client;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -39,7 +39,7 @@ const MAX_SOURCES: u32 = 64;
 
 /// One reading of chronyd. Each part fails on its own; tracking failing means chronyd did not
 /// answer at all, and then the other parts are not asked.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub tracking: Result<Tracking, String>,
     pub sources: Result<Vec<Source>, String>,
@@ -47,7 +47,7 @@ pub struct Report {
 }
 
 /// `chronyc tracking`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tracking {
     pub ref_id: u32,
     /// The reference's IP address, or for a refclock (or no reference) its refid as text.
@@ -75,7 +75,7 @@ pub struct Tracking {
 }
 
 /// `chronyc sources` + `selectdata` + `sourcestats` for one source.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Source {
     pub index: u32,
     /// IP address, or for a refclock its refid as text ("PPS").
@@ -109,7 +109,7 @@ pub struct Source {
 }
 
 /// `chronyc sourcestats` for one source.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceStats {
     pub samples: u32,
     pub runs: u32,
@@ -124,7 +124,7 @@ pub struct SourceStats {
 
 /// `chronyc serverstats`. Fields chronyd's reply version lacks are `None` (v1: chrony < 4.0,
 /// v2: 4.0–4.1, v3: 4.2–4.3, v4: 4.4 on).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerStats {
     pub ntp_hits: u64,
     pub cmd_hits: u64,

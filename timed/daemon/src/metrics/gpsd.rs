@@ -121,7 +121,7 @@ pub fn register(h: &Health, position: Position, pps_buckets: &[(f64, u64)], regi
         register_sky(h, registry);
     }
     if !pps_buckets.is_empty() {
-        let device = if h.pps.device.is_empty() { h.pps.source } else { h.pps.device.as_str() };
+        let device = if h.pps.device.is_empty() { h.pps.source.as_ref() } else { h.pps.device.as_str() };
         let (count, buckets) = mirror_to_ns(pps_buckets);
         // The sum comes with timed's own histogram when these buckets are that histogram.
         let sum = match &h.stats.pps {
@@ -145,7 +145,7 @@ pub fn gpsd_mode(h: &Health) -> f64 {
     if rx.serial_state != "open" || rx.epochs == 0 {
         return 0.0;
     }
-    match (rx.fix, rx.fix_ok) {
+    match (rx.fix.as_ref(), rx.fix_ok) {
         (_, false) => 1.0,
         ("2d", true) => 2.0,
         ("3d" | "time", true) => 3.0,
@@ -312,16 +312,16 @@ mod tests {
     use crate::health::Receiver;
 
     fn sat(gnss_id: u8, svid: u16, cno: Option<u8>, el: Option<i16>, az: Option<i16>, used: bool) -> Sat {
-        Sat { gnss: "", gnss_id, svid, cno_dbhz: cno, elev_deg: el, azim_deg: az, used }
+        Sat { gnss: "".into(), gnss_id, svid, cno_dbhz: cno, elev_deg: el, azim_deg: az, used }
     }
 
     fn health() -> Health {
         Health {
-            version: "0.1.0",
+            version: "0.1.0".into(),
             receiver: Receiver {
                 device: "/dev/ttyAMA0".into(),
                 serial_state: "open".into(),
-                fix: "time",
+                fix: "time".into(),
                 fix_ok: true,
                 epochs: 12,
                 satellites: vec![
@@ -496,7 +496,7 @@ mod tests {
         for (state, epochs, fix, fix_ok, mode, status) in cases {
             let mut h = health();
             h.receiver.serial_state = state.into();
-            (h.receiver.epochs, h.receiver.fix, h.receiver.fix_ok) = (epochs, fix, fix_ok);
+            (h.receiver.epochs, h.receiver.fix, h.receiver.fix_ok) = (epochs, fix.into(), fix_ok);
             let text = render(&h, Position::Full, &[]);
             let value = |name: &str| {
                 text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())

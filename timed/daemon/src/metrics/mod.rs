@@ -17,7 +17,11 @@ use tokio::sync::watch;
 
 /// Starts the endpoint on the current `LocalSet` if enabled. A listen failure is logged and the
 /// daemon goes on without metrics.
-pub async fn start(cfg: &MetricsConfig, health: watch::Receiver<Arc<Health>>) {
+pub async fn start(
+    cfg: &MetricsConfig,
+    chrony_socket: &std::path::Path,
+    health: watch::Receiver<Arc<Health>>,
+) {
     if !cfg.enabled {
         return;
     }
@@ -28,7 +32,7 @@ pub async fn start(cfg: &MetricsConfig, health: watch::Receiver<Arc<Health>>) {
             return;
         }
     };
-    let chrony = cfg.chrony_socket.clone();
+    let chrony = chrony_socket.to_path_buf();
     let position = cfg.position;
     let render = move || {
         let h = health.borrow().clone();
@@ -62,7 +66,11 @@ fn b(v: bool) -> f64 {
 /// The `timed_*` families.
 pub fn register_timed(h: &Health, registry: &mut Registry) {
     let mut r = Reg(registry);
-    r.gauges("timed_build_info", "timed version (always 1)", vec![(labels(&[("version", h.version)]), 1.0)]);
+    r.gauges(
+        "timed_build_info",
+        "timed version (always 1)",
+        vec![(labels(&[("version", h.version.as_ref())]), 1.0)],
+    );
     r.gauge("timed_start_time_seconds", "Unix time timed started", h.started_unix_s as f64);
     if let Some((cpu, rss)) = process_cost() {
         r.counter_f64("timed_process_cpu_seconds", "User and system CPU time of timed", cpu);
@@ -90,7 +98,7 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
     r.counter("timed_receiver_garbage_bytes", "Bytes outside any frame", rx.framer.garbage_bytes);
     r.counter("timed_receiver_decode_errors", "Frames that did not decode", rx.framer.decode_errors);
     r.counter("timed_receiver_epochs", "Navigation epochs assembled", rx.epochs);
-    let fix_type = match rx.fix {
+    let fix_type = match rx.fix.as_ref() {
         "2d" => 2.0,
         "3d" => 3.0,
         "time" => 5.0,
@@ -102,7 +110,7 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
     let per_c = |used: bool| -> Vec<_> {
         rx.constellations
             .iter()
-            .map(|c| (labels(&[("constellation", c.0)]), f64::from(if used { c.1 } else { c.2 })))
+            .map(|c| (labels(&[("constellation", c.0.as_ref())]), f64::from(if used { c.1 } else { c.2 })))
             .collect()
     };
     r.gauges("timed_receiver_satellites_used", "Satellites used in the solution", per_c(true));
@@ -112,7 +120,7 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
             .iter()
             .filter_map(|s| {
                 let svid = s.svid.to_string();
-                let mut l = labels(&[("constellation", s.gnss), ("svid", &svid)]);
+                let mut l = labels(&[("constellation", s.gnss.as_ref()), ("svid", &svid)]);
                 if with_used {
                     l.push(("used".into(), s.used.to_string()));
                 }
@@ -173,7 +181,7 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
         r.gauges(
             "timed_receiver_leap_seconds",
             "GPS - UTC leap seconds",
-            vec![(labels(&[("source", rx.leap_source)]), f64::from(l))],
+            vec![(labels(&[("source", rx.leap_source.as_ref())]), f64::from(l))],
         );
         r.gauge(
             "timed_receiver_leap_valid",
@@ -193,11 +201,11 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
     r.gauges(
         "timed_pps_up",
         "1 while the PPS device is open",
-        vec![(labels(&[("source", p.source)]), b(p.device_state == "open"))],
+        vec![(labels(&[("source", p.source.as_ref())]), b(p.device_state == "open"))],
     );
     r.gauge("timed_pps_simulated", "1 when PPS edges come from timed-sim", b(p.simulated));
     r.counter("timed_pps_edges", "PPS assert edges received", p.edges);
-    let label = match p.state {
+    let label = match p.state.as_ref() {
         "locked-tim-tp" => "tim-tp",
         "locked-epoch-timing" => "epoch-timing",
         _ => "none",
@@ -220,7 +228,7 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
         "Edges, epochs and samples rejected, by reason",
         p.rejects.iter().map(|(k, v)| (labels(&[("reason", k)]), *v)).collect(),
     );
-    let sink = |s: &crate::health::Sink| labels(&[("sink", s.kind), ("target", &s.target)]);
+    let sink = |s: &crate::health::Sink| labels(&[("sink", s.kind.as_ref()), ("target", &s.target)]);
     r.gauges(
         "timed_sink_up",
         "1 while a chrony sink delivers",
