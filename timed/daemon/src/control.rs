@@ -256,6 +256,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn snapshots_with_infinite_and_undefined_figures_read_back() {
+        let mut h = Health::default();
+        let w =
+            crate::health::Window { window: "1m".into(), count: 1, stddev_s: f64::NAN, ..Default::default() };
+        h.stats.pps = Some(crate::health::SourceStats {
+            windows: vec![w],
+            histogram: vec![(-1e-6, 0), (1e-6, 3), (f64::INFINITY, 4)],
+            histogram_count: 4,
+            ..Default::default()
+        });
+        let m = Message { timed: Some(h), ..message("snapshot", None) };
+        let text = serde_json::to_string(&m).unwrap();
+        let back: Message = serde_json::from_str(&text).unwrap();
+        let s = back.timed.unwrap().stats.pps.unwrap();
+        assert_eq!(s.histogram[2], (f64::INFINITY, 4));
+        assert_eq!(s.histogram[1], (1e-6, 3));
+        assert!(s.windows[0].stddev_s.is_nan());
+    }
+
+    #[test]
     fn group_lookup_reads_etc_group_format() {
         let dir = std::env::temp_dir().join(format!("timed-group-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -68,6 +68,8 @@ pub struct Receiver {
     pub hdop: Option<f64>,
     pub pdop: Option<f64>,
     pub epochs: u64,
+    /// System time (Unix ns) the last epoch's first byte arrived.
+    pub last_epoch_ns: Option<i64>,
     pub framer: FramerCounts,
 }
 
@@ -120,19 +122,37 @@ pub struct Sink {
 pub struct Window {
     pub window: Name,
     pub count: u64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub mean_s: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub rms_s: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub stddev_s: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub min_s: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub max_s: f64,
+}
+
+/// JSON has no NaN or infinity: serde_json writes them as `null`. Read `null` back as NaN.
+fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// The histogram's last bound is +Inf, written as `null`.
+fn histogram_bounds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(f64, u64)>, D::Error> {
+    let v = Vec::<(Option<f64>, u64)>::deserialize(d)?;
+    Ok(v.into_iter().map(|(b, c)| (b.unwrap_or(f64::INFINITY), c)).collect())
 }
 
 /// Offset statistics of one sample stream.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct SourceStats {
     pub windows: Vec<Window>,
-    /// (upper bound s, cumulative count), ending with +Inf.
+    /// (upper bound s, cumulative count), ending with +Inf (`null` in JSON).
+    #[serde(deserialize_with = "histogram_bounds")]
     pub histogram: Vec<(f64, u64)>,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub histogram_sum_s: f64,
     pub histogram_count: u64,
     /// (tau s, deviation) where computable.
@@ -196,6 +216,7 @@ impl Health {
     pub fn note_epoch(&mut self, e: &Epoch, info: &ReceiverInfo) {
         let r = &mut self.receiver;
         r.epochs += 1;
+        r.last_epoch_ns = e.rx.map(|x| x.realtime_ns).or(r.last_epoch_ns);
         r.model = info.hw_version.clone();
         r.firmware = info.sw_version.clone();
         r.extensions = info.extensions.clone();

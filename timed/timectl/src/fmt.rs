@@ -1,0 +1,82 @@
+//! Number formatting shared by the text views: seconds with a unit that fits, ages, and `--json`
+//! output.
+
+use serde::Serialize;
+use std::process::ExitCode;
+
+/// A signed duration in seconds with a readable unit: "+12 ns", "-3.4 µs", "+1.250 ms", "+2.000 s".
+pub fn secs(s: f64) -> String {
+    let a = s.abs();
+    if !s.is_finite() {
+        "-".into()
+    } else if a < 1e-6 {
+        format!("{:+.0} ns", s * 1e9)
+    } else if a < 1e-3 {
+        format!("{:+.1} µs", s * 1e6)
+    } else if a < 1.0 {
+        format!("{:+.3} ms", s * 1e3)
+    } else {
+        format!("{s:+.3} s")
+    }
+}
+
+/// As [`secs`] without the sign (for deviations and bounds).
+pub fn unsigned(s: f64) -> String {
+    secs(s).trim_start_matches('+').to_string()
+}
+
+/// "0.3 s ago", or "never".
+pub fn ago(now_ns: i64, then_ns: Option<i64>) -> String {
+    match then_ns {
+        Some(t) => format!("{:.1} s ago", (now_ns - t) as f64 / 1e9),
+        None => "never".into(),
+    }
+}
+
+pub fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// Prints `v` as one pretty JSON document; a closed pipe is not an error.
+pub fn print_json<T: Serialize>(v: &T) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| format!("cannot encode JSON: {e}"))?;
+    print_out(&format!("{text}\n"))
+}
+
+/// Writes text to stdout; a closed pipe (`| head`) is not an error.
+pub fn print_out(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("writing output: {e}")),
+    }
+}
+
+/// Exit code for a command result: errors printed on stderr, exit 2 (timectl's "failing").
+pub fn finish(cmd: &str, r: Result<ExitCode, String>) -> ExitCode {
+    match r {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("timectl {cmd}: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_fit_the_magnitude() {
+        assert_eq!(secs(12e-9), "+12 ns");
+        assert_eq!(secs(-3.44e-6), "-3.4 µs");
+        assert_eq!(secs(1.25e-3), "+1.250 ms");
+        assert_eq!(secs(2.0), "+2.000 s");
+        assert_eq!(unsigned(25e-9), "25 ns");
+        assert_eq!(ago(3_500_000_000, Some(3_200_000_000)), "0.3 s ago");
+        assert_eq!(ago(1, None), "never");
+    }
+}

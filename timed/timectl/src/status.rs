@@ -1,0 +1,220 @@
+//! `timectl status`: the verdict with its reasons, then receiver, PPS, outputs and chrony, each
+//! on a few lines. Exit 0 OK, 1 DEGRADED, 2 FAILING (so scripts and health checks can use it).
+
+use crate::client::{Target, View};
+use crate::fmt::{ago, opt, secs, unsigned};
+use crate::verdict::{assess, Assessment, Verdict};
+use serde::Serialize;
+use std::fmt::Write;
+use std::process::ExitCode;
+use timed::chronyctl::Report;
+use timed::health::Health;
+
+/// `status --json`.
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    schema: u32,
+    verdict: Verdict,
+    reasons: &'a [crate::verdict::Reason],
+    timed: Option<&'a Health>,
+    timed_error: Option<&'a str>,
+    chrony: Option<&'a Report>,
+    chrony_error: Option<&'a str>,
+    chrony_from: &'a str,
+}
+
+pub fn run(t: &Target, json: bool) -> Result<ExitCode, String> {
+    let v = t.view();
+    let a = assess(&v);
+    if json {
+        crate::fmt::print_json(&StatusJson {
+            schema: timed::control::SCHEMA,
+            verdict: a.verdict,
+            reasons: &a.reasons,
+            timed: v.timed.as_ref().ok().and_then(|m| m.timed.as_ref()),
+            timed_error: v.timed.as_ref().err().map(|s| s.as_str()),
+            chrony: v.chrony.as_ref().ok(),
+            chrony_error: v.chrony.as_ref().err().map(|s| s.as_str()),
+            chrony_from: &v.chrony_from,
+        })?;
+    } else {
+        crate::fmt::print_out(&render(&v, &a))?;
+    }
+    Ok(exit_code(a.verdict))
+}
+
+pub fn exit_code(v: Verdict) -> ExitCode {
+    ExitCode::from(match v {
+        Verdict::Ok => 0,
+        Verdict::Degraded => 1,
+        Verdict::Failing => 2,
+    })
+}
+
+pub fn render(v: &View, a: &Assessment) -> String {
+    let mut o = String::new();
+    let version = v.timed.as_ref().ok().and_then(|m| m.timed.as_ref()).map_or("?", |h| &h.version);
+    let _ = writeln!(o, "timed {version}: {}", a.verdict.name());
+    for r in &a.reasons {
+        let _ = writeln!(o, "  {:<8} {} ({})", r.severity.name(), r.message, r.code);
+        let _ = writeln!(o, "           fix: {}", r.fix);
+    }
+    if let Ok(m) = &v.timed {
+        if let Some(h) = &m.timed {
+            timed_part(&mut o, h, m.now_unix_ns);
+        }
+    }
+    chrony_part(&mut o, v);
+    o
+}
+
+fn timed_part(o: &mut String, h: &Health, now: i64) {
+    let rx = &h.receiver;
+    let model = match (&rx.model, &rx.firmware) {
+        (Some(m), Some(f)) => format!("{m} (fw {f})"),
+        (Some(m), None) => m.clone(),
+        _ => "model unknown".into(),
+    };
+    let _ = writeln!(o, "\nreceiver  {} {} · {model} · {} epochs", rx.device, rx.serial_state, rx.epochs);
+    let _ = writeln!(
+        o,
+        "          fix {}{} · time {} {} ({}) · tAcc {} ns",
+        rx.fix,
+        if rx.fix_ok { " ok" } else { "" },
+        opt(&rx.time),
+        if rx.time_valid { "valid" } else { "NOT valid" },
+        opt(&rx.time_source),
+        opt(&rx.tacc_ns)
+    );
+    let per: Vec<String> = rx.constellations.iter().map(|(c, u, s)| format!("{c} {u}/{s}")).collect();
+    let _ = writeln!(
+        o,
+        "          satellites {}/{} used/seen ({})",
+        opt(&rx.sats_used),
+        opt(&rx.sats_seen),
+        per.join(", ")
+    );
+    let jam = match rx.jamming_state {
+        Some(0) => "unknown",
+        Some(1) => "ok",
+        Some(2) => "WARNING",
+        Some(3) => "CRITICAL",
+        _ => "-",
+    };
+    let spoof = match rx.spoofing {
+        Some(1) => "none",
+        Some(2) => "INDICATED",
+        Some(3) => "MULTIPLE INDICATIONS",
+        _ => "-",
+    };
+    let leap = match rx.leap_change {
+        Some(c) => format!(" (leap second {c:+} announced)"),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        o,
+        "          antenna {} · jamming {jam} (ind {}) · spoofing {spoof} · leap {} s {}{}{leap}",
+        opt(&rx.antenna),
+        opt(&rx.jam_ind),
+        opt(&rx.leap_s),
+        rx.leap_source,
+        if rx.leap_valid { "" } else { " (not yet valid)" }
+    );
+    let f = &rx.framer;
+    let _ = writeln!(
+        o,
+        "          bytes {} · NMEA {} · UBX {} · checksum errors {} · garbage {} B",
+        f.bytes, f.nmea, f.ubx, f.checksum_errors, f.garbage_bytes
+    );
+    let p = &h.pps;
+    let sim = if p.simulated { " (SIMULATED)" } else { "" };
+    let _ = writeln!(o, "pps       {} {} {}{sim} · {}", p.source, p.device, p.device_state, p.state);
+    let jitter = h
+        .stats
+        .pps
+        .as_ref()
+        .and_then(|s| s.windows.iter().find(|w| w.window == "1m"))
+        .map_or("-".to_string(), |w| unsigned(w.stddev_s));
+    let missed = p.rejects.iter().find(|(r, _)| r == "missed_pulse").map_or(0, |(_, n)| *n);
+    let _ = writeln!(
+        o,
+        "          last edge {} · edges {} · samples {} · offset {} · jitter (1m σ) {jitter} · missed {missed}",
+        ago(now, p.last_edge_ns),
+        p.edges,
+        p.samples,
+        p.last_offset_ns.map_or("-".into(), |n| secs(n as f64 / 1e9))
+    );
+    let rejects: Vec<String> =
+        p.rejects.iter().filter(|(_, n)| *n > 0).map(|(r, n)| format!("{r} {n}")).collect();
+    if !rejects.is_empty() {
+        let _ = writeln!(o, "          rejected: {}", rejects.join(", "));
+    }
+    let _ = writeln!(o, "outputs   coarse samples {}", h.coarse_samples);
+    for s in &h.sinks {
+        let _ = writeln!(
+            o,
+            "          {} {} {} · sent {} · last {} · errors {}{}",
+            s.kind,
+            s.target,
+            s.state,
+            s.sent,
+            ago(now, s.last_sent_ns),
+            s.errors,
+            s.error.as_ref().map_or(String::new(), |e| format!(" ({e})"))
+        );
+    }
+}
+
+fn chrony_part(o: &mut String, v: &View) {
+    let c = match &v.chrony {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(o, "chrony    unavailable: {e}");
+            return;
+        }
+    };
+    if let Ok(t) = &c.tracking {
+        let _ = writeln!(
+            o,
+            "chrony    stratum {} · reference {} · system offset {} · frequency {:+.3} ppm · leap {}",
+            t.stratum,
+            t.ref_name,
+            secs(t.system_offset_s),
+            t.frequency_ppm,
+            t.leap_status
+        );
+    }
+    match &c.sources {
+        Ok(list) => {
+            for s in list {
+                let _ = writeln!(
+                    o,
+                    "          {} {:<16} {:<8} {:<11} last {} ± {} reach {:03o}",
+                    crate::chrony::state_char(&s.state),
+                    s.name,
+                    s.mode,
+                    s.state,
+                    secs(s.last_offset_s),
+                    unsigned(s.last_error_s),
+                    s.reach
+                );
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(o, "          sources unavailable: {e}");
+        }
+    }
+    match &c.serverstats {
+        Ok(s) => {
+            let _ = writeln!(
+                o,
+                "          NTP clients served: {} requests ({} dropped)",
+                s.ntp_hits, s.ntp_drops
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(o, "          serverstats unavailable: {e}");
+        }
+    }
+    let _ = writeln!(o, "          (chrony read {})", v.chrony_from);
+}

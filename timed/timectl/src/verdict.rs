@@ -1,0 +1,290 @@
+//! The overall verdict (OK / DEGRADED / FAILING) and its reasons, from one view of timed and
+//! chronyd. Pure: the same view always gives the same verdict, so every reason is unit-tested.
+//!
+//! FAILING: the LAN is not getting GPS time (timed down, receiver silent, PPS not reaching
+//! chrony, chrony unsynchronised). DEGRADED: time is served but something a user should fix or
+//! know is wrong (coarse only, antenna fault, jamming, few satellites, SIMULATED PPS).
+
+use crate::client::View;
+use serde::Serialize;
+use timed::chronyctl::Report;
+use timed::health::Health;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    Ok,
+    Degraded,
+    Failing,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Ok => "OK",
+            Verdict::Degraded => "DEGRADED",
+            Verdict::Failing => "FAILING",
+        }
+    }
+}
+
+/// One reason, with what to do about it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reason {
+    pub severity: Verdict,
+    /// Stable identifier (documented in docs/control.md).
+    pub code: &'static str,
+    pub message: String,
+    pub fix: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assessment {
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+}
+
+/// Seconds without an epoch / PPS edge before the receiver / PPS counts as silent.
+const STALE_S: f64 = 3.5;
+
+pub fn assess(v: &View) -> Assessment {
+    let mut r = Vec::new();
+    match &v.timed {
+        Ok(m) => match &m.timed {
+            Some(h) => timed_reasons(h, m.now_unix_ns, &mut r),
+            None => {
+                push(&mut r, Verdict::Failing, "timed-empty", "timed sent no state".into(), "restart timed")
+            }
+        },
+        Err(e) => push(
+            &mut r,
+            Verdict::Failing,
+            "timed-unreachable",
+            e.clone(),
+            "start timed: systemctl start timed",
+        ),
+    }
+    let pps_locked = v
+        .timed
+        .as_ref()
+        .ok()
+        .and_then(|m| m.timed.as_ref())
+        .is_some_and(|h| h.pps.state.starts_with("locked"));
+    match &v.chrony {
+        Ok(c) => chrony_reasons(c, pps_locked, &mut r),
+        Err(e) => push(
+            &mut r,
+            Verdict::Failing,
+            "chrony-unreachable",
+            format!("chronyd's state cannot be read: {e}"),
+            "start chronyd (systemctl start chrony); `timectl doctor` checks its socket and config",
+        ),
+    }
+    let verdict = r.iter().map(|x| x.severity).max().unwrap_or(Verdict::Ok);
+    Assessment { verdict, reasons: r }
+}
+
+fn push(r: &mut Vec<Reason>, severity: Verdict, code: &'static str, message: String, fix: &str) {
+    r.push(Reason { severity, code, message, fix: fix.to_string() });
+}
+
+fn age_s(now_ns: i64, then_ns: Option<i64>) -> Option<f64> {
+    then_ns.map(|t| (now_ns - t) as f64 / 1e9)
+}
+
+fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
+    use Verdict::{Degraded as D, Failing as F};
+    let rx = &h.receiver;
+    if rx.serial_state != "open" {
+        let why = rx.serial_error.clone().unwrap_or_default();
+        push(
+            r,
+            F,
+            "receiver-unavailable",
+            format!("receiver serial {} is {}: {why}", rx.device, rx.serial_state),
+            "check the cable/HAT and the device name; `timectl doctor` checks the device node and udev link",
+        );
+    } else if rx.epochs == 0 || age_s(now, rx.last_epoch_ns).is_none_or(|a| a > STALE_S) {
+        push(
+            r,
+            F,
+            "receiver-silent",
+            format!("no complete epoch from {} for {}", rx.device, ago(age_s(now, rx.last_epoch_ns))),
+            "check [receiver] baud matches the receiver (`timectl doctor` shows the byte rate and garbage)",
+        );
+    } else if !rx.time_valid {
+        push(
+            r,
+            F,
+            "receiver-time-invalid",
+            format!("the receiver does not vouch for its time yet (fix {})", rx.fix),
+            "wait for a fix with a clear sky view; check the antenna",
+        );
+    }
+    let p = &h.pps;
+    if p.source == "off" {
+        push(
+            r,
+            D,
+            "pps-off",
+            "PPS is off: only coarse serial time (ms accuracy)".into(),
+            "set [pps] source = \"kernel\"",
+        );
+    } else {
+        if p.device_state != "open" {
+            push(
+                r,
+                F,
+                "pps-device",
+                format!(
+                    "PPS {} is {}: {}",
+                    p.device,
+                    p.device_state,
+                    p.device_error.clone().unwrap_or_default()
+                ),
+                "load the pps-gpio overlay (dtoverlay=pps-gpio,gpiopin=18) and check /dev/pps0 permissions",
+            );
+        } else if age_s(now, p.last_edge_ns).is_none_or(|a| a > STALE_S) {
+            push(
+                r,
+                F,
+                "pps-no-edges",
+                format!("no PPS edge on {} for {}", p.device, ago(age_s(now, p.last_edge_ns))),
+                "check the PPS wire (GPIO18) and that the receiver has a fix (PPS is off without one)",
+            );
+        } else if !p.state.starts_with("locked") {
+            push(
+                r,
+                F,
+                "pps-unpaired",
+                "PPS edges arrive but cannot be paired with a second (acquiring)".into(),
+                "needs valid receiver time; `timectl pps` shows the edges, `timectl doctor` the pairing",
+            );
+        }
+        if p.simulated {
+            push(
+                r,
+                D,
+                "pps-simulated",
+                "PPS edges are SIMULATED (timed-sim)".into(),
+                "demo/test set-up only",
+            );
+        }
+    }
+    for s in &h.sinks {
+        if s.state == "failing" {
+            push(
+                r,
+                F,
+                "sink-failing",
+                format!("{} {}: {}", s.kind, s.target, s.error.clone().unwrap_or_default()),
+                "add the matching refclock line to chrony.conf and restart chronyd (`timectl doctor`)",
+            );
+        }
+    }
+    if h.sinks.is_empty() {
+        push(r, F, "no-sinks", "no chrony output is configured".into(), "set [chrony.sock] pps/coarse paths");
+    }
+    if rx.serial_state == "open" && rx.epochs > 0 {
+        receiver_health(h, r);
+    }
+}
+
+fn receiver_health(h: &Health, r: &mut Vec<Reason>) {
+    use Verdict::Degraded as D;
+    let rx = &h.receiver;
+    if let Some(a) = rx.antenna.as_deref().filter(|a| matches!(*a, "short" | "open")) {
+        push(r, D, "antenna", format!("antenna {a}"), "check the antenna cable and connector");
+    }
+    match rx.jamming_state {
+        Some(2) => push(
+            r,
+            D,
+            "jamming",
+            "receiver reports jamming: warning".into(),
+            "move the antenna away from interferers",
+        ),
+        Some(3) => push(
+            r,
+            D,
+            "jamming",
+            "receiver reports jamming: critical".into(),
+            "move the antenna away from interferers",
+        ),
+        _ => {}
+    }
+    if rx.spoofing.is_some_and(|s| s >= 2) {
+        push(
+            r,
+            D,
+            "spoofing",
+            "receiver indicates spoofing".into(),
+            "check for GNSS repeaters/simulators nearby",
+        );
+    }
+    if rx.time_valid && rx.sats_used.is_some_and(|n| n < 4) && rx.survey_valid != Some(true) {
+        push(
+            r,
+            D,
+            "few-satellites",
+            format!("{} satellites used", rx.sats_used.unwrap_or(0)),
+            "give the antenna a clearer sky view",
+        );
+    }
+    if rx.time_valid && !rx.leap_valid {
+        push(
+            r,
+            D,
+            "leap-unknown",
+            "leap second count not yet from the constellation".into(),
+            "wait ~12.5 min",
+        );
+    }
+}
+
+fn chrony_reasons(c: &Report, pps_locked: bool, r: &mut Vec<Reason>) {
+    use Verdict::{Degraded as D, Failing as F};
+    let Ok(t) = &c.tracking else { return };
+    if t.leap_code == 3 || t.stratum == 0 || t.ref_time_s == 0.0 {
+        push(
+            r,
+            F,
+            "chrony-unsynchronised",
+            "chronyd is not synchronised".into(),
+            "wait for PPS samples (~15 s); `timectl chrony` shows why sources are not selected",
+        );
+        return;
+    }
+    let sources = c.sources.as_ref().map(|s| s.as_slice()).unwrap_or_default();
+    let selected = sources.iter().find(|s| s.state == "selected");
+    let on_refclock = selected.is_some_and(|s| s.mode == "refclock");
+    if !on_refclock {
+        let by = selected.map_or_else(|| t.ref_name.clone(), |s| s.name.clone());
+        push(
+            r,
+            if pps_locked { D } else { F },
+            "chrony-not-on-gps",
+            format!("chronyd follows {by} (stratum {}), not the GPS/PPS refclock", t.stratum),
+            "see `timectl chrony`: the PPS refclock's state says why (falseticker: wrong offset/lock)",
+        );
+    }
+    for s in sources.iter().filter(|s| s.mode == "refclock" && s.state == "falseticker") {
+        push(
+            r,
+            D,
+            "refclock-falseticker",
+            format!("chronyd marks refclock {} a falseticker", s.name),
+            "its offset disagrees with the others: check `offset`/`delay` of the coarse refclock",
+        );
+    }
+}
+
+fn ago(s: Option<f64>) -> String {
+    match s {
+        Some(s) => format!("{s:.1} s"),
+        None => "ever (none yet)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+use super::*;
+use crate::client::{Message, View};
+use timed::chronyctl::{ServerStats, Source, Tracking};
+use timed::health::{Health, Sink};
+
+const NOW: i64 = 1_800_000_000_000_000_000;
+
+/// A healthy box: receiver open with a valid 3D fix, PPS locked with a fresh edge, a SOCK sink
+/// sending, chrony at stratum 1 on the PPS refclock.
+fn good() -> (Health, Report) {
+    let mut h = Health::default();
+    let rx = &mut h.receiver;
+    rx.device = "/dev/gps0".into();
+    rx.serial_state = "open".into();
+    rx.epochs = 100;
+    rx.last_epoch_ns = Some(NOW - 300_000_000);
+    rx.time_valid = true;
+    rx.fix = "3d".into();
+    rx.fix_ok = true;
+    rx.sats_used = Some(12);
+    rx.leap_valid = true;
+    rx.antenna = Some("ok".into());
+    rx.jamming_state = Some(1);
+    rx.spoofing = Some(1);
+    h.pps.source = "kernel".into();
+    h.pps.device = "/dev/pps0".into();
+    h.pps.device_state = "open".into();
+    h.pps.last_edge_ns = Some(NOW - 200_000_000);
+    h.pps.state = "locked-tim-tp".into();
+    h.sinks = vec![Sink {
+        kind: "sock-pps".into(),
+        target: "/run/chrony/timed-pps.sock".into(),
+        state: "ok".into(),
+        ..Sink::default()
+    }];
+    let tracking = Tracking {
+        ref_id: 0x5050_5300,
+        ref_name: "PPS".into(),
+        ref_address: None,
+        stratum: 1,
+        leap_code: 0,
+        leap_status: "normal".into(),
+        ref_time_s: 1.8e9,
+        system_offset_s: 1e-8,
+        last_offset_s: 1e-8,
+        rms_offset_s: 1e-8,
+        frequency_ppm: 1.0,
+        residual_freq_ppm: 0.0,
+        skew_ppm: 0.01,
+        root_delay_s: 1e-9,
+        root_dispersion_s: 1e-6,
+        update_interval_s: 4.0,
+    };
+    let pps = Source {
+        index: 0,
+        address: "PPS".into(),
+        name: "PPS".into(),
+        mode: "refclock".into(),
+        state: "selected".into(),
+        state_code: 0,
+        stratum: 0,
+        poll: 2,
+        reach: 0o377,
+        last_rx_ago_s: Some(1),
+        last_offset_s: 0.0,
+        last_offset_orig_s: 0.0,
+        last_error_s: 1e-7,
+        options: None,
+        stats: Err("n/a".into()),
+    };
+    let report =
+        Report { tracking: Ok(tracking), sources: Ok(vec![pps]), serverstats: Ok(ServerStats::default()) };
+    (h, report)
+}
+
+fn view(h: Health, c: Result<Report, String>) -> View {
+    let m = Message {
+        schema: timed::control::SCHEMA,
+        kind: "snapshot".into(),
+        now_unix_ns: NOW,
+        timed: Some(h),
+        chrony: None,
+        chrony_note: None,
+        error: None,
+    };
+    View { timed: Ok(m), chrony: c, chrony_from: "test".into() }
+}
+
+fn codes(a: &Assessment) -> Vec<&'static str> {
+    a.reasons.iter().map(|r| r.code).collect()
+}
+
+#[test]
+fn a_healthy_box_is_ok_without_reasons() {
+    let (h, c) = good();
+    let a = assess(&view(h, Ok(c)));
+    assert_eq!(a.verdict, Verdict::Ok, "{a:?}");
+    assert!(a.reasons.is_empty());
+}
+
+#[test]
+fn each_failure_is_named_with_a_fix() {
+    type Break = fn(&mut Health, &mut Report);
+    let cases: &[(&str, Verdict, Break)] = &[
+        ("receiver-unavailable", Verdict::Failing, |h, _| h.receiver.serial_state = "absent".into()),
+        ("receiver-silent", Verdict::Failing, |h, _| h.receiver.last_epoch_ns = Some(NOW - 10_000_000_000)),
+        ("receiver-time-invalid", Verdict::Failing, |h, _| h.receiver.time_valid = false),
+        ("pps-device", Verdict::Failing, |h, _| h.pps.device_state = "absent".into()),
+        ("pps-no-edges", Verdict::Failing, |h, _| h.pps.last_edge_ns = None),
+        ("pps-unpaired", Verdict::Failing, |h, _| h.pps.state = "acquiring".into()),
+        ("pps-off", Verdict::Degraded, |h, _| h.pps.source = "off".into()),
+        ("pps-simulated", Verdict::Degraded, |h, _| h.pps.simulated = true),
+        ("sink-failing", Verdict::Failing, |h, _| h.sinks[0].state = "failing".into()),
+        ("no-sinks", Verdict::Failing, |h, _| h.sinks.clear()),
+        ("antenna", Verdict::Degraded, |h, _| h.receiver.antenna = Some("short".into())),
+        ("jamming", Verdict::Degraded, |h, _| h.receiver.jamming_state = Some(3)),
+        ("spoofing", Verdict::Degraded, |h, _| h.receiver.spoofing = Some(2)),
+        ("few-satellites", Verdict::Degraded, |h, _| h.receiver.sats_used = Some(2)),
+        ("leap-unknown", Verdict::Degraded, |h, _| h.receiver.leap_valid = false),
+        ("chrony-unsynchronised", Verdict::Failing, |_, c| {
+            if let Ok(t) = &mut c.tracking {
+                t.leap_code = 3;
+            }
+        }),
+        ("chrony-not-on-gps", Verdict::Degraded, |_, c| {
+            if let Ok(s) = &mut c.sources {
+                s[0].state = "candidate".into();
+            }
+        }),
+        ("refclock-falseticker", Verdict::Degraded, |_, c| {
+            if let Ok(s) = &mut c.sources {
+                let mut gps = s[0].clone();
+                gps.name = "GPS".into();
+                gps.state = "falseticker".into();
+                s.push(gps);
+            }
+        }),
+    ];
+    for (code, severity, breaker) in cases {
+        let (mut h, mut c) = good();
+        breaker(&mut h, &mut c);
+        let a = assess(&view(h, Ok(c)));
+        let r = a.reasons.iter().find(|r| r.code == *code);
+        let r = r.unwrap_or_else(|| panic!("{code}: not diagnosed; got {:?}", codes(&a)));
+        assert_eq!(r.severity, *severity, "{code}");
+        assert_eq!(a.verdict, *severity, "{code}: {:?}", codes(&a));
+        assert!(!r.message.is_empty() && !r.fix.is_empty(), "{code}");
+    }
+}
+
+#[test]
+fn without_pps_lock_chrony_on_another_source_is_failing() {
+    let (mut h, mut c) = good();
+    h.pps.state = "acquiring".into();
+    if let Ok(s) = &mut c.sources {
+        s[0].state = "unusable".into();
+    }
+    let a = assess(&view(h, Ok(c)));
+    let r = a.reasons.iter().find(|r| r.code == "chrony-not-on-gps").unwrap();
+    assert_eq!(r.severity, Verdict::Failing);
+}
+
+#[test]
+fn unreachable_timed_and_chrony_are_failing() {
+    let v = View {
+        timed: Err("no control socket at /x".into()),
+        chrony: Err("chronyd at /y: no such file".into()),
+        chrony_from: "/y".into(),
+    };
+    let a = assess(&v);
+    assert_eq!(a.verdict, Verdict::Failing);
+    assert_eq!(codes(&a), vec!["timed-unreachable", "chrony-unreachable"]);
+    assert!(a.reasons[0].message.contains("/x"));
+}
