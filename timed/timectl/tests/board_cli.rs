@@ -206,6 +206,19 @@ fn rendered_parts_follow_the_file() {
     let out = timectl(&["board", "chrony", f, "--wiring", "nosuch"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("[\"uart-hat\", \"usb\"]"), "{}", text(&out.stderr));
+    // A status LED adds timed's [led] section.
+    let s = edit(
+        &pi4b(),
+        "keep_off = [\"ttyAMA0\", \"serial0\"]",
+        "keep_off = [\"ttyAMA0\", \"serial0\"]\nled_gpio = 17",
+    );
+    let (_d, p) = scratch("pi4b", &s);
+    let out = timectl(&["board", "timed-toml", p.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t: toml::Table = toml::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(t["led"]["enabled"].as_bool(), Some(true));
+    assert_eq!(t["led"]["line"].as_str(), Some("GPIO17"));
+    assert_eq!(t["led"]["active_low"].as_bool(), Some(false));
     // JSON carries every wiring with its parts.
     let out = timectl(&["--json", "board", "show", f]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -75,8 +75,10 @@ pub fn timed_settings(w: &Wiring) -> toml::Table {
     pps.insert("device".into(), w.pps_device.get_ref().clone().into());
     t.insert("pps".into(), pps.into());
     if let Some(g) = &w.led_gpio {
-        // The status LED (timed/led): a line named as the Raspberry Pi device tree names it.
+        // The status LED (timed/daemon/src/led.rs, `[led]`): the line named as the Raspberry Pi
+        // device tree names it, searched on every GPIO chip.
         let mut led = toml::Table::new();
+        led.insert("enabled".into(), true.into());
         led.insert("line".into(), format!("GPIO{}", g.get_ref()).into());
         led.insert("active_low".into(), w.led_active_low.into());
         t.insert("led".into(), led.into());
