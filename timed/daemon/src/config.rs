@@ -17,6 +17,7 @@ pub struct Config {
     pub chrony: Chrony,
     pub metrics: Metrics,
     pub control: Control,
+    pub led: Led,
     pub log: Log,
 }
 
@@ -169,6 +170,27 @@ pub struct Control {
 impl Default for Control {
     fn default() -> Self {
         Control { socket: "/run/timed/control.sock".into(), mode: "0660".into(), group: String::new() }
+    }
+}
+
+/// The status LED (timed/daemon/src/led.rs): solid = locked to PPS, slow blink = acquiring,
+/// fast blink = fault.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Led {
+    pub enabled: bool,
+    /// GPIO chip character device; "" = look `line` up by name on every chip.
+    pub chip: PathBuf,
+    /// Line name as the kernel knows it (Raspberry Pi: "GPIO17", header pin 11), or its
+    /// offset on `chip`.
+    pub line: String,
+    /// The LED lights when the pin is driven low.
+    pub active_low: bool,
+}
+
+impl Default for Led {
+    fn default() -> Self {
+        Led { enabled: false, chip: PathBuf::new(), line: "GPIO17".into(), active_low: false }
     }
 }
 
@@ -357,6 +379,19 @@ fn check(c: &Config) -> Vec<Check> {
             "metrics.listen",
             format!("{:?} is not an address:port", c.metrics.listen),
             Some("e.g. \"127.0.0.1:9477\", or \"[::]:9477\" to serve the LAN".into()),
+        ));
+    }
+    if c.led.enabled && c.led.line.is_empty() {
+        v.push(("led.line", "led.line is empty".into(), Some("e.g. \"GPIO17\" (header pin 11)".into())));
+    }
+    if !c.led.chip.as_os_str().is_empty() && !c.led.chip.is_absolute() {
+        v.push(("led.chip", format!("{} is not an absolute path", c.led.chip.display()), None));
+    }
+    if c.led.chip.as_os_str().is_empty() && c.led.line.parse::<u32>().is_ok() {
+        v.push((
+            "led.line",
+            format!("line {} is an offset, but no led.chip says on which chip", c.led.line),
+            Some("name the line (\"GPIO17\") or set chip = \"/dev/gpiochip0\"".into()),
         ));
     }
     if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {

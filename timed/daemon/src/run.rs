@@ -42,6 +42,7 @@ struct Daemon {
 pub async fn run(cfg: Config) {
     let (tx, rx) = watch::channel(Arc::new(Health::default()));
     crate::metrics::start(&cfg.metrics, &cfg.chrony.command_socket, rx.clone()).await;
+    let _led = crate::led::start(&cfg.led, rx.clone());
     let _control = crate::control::start(&cfg, rx).await;
     run_with(cfg, tx).await;
 }
@@ -89,6 +90,8 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
     // polling it, or select! would return None at once, forever.
     let mut pps_open = true;
     info!(receiver = %cfg.receiver.device.display(), pps = %pps_description(&cfg), "timed started");
+    let mut notify = crate::notify::Notifier::from_env();
+    notify.ready(&crate::notify::status_line(&d.health), Instant::now());
     loop {
         let mut epochs: Vec<Epoch> = Vec::new();
         let mut actions: Vec<Action> = Vec::new();
@@ -123,6 +126,7 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
                 None => pps_open = false,
             },
             _ = tick.tick() => {
+                notify.watchdog(Instant::now());
                 let now = clock.now();
                 epochs.extend(d.decoder.idle(now, gap_ns));
                 actions.extend(d.engine.tick(now.realtime_ns));
@@ -154,8 +158,10 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
                 d.publish_stats(clock.now().realtime_ns);
             }
             health_tx.send_replace(Arc::new(d.health.clone()));
+            notify.status(&crate::notify::status_line(&d.health));
         }
     }
+    notify.stopping();
     d.latency.log();
     info!(pps_sent = d.sinks.pps_sent(), coarse_sent = d.sinks.coarse_sent(), "timed stopping");
 }

@@ -13,4 +13,6 @@ pub mod cdev;
 pub mod pattern;
 pub mod recording;
 
+/// The embedded-hal version the pins implement, for users that name its traits.
+pub use embedded_hal;
 pub use pattern::{LedState, Pattern, StatusLed};

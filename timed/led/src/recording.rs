@@ -19,6 +19,12 @@ pub struct RecordingPin {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PinFailed;
 
+impl std::fmt::Display for PinFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("recording pin told to fail")
+    }
+}
+
 impl Error for PinFailed {
     fn kind(&self) -> ErrorKind {
         ErrorKind::Other
