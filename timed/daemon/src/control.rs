@@ -186,10 +186,19 @@ async fn client(
             let h = health.borrow_and_update().clone();
             write_timed(&mut wr, &snapshot(&h, chrony).await).await?;
             let mut last_chrony = tokio::time::Instant::now();
+            let mut scratch = [0u8; 64];
             loop {
                 tokio::time::sleep(MIN_UPDATE_INTERVAL).await;
-                if health.changed().await.is_err() {
-                    return Ok(()); // the daemon is stopping
+                // Wait for a change, but notice a client that hangs up while nothing changes
+                // (a degraded, idle timed may publish nothing for hours): its place is freed.
+                tokio::select! {
+                    changed = health.changed() => if changed.is_err() {
+                        return Ok(()); // the daemon is stopping
+                    },
+                    n = rd.read(&mut scratch) => match n {
+                        Ok(0) | Err(_) => return Ok(()),
+                        Ok(_) => continue, // nothing more is expected from a watcher; ignore
+                    },
                 }
                 let h = health.borrow_and_update().clone();
                 let mut m = message("update", Some(h.as_ref().clone()));

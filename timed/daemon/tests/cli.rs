@@ -45,7 +45,8 @@ fn without_pps_and_receiver_timed_idles() {
     std::fs::write(
         &cfg,
         format!(
-            "[receiver]\ndevice = \"{}/absent\"\n[pps]\nsource = \"off\"\n[chrony.sock]\npps = \"\"\ncoarse = \"\"\n[metrics]\nenabled = false\n",
+            "[receiver]\ndevice = \"{}/absent\"\n[pps]\nsource = \"off\"\n[chrony.sock]\npps = \"\"\ncoarse = \"\"\n[metrics]\nenabled = false\n[control]\nsocket = \"{}/control.sock\"\n",
+            dir.display(),
             dir.display()
         ),
     )

@@ -9,20 +9,18 @@ use timed_core::stream::StreamDecoder;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// One JSON object per epoch per line (schema in README: "timectl decode --json").
-    #[arg(long)]
-    json: bool,
     /// Capture files; `-` reads standard input.
     #[arg(required = true)]
     files: Vec<String>,
 }
 
-pub fn run(args: &Args) -> ExitCode {
+/// `json`: one JSON object per epoch per line (schema in README: "timectl decode --json").
+pub fn run(args: &Args, json: bool) -> ExitCode {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut failed = false;
     for name in &args.files {
-        match decode_one(name, args.json, &mut out) {
+        match decode_one(name, json, &mut out) {
             Ok(()) => {}
             Err(msg) => {
                 let _ = out.flush();

@@ -1,30 +1,76 @@
 //! timectl: the diagnostics CLI of timed.
 //!
-//! Owns: command-line parsing and presentation (text and `--json`). All decoding and time logic
-//! lives in `timed-core`; this crate must not re-implement it, and must not depend on the daemon
-//! crate (it talks to a running daemon only through its control socket).
+//! Owns: command-line parsing and presentation (text and `--json`), the verdict and the doctor's
+//! checks. It reads a running daemon only through its control socket (docs/control.md) and
+//! chronyd only through its command socket; it uses the daemon crate's library for the shared
+//! types (snapshot schema, configuration parser, chrony client) and must not depend on the
+//! daemon's event loop or write to anything the daemon owns. Decoding and time logic live in
+//! `timed-core`; this crate must not re-implement them.
 
+mod board;
+mod chrony;
+mod client;
 mod decode;
+mod fmt;
+mod pps;
+mod sky;
+mod status;
+mod verdict;
+mod watch;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "timectl", version, about = "Diagnostics for the timed GPS/PPS time server")]
 struct Cli {
+    /// timed's control socket.
+    #[arg(long, global = true, value_name = "PATH", env = "TIMECTL_SOCKET", default_value = client::DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Read chronyd at this command socket directly (needs root or chrony's group) instead of
+    /// through timed.
+    #[arg(long, global = true, value_name = "PATH", env = "TIMECTL_CHRONY_SOCKET")]
+    chrony_socket: Option<PathBuf>,
+    /// Machine-readable output (schemas: docs/control.md).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Is the clock good? Verdict with reasons, receiver, PPS, outputs and chrony on one screen.
+    Status,
+    /// Satellites: table and a text sky plot.
+    Sky,
+    /// Live PPS edges (like ppstest) with each edge's offset from the second and the jitter.
+    Pps(pps::Args),
+    /// chronyd's tracking and sources, chronyc-style.
+    Chrony,
+    /// Live view: verdict, offset sparkline, PPS histogram (q quits).
+    Watch(watch::Args),
     /// Decode receiver captures (NMEA 0183 and/or UBX byte streams) offline, one line per epoch.
     Decode(decode::Args),
+    /// Check board files (boards/*.toml): schema, wiring, overlays, consoles, implied timed.toml.
+    ValidateBoard(board::ValidateArgs),
+    /// What a board file installs: config.txt lines, console arguments, timed.toml, chrony lines.
+    Board(board::BoardArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let target = client::Target { socket: cli.socket.clone(), chrony_socket: cli.chrony_socket.clone() };
+    let json = cli.json;
     match cli.command {
-        Command::Decode(args) => decode::run(&args),
+        Command::Status => fmt::finish("status", status::run(&target, json)),
+        Command::Sky => fmt::finish("sky", sky::run(&target, json)),
+        Command::Pps(a) => fmt::finish("pps", pps::run(&target, &a, json)),
+        Command::Chrony => fmt::finish("chrony", chrony::run(&target, json)),
+        Command::Watch(a) => fmt::finish("watch", watch::run(&target, &a, json)),
+        Command::Decode(args) => decode::run(&args, json),
+        Command::ValidateBoard(a) => board::validate(&a, json),
+        Command::Board(a) => board::run(&a, json),
     }
 }

@@ -1,0 +1,153 @@
+//! The control socket of the real `timed` binary: schema, change stream, bounded connections,
+//! timeouts, permissions, and never taking over a live socket. timed runs without a receiver or
+//! PPS (both degraded states are part of the snapshot).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_timed");
+
+struct Timed {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Timed {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start(name: &str, control: &str) -> Timed {
+    let dir = std::env::temp_dir().join(format!("timed-control-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("t.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[receiver]\ndevice = \"{d}/absent\"\n[pps]\nsource = \"off\"\n[chrony]\ncommand_socket = \"\"\n\
+             [chrony.sock]\npps = \"{d}/pps.sock\"\ncoarse = \"\"\n[metrics]\nenabled = false\n[control]\nsocket = \"{d}/control.sock\"\n{control}\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(BIN).arg("-c").arg(&cfg).stderr(Stdio::piped()).spawn().unwrap();
+    let t = Timed { child, dir };
+    wait_socket(&t.dir.join("control.sock"));
+    t
+}
+
+fn wait_socket(p: &Path) {
+    for _ in 0..100 {
+        if UnixStream::connect(p).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{} never accepted", p.display());
+}
+
+fn request(p: &Path, line: &str) -> BufReader<UnixStream> {
+    let mut s = UnixStream::connect(p).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(line.as_bytes()).unwrap();
+    BufReader::new(s)
+}
+
+fn next(r: &mut BufReader<UnixStream>) -> Value {
+    let mut l = String::new();
+    r.read_line(&mut l).unwrap();
+    serde_json::from_str(&l).unwrap_or_else(|e| panic!("{e}: {l:?}"))
+}
+
+#[test]
+fn snapshot_and_watch_follow_the_documented_schema() {
+    let t = start("schema", "");
+    let sock = t.dir.join("control.sock");
+    let mut r = request(&sock, "snapshot\n");
+    let v = next(&mut r);
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["kind"], "snapshot");
+    assert!(v["now_unix_ns"].as_i64().unwrap() > 1_700_000_000_000_000_000);
+    let h = &v["timed"];
+    for key in ["version", "started_unix_s", "receiver", "pps", "coarse_samples", "sinks", "stats"] {
+        assert!(h.get(key).is_some(), "timed.{key} missing: {h:#}");
+    }
+    assert_eq!(h["receiver"]["serial_state"], "absent", "{h:#}");
+    assert!(h["receiver"]["serial_error"].as_str().unwrap().contains("No such file"));
+    assert_eq!(h["pps"]["source"], "off");
+    assert_eq!(h["sinks"][0]["kind"], "sock-pps");
+    assert_eq!(v["chrony_note"], "[chrony] command_socket is \"\" in timed.toml");
+    // The server closes after a snapshot.
+    let mut rest = String::new();
+    assert_eq!(r.read_to_string(&mut rest).unwrap(), 0);
+
+    // watch: a snapshot first; then updates follow changes (the absent receiver is retried,
+    // but nothing changes, so nothing is sent: silence is fine here) — the stream stays open.
+    let mut w = request(&sock, "watch\n");
+    assert_eq!(next(&mut w)["kind"], "snapshot");
+    w.get_ref().set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+    let mut l = String::new();
+    let e = w.read_line(&mut l).unwrap_err();
+    assert!(matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut), "{e}");
+}
+
+#[test]
+fn bad_requests_slow_clients_and_a_full_house_get_errors() {
+    let t = start("limits", "");
+    let sock = t.dir.join("control.sock");
+    let v = next(&mut request(&sock, "reboot\n"));
+    assert_eq!(v["kind"], "error");
+    assert!(v["error"].as_str().unwrap().contains("unknown request \"reboot\""), "{v}");
+    // No request at all: an error after 2 s, not a connection held forever.
+    let mut idle = BufReader::new(UnixStream::connect(&sock).unwrap());
+    idle.get_ref().set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let v = next(&mut idle);
+    assert!(v["error"].as_str().unwrap().contains("no request within 2 s"), "{v}");
+    // Eight watchers fill the house; the ninth is told so; one leaving frees a place.
+    let mut watchers: Vec<_> = (0..8).map(|_| request(&sock, "watch\n")).collect();
+    for w in &mut watchers {
+        assert_eq!(next(w)["kind"], "snapshot");
+    }
+    let v = next(&mut request(&sock, "snapshot\n"));
+    assert!(v["error"].as_str().unwrap().starts_with("busy: 8 clients"), "{v}");
+    // A watcher that hangs up frees its place even though nothing changes in this idle timed.
+    drop(watchers.pop());
+    std::thread::sleep(Duration::from_millis(600));
+    let v = next(&mut request(&sock, "snapshot\n"));
+    assert_eq!(v["kind"], "snapshot", "{v}");
+}
+
+#[test]
+fn the_socket_gets_its_mode_and_group_and_a_live_one_is_never_taken_over() {
+    let t = start("perm", "mode = \"0640\"\ngroup = \"nogroup\"");
+    let sock = t.dir.join("control.sock");
+    let meta = std::fs::metadata(&sock).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+    let nogroup = std::fs::read_to_string("/etc/group")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("nogroup:x:")?.split(':').next()?.parse::<u32>().ok())
+        .unwrap();
+    assert_eq!(meta.gid(), nogroup);
+    // A second timed pointed at the same socket keeps running without it and says why; the
+    // first one still answers.
+    let cfg = t.dir.join("t.toml");
+    let mut second = Command::new(BIN).arg("-c").arg(&cfg).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = Command::new("kill").args(["-TERM", &second.id().to_string()]).status();
+    let mut log = String::new();
+    second.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    let _ = second.wait();
+    assert!(log.contains("another timed is serving this socket"), "{log}");
+    assert_eq!(next(&mut request(&sock, "snapshot\n"))["kind"], "snapshot");
+}

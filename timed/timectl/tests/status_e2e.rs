@@ -1,0 +1,223 @@
+//! `timectl status`, `sky`, `pps`, `chrony` and `watch` against a running timed and a real
+//! chronyd (Debian `chrony`, `-x`, private sockets and ports). The receiver and PPS pin are
+//! simulated by timed-sim (they cannot exist here); the assertions compare timectl's output with
+//! what chronyc and the simulator's injected truth say.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use timed_lab::{wait_for, Lab, Options};
+
+const TRUTH: f64 = 250e-6;
+
+fn timectl(lab: &Lab, args: &[&str]) -> Output {
+    timectl_at(&lab.control_socket(), args)
+}
+
+fn timectl_at(socket: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_timectl"))
+        .arg("--socket")
+        .arg(socket)
+        .args(args)
+        .output()
+        .expect("run timectl")
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_string()).collect()
+}
+
+fn started() -> Lab {
+    let lab =
+        Lab::start(Options { ntp_port: 11351, ..Options::default() }).unwrap_or_else(|e| panic!("lab: {e}"));
+    if wait_for(Duration::from_secs(90), || lab.selected("PPS")).is_err() {
+        panic!("chrony did not select PPS; sources {:?}\n{}", lab.sources(), lab.timed_log());
+    }
+    lab
+}
+
+/// The demo set-up, healthy: status is DEGRADED only because the PPS is simulated, and its
+/// figures agree with chronyc and the injected truth; sky, pps and chrony agree with it.
+#[test]
+fn status_sky_pps_chrony_and_watch_on_a_running_box() {
+    let mut lab = started();
+    let chrony = lab.chrony_socket();
+    let chrony = chrony.to_str().unwrap();
+
+    // status --json through timed (chronyd's part read by timed) and with --chrony-socket.
+    for extra in [vec![], vec!["--chrony-socket", chrony]] {
+        let mut args = extra.clone();
+        args.extend(["status", "--json"]);
+        let o = timectl(&lab, &args);
+        let v = json(&o);
+        assert_eq!(v["schema"], 1);
+        assert_eq!(v["verdict"], "DEGRADED", "{v:#}");
+        assert_eq!(codes(&v), vec!["pps-simulated"], "{v:#}");
+        assert_eq!(o.status.code(), Some(1), "DEGRADED exits 1");
+        let t = &v["timed"];
+        assert!(t["pps"]["state"].as_str().unwrap().starts_with("locked"), "{t:#}");
+        assert_eq!(t["pps"]["simulated"], true);
+        assert_eq!(t["receiver"]["serial_state"], "open");
+        assert_eq!(t["receiver"]["time_valid"], true);
+        let offset = t["pps"]["last_offset_ns"].as_f64().unwrap() / 1e9;
+        assert!((offset - TRUTH).abs() < 20e-6, "PPS sample offset {offset} vs truth {TRUTH}");
+        let sinks = t["sinks"].as_array().unwrap();
+        assert!(sinks.iter().all(|s| s["state"] == "ok"), "{sinks:?}");
+        // chronyd's part equals what chronyc says right now.
+        let tracking = &v["chrony"]["tracking"]["Ok"];
+        let c = lab.tracking().unwrap();
+        assert_eq!(tracking["stratum"].as_u64(), Some(u64::from(c.stratum)));
+        assert_eq!(tracking["ref_name"], "PPS");
+        assert!((tracking["system_offset_s"].as_f64().unwrap() - c.system_offset).abs() < 20e-6);
+        let sources = v["chrony"]["sources"]["Ok"].as_array().unwrap();
+        let pps = sources.iter().find(|s| s["name"] == "PPS").expect("PPS source");
+        assert_eq!(pps["state"], "selected");
+        let from = v["chrony_from"].as_str().unwrap();
+        assert_eq!(from == "via timed", extra.is_empty(), "{from}");
+    }
+
+    // The text screen names the verdict, the simulated PPS and chrony's reference.
+    let o = timectl(&lab, &["status"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.starts_with("timed 0.1.0: DEGRADED"), "{text}");
+    for want in [
+        "PPS edges are SIMULATED",
+        "receiver  ",
+        "pps       simulated",
+        "chrony    stratum 1 · reference PPS",
+        "* PPS",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+
+    // sky: as many satellites as the receiver lists, and a plot.
+    let v = json(&timectl(&lab, &["sky", "--json"]));
+    let sats = v["satellites"].as_array().unwrap();
+    assert!(!sats.is_empty());
+    assert_eq!(v["seen"].as_u64(), Some(sats.len() as u64));
+    assert_eq!(v["used"].as_u64(), Some(sats.iter().filter(|s| s["used"] == true).count() as u64));
+    let text = String::from_utf8_lossy(&timectl(&lab, &["sky"]).stdout).to_string();
+    assert!(text.contains("gnss") && text.contains(" N") && text.contains("used"), "{text}");
+
+    // pps: three consecutive edges, each 250 µs before the system second (system = true − truth).
+    let o = timectl(&lab, &["pps", "--count", "3", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let edges: Vec<Value> =
+        String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(edges.len(), 3);
+    for w in edges.windows(2) {
+        assert_eq!(w[1]["seq"].as_u64().unwrap(), w[0]["seq"].as_u64().unwrap() + 1, "{edges:?}");
+    }
+    for e in &edges {
+        let from_second = e["offset_from_second_ns"].as_f64().unwrap() / 1e9;
+        assert!((from_second + TRUTH).abs() < 20e-6, "edge {from_second} s from the second: {e}");
+        assert_eq!(e["simulated"], true);
+    }
+    assert!(edges[2]["jitter_ns"].as_f64().unwrap() < 20_000.0, "{edges:?}");
+
+    // chrony, chronyc-style.
+    let text = String::from_utf8_lossy(&timectl(&lab, &["chrony"]).stdout).to_string();
+    assert!(text.contains("Reference ID    : 50505300 (PPS)"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("#* PPS")), "{text}");
+
+    watch_in_tmux(&lab);
+
+    // Break it: the receiver vanishes (the simulator's pty is removed) → FAILING, exit 2, and
+    // both the device and the missing PPS edges are named.
+    lab.stop_sim();
+    let failing = wait_for(Duration::from_secs(15), || {
+        let v = json(&timectl(&lab, &["status", "--json"]));
+        let c = codes(&v);
+        v["verdict"] == "FAILING"
+            && c.contains(&"receiver-unavailable".to_string())
+            && c.contains(&"pps-no-edges".to_string())
+    });
+    let o = timectl(&lab, &["status", "--json"]);
+    assert!(failing.is_ok(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(o.status.code(), Some(2));
+    let v = json(&o);
+    assert!(codes(&v).contains(&"pps-no-edges".to_string()), "{:?}", codes(&v));
+    let r = &v["reasons"][0];
+    assert!(r["message"].as_str().unwrap().contains(&format!("{}", lab.dir.join("gps0").display())), "{r}");
+}
+
+/// `watch` in a real terminal (tmux, headless): the screen shows the verdict, the sparkline and
+/// the histogram, and `q` quits.
+fn watch_in_tmux(lab: &Lab) {
+    let session = format!("timectl-watch-{}", std::process::id());
+    let cmd = format!("{} --socket {} watch", env!("CARGO_BIN_EXE_timectl"), lab.control_socket().display());
+    let st = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "36", &cmd])
+        .status()
+        .expect("tmux (apt install tmux)");
+    assert!(st.success());
+    let capture = || {
+        let o = Command::new("tmux").args(["capture-pane", "-p", "-t", &session]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let start = Instant::now();
+    let mut screen = String::new();
+    while start.elapsed() < Duration::from_secs(20) {
+        screen = capture();
+        if screen.contains("PPS offset, last") && screen.contains("chrony stratum 1") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let ok = screen.contains("verdict: DEGRADED")
+        && screen.contains("PPS edges are SIMULATED")
+        && screen.contains("PPS offset, last")
+        && screen.contains("PPS offset histogram")
+        && screen.contains("chrony stratum 1 · reference PPS")
+        && screen.contains("locked");
+    if !ok {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &session]).status();
+        panic!("watch screen:\n{screen}");
+    }
+    // The sparkline grows: sample counts in the title increase over two seconds.
+    let count = |s: &str| -> usize {
+        s.split("PPS offset, last ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let before = count(&screen);
+    std::thread::sleep(Duration::from_millis(2500));
+    let after = count(&capture());
+    assert!(after > before, "sparkline did not advance: {before} → {after}");
+    Command::new("tmux").args(["send-keys", "-t", &session, "q"]).status().unwrap();
+    let gone = wait_for(Duration::from_secs(3), || {
+        !Command::new("tmux").args(["has-session", "-t", &session]).status().unwrap().success()
+    });
+    if gone.is_err() {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &session]).status();
+        panic!("watch did not quit on q:\n{}", capture());
+    }
+}
+
+/// No timed: every command names the socket and what to do, exit 2, no panic.
+#[test]
+fn a_missing_control_socket_is_named() {
+    let sock = Path::new("/nonexistent/timed/control.sock");
+    for cmd in [&["status"][..], &["sky"], &["pps", "-n", "1"], &["watch"]] {
+        let o = timectl_at(sock, cmd);
+        let err = String::from_utf8_lossy(&o.stderr).to_string() + &String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(err.contains("no control socket at /nonexistent/timed/control.sock"), "{cmd:?}: {err}");
+        assert!(err.contains("timed is not running"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
