@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ensure_rust
 # Real peers: chronyd (-x, sandboxed), chronyc, iproute2 for network namespaces, ntpdig as a LAN
 # client. Installed with services blocked (tests/lib/setup.sh).
-ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus curl
+ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus curl tmux
 # allantools (PyPI): the independent ADEV/TDEV reference the statistics are checked against.
 python3 -c 'import allantools' 2>/dev/null || python3 -m pip install -q allantools
 if [ "$(id -u)" -ne 0 ]; then
