@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Checks the files in systemd/ with the real tools (Debian 12: systemd 252, chrony 4.3); no
+# systemd runs as PID 1 here, so the unit itself is never started by a service manager.
+#
+#  1. `systemd-analyze security --offline=true` on timed.service: exposure must stay <= 2.0.
+#  2. `systemd-analyze verify --root` on timed.service, and on Debian's chrony.service with our
+#     drop-in: any complaint (unknown key, bad value, missing executable) fails. verify exits 0
+#     on "ignoring" messages, so its output must be empty.
+#  3. `systemd-sysusers --root` applies sysusers.d/timed.conf to a copy of /etc.
+#  4. The privilege model, for real, in a private mount+network namespace (a tmpfs /run, the
+#     timed user from step 3 bind-mounted over /etc/passwd and /etc/group): chronyd 4.3 runs as
+#     _chrony (with -x: this machine's clock is never touched) using systemd/chrony/timed.conf;
+#     /run/chrony gets the mode the drop-in sets; the drop-in's ExecStartPost command runs as root.
+#     Then, as user timed with the unit's groups, no capabilities and no_new_privs (setpriv, as
+#     systemd would start it): a sample sent to the PPS socket reaches chronyd, and the real
+#     timed binary reads chronyd's command socket (its metrics say chrony_up 1). Before the
+#     drop-in's steps the same send must fail: each grant is shown to be needed.
+#
+# What is not checked here: the sandboxing directives taking effect (needs systemd as PID 1;
+# see docs/install-raspberry-pi-os.md for the on-device checks), udev (udev/tests/run.sh).
+# Needs root and apt's chrony. Exit 0 pass, 1 fail, 77 cannot run here.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SRC=$PWD
+MAX_EXPOSURE=2.0
+
+fail() {
+    echo "systemd: FAIL: $*"
+    exit 1
+}
+if [ "$(id -u)" -ne 0 ]; then
+    echo "systemd: SKIP: needs root (namespaces, chronyd, setpriv)"
+    exit 77
+fi
+. tests/lib/setup.sh
+ensure_apt chrony systemd python3 curl util-linux
+
+if [ "${1:-}" != --inside ]; then
+    # 1. Exposure.
+    out=$(systemd-analyze security --offline=true --no-pager systemd/timed.service 2>&1) ||
+        fail "systemd-analyze security: $out"
+    exposure=$(sed -n 's/.*Overall exposure level for timed.service: \([0-9.]*\).*/\1/p' <<<"$out")
+    [ -n "$exposure" ] || fail "no exposure figure in: $out"
+    awk -v e="$exposure" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e <= m) }' ||
+        fail "timed.service exposure $exposure > $MAX_EXPOSURE:
+$(grep '✗' <<<"$out")"
+    echo "systemd: ok: timed.service exposure $exposure (limit $MAX_EXPOSURE)"
+
+    # The binary under test, built if missing, copied where the timed user can run it.
+    ensure_rust
+    cargo build -q -p timed --bin timed
+    exec unshare --mount --net --propagation private "$0" --inside "$@"
+fi
+
+W=$(mktemp -d)
+chmod 755 "$W"
+cleanup() {
+    [ -n "${CHRONYD:-}" ] && kill "$CHRONYD" 2>/dev/null
+    [ -n "${TIMED:-}" ] && kill "$TIMED" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+# 2. verify, in a root holding the system's units plus ours, and the executables they name.
+R=$W/root
+mkdir -p "$R/usr/lib/systemd/system/chrony.service.d" "$R/usr/bin" "$R/usr/sbin" "$R/bin"
+cp -a /lib/systemd/system/. "$R/usr/lib/systemd/system/"
+cp systemd/timed.service "$R/usr/lib/systemd/system/"
+cp systemd/chrony.service.d/timed.conf "$R/usr/lib/systemd/system/chrony.service.d/"
+cp target/debug/timed "$R/usr/bin/timed"
+cp /usr/sbin/chronyd "$R/usr/sbin/"
+cp /bin/sh "$R/bin/"
+out=$(systemd-analyze verify --root="$R" --man=no --generators=no timed.service chrony.service 2>&1) ||
+    fail "systemd-analyze verify: $out"
+[ -z "$out" ] || fail "systemd-analyze verify complained:
+$out"
+echo "systemd: ok: systemd-analyze verify timed.service, chrony.service + drop-in: no complaints"
+
+# 3. sysusers on a copy of /etc.
+mkdir -p "$R/etc"
+for f in passwd group shadow gshadow; do cp -p "/etc/$f" "$R/etc/$f"; done
+out=$(systemd-sysusers --root="$R" "$SRC/systemd/sysusers.d/timed.conf" 2>&1) || fail "systemd-sysusers: $out"
+grep -q '^timed:x:[0-9]*:[0-9]*:timed GPS/PPS time daemon:/:/usr/sbin/nologin$' "$R/etc/passwd" ||
+    fail "sysusers made no timed user: $(grep ^timed "$R/etc/passwd" || true)"
+grep -q '^timed:x:' "$R/etc/group" || fail "sysusers made no timed group"
+echo "systemd: ok: systemd-sysusers creates user and group timed ($(grep ^timed: "$R/etc/passwd"))"
+
+# 4. The privilege model with a real chronyd.
+mount --bind "$R/etc/passwd" /etc/passwd
+mount --bind "$R/etc/group" /etc/group
+mount -t tmpfs -o mode=755 none /run
+ip link set lo up
+cp target/debug/timed "$W/timed"
+# The unit's identity, parsed from the files under test.
+groups=$(sed -n 's/^SupplementaryGroups=//p' systemd/timed.service | tr ' ' ',')
+dir_mode=$(sed -n 's/^RuntimeDirectoryMode=//p' systemd/chrony.service.d/timed.conf)
+post=$(sed -n 's/^ExecStartPost=[-+]*//p' systemd/chrony.service.d/timed.conf)  # one per line
+[ -n "$groups" ] && [ -n "$dir_mode" ] && [ -n "$post" ] || fail "cannot parse the unit or the drop-in"
+as_timed() {
+    setpriv --reuid=timed --regid=timed --groups="$groups" --bounding-set=-all --inh-caps=-all \
+        --no-new-privs "$@"
+}
+send_sample() { # prints "sent" or the errno name
+    as_timed /usr/bin/python3 - "$1" <<'EOF'
+import errno, socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+t = time.time()
+# chrony's sock_sample on 64-bit Linux: tv_sec, tv_usec, offset, pulse, leap, pad, magic.
+pkt = struct.pack("=qqdiiii", int(t), int(t % 1 * 1e6), 0.0, 0, 0, 0, 0x534F434B)
+try:
+    s.sendto(pkt, sys.argv[1])
+    print("sent")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+EOF
+}
+
+# systemd's RuntimeDirectory= for chrony.service (User=_chrony), without the drop-in first.
+mkdir -m 0700 /run/chrony
+chown _chrony:_chrony /run/chrony
+cat >"$W/chrony.conf" <<EOF
+include $SRC/systemd/chrony/timed.conf
+bindcmdaddress /run/chrony/chronyd.sock
+cmdport 0
+port 0
+pidfile /run/chrony/chronyd.pid
+driftfile $W/chrony.drift
+logdir $W/log
+log refclocks
+EOF
+chmod 644 "$W/chrony.conf"
+mkdir -m 0750 "$W/log"
+chown _chrony:_chrony "$W/log"
+# With the drop-in's directory mode from the start, as systemd creates it before ExecStart.
+chmod "$dir_mode" /run/chrony
+chronyd -d -x -u _chrony -f "$W/chrony.conf" >"$W/chronyd.log" 2>&1 &
+CHRONYD=$!
+for _ in $(seq 50); do [ -S /run/chrony/timed-pps.sock ] && [ -S /run/chrony/chronyd.sock ] && break; sleep 0.1; done
+[ -S /run/chrony/timed-pps.sock ] || fail "chronyd made no SOCK socket: $(cat "$W/chronyd.log")"
+[ "$(stat -c %a /run/chrony)" = "${dir_mode#0}" ] ||
+    fail "chronyd changed /run/chrony to $(stat -c %a /run/chrony)"
+
+# Without the ExecStartPost step: chronyd's socket is root's, the timed user may not send.
+r=$(send_sample /run/chrony/timed-pps.sock)
+[ "$r" = EACCES ] || fail "before the drop-in's chgrp, sending gave $r (expected EACCES)"
+# And with Debian's 0700 directory even the path is out of reach.
+chmod 0700 /run/chrony
+r=$(send_sample /run/chrony/timed-pps.sock)
+[ "$r" = EACCES ] || fail "with /run/chrony 0700, sending gave $r (expected EACCES)"
+chmod "$dir_mode" /run/chrony
+echo "systemd: ok: without the drop-in, timed cannot reach chronyd's sockets (EACCES, as expected)"
+
+# chronyd 4.3 makes its command socket 0755 too: only root and _chrony could use it.
+r=$(as_timed chronyc -h /run/chrony/chronyd.sock tracking 2>&1) &&
+    fail "before the drop-in, the timed user could command chronyd: $r"
+# The drop-in's ExecStartPost lines, verbatim, as root (systemd splits a line with shell-like
+# quoting; eval does the same for these).
+while IFS= read -r line; do
+    eval "$line" || fail "the drop-in's ExecStartPost failed: $line"
+done <<<"$post"
+stat -c '%G %A' /run/chrony/timed-pps.sock /run/chrony/timed-coarse.sock | grep -qv '^timed srwxrwx' &&
+    fail "ExecStartPost left: $(stat -c '%n %G %A' /run/chrony/timed-*.sock)"
+for _ in 1 2 3; do
+    r=$(send_sample /run/chrony/timed-pps.sock)
+    [ "$r" = sent ] || fail "after the drop-in, the timed user's send gave $r"
+    sleep 1
+done
+grep -q ' PPS ' "$W/log/refclocks.log" 2>/dev/null ||
+    fail "chronyd logged no PPS refclock sample: $(cat "$W/log/refclocks.log" 2>/dev/null; cat "$W/chronyd.log")"
+echo "systemd: ok: after the drop-in, samples from user timed reach chronyd (refclocks.log)"
+
+# The real timed, as user timed: chronyd's command socket through the _chrony group.
+cat >"$W/timed.toml" <<EOF
+[receiver]
+device = "$W/absent"
+[pps]
+source = "off"
+[metrics]
+listen = "127.0.0.1:9477"
+[control]
+socket = ""
+EOF
+chmod 644 "$W/timed.toml"
+as_timed "$W/timed" -c "$W/timed.toml" >"$W/timed.log" 2>&1 &
+TIMED=$!
+up=
+for _ in $(seq 50); do
+    up=$(curl -sf http://127.0.0.1:9477/metrics | sed -n 's/^chrony_up \([0-9]\).*/\1/p') || true
+    [ "$up" = 1 ] && break
+    sleep 0.2
+done
+[ "$up" = 1 ] || fail "timed (user timed) could not read chronyd: chrony_up=$up
+$(curl -s http://127.0.0.1:9477/metrics | grep -i '^chrony_' | head; cat "$W/timed.log")"
+grep -qi "permission denied" "$W/timed.log" && fail "timed logged permission problems: $(cat "$W/timed.log")"
+echo "systemd: ok: timed as user timed reads chronyd's command socket (chrony_up 1)"
+echo "systemd: PASS"
