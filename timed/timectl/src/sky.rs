@@ -21,7 +21,7 @@ pub fn run(t: &Target, json: bool) -> Result<ExitCode, String> {
     let m = snapshot(&t.socket)?;
     let h = m.timed.ok_or("timed sent no state")?;
     let mut sats = h.receiver.satellites.clone();
-    sats.sort_by(|a, b| (a.gnss_id, a.svid).cmp(&(b.gnss_id, b.svid)));
+    sats.sort_by_key(|s| (s.gnss_id, s.svid));
     let used = sats.iter().filter(|s| s.used).count();
     if json {
         crate::fmt::print_json(&SkyJson {
