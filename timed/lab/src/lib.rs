@@ -7,6 +7,7 @@
 //! Must not depend on timed's crates: it drives the binaries exactly as a user would.
 
 mod chronyc;
+pub mod compare;
 pub use chronyc::{Source, Tracking};
 
 use std::io::{BufRead, BufReader};
