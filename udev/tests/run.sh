@@ -107,6 +107,10 @@ echo "udev: ok: Pi UART ttyAMA0 -> /dev/gps0, group dialout, 0660"
 # 2. u-blox on USB: autosuspend off on the USB device; its tty takes /dev/gps0 from the UART.
 event add "$UBLOX"
 [ "$(cat "$UBLOX/power/control")" = on ] || fail "u-blox power/control is $(cat "$UBLOX/power/control")"
+# `udevadm trigger` after installing sends "change": a receiver already plugged in gets it too.
+: >"$UBLOX/power/control"
+event change "$UBLOX"
+[ "$(cat "$UBLOX/power/control")" = on ] || fail "change event: power/control is $(cat "$UBLOX/power/control")"
 event add "$UBLOX/1-1:1.0/tty/ttyACM0"
 [ "$(link /dev/gps0)" = ttyACM0 ] || fail "USB: /dev/gps0 -> $(link /dev/gps0), want ttyACM0"
 [ "$(owner /dev/ttyACM0)" = "$DIALOUT_GID 660" ] || fail "ttyACM0 is $(owner /dev/ttyACM0)"
