@@ -1,0 +1,286 @@
+//! timed-provision against real images: each test builds an SD image the way nixpkgs'
+//! sd-image.nix does (MBR from sfdisk, FAT32 `FIRMWARE` from mkfs.vfat with config.txt copied in
+//! by mcopy, ext4 `NIXOS_SD` from mkfs.ext4 -d), runs the binary, and checks the result with
+//! independent tools (debugfs, e2fsck, mtype, cmp). What cannot be had here is the NixOS image
+//! itself (nixpkgs cannot be evaluated or built on this machine): the layout is reproduced.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_timed-provision");
+const MIB: u64 = 1024 * 1024;
+
+struct Dir(PathBuf);
+impl Dir {
+    fn new(tag: &str) -> Dir {
+        let p = std::env::temp_dir().join(format!("timed-provision-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Dir(p)
+    }
+    fn p(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sh(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// config.txt as nixos-raspberrypi renders it (modules/configtxt-config.nix): options, then
+/// `dtoverlay=<name>` / `dtparam=<p>=<v>` / `dtoverlay=` per overlay.
+fn config_txt(section: &str) -> String {
+    format!(
+        "# Do not edit!\n[all]\narm_64bit=1\nenable_uart=1\nkernel=kernel.img\nos_prefix=nixos/default/\n\
+         [{section}]\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=\ndtoverlay=pps-gpio\ndtparam=gpiopin=18\ndtoverlay=\n"
+    )
+}
+
+/// An sd-image.nix-style image: 8 MiB gap, FAT firmware partition, ext4 root of `root_mib`
+/// populated with a NixOS-like tree (no /var, as in a fresh image). `fill` leaves the root full.
+fn build_image(d: &Dir, name: &str, section: &str, root_mib: u64, fill: bool) -> PathBuf {
+    let img = d.p(name);
+    let (gap, fat) = (8, 32);
+    std::fs::File::create(&img).unwrap().set_len((gap + fat + root_mib) * MIB).unwrap();
+    let layout = format!(
+        "label: dos\nlabel-id: 0x2178694e\n\nstart={gap}M, size={}, type=b\nstart={}M, type=83, bootable\n",
+        fat * MIB / 512,
+        gap + fat
+    );
+    let mut c = Command::new("sfdisk");
+    c.args(["--no-reread", "--no-tell-kernel", "--quiet"]).arg(&img).stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), layout.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let fat_img = d.p(&format!("{name}.fat"));
+    std::fs::File::create(&fat_img).unwrap().set_len(fat * MIB).unwrap();
+    sh(Command::new("mkfs.vfat").args(["-n", "FIRMWARE"]).arg(&fat_img));
+    let conf = d.p("config.txt");
+    std::fs::write(&conf, config_txt(section)).unwrap();
+    sh(Command::new("mcopy").arg("-i").arg(&fat_img).arg(&conf).arg("::config.txt"));
+
+    let tree = d.p(&format!("{name}.tree"));
+    for dir in ["nix/store", "boot/firmware", "etc"] {
+        std::fs::create_dir_all(tree.join(dir)).unwrap();
+    }
+    std::fs::write(tree.join("nix-path-registration"), "x\n").unwrap();
+    let root_img = d.p(&format!("{name}.root"));
+    std::fs::File::create(&root_img).unwrap().set_len(root_mib * MIB).unwrap();
+    sh(Command::new("mkfs.ext4").args(["-q", "-F", "-L", "NIXOS_SD", "-d"]).arg(&tree).arg(&root_img));
+    if fill {
+        // Fill every free block (debugfs `write` then quietly creates short or empty files).
+        // Incompressible, non-zero data: debugfs copies zero blocks as holes.
+        let filler = d.p("filler");
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let data: Vec<u8> = (0..root_mib * MIB)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        std::fs::write(&filler, data).unwrap();
+        let _ = Command::new("debugfs")
+            .arg("-w")
+            .arg("-R")
+            .arg(format!("write {} /filler", filler.display()))
+            .arg(&root_img)
+            .output();
+    }
+    for (part, at) in [(&fat_img, gap), (&root_img, gap + fat)] {
+        sh(Command::new("dd")
+            .arg(format!("if={}", part.display()))
+            .arg(format!("of={}", img.display()))
+            .args(["bs=1M", &format!("seek={at}"), "conv=notrunc", "status=none"]));
+    }
+    img
+}
+
+fn keypair(d: &Dir, kind: &str, pass: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let key = d.p(&format!("host_{kind}_{n}"));
+    sh(Command::new("ssh-keygen").args(["-q", "-t", kind, "-N", pass, "-C", "test", "-f"]).arg(&key));
+    key
+}
+
+fn boards() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../boards")
+}
+
+fn provision(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(BIN).arg("--boards").arg(boards()).args(args).output().unwrap()
+}
+
+fn os(s: &Path) -> &std::ffi::OsStr {
+    s.as_os_str()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The root file system of `img` as a separate file (for e2fsck and debugfs without offsets).
+fn extract_root(d: &Dir, img: &Path) -> PathBuf {
+    let out = d.p("root-extracted");
+    sh(Command::new("dd").arg(format!("if={}", img.display())).arg(format!("of={}", out.display())).args([
+        "bs=1M",
+        "skip=40",
+        "status=none",
+    ]));
+    out
+}
+
+fn debugfs(fs: &Path, req: &str) -> String {
+    let o = sh(Command::new("debugfs").arg("-R").arg(req).arg(fs));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn injects_and_verifies_key_and_wifi() {
+    let d = Dir::new("ok");
+    let img = build_image(&d, "pi4b.img", "pi4", 64, false);
+    let before = std::fs::read(&img).unwrap();
+    let key = keypair(&d, "ed25519", "");
+    let wifi = d.p("wifi");
+    std::fs::write(&wifi, "# home\nssid=Home Net\npsk=correct horse battery\n").unwrap();
+    let out_img = d.p("out.img");
+    let o = provision(&[
+        "pi4b".as_ref(),
+        os(&img),
+        "--ssh-host-key".as_ref(),
+        os(&key),
+        "--wifi".as_ref(),
+        os(&wifi),
+        "--output".as_ref(),
+        os(&out_img),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).matches("verified").count(), 3);
+    // The input image is untouched; the firmware partition of the output is unchanged.
+    assert!(std::fs::read(&img).unwrap() == before, "the source image was modified");
+    let fat = sh(Command::new("mtype")
+        .arg("-i")
+        .arg(format!("{}@@{}", out_img.display(), 8 * MIB))
+        .arg("::config.txt"));
+    assert_eq!(String::from_utf8_lossy(&fat.stdout), config_txt("pi4"));
+
+    // Independent read-back on the extracted ext4: content, modes, owner; the fs is clean.
+    let root = extract_root(&d, &out_img);
+    let fsck = Command::new("e2fsck").args(["-f", "-n"]).arg(&root).output().unwrap();
+    assert!(fsck.status.success(), "e2fsck: {}", String::from_utf8_lossy(&fsck.stdout));
+    let priv_key = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(debugfs(&root, "cat /var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key"), priv_key);
+    let pub_key = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    assert_eq!(debugfs(&root, "cat /var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key.pub"), pub_key);
+    let conf = debugfs(&root, "cat /var/lib/timed-bootstrap/wifi/wpa_supplicant.conf");
+    assert_eq!(conf, "network={\n  ssid=486f6d65204e6574\n  psk=\"correct horse battery\"\n}\n");
+    for (path, mode) in [
+        ("/var/lib/timed-bootstrap", "0700"),
+        ("/var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key", "0600"),
+        ("/var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key.pub", "0644"),
+        ("/var/lib/timed-bootstrap/wifi/wpa_supplicant.conf", "0600"),
+        ("/var/lib", "0755"),
+    ] {
+        let st = debugfs(&root, &format!("stat {path}"));
+        assert!(st.contains(&format!("Mode:  {mode}")), "{path}: {st}");
+        assert!(st.contains("User:     0   Group:     0"), "{path}: {st}");
+    }
+    // Nothing went to /etc.
+    assert!(!debugfs(&root, "ls -l /etc").contains("ssh_host"));
+
+    // A second run over the provisioned image replaces the files (new key) and verifies again.
+    let key2 = d.p("second");
+    sh(Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&key2));
+    let o = provision(&[
+        "pi4b".as_ref(),
+        os(&out_img),
+        "--ssh-host-key".as_ref(),
+        os(&key2),
+        "--in-place".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let root = extract_root(&d, &out_img);
+    let now = debugfs(&root, "cat /var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key");
+    assert_eq!(now, std::fs::read_to_string(&key2).unwrap());
+}
+
+#[test]
+fn a_full_root_file_system_fails_hard() {
+    // debugfs reports nothing useful in its exit status; the read-back must catch it.
+    let d = Dir::new("full");
+    let img = build_image(&d, "full.img", "pi4", 8, true);
+    let key = keypair(&d, "ed25519", "");
+    let out_img = d.p("out.img");
+    let o = provision(&[
+        "pi4b".as_ref(),
+        os(&img),
+        "--ssh-host-key".as_ref(),
+        os(&key),
+        "--output".as_ref(),
+        os(&out_img),
+    ]);
+    assert!(!o.status.success(), "a full image must not pass");
+    let e = stderr(&o);
+    assert!(e.contains("ssh_host_ed25519_key"), "{e}");
+    assert!(!out_img.exists(), "a failed output must be removed");
+}
+
+#[test]
+fn wrong_board_or_bad_inputs_are_refused_before_writing() {
+    let d = Dir::new("bad");
+    let img = build_image(&d, "pi4b.img", "pi4", 32, false);
+    let key = keypair(&d, "ed25519", "");
+    let out = d.p("out.img");
+    let run = |board: &str, key: &Path, extra: &[&std::ffi::OsStr]| {
+        let mut a: Vec<&std::ffi::OsStr> =
+            vec![board.as_ref(), os(&img), "--ssh-host-key".as_ref(), os(key), "--output".as_ref(), os(&out)];
+        a.extend_from_slice(extra);
+        let o = provision(&a);
+        assert!(!o.status.success());
+        assert!(!out.exists());
+        stderr(&o)
+    };
+    // The image's config.txt is for a Pi 4.
+    assert!(run("pi5", &key, &[]).contains("no [pi5] section"));
+    // <board>-<wiring> names are accepted, unknown boards are not.
+    assert!(run("pi5-usb", &key, &[]).contains("no [pi5] section"));
+    assert!(run("pi9", &key, &[]).contains("no board file for \"pi9\""));
+    // Host keys: passphrase, wrong type, mismatched .pub.
+    let locked = keypair(&d, "ecdsa", "secret phrase");
+    assert!(run("pi4b", &locked, &[]).contains("passphrase-protected"));
+    let rsa = keypair(&d, "rsa", "");
+    assert!(run("pi4b", &rsa, &[]).contains("ssh-rsa key"));
+    let other = keypair(&d, "ed25519", "");
+    std::fs::copy(other.with_extension("pub"), key.with_extension("pub")).unwrap();
+    assert!(run("pi4b", &key, &[]).contains("does not match the private key"));
+    let key = keypair(&d, "ed25519", "");
+    // Wi-Fi: short passphrase, missing ssid.
+    let wifi = d.p("wifi");
+    std::fs::write(&wifi, "ssid=x\npsk=short\n").unwrap();
+    assert!(run("pi4b", &key, &["--wifi".as_ref(), os(&wifi)]).contains("8..63"));
+    std::fs::write(&wifi, "psk=long enough pass\n").unwrap();
+    assert!(run("pi4b", &key, &["--wifi".as_ref(), os(&wifi)]).contains("no ssid= line"));
+    // A compressed image.
+    let zst = d.p("img.zst");
+    std::fs::write(&zst, [0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]).unwrap();
+    let o = provision(&[
+        "pi4b".as_ref(),
+        os(&zst),
+        "--ssh-host-key".as_ref(),
+        os(&key),
+        "--output".as_ref(),
+        os(&out),
+    ]);
+    assert!(stderr(&o).contains("zstd-compressed"), "{}", stderr(&o));
+}
