@@ -33,7 +33,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 77
 fi
 . tests/lib/setup.sh
-ensure_apt chrony systemd python3 curl util-linux
+ensure_apt chrony systemd python3 curl util-linux strace
 
 if [ "${1:-}" != --inside ]; then
     # 1. Exposure.
@@ -57,6 +57,8 @@ chmod 755 "$W"
 cleanup() {
     [ -n "${CHRONYD:-}" ] && kill "$CHRONYD" 2>/dev/null
     [ -n "${TIMED:-}" ] && kill "$TIMED" 2>/dev/null
+    [ -n "${STRACE:-}" ] && kill "$STRACE" 2>/dev/null
+    [ -n "${FEEDER:-}" ] && kill "$FEEDER" 2>/dev/null
     wait 2>/dev/null
     rm -rf "$W"
 }
@@ -170,28 +172,55 @@ grep -q ' PPS ' "$W/log/refclocks.log" 2>/dev/null ||
     fail "chronyd logged no PPS refclock sample: $(cat "$W/log/refclocks.log" 2>/dev/null; cat "$W/chronyd.log")"
 echo "systemd: ok: after the drop-in, samples from user timed reach chronyd (refclocks.log)"
 
-# The real timed, as user timed: chronyd's command socket through the _chrony group.
+# The real timed, as user timed: chronyd's command socket through the _chrony group, a receiver
+# on a pty (the tty handed to timed's user, as udev hands /dev/gps0's tty to dialout), its
+# control socket; under strace, to compare its system calls with the unit's filter below.
+/usr/bin/python3 "$SRC/systemd/tests/pty_feeder.py" "$W/pty" timed 60 &
+FEEDER=$!
+for _ in $(seq 50); do [ -e "$W/pty" ] && break; sleep 0.1; done
+[ -e "$W/pty" ] || fail "no pty from pty_feeder.py"
+mkdir -m 0750 "$W/run"
+chown timed:timed "$W/run"
 cat >"$W/timed.toml" <<EOF
 [receiver]
-device = "$W/absent"
+device = "$W/pty"
+baud = 9600
 [pps]
 source = "off"
 [metrics]
 listen = "127.0.0.1:9477"
 [control]
-socket = ""
+socket = "$W/run/control.sock"
 EOF
 chmod 644 "$W/timed.toml"
-as_timed "$W/timed" -c "$W/timed.toml" >"$W/timed.log" 2>&1 &
-TIMED=$!
+strace -f -qq -o "$W/strace.txt" setpriv --reuid=timed --regid=timed --groups="$groups" \
+    --bounding-set=-all --inh-caps=-all --no-new-privs "$W/timed" -c "$W/timed.toml" >"$W/timed.log" 2>&1 &
+STRACE=$!
 up=
-for _ in $(seq 50); do
+for _ in $(seq 100); do
     up=$(curl -sf http://127.0.0.1:9477/metrics | sed -n 's/^chrony_up \([0-9]\).*/\1/p') || true
     [ "$up" = 1 ] && break
     sleep 0.2
 done
+TIMED=$(pgrep -P "$STRACE" || true)
 [ "$up" = 1 ] || fail "timed (user timed) could not read chronyd: chrony_up=$up
 $(curl -s http://127.0.0.1:9477/metrics | grep -i '^chrony_' | head; cat "$W/timed.log")"
+sleep 2
+/usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(3); s.connect(sys.argv[1])
+assert s.recv(100), "empty"' "$W/run/control.sock" || fail "timed's control socket did not answer"
+grep -q "receiver serial open" "$W/timed.log" || fail "timed did not open the pty receiver: $(cat "$W/timed.log")"
 grep -qi "permission denied" "$W/timed.log" && fail "timed logged permission problems: $(cat "$W/timed.log")"
-echo "systemd: ok: timed as user timed reads chronyd's command socket (chrony_up 1)"
+[ -n "$TIMED" ] && kill -TERM "$TIMED"
+wait "$STRACE" || true
+TIMED=
+kill "$FEEDER" 2>/dev/null || true
+echo "systemd: ok: timed as user timed reads chronyd's command socket (chrony_up 1), its pty receiver, serves its control socket"
+
+# Every system call timed made (after its exec) must be inside timed.service's SystemCallFilter=,
+# with the groups as this systemd defines them. Not exercised here: the kernel PPS ioctls and the
+# GPIO chardev (ioctl, allowed as a whole) and SysV SHM (@ipc, part of @system-service).
+/usr/bin/python3 "$SRC/systemd/tests/syscalls.py" "$W/strace.txt" "$SRC/systemd/timed.service" ||
+    fail "timed's system calls vs the unit's SystemCallFilter= (above)"
+echo "systemd: ok: every system call timed made is inside the unit's SystemCallFilter="
 echo "systemd: PASS"
