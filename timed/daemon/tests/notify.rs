@@ -1,5 +1,6 @@
 //! The real `timed` binary talking sd_notify to a socket this test listens on, as systemd would
-//! for `Type=notify` with `WatchdogSec=` (systemd itself cannot run here: no PID 1).
+//! for `Type=notify` with `WatchdogSec=` (systemd itself cannot run here: no PID 1); and what it
+//! does under the unit when the status LED's GPIO line cannot be had.
 #![allow(clippy::unwrap_used)]
 
 use std::os::unix::net::UnixDatagram;
@@ -18,12 +19,16 @@ fn scratch(name: &str) -> PathBuf {
 
 /// A timed with no receiver, no PPS, no sinks and no listeners: only the notifications matter.
 fn start(dir: &Path, env: &[(&str, &str)]) -> Child {
+    start_with(dir, env, "")
+}
+
+fn start_with(dir: &Path, env: &[(&str, &str)], extra_config: &str) -> Child {
     let cfg = dir.join("t.toml");
     std::fs::write(
         &cfg,
         format!(
             "[receiver]\ndevice = \"{}/absent\"\n[pps]\nsource = \"off\"\n[chrony.sock]\npps = \"\"\ncoarse = \"\"\n\
-             [metrics]\nenabled = false\n[control]\nsocket = \"\"\n",
+             [metrics]\nenabled = false\n[control]\nsocket = \"\"\n{extra_config}",
             dir.display()
         ),
     )
@@ -134,5 +139,26 @@ fn an_unusable_notify_socket_is_logged_and_timed_runs_on() {
     let said = log.matches("cannot notify the service manager").count();
     assert_eq!(said, 1, "{log}");
     assert!(log.contains(missing.to_str().unwrap()), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An LED line that cannot be had (here: a chip path that is no GPIO chip; on a Pi, a typo or a
+/// line another driver holds) is named in the log once, and timed still becomes ready and runs:
+/// the LED is an indicator, never a reason not to serve time.
+#[test]
+fn an_unavailable_led_line_is_logged_and_timed_still_gets_ready() {
+    let dir = scratch("led");
+    let path = dir.join("notify.sock");
+    let sock = UnixDatagram::bind(&path).unwrap();
+    let chip = dir.join("gpiochip9");
+    std::fs::write(&chip, "").unwrap();
+    let led = format!("[led]\nenabled = true\nchip = \"{}\"\nline = \"17\"\n", chip.display());
+    let child = start_with(&dir, &[("NOTIFY_SOCKET", path.to_str().unwrap())], &led);
+    let msgs = collect(&sock, Instant::now() + Duration::from_millis(1500));
+    let (code, log) = stop(child);
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(msgs.first().map(|(_, m)| lines(m)[0]), Some("READY=1"), "{msgs:?}\n{log}");
+    assert_eq!(log.matches("status LED unavailable").count(), 1, "{log}");
+    assert!(log.contains(&format!("GPIO line 17 on {}", chip.display())), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }
