@@ -1,0 +1,222 @@
+# nixosModules.timed: services.timed — the daemon (unit and udev rules from the package, i.e. the
+# repository's systemd/timed.service and udev/60-timed.rules), its timed.toml rendered from
+# `settings` and checked at build time with `timed --check-config`, and chrony configured to match.
+# Every option set here is listed with its source in images/OPTIONS.md.
+{ self }:
+{ config, lib, pkgs, ... }:
+let
+  cfg = config.services.timed;
+  toml = pkgs.formats.toml { };
+  sock = cfg.settings.chrony.sock or { };
+  ppsSock = sock.pps or "/run/chrony/timed-pps.sock";
+  coarseSock = sock.coarse or "/run/chrony/timed-coarse.sock";
+  metricsPort = lib.toInt (lib.last (lib.splitString ":" (cfg.settings.metrics.listen or "127.0.0.1:9477")));
+
+  # Same rules as timed itself: the build fails with timed's FILE:LINE:COL messages.
+  configFile = pkgs.runCommand "timed.toml" { } ''
+    cp ${toml.generate "timed.toml" cfg.settings} timed.toml
+    ${cfg.package}/bin/timed --check-config timed.toml
+    cp timed.toml $out
+  '';
+
+  chronyLines = lib.concatStringsSep "\n" (
+    cfg.chrony.refclocks
+    ++ map (net: "allow ${net}") cfg.chrony.allow
+    # No RTC: step the clock at start-up (from the restored last-known time) until the first
+    # three updates, then only slew.
+    ++ [ "makestep ${toString cfg.chrony.makestep.threshold} ${toString cfg.chrony.makestep.limit}" ]
+    ++ lib.optionals cfg.chrony.ntsServer.enable [
+      "ntsservercert ${cfg.chrony.ntsServer.certFile}"
+      "ntsserverkey ${cfg.chrony.ntsServer.keyFile}"
+    ]
+  );
+in
+{
+  options.services.timed = {
+    enable = lib.mkEnableOption "timed, the GPS/PPS time daemon feeding chrony";
+
+    package = lib.mkOption {
+      type = lib.types.package;
+      default = self.packages.${pkgs.stdenv.hostPlatform.system}.timed;
+      defaultText = lib.literalExpression "timed.packages.\${system}.timed";
+      description = "The timed package (daemon, timectl, unit, udev rules).";
+    };
+
+    settings = lib.mkOption {
+      type = toml.type;
+      default = { };
+      example = { receiver = { device = "/dev/ttyAMA0"; baud = 9600; }; };
+      description = ''
+        timed.toml as Nix (sections receiver, pps, engine, chrony.sock, chrony.shm, metrics, log,
+        led, control; timed/daemon/timed.toml documents every key). Checked at build time with
+        `timed --check-config`.
+      '';
+    };
+
+    configFile = lib.mkOption {
+      type = lib.types.path;
+      readOnly = true;
+      default = configFile;
+      defaultText = lib.literalMD "the checked rendering of `settings`";
+      description = "The checked timed.toml, installed as /etc/timed/timed.toml.";
+    };
+
+    metrics = {
+      openFirewall = lib.mkOption {
+        type = lib.types.bool;
+        default = false;
+        description = ''
+          Serve the metrics endpoint to the LAN: listen on all addresses, open its TCP port, and
+          let the unit's IP filter (IPAddressAllow=localhost in timed.service) accept `allowFrom`.
+        '';
+      };
+      allowFrom = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [ "10.0.0.0/8" "172.16.0.0/12" "192.168.0.0/16" "fd00::/8" ];
+        description = "Networks allowed to scrape when `openFirewall` is set (systemd IPAddressAllow=).";
+      };
+    };
+
+    enableLocalScraping = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = "Add a scrape job for this host's timed to a Prometheus running on the same host.";
+    };
+
+    chrony = {
+      enable = lib.mkOption {
+        type = lib.types.bool;
+        default = true;
+        description = "Configure chrony (services.chrony) for timed's refclocks and as the LAN's server.";
+      };
+      refclocks = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [
+          "refclock SOCK ${ppsSock} refid PPS poll 2 precision 1e-7 prefer"
+          "refclock SOCK ${coarseSock} refid GPS poll 2 noselect"
+        ];
+        defaultText = lib.literalMD "PPS (`prefer`) and coarse (`noselect`) SOCK refclocks on timed's socket paths";
+        description = "chrony refclock lines (the appliance sets them from the board file's trims).";
+      };
+      allow = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [ ];
+        example = [ "192.168.1.0/24" ];
+        description = "Networks chrony serves time to (`allow` lines); UDP 123 is opened when non-empty.";
+      };
+      makestep = {
+        threshold = lib.mkOption {
+          type = lib.types.number;
+          default = 1;
+          description = "chrony `makestep` threshold in seconds.";
+        };
+        limit = lib.mkOption {
+          type = lib.types.int;
+          default = 3;
+          description = "chrony `makestep` limit: clock updates after start-up in which a step is allowed.";
+        };
+      };
+      ntsClient = lib.mkOption {
+        type = lib.types.bool;
+        default = false;
+        description = "Use NTS with the upstream servers (services.chrony.enableNTS).";
+      };
+      ntsServer = {
+        enable = lib.mkEnableOption "serving NTS (NTS-KE on TCP 4460)";
+        certFile = lib.mkOption {
+          type = lib.types.str;
+          default = "/var/lib/chrony-nts/cert.pem";
+          description = "Certificate chain for `ntsservercert` (a path on the host, not in the store).";
+        };
+        keyFile = lib.mkOption {
+          type = lib.types.str;
+          default = "/var/lib/chrony-nts/key.pem";
+          description = "Private key for `ntsserverkey` (a path on the host, not in the store).";
+        };
+      };
+    };
+  };
+
+  config = lib.mkIf cfg.enable (lib.mkMerge [
+    {
+      environment.systemPackages = [ cfg.package ];
+      environment.etc."timed/timed.toml".source = configFile;
+
+      users.users.timed = {
+        isSystemUser = true;
+        group = "timed";
+        description = "timed GPS/PPS time daemon";
+      };
+      users.groups.timed = { };
+
+      # udev/60-timed.rules (/dev/gps0, /dev/pps* group timed, no USB autosuspend).
+      services.udev.packages = [ cfg.package ];
+      # systemd/timed.service, with the store path and NixOS's chrony group
+      # (images/lib/unit-substitutions.nix).
+      systemd.packages = [ cfg.package ];
+      systemd.services.timed = {
+        wantedBy = [ "multi-user.target" ];
+        restartTriggers = [ configFile ];
+        serviceConfig = lib.mkIf cfg.metrics.openFirewall {
+          IPAddressAllow = cfg.metrics.allowFrom;
+        };
+      };
+
+      services.timed.settings.metrics.listen = lib.mkIf cfg.metrics.openFirewall (lib.mkDefault "[::]:9477");
+      networking.firewall.allowedTCPPorts =
+        lib.optional cfg.metrics.openFirewall metricsPort
+        ++ lib.optional (cfg.chrony.enable && cfg.chrony.ntsServer.enable) 4460;
+    }
+
+    (lib.mkIf cfg.enableLocalScraping {
+      assertions = [{
+        assertion = config.services.prometheus.enable;
+        message = "services.timed.enableLocalScraping needs services.prometheus.enable on this host.";
+      }];
+      services.prometheus.scrapeConfigs = [{
+        job_name = "timed";
+        static_configs = [{ targets = [ "127.0.0.1:${toString metricsPort}" ]; }];
+      }];
+    })
+
+    (lib.mkIf cfg.chrony.enable {
+      services.chrony = {
+        enable = true;
+        # A Raspberry Pi has no RTC to trim (and rtcfile/rtcautotrim would fail without one).
+        enableRTCTrimming = false;
+        # Deprecated in chrony in favour of makestep (set in extraConfig).
+        initstepslew.enabled = false;
+        enableNTS = cfg.chrony.ntsClient;
+        extraConfig = chronyLines;
+      };
+      networking.firewall.allowedUDPPorts = lib.optional (cfg.chrony.allow != [ ]) 123;
+
+      # chronyd creates the refclock sockets as root, 0755, before dropping privileges; timed
+      # (an unprivileged user in chrony's group) needs write permission on them
+      # (docs/privileges.md). NixOS runs chronyd as Type=simple, so an ExecStartPost could race
+      # the socket creation: this unit waits for the sockets instead, and follows chronyd's
+      # restarts (PartOf=).
+      systemd.services.timed-chrony-sockets = {
+        description = "Hand chronyd's refclock sockets to timed";
+        wantedBy = [ "chronyd.service" ];
+        after = [ "chronyd.service" ];
+        partOf = [ "chronyd.service" ];
+        path = [ pkgs.coreutils ];
+        serviceConfig = {
+          Type = "oneshot";
+          RemainAfterExit = true;
+        };
+        script = ''
+          for s in ${lib.escapeShellArg ppsSock} ${lib.escapeShellArg coarseSock}; do
+            for _ in $(seq 100); do [ -S "$s" ] && break; sleep 0.1; done
+            if [ -S "$s" ]; then
+              chgrp timed "$s" && chmod g+w "$s"
+            else
+              echo "$s: chronyd created no socket (refclock line missing?)" >&2
+            fi
+          done
+        '';
+      };
+    })
+  ]);
+}
