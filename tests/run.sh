@@ -30,6 +30,17 @@ echo "== tests"
 cargo test --workspace --locked
 # Further suites, one block each (owned by the issue that added them):
 # -- suites --
+echo "== boards, Nix and provisioning (boards/, flake.nix, images/, timed/provision)"
+# nix-instantiate from nix-bin (syntax and builtins-only evaluation; nixpkgs is not fetched),
+# real FAT+ext4 images from e2fsprogs/dosfstools/mtools/fdisk, host keys from ssh-keygen;
+# deadnix and nixpkgs-fmt from crates.io only when missing (about 1 min each on 2 cores).
+ensure_apt nix-bin e2fsprogs dosfstools mtools fdisk openssh-client
+command -v deadnix >/dev/null || cargo install --locked --quiet deadnix@1.3.1
+command -v nixpkgs-fmt >/dev/null || cargo install --locked --quiet nixpkgs-fmt@1.3.0
+target/debug/timectl validate-board boards/*.toml
+bash tests/nix-lint.sh
+cargo clippy -p timed-provision --features image-tests --all-targets --locked -- -D warnings
+cargo test -p timed-provision --features image-tests --locked --test provision
 echo "== udev rules and systemd units (udevadm test on a fake sysfs; exposure <= 2.0; real chronyd privileges)"
 # Issue 6 (units). About 1 s together, plus installing apt's udev once. 77 (cannot run) fails here.
 bash udev/tests/run.sh
