@@ -174,27 +174,31 @@ echo "systemd: ok: after the drop-in, samples from user timed reach chronyd (ref
 
 # The real timed, as user timed: chronyd's command socket through the _chrony group, a receiver
 # on a pty (the tty handed to timed's user, as udev hands /dev/gps0's tty to dialout), its
-# control socket; under strace, to compare its system calls with the unit's filter below.
-/usr/bin/python3 "$SRC/systemd/tests/pty_feeder.py" "$W/pty" timed 60 &
+# control socket at the default path; under strace, to compare its system calls with the unit's
+# filter below. Its mount namespace mimics the unit's: /run read-only but for /run/timed
+# (ProtectSystem=strict; RuntimeDirectory=timed with the unit's mode), a private /tmp and
+# /var/tmp (PrivateTmp=yes: chronyd cannot reach sockets there), and the unit's Environment=.
+T=/run/timed-test # timed's files, outside /tmp (which timed will not see); /run is our tmpfs
+mkdir -m 0755 "$T"
+cp "$W/timed" "$T/timed"
+/usr/bin/python3 "$SRC/systemd/tests/pty_feeder.py" "$T/pty" timed 60 &
 FEEDER=$!
-for _ in $(seq 50); do [ -e "$W/pty" ] && break; sleep 0.1; done
-[ -e "$W/pty" ] || fail "no pty from pty_feeder.py"
-mkdir -m 0750 "$W/run"
-chown timed:timed "$W/run"
-cat >"$W/timed.toml" <<EOF
-[receiver]
-device = "$W/pty"
-baud = 9600
-[pps]
-source = "off"
-[metrics]
-listen = "127.0.0.1:9477"
-[control]
-socket = "$W/run/control.sock"
-EOF
-chmod 644 "$W/timed.toml"
-strace -f -qq -o "$W/strace.txt" setpriv --reuid=timed --regid=timed --groups="$groups" \
-    --bounding-set=-all --inh-caps=-all --no-new-privs "$W/timed" -c "$W/timed.toml" >"$W/timed.log" 2>&1 &
+for _ in $(seq 50); do [ -e "$T/pty" ] && break; sleep 0.1; done
+[ -e "$T/pty" ] || fail "no pty from pty_feeder.py"
+mkdir -m "$(sed -n 's/^RuntimeDirectoryMode=//p' systemd/timed.service)" /run/timed
+chown timed:timed /run/timed
+printf '[receiver]\ndevice = "%s"\nbaud = 9600\n[pps]\nsource = "off"\n[metrics]\nlisten = "127.0.0.1:9477"\n' \
+    "$T/pty" >"$T/timed.toml"
+chmod 644 "$T/timed.toml"
+unit_env=()
+while IFS= read -r e; do unit_env+=("$e"); done < <(sed -n 's/^Environment=//p' systemd/timed.service)
+# shellcheck disable=SC2016 # $@ is for the inner sh
+strace -f -qq -o "$W/strace.txt" unshare --mount --propagation private sh -c '
+    mount --bind /run /run && mount -o remount,bind,ro /run &&
+    mount --bind /run/timed /run/timed && mount -o remount,bind,rw /run/timed &&
+    mount -t tmpfs none /tmp && mount -t tmpfs none /var/tmp && exec "$@"' sh \
+    env "${unit_env[@]}" setpriv --reuid=timed --regid=timed --groups="$groups" \
+    --bounding-set=-all --inh-caps=-all --no-new-privs "$T/timed" -c "$T/timed.toml" >"$W/timed.log" 2>&1 &
 STRACE=$!
 up=
 for _ in $(seq 100); do
@@ -208,7 +212,7 @@ $(curl -s http://127.0.0.1:9477/metrics | grep -i '^chrony_' | head; cat "$W/tim
 sleep 2
 /usr/bin/python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(3); s.connect(sys.argv[1])
-assert s.recv(100), "empty"' "$W/run/control.sock" || fail "timed's control socket did not answer"
+assert s.recv(100), "empty"' /run/timed/control.sock || fail "timed's control socket did not answer"
 grep -q "receiver serial open" "$W/timed.log" || fail "timed did not open the pty receiver: $(cat "$W/timed.log")"
 grep -qi "permission denied" "$W/timed.log" && fail "timed logged permission problems: $(cat "$W/timed.log")"
 [ -n "$TIMED" ] && kill -TERM "$TIMED"
