@@ -11,6 +11,7 @@ let
   board = import ../lib/board.nix { inherit (cfg) board wiring; };
   bootstrap = "/var/lib/timed-bootstrap";
   clockFile = "/var/lib/timed-clock/last";
+  sock = config.services.timed.settings.chrony.sock or { };
 in
 {
   options.timed.appliance = {
@@ -111,7 +112,10 @@ in
     services.timed = {
       enable = true;
       settings = lib.mapAttrsRecursive (_: lib.mkDefault) board.timed_settings;
-      chrony.refclocks = board.chrony_refclocks "/run/chrony/timed-pps.sock" "/run/chrony/timed-coarse.sock";
+      # On timed's socket paths (its defaults unless settings.chrony.sock says otherwise).
+      chrony.refclocks = board.chrony_refclocks
+        (sock.pps or "/run/chrony/timed-pps.sock")
+        (sock.coarse or "/run/chrony/timed-coarse.sock");
       chrony.allow = cfg.lan;
     };
 

@@ -7,7 +7,7 @@ let
   cfg = config.services.timed-monitoring;
   dashboards = pkgs.runCommand "timed-dashboards" { } ''
     mkdir -p $out
-    cp ${self + "/timed/daemon/grafana/timed.json"} $out/timed.json
+    cp ${self}/timed/daemon/grafana/timed.json $out/timed.json
   '';
   secretKey = "${config.services.grafana.dataDir}/secret_key";
 in
