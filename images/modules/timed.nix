@@ -19,6 +19,11 @@ let
     cp timed.toml $out
   '';
 
+  # systemd/modules-load.d/timed.conf: class drivers loaded at boot so the unit's
+  # DeviceAllow=char-* classes exist when timed starts (the file says why).
+  modulesLoad = builtins.filter (l: l != "" && !lib.hasPrefix "#" l)
+    (lib.splitString "\n" (builtins.readFile "${self}/systemd/modules-load.d/timed.conf"));
+
   chronyLines = lib.concatStringsSep "\n" (
     cfg.chrony.refclocks
     ++ map (net: "allow ${net}") cfg.chrony.allow
@@ -140,6 +145,7 @@ in
   config = lib.mkIf cfg.enable (lib.mkMerge [
     {
       environment.systemPackages = [ cfg.package ];
+      boot.kernelModules = modulesLoad;
       environment.etc."timed/timed.toml".source = configFile;
 
       users.users.timed = {
@@ -192,8 +198,9 @@ in
       networking.firewall.allowedUDPPorts = lib.optional (cfg.chrony.allow != [ ]) 123;
 
       # chronyd creates the refclock sockets as root, 0755, before dropping privileges; timed
-      # (an unprivileged user in chrony's group) needs write permission on them
-      # (docs/privileges.md). NixOS runs chronyd as Type=simple, so an ExecStartPost could race
+      # (an unprivileged user in chrony's group) needs write permission on them, and on
+      # chronyd's command socket for the chrony_* statistics (docs/privileges.md; the Debian
+      # drop-in systemd/chrony.service.d/timed.conf does the same). NixOS runs chronyd as Type=simple, so an ExecStartPost could race
       # the socket creation: this unit waits for the sockets instead, and follows chronyd's
       # restarts (PartOf=).
       systemd.services.timed-chrony-sockets = {
@@ -215,6 +222,7 @@ in
               echo "$s: chronyd created no socket (refclock line missing?)" >&2
             fi
           done
+          if [ -S /run/chrony/chronyd.sock ]; then chmod g+w /run/chrony/chronyd.sock; fi
         '';
       };
     })
