@@ -57,6 +57,10 @@ pub struct Cli {
     /// Satellites in view (scenario `satellites`)
     #[arg(long, value_name = "N")]
     pub satellites: Option<u8>,
+    /// SIMULATED speed mismatch: the ptys get what a host UART set to BAUD reads from this
+    /// receiver sending 8N1 at --baud (e.g. --baud 9600 --host-baud 115200: mostly zero bytes)
+    #[arg(long, value_name = "BAUD")]
+    pub host_baud: Option<u32>,
     /// Print the effective scenario (file + overrides) as TOML and exit
     #[arg(long)]
     pub print_scenario: bool,

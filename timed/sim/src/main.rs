@@ -13,7 +13,8 @@
 //!
 //! Module map: [`args`] command line, [`scenario`] TOML scenarios, [`sky`] the receiver's
 //! state per second, [`ubx`] / [`nmea`] encoders, [`burst`] message order and faults,
-//! [`pty`] ptys and CFG replies, [`scheduler`] the real-time loop, [`rng`] random draws.
+//! [`pty`] ptys and CFG replies, [`scheduler`] the real-time loop, [`rng`] random draws,
+//! [`uart`] a host UART at the wrong speed (`--host-baud`, a SIMULATED baud mismatch).
 
 mod args;
 mod burst;
@@ -23,6 +24,7 @@ mod rng;
 mod scenario;
 mod scheduler;
 mod sky;
+mod uart;
 mod ubx;
 
 use clap::Parser;
@@ -45,6 +47,9 @@ fn main() -> ExitCode {
 
 fn run(cli: &args::Cli) -> Result<(), String> {
     let scenario = cli.scenario()?;
+    if let Some(b) = cli.host_baud {
+        uart::MisreadUart::new(scenario.baud, b).map_err(|e| format!("--host-baud {b}: {e}"))?;
+    }
     if cli.print_scenario {
         print!("{}", scenario.to_toml()?);
         return Ok(());
@@ -102,6 +107,7 @@ fn run(cli: &args::Cli) -> Result<(), String> {
         truth,
         acks: ack_rx,
         control: Arc::clone(&control),
+        host_baud: cli.host_baud,
     }
     .run();
     control.request_stop();

@@ -87,6 +87,8 @@ struct Line {
     ns_per_byte: f64,
     dropped: u64,
     written: u64,
+    /// `--host-baud`: a host UART at another speed reads the line (SIMULATED, `uart`).
+    misread: Option<crate::uart::MisreadUart>,
 }
 
 impl Line {
@@ -99,6 +101,7 @@ impl Line {
             ns_per_byte: 10.0 * 1e9 / f64::from(baud),
             dropped: 0,
             written: 0,
+            misread: None,
         }
     }
 
@@ -148,7 +151,10 @@ impl Line {
 
     /// Writes the bytes due by `now`.
     fn pump(&mut self, now: i64, pty: &Pty) -> Result<(), String> {
-        let chunk = self.take_due(now);
+        let mut chunk = self.take_due(now);
+        if let Some(u) = self.misread.as_mut() {
+            chunk = u.feed(&chunk, self.queue.is_empty());
+        }
         if !chunk.is_empty() {
             let n = pty.write(&chunk).map_err(|e| format!("writing to pty {}: {e}", pty.link.display()))?;
             self.written += n as u64;
@@ -215,6 +221,8 @@ pub struct Scheduler<'a> {
     pub truth: Option<Box<dyn Write + 'a>>,
     pub acks: Receiver<(usize, u8, u8)>,
     pub control: Arc<Control>,
+    /// Host UART speed for a SIMULATED baud mismatch (`--host-baud`).
+    pub host_baud: Option<u32>,
 }
 
 impl Scheduler<'_> {
@@ -223,6 +231,9 @@ impl Scheduler<'_> {
         let s = self.scenario;
         let sky = Sky::new(s);
         let mut lines: Vec<Line> = self.ptys.iter().map(|_| Line::new(s.baud)).collect();
+        for l in &mut lines {
+            l.misread = self.host_baud.and_then(|b| crate::uart::MisreadUart::new(s.baud, b).ok());
+        }
         let mut stats = Stats::default();
         let mut planned: VecDeque<Planned> = VecDeque::new();
         let limit = if s.seconds == 0 { u64::MAX } else { s.seconds };
