@@ -11,6 +11,7 @@ mod board;
 mod chrony;
 mod client;
 mod decode;
+mod doctor;
 mod fmt;
 mod pps;
 mod sky;
@@ -51,6 +52,9 @@ enum Command {
     Chrony,
     /// Live view: verdict, offset sparkline, PPS histogram (q quits).
     Watch(watch::Args),
+    /// Find what keeps GPS time from chrony: devices, bytes and baud, fix, PPS and pairing,
+    /// chronyd and its refclock lines, sockets, SHM, makestep; each failure with its fix.
+    Doctor(doctor::Args),
     /// Decode receiver captures (NMEA 0183 and/or UBX byte streams) offline, one line per epoch.
     Decode(decode::Args),
     /// Check board files (boards/*.toml): schema, wiring, overlays, consoles, implied timed.toml.
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Pps(a) => fmt::finish("pps", pps::run(&target, &a, json)),
         Command::Chrony => fmt::finish("chrony", chrony::run(&target, json)),
         Command::Watch(a) => fmt::finish("watch", watch::run(&target, &a, json)),
+        Command::Doctor(a) => fmt::finish("doctor", doctor::run(&target, &a, json)),
         Command::Decode(args) => decode::run(&args, json),
         Command::ValidateBoard(a) => board::validate(&a, json),
         Command::Board(a) => board::run(&a, json),
