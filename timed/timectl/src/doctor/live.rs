@@ -3,6 +3,7 @@
 //! second, and the serial latency inside the windows that pairing relies on. Counts are
 //! differences over the window, so old trouble (garbage at start-up) does not count.
 
+use super::chrony_conf::Refclock;
 use super::gather::{Facts, Live};
 use super::Check;
 use crate::fmt::{secs, unsigned};
@@ -233,9 +234,16 @@ fn pps_pairing(f: &Facts, l: &Live) -> Check {
         .collect();
     counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let listed: Vec<String> = counts.iter().map(|(r, n)| format!("{r} {n}")).collect();
-    if !p.state.starts_with("locked") {
+    // Paired means samples went out in the window; the state name can lag behind (it changes on
+    // the next labelled edge or timeout).
+    if delta(l, |h| h.pps.samples) == 0 {
         let window = f.cfg().map_or([0.0, 990.0], |c| c.engine.epoch_window_ms);
+        let epochs = delta(l, |h| h.receiver.epochs);
         let fix = match counts.first().map(|(r, _)| r.as_str()) {
+            _ if epochs == 0 => {
+                "no complete epoch from the receiver to pair the edges with: see serial-data and serial-speed"
+                    .to_string()
+            }
             Some("wrong_second") => "the receiver's messages name a different second than its pulse marks: check its \
                  time-pulse alignment (CFG-TP5: align to UTC, top of second) and the serial latency (see \
                  serial-latency)"
@@ -260,10 +268,23 @@ fn pps_pairing(f: &Facts, l: &Live) -> Check {
         return Check::fail(
             ID,
             format!(
-                "PPS edges arrive but are not paired with a second (state {}; in {:.1} s {why})",
-                p.state, l.dt_s
+                "PPS edges arrive but none was paired with a second in {:.1} s (state {}; {why})",
+                l.dt_s, p.state
             ),
             fix,
+        );
+    }
+    if let Some((refid, server, ahead)) = ntp_disagreement(f) {
+        return Check::fail(
+            ID,
+            format!(
+                "chronyd's PPS refclock {refid} runs {:.3} s {} its NTP source {server}: the pulses are \
+                 paired with the wrong second",
+                ahead.abs(),
+                if ahead > 0.0 { "ahead of" } else { "behind" }
+            ),
+            "the receiver labels its pulse with another second than it marks (time-pulse settings: CFG-TP5 \
+             aligned to UTC, not GPS; a firmware bug), or its leap second count is wrong (NAV-TIMELS)",
         );
     }
     let wrong = delta(l, |h| rejects(h, "wrong_second"));
@@ -280,6 +301,40 @@ fn pps_pairing(f: &Facts, l: &Live) -> Check {
         );
     }
     Check::ok(ID, format!("edges paired with their second ({}){offset}", p.state))
+}
+
+/// The chrony refclock reading timed's PPS (`pps`) or coarse samples.
+fn refclock_for(f: &Facts, pps: bool) -> Option<&Refclock> {
+    let c = f.cfg()?;
+    let (sock, unit) = if pps {
+        (&c.chrony.sock.pps, c.chrony.shm.pps_unit)
+    } else {
+        (&c.chrony.sock.coarse, c.chrony.shm.coarse_unit)
+    };
+    f.chrony_conf.as_ref().ok()?.refclocks.iter().filter(|r| !r.in_sourcedir).find(|r| {
+        (!sock.as_os_str().is_empty() && r.sock_path() == Some(sock.as_path()))
+            || (c.chrony.shm.enabled && unit >= 0 && r.shm_unit() == Some(unit))
+    })
+}
+
+/// chronyd's PPS refclock against its NTP sources: the receiver's messages and TIM-TP agree
+/// with each other even when both name the wrong second, so only an independent clock shows
+/// it. `(refid, source, how far PPS time is ahead of the source)` when the median NTP source
+/// disagrees by half a second or more (offsets are system − source).
+fn ntp_disagreement(f: &Facts) -> Option<(String, String, f64)> {
+    let refid = &refclock_for(f, true)?.refid;
+    let sources = f.chrony.as_ref().ok()?.sources.as_ref().ok()?;
+    let fresh = |s: &&timed::chronyctl::Source| s.reach != 0 && s.last_rx_ago_s.is_some_and(|a| a < 600);
+    let pps = sources.iter().filter(fresh).find(|s| s.mode == "refclock" && s.name == *refid)?;
+    let mut diffs: Vec<(f64, &str)> = sources
+        .iter()
+        .filter(fresh)
+        .filter(|s| s.mode != "refclock")
+        .map(|s| (s.last_offset_s - pps.last_offset_s, s.name.as_str()))
+        .collect();
+    diffs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (d, name) = *diffs.get(diffs.len() / 2)?;
+    (d.abs() >= 0.5).then(|| (refid.clone(), name.to_string(), d))
 }
 
 /// chrony pairs a `lock`ed pulse with the other refclock's sample only when they agree within
@@ -311,15 +366,7 @@ pub fn serial_latency(f: &Facts) -> Check {
     let delay = c.receiver.serial_delay_ms / 1e3;
     let delay_at = f.key_at("receiver", "serial_delay_ms");
     let conf = f.chrony_conf.as_ref().ok();
-    let coarse = conf.and_then(|cc| {
-        cc.refclocks.iter().filter(|r| !r.in_sourcedir).find(|r| {
-            (!c.chrony.sock.coarse.as_os_str().is_empty()
-                && r.sock_path() == Some(c.chrony.sock.coarse.as_path()))
-                || (c.chrony.shm.enabled
-                    && c.chrony.shm.coarse_unit >= 0
-                    && r.shm_unit() == Some(c.chrony.shm.coarse_unit))
-        })
-    });
+    let coarse = refclock_for(f, false);
     let offset = coarse.map_or(0.0, |r| r.offset_s());
     let residual = lat - delay - offset;
     let offset_text = coarse

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::doctor::testutil::{conf, facts, healthy, live, reject, TOML};
+use crate::doctor::testutil::{conf, facts, healthy, live, reject, report, TOML};
 use crate::doctor::Status;
 use timed::health::Window;
 
@@ -144,17 +144,20 @@ fn no_edges_too_many_edges_and_flaky_edges() {
 fn unpaired_edges_name_the_dominant_reject_and_its_fix() {
     let mut b = healthy(103);
     b.pps.state = "acquiring".into();
+    b.pps.samples = 100;
     reject(&mut b, "wrong_second", 3);
     reject(&mut b, "no_fix", 1);
     let c = &pps(&with(b))[1];
     assert_eq!(c.status, Status::Fail);
     assert_eq!(
         c.message,
-        "PPS edges arrive but are not paired with a second (state acquiring; in 3.0 s rejected: wrong_second 3, no_fix 1)"
+        "PPS edges arrive but none was paired with a second in 3.0 s (state acquiring; rejected: wrong_second 3, \
+         no_fix 1)"
     );
     assert!(fix(c).contains("time-pulse alignment"), "{c:?}");
     let mut b = healthy(103);
     b.pps.state = "acquiring".into();
+    b.pps.samples = 100;
     reject(&mut b, "unlabelled", 3);
     assert!(fix(&pps(&with(b))[1]).contains("[0, 990] ms"));
     let mut b = healthy(103);
@@ -211,4 +214,41 @@ fn serial_latency_against_timed_and_chrony_windows() {
     b.stats.suggested_coarse = Some((0.121, 0.004));
     assert_eq!(serial_latency(&with(b)).status, Status::Ok);
     assert_eq!(serial_latency(&with(healthy(103))).status, Status::Skip, "not measured yet");
+}
+
+#[test]
+fn pulses_a_second_off_the_ntp_sources_are_paired_with_the_wrong_second() {
+    let mut f = with(healthy(103));
+    f.chrony_conf = Ok(conf("refclock SOCK /run/chrony/timed-pps.sock refid PPS prefer\n"));
+    // system − PPS = −1 s: the receiver names the next second; the NTP servers agree with the
+    // system clock (the median decides, one wild server does not).
+    f.chrony = Ok(report(&[
+        ("PPS", "refclock", -1.0002),
+        ("ntp1", "server", 0.0001),
+        ("ntp2", "server", 0.0003),
+        ("ntp3", "server", 5.0),
+    ]));
+    let c = &pps(&f)[1];
+    assert_eq!(c.status, Status::Fail, "{c:?}");
+    assert_eq!(
+        c.message,
+        "chronyd's PPS refclock PPS runs 1.000 s ahead of its NTP source ntp2: the pulses are paired with the \
+         wrong second"
+    );
+    f.chrony = Ok(report(&[("PPS", "refclock", -0.0002), ("ntp1", "server", 0.001)]));
+    assert_eq!(pps(&f)[1].status, Status::Ok);
+    f.chrony = Ok(report(&[("PPS", "refclock", -1.0002)]));
+    assert_eq!(pps(&f)[1].status, Status::Ok, "no independent clock: nothing to compare");
+}
+
+#[test]
+fn unpaired_edges_without_epochs_point_at_the_serial_line() {
+    let mut b = healthy(103);
+    b.pps.state = "acquiring".into();
+    b.pps.samples = 100;
+    b.receiver.epochs = 100;
+    reject(&mut b, "unlabelled", 3);
+    let c = &pps(&with(b))[1];
+    assert_eq!(c.status, Status::Fail);
+    assert!(fix(c).contains("see serial-data and serial-speed"), "{c:?}");
 }

@@ -229,6 +229,10 @@ pub fn processes(comm: &str) -> Vec<Proc> {
                 return None;
             }
             let cmdline = std::fs::read(base.join("cmdline")).unwrap_or_default();
+            if cmdline.is_empty() {
+                // A zombie (exited, not yet reaped) or a kernel thread: not running anything.
+                return None;
+            }
             let args = cmdline
                 .split(|b| *b == 0)
                 .filter(|a| !a.is_empty())
