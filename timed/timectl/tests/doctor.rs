@@ -449,7 +449,12 @@ fn latency_outside_the_lock_window_and_a_wrong_socket_path() {
             &format!("but chrony.conf reads {d}/chrony.conf:2: `refclock SOCK {d}/pps.sock refid PPS"),
         ],
     );
-    assert!(fix.starts_with("make them the same"), "{fix}");
+    assert!(
+        fix.starts_with(&format!(
+            "make them the same: set [chrony.sock] pps = \"{d}/pps.sock\" in {d}/wrong.toml"
+        )),
+        "{fix}"
+    );
     r.expect("socket-paths", "fail", &[&format!("pps socket {d}/wrong-pps.sock"), "does not exist"]);
     r.expect("chrony-refclock-coarse", "ok", &["loaded by chronyd"]);
 }

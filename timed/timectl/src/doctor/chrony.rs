@@ -192,7 +192,13 @@ fn reachable(f: &Facts, ours: &[(&Chronyd, Vec<String>)]) -> Check {
                  check bindcmdaddress in chrony.conf"
                     .to_string()
             };
-            Check::fail(ID, e.clone(), fix)
+            // query_chrony prefixes the socket, which chronyd's client error often names already.
+            let prefix = format!("chronyd at {sock}: ");
+            let msg = match e.strip_prefix(&prefix) {
+                Some(rest) if rest.contains(&sock.to_string()) => rest.to_string(),
+                _ => e.clone(),
+            };
+            Check::fail(ID, msg, fix)
         }
     }
 }
@@ -309,11 +315,16 @@ fn one(f: &Facts, conf: &ChronyConf, out: &Output, which: Which, loaded: Option<
             format!("move the line to {} and restart chronyd", drop_in.display()),
         );
     }
-    let same: Vec<String> = conf
+    // Candidates for "the same refclock on another path": same driver, not reading timed's other
+    // output, not named for the other kind of sample.
+    let (socks, units) = outputs(f);
+    let other_refid = if which == Which::Pps { "GPS" } else { "PPS" };
+    let same: Vec<&Refclock> = conf
         .refclocks
         .iter()
-        .filter(|r| r.driver == driver && !r.in_sourcedir)
-        .map(|r| format!("{}: `{}`", r.at, r.text))
+        .filter(|r| r.driver == driver && !r.in_sourcedir && r.refid != other_refid)
+        .filter(|r| !r.sock_path().is_some_and(|p| socks.iter().any(|s| s == p)))
+        .filter(|r| !r.shm_unit().is_some_and(|u| units.contains(&u)))
         .collect();
     let files = if conf.files.len() > 1 {
         format!(" (and its {} included files)", conf.files.len() - 1)
@@ -331,17 +342,20 @@ fn one(f: &Facts, conf: &ChronyConf, out: &Output, which: Which, loaded: Option<
             add,
         );
     }
+    let listed: Vec<String> = same.iter().map(|r| format!("{}: `{}`", r.at, r.text)).collect();
+    let setting = match (out, same.as_slice()) {
+        (Output::Sock(_), [r]) => format!("[chrony.sock] {key} = \"{}\"", r.param),
+        (Output::Shm(_), [r]) => format!("[chrony.shm] {key}_unit = {}", r.param),
+        (Output::Sock(_), _) => format!("[chrony.sock] {key} to the refclock's path"),
+        (Output::Shm(_), _) => format!("[chrony.shm] {key}_unit to the refclock's unit"),
+    };
     Check::fail(
         id,
-        format!("timed sends {name} samples to {driver} {param} ({timed_at}), but chrony.conf reads {}", same.join(", ")),
+        format!("timed sends {name} samples to {driver} {param} ({timed_at}), but chrony.conf reads {}", listed.join(", ")),
         format!(
-            "make them the same: set {} in timed.toml to the refclock's {} and restart timed, or change that line to \
-             `{line}` and restart chronyd",
-            match out {
-                Output::Sock(_) => format!("[chrony.sock] {key}"),
-                Output::Shm(_) => format!("[chrony.shm] {key}_unit"),
-            },
-            if driver == "SOCK" { "path" } else { "unit" }
+            "make them the same: set {setting} in {} and restart timed, or change {} to `{line}` and restart chronyd",
+            f.config_path.display(),
+            if same.len() == 1 { same[0].at.to_string() } else { "that line".to_string() }
         ),
     )
 }

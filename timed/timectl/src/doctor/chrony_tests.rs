@@ -176,7 +176,15 @@ fn refclock_missing_mismatched_stale_noselect_and_in_sourcedir() {
     assert!(c.message.ends_with(
         "but chrony.conf reads /etc/chrony/chrony.conf:1: `refclock SOCK /run/chrony/pps.sock refid PPS`"
     ));
-    assert!(fix(&c).contains("set [chrony.sock] pps in timed.toml to the refclock's path"), "{c:?}");
+    assert_eq!(
+        fix(&c),
+        "make them the same: set [chrony.sock] pps = \"/run/chrony/pps.sock\" in /etc/timed/timed.toml and restart \
+         timed, or change /etc/chrony/chrony.conf:1 to `refclock SOCK /run/chrony/timed-pps.sock refid PPS poll 2 \
+         precision 1e-7 prefer` and restart chronyd"
+    );
+    // A coarse check does not offer the PPS refclock as its own.
+    let c = by_id(&f, "chrony-refclock-coarse");
+    assert!(c.message.contains("has no `refclock SOCK /run/chrony/timed-coarse.sock`"), "{c:?}");
 
     // In chrony.conf but not in the running chronyd: added without a restart.
     let mut f = good();
@@ -208,10 +216,22 @@ fn refclock_shm_units_and_outputs_switched_off() {
     assert_eq!(by_id(&f, "chrony-refclock-coarse").status, Status::Ok);
     let c = by_id(&f, "chrony-refclock-pps");
     assert!(
+        c.message.starts_with(
+            "/etc/chrony/chrony.conf has no `refclock SHM 1`: chronyd does not read the PPS samples timed sends \
+             there ([chrony.shm] pps_unit, /etc/timed/timed.toml:7)"
+        ),
+        "{c:?}"
+    );
+    assert!(fix(&c).starts_with("add `refclock SHM 1 refid PPS poll 2 precision 1e-7 prefer`"), "{c:?}");
+    // A PPS refclock on another unit is named, with the exact setting to change.
+    f.chrony_conf = Ok(conf("refclock SHM 0 refid GPS noselect\nrefclock SHM 2 refid PPS prefer\n"));
+    let c = by_id(&f, "chrony-refclock-pps");
+    assert!(
         c.message
             .starts_with("timed sends PPS samples to SHM 1 ([chrony.shm] pps_unit, /etc/timed/timed.toml:7)"),
         "{c:?}"
     );
+    assert!(fix(&c).contains("set [chrony.shm] pps_unit = 2 in /etc/timed/timed.toml"), "{c:?}");
     let f = facts("[chrony.sock]\npps = \"/run/chrony/timed-pps.sock\"\ncoarse = \"\"\n");
     let mut f2 = f;
     f2.chrony_conf = Ok(conf(GOOD));

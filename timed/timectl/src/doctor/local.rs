@@ -225,10 +225,9 @@ pub fn socket_paths(f: &Facts) -> Check {
             },
             Kind::Missing => bad.push((
                 format!("{kind} socket {p} ([chrony.sock] {kind}, {at}) does not exist"),
-                format!(
-                    "chronyd creates it when it starts with `refclock SOCK {p}` (see chrony-refclock-{kind} and \
-                     chronyd-running): fix those, then systemctl restart chrony"
-                ),
+                "chronyd creates each SOCK socket when it starts with the matching `refclock SOCK PATH` line (see \
+                 chrony-refclock-pps/-coarse and chronyd-running): fix those, then systemctl restart chrony"
+                    .to_string(),
             )),
             k => bad.push((
                 format!("{p} ([chrony.sock] {kind}, {at}) is {}, not a socket", k.name()),
@@ -270,7 +269,8 @@ pub fn socket_paths(f: &Facts) -> Check {
         }
         return Check::ok(ID, format!("{} writable by {}", good.join(", "), f.identity.name));
     }
-    let (m, x): (Vec<String>, Vec<String>) = bad.into_iter().unzip();
+    let (m, mut x): (Vec<String>, Vec<String>) = bad.into_iter().unzip();
+    x.dedup();
     Check::fail(ID, m.join("; "), x.join("; "))
 }
 
@@ -347,7 +347,8 @@ pub fn shm(f: &Facts) -> Check {
     if bad.is_empty() {
         return Check::ok(ID, good.join(", "));
     }
-    let (m, x): (Vec<String>, Vec<String>) = bad.into_iter().unzip();
+    let (m, mut x): (Vec<String>, Vec<String>) = bad.into_iter().unzip();
+    x.dedup();
     Check::fail(ID, m.join("; "), x.join("; "))
 }
 

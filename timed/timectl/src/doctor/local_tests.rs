@@ -129,7 +129,7 @@ fn socket_paths_missing_unwritable_blocked_and_control_dir() {
     assert!(c.message.starts_with(
         "pps socket /run/chrony/timed-pps.sock ([chrony.sock] pps, /etc/timed/timed.toml:2) does not exist"
     ));
-    assert!(fix(&c).contains("refclock SOCK /run/chrony/timed-pps.sock"), "{c:?}");
+    assert!(fix(&c).contains("`refclock SOCK PATH` line"), "{c:?}");
 
     // chronyd's socket as created: root 0755. timed cannot send to it.
     let p = Path::new("/run/chrony/timed-pps.sock");
