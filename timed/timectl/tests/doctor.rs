@@ -461,7 +461,7 @@ fn latency_outside_the_lock_window_and_a_wrong_socket_path() {
 
 /// No timed, no chronyd, files only: a missing control socket, missing device nodes, nodes
 /// timed's user may not open (made with mknod), a SOCK socket it may not write, chrony.conf
-/// without makestep, a broken timed.toml.
+/// without makestep, a broken timed.toml, a missing chrony.conf and one chronyd would refuse.
 #[test]
 fn devices_permissions_makestep_and_timed_toml_without_daemons() {
     let t = std::env::temp_dir().join(format!("timectl-doctor-files-{}", std::process::id()));
@@ -549,6 +549,21 @@ fn devices_permissions_makestep_and_timed_toml_without_daemons() {
         &[&format!("{td}/bad.toml:2:8: baud 1234 is not a rate u-blox receivers use")],
     );
     r.expect("serial-device", "skip", &["timed.toml did not load"]);
+
+    // chrony.conf missing, and one whose include matches nothing (chronyd refuses to start).
+    let missing = format!("{td}/nochrony.conf");
+    let r = doctor(&sock, &["--config", &cfg, "--chrony-conf", &missing, "--window", "0.5"]);
+    let (_, fix) = r.expect("chrony-conf", "fail", &[&format!("cannot read {td}/nochrony.conf")]);
+    assert!(fix.contains("--chrony-conf FILE"), "{fix}");
+    r.expect("makestep", "skip", &["chrony.conf unreadable"]);
+    std::fs::write(t.join("inc.conf"), format!("makestep 1 3\ninclude {td}/conf.d/*.conf\n")).unwrap();
+    let inc = format!("{td}/inc.conf");
+    let r = doctor(&sock, &["--config", &cfg, "--chrony-conf", &inc, "--window", "0.5"]);
+    r.expect(
+        "chrony-conf",
+        "fail",
+        &[&format!("{td}/inc.conf:2: `include {td}/conf.d/*.conf` matches no file")],
+    );
     let _ = std::fs::remove_dir_all(&t);
 }
 
