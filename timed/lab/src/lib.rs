@@ -150,6 +150,7 @@ impl Lab {
              {pps}\n{coarse}\n\
              cmdport 0\nbindcmdaddress {d}/chronyd.sock\npidfile {d}/chronyd.pid\n\
              driftfile {d}/chrony.drift\nlogdir {d}\nlog refclocks tracking\n\
+             makestep 1 3\n\
              port {}\nbindaddress {}\nallow {}\n",
             o.ntp_port, o.bind_address, o.allow
         );
