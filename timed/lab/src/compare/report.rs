@@ -111,13 +111,31 @@ pub fn render(
     let _ = writeln!(o, "Load average before/after: {} / {}  ", m.loadavg_before, m.loadavg_after);
     let versions: Vec<String> = m.versions.iter().map(|(n, v)| format!("{n}: {v}")).collect();
     let _ = writeln!(o, "Versions: {}  ", versions.join("; "));
-    let jitter = s.message_jitter_ms.map_or("5 (simulator default)".to_string(), |j| j.to_string());
+    let jitter = s.message_jitter_ms.map_or("5 ms (simulator default)".to_string(), |j| format!("{j} ms"));
     let _ = writeln!(
         o,
         "Window: {} s per load after {} s warm-up. Receiver: simulated (timed-sim), one process writing the \
-         same bytes at the same instants to two ptys; first byte of each burst {} ms ± {} ms (uniform) after \
-         the true second; timed configured with `serial_delay_ms = {}`.\n",
-        s.duration_s, s.warmup_s, s.message_delay_ms, jitter, s.message_delay_ms
+         same bytes at the same instants to two ptys (every 1 ms while a burst is on the line); first byte of \
+         each burst {} ms ± {} (uniform) after the true second; timed configured with `serial_delay_ms = {}`. \
+         gpsd runs `-b -N -n -D 0 -s BAUD` with LD_PRELOAD=`{}` (tests/bench/gpsd-pty-shim.c: stat() of a pty \
+         reports a ttyS major, because gpsd writes no NTP SHM for a pty); its chronyd reads `refclock SHM 0`, \
+         timed's `refclock SOCK`; both coarse sources `poll 2 noselect`.\n",
+        s.duration_s,
+        s.warmup_s,
+        s.message_delay_ms,
+        jitter,
+        s.message_delay_ms,
+        s.shim.file_name().map_or_else(|| s.shim.display().to_string(), |n| n.to_string_lossy().into_owned())
+    );
+    let _ = writeln!(
+        o,
+        "How to read: CPU is utime+stime (/proc/PID/stat) used inside the window; peak RSS is VmHWM at its \
+         end. Coarse error = chrony's raw offset (refclocks.log, reference − system, before any refclock \
+         `offset`) − the simulator's true offset, for every raw sample of a true second in the window; p99 is \
+         the 99th percentile of |error − mean| (the spread a chrony `offset` cannot remove). chrony 4.3 logs a \
+         raw sample only once it passed its checks, so \"accepted\" = raw rows / seconds the simulator sent a \
+         burst for (above 1: more samples than seconds). The row without the receiver's burst jitter adds each \
+         burst's known lateness (truth log) back: what the daemon itself adds.\n"
     );
     for r in results {
         render_load(&mut o, r);
