@@ -11,6 +11,9 @@ pub const DEFAULT_PATH: &str = "/etc/timed/timed.toml";
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// The file this was read from (set by [`load`]; shown by `timectl`).
+    #[serde(skip)]
+    pub path: PathBuf,
     pub receiver: Receiver,
     pub pps: Pps,
     pub engine: Engine,
@@ -240,7 +243,9 @@ pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
             ),
         }]
     })?;
-    parse(path, &text)
+    let mut cfg = parse(path, &text)?;
+    cfg.path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(cfg)
 }
 
 /// Parses and checks configuration text (`path` is only used in messages).

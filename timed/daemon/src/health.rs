@@ -204,6 +204,9 @@ pub fn window(name: &'static str, w: &timed_core::stats::Summary) -> Window {
 pub struct Health {
     pub version: Name,
     pub started_unix_s: i64,
+    /// The configuration file timed runs with ("" if it was not read from a file).
+    #[serde(default)]
+    pub config_path: String,
     pub receiver: Receiver,
     pub pps: Pps,
     pub coarse_samples: u64,

@@ -217,6 +217,7 @@ fn initial_health(cfg: &Config) -> Health {
     let mut h = Health {
         version: env!("CARGO_PKG_VERSION").into(),
         started_unix_s: crate::clock::realtime_ns().div_euclid(1_000_000_000),
+        config_path: cfg.path.display().to_string(),
         ..Health::default()
     };
     h.receiver.device = cfg.receiver.device.display().to_string();

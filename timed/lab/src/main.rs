@@ -77,9 +77,8 @@ fn main() {
     }
     println!("hint: chronyc -h {} sources", lab.chrony_socket().display());
     println!(
-        "hint: timectl --socket {} --chrony-socket {} status",
-        lab.control_socket().display(),
-        lab.chrony_socket().display()
+        "hint: timectl --socket {} status   (also sky, pps, chrony, watch, doctor)",
+        lab.control_socket().display()
     );
     let start = Instant::now();
     let mut reached = false;

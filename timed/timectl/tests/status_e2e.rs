@@ -134,6 +134,17 @@ fn status_sky_pps_chrony_and_watch_on_a_running_box() {
 
     watch_in_tmux(&lab);
 
+    // doctor pointed only at the demo's control socket checks the configuration that timed runs
+    // with and the chronyd it feeds: all good but the simulated PPS (a warning, exit 1).
+    let o = timectl(&lab, &["doctor", "--json", "--window", "1.5"]);
+    let v = json(&o);
+    assert_eq!((o.status.code(), v["result"].as_str()), (Some(1), Some("warn")), "{v:#}");
+    let check = |id: &str| v["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone();
+    let toml = lab.dir.join("timed.toml").canonicalize().unwrap();
+    assert_eq!(check("timed-config")["message"], format!("{} is valid", toml.display()));
+    assert_eq!(check("pps-device")["status"], "warn");
+    assert_eq!(check("chronyd-reachable")["status"], "ok");
+
     // Break it: the receiver vanishes (the simulator's pty is removed) → FAILING, exit 2, and
     // both the device and the missing PPS edges are named.
     lab.stop_sim();

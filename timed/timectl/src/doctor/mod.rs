@@ -19,13 +19,13 @@ mod system;
 #[cfg(test)]
 mod testutil;
 
-use crate::client::Target;
+use crate::client::{self, Target};
 use crate::fmt;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
+#[derive(Clone, clap::Args)]
 #[command(after_help = "\
 Checks (ids are stable): timed-config, timed-running, serial-device, serial-data, serial-speed, \
 receiver-fix, pps-device, pps-edges, pps-pairing, serial-latency, chrony-conf, chronyd-running, \
@@ -117,6 +117,19 @@ pub fn run(target: &Target, args: &Args, json: bool) -> Result<ExitCode, String>
     if !(args.window.is_finite() && (0.5..=60.0).contains(&args.window)) {
         return Err(format!("--window {} must be between 0.5 and 60 seconds", args.window));
     }
+    // Pointed at a non-default timed (`--socket`, e.g. the demo's) without --config: check the
+    // configuration that timed runs with.
+    let mut args = args.clone();
+    if args.config == Path::new(timed::config::DEFAULT_PATH)
+        && target.socket != Path::new(client::DEFAULT_SOCKET)
+    {
+        if let Some(p) = client::snapshot(&target.socket).ok().and_then(|m| m.timed).map(|h| h.config_path) {
+            if !p.is_empty() {
+                args.config = PathBuf::from(p);
+            }
+        }
+    }
+    let args = &args;
     let facts = gather::gather(target, args)?;
     let checks = all_checks(&facts);
     let worst = checks.iter().map(|c| c.status).max().unwrap_or(Status::Ok);
