@@ -55,12 +55,14 @@ fi
 W=$(mktemp -d)
 chmod 755 "$W"
 cleanup() {
-    [ -n "${CHRONYD:-}" ] && kill "$CHRONYD" 2>/dev/null
-    [ -n "${TIMED:-}" ] && kill "$TIMED" 2>/dev/null
-    [ -n "${STRACE:-}" ] && kill "$STRACE" 2>/dev/null
-    [ -n "${FEEDER:-}" ] && kill "$FEEDER" 2>/dev/null
-    wait 2>/dev/null
+    # Under set -e a failed kill (process already gone) would turn a PASS into exit 1.
+    local rc=$?
+    for p in "${CHRONYD:-}" "${TIMED:-}" "${STRACE:-}" "${FEEDER:-}"; do
+        [ -n "$p" ] && { kill "$p" 2>/dev/null || true; }
+    done
+    wait 2>/dev/null || true
     rm -rf "$W"
+    exit "$rc"
 }
 trap cleanup EXIT
 
