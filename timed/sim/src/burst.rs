@@ -83,6 +83,7 @@ fn ubx_tail(snap: &Snapshot, timels: bool, monrf: bool) -> Vec<Vec<u8>> {
     }
     if monrf {
         v.push(ubx::mon_rf());
+        v.push(ubx::mon_ver());
     }
     v.push(ubx::nav_eoe(snap));
     v

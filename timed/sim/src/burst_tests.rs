@@ -127,7 +127,7 @@ fn ubx_only_round_trips_with_other_constellations() {
     assert_eq!(es[0].sats_seen, Some(20));
     assert_eq!(es[0].leap.current_s, Some(17));
     assert_eq!(es[0].next_pulse.and_then(|p| p.utc).map(|u| u.unix().0), Some(T0 + 1));
-    assert_eq!(es[0].messages, 7, "PVT, TIMEUTC, SAT, TIMELS, MON-RF, TIM-TP, EOE");
+    assert_eq!(es[0].messages, 8, "PVT, TIMEUTC, SAT, TIMELS, MON-RF, MON-VER, TIM-TP, EOE");
 }
 
 #[test]
@@ -190,7 +190,13 @@ fn fill_pads_to_the_target_inside_the_epoch() {
         assert_clean(&d);
         assert_eq!(es.iter().map(unix).collect::<Vec<_>>(), [T0, T0 + 1, T0 + 2], "{protocol:?}");
         assert!(es.iter().all(|e| e.time_valid));
-        assert!(d.assembler().receiver().extensions.is_empty(), "padding is not receiver info");
+        // Receiver info comes from MON-VER (UBX protocols) and never from the TXT padding.
+        let ext = &d.assembler().receiver().extensions;
+        let want: &[&str] = match protocol {
+            Protocol::Nmea => &[],
+            _ => &["FWVER=TIM 1.10", "PROTVER=22.00", "MOD=TIMED-SIM (simulated)"],
+        };
+        assert_eq!(ext, want, "{protocol:?}: padding is not receiver info");
     }
     // Without fill the default burst is far below capacity (~1 kB of 11.5 kB).
     let len =

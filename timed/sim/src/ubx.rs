@@ -171,6 +171,23 @@ pub fn mon_rf() -> Vec<u8> {
     ubx_frame(MON, 0x38, &p.0)
 }
 
+/// MON-VER (0A 04): software and hardware version and extension strings (u-blox M8
+/// interface description, UBX-MON-VER: char[30] swVersion, char[10] hwVersion, then char[30]
+/// extensions). Names the simulator in MOD= so no screen mistakes it for a receiver.
+pub fn mon_ver() -> Vec<u8> {
+    let field = |s: &str, n: usize| {
+        let mut b = s.as_bytes().to_vec();
+        b.resize(n, 0);
+        b
+    };
+    let mut p = field("ROM CORE 3.01 (107888)", 30);
+    p.extend(field("00080000", 10));
+    for ext in ["FWVER=TIM 1.10", "PROTVER=22.00", "MOD=TIMED-SIM (simulated)"] {
+        p.extend(field(ext, 30));
+    }
+    ubx_frame(MON, 0x04, &p)
+}
+
 /// NAV-EOE (01 61): end of this epoch.
 pub fn nav_eoe(s: &Snapshot) -> Vec<u8> {
     ubx_frame(NAV, 0x61, &s.itow_ms().to_le_bytes())

@@ -70,10 +70,14 @@ pub fn render(v: &View, a: &Assessment) -> String {
 
 fn timed_part(o: &mut String, h: &Health, now: i64) {
     let rx = &h.receiver;
-    let model = match (&rx.model, &rx.firmware) {
-        (Some(m), Some(f)) => format!("{m} (fw {f})"),
-        (Some(m), None) => m.clone(),
-        _ => "model unknown".into(),
+    // MON-VER: the module name is in the MOD= extension on M8 and later; hwVersion is a code.
+    let module = rx.extensions.iter().find_map(|e| e.strip_prefix("MOD="));
+    let fw = rx.extensions.iter().find_map(|e| e.strip_prefix("FWVER=")).or(rx.firmware.as_deref());
+    let model = match (module, &rx.model, fw) {
+        (Some(m), Some(hw), Some(f)) => format!("{m} (hw {hw}, fw {f})"),
+        (None, Some(hw), Some(f)) => format!("hw {hw} (fw {f})"),
+        (_, Some(hw), None) => format!("hw {hw}"),
+        _ => "model unknown (no MON-VER yet)".into(),
     };
     let _ = writeln!(o, "\nreceiver  {} {} · {model} · {} epochs", rx.device, rx.serial_state, rx.epochs);
     let _ = writeln!(
