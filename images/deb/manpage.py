@@ -46,7 +46,7 @@ def parse_help(text, where):
     """Parses clap's help output into about, usage and sections {title: [(spec, [desc lines])]}."""
     lines = text.rstrip("\n").split("\n")
     about, usage, sections, extra = [], None, {}, []
-    current, entry = None, None
+    current, entry, in_extra = None, None, False
     for n, line in enumerate(lines, 1):
         line = line.rstrip()
         if usage is None:
@@ -54,6 +54,10 @@ def parse_help(text, where):
                 usage = line[len("Usage: "):].strip()
             else:
                 about.append(line)
+            continue
+        if in_extra:
+            # Everything after the sections (clap's after_help) is prose, kept paragraph by paragraph.
+            extra.append(line)
             continue
         m = SECTION_RE.match(line)
         if m:
@@ -76,9 +80,8 @@ def parse_help(text, where):
             sections[current].append(entry)
             continue
         if not line.startswith(" "):
-            # Text after the last section (clap's after_help): kept as a paragraph.
+            in_extra = True
             extra.append(line)
-            current, entry = None, None
             continue
         sys.exit(f"manpage.py: {where}: line {n}: cannot parse {line!r}")
     if usage is None:
@@ -89,6 +92,8 @@ def parse_help(text, where):
                 desc.pop()
     while about and not about[-1].strip():
         about.pop()
+    while extra and not extra[-1].strip():
+        extra.pop()
     return {"about": about, "usage": usage, "sections": sections, "extra": extra}
 
 
@@ -192,7 +197,7 @@ def commands_roff(node, prog, global_specs):
             out.append(".RE")
         if sub["extra"]:
             out.append(".PP")
-            out += [esc(line) for line in sub["extra"]]
+            out += [esc(line) if line.strip() else ".PP" for line in sub["extra"]]
         out += commands_roff(sub, full, global_specs)
     return out
 
@@ -217,7 +222,8 @@ def render(template_path, template, binary, run_prefix, date):
         "@TH@": [f'.TH {esc(name.upper())} {section} "{date}" "timed {version}" "timed manual"'],
         "@NAME@": [".SH NAME", f"{esc(name)} \\- {esc(about)}"],
         "@SYNOPSIS@": [".SH SYNOPSIS", usage_roff(root["usage"])],
-        "@OPTIONS@": [".SH OPTIONS"] + arg_sections(root, ()),
+        "@OPTIONS@": [".SH OPTIONS"] + arg_sections(root, ())
+        + ([".PP"] + [esc(line) if line.strip() else ".PP" for line in root["extra"]] if root["extra"] else []),
     }
     if root["subcommands"]:
         parts["@COMMANDS@"] = [".SH COMMANDS"]

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The workspace on the Raspberry Pi's architectures, on this x86_64 machine.
+#
+#   bash tests/aarch64.sh        (as root; installs its cross toolchains; tests/run.sh runs it)
+#
+# aarch64 (64-bit Raspberry Pi OS, the NixOS image): every unit and integration test of the
+# workspace cross-built for aarch64-unknown-linux-gnu and run under qemu-user, except the few in
+# tests/cross/aarch64.skip (each with its reason); prints passed/skipped/ignored/failed per crate.
+# The tests run in a user namespace with a private binfmt_misc (tests/cross/binfmt_ns.py), so a
+# test can start the workspace's aarch64 binaries (timed, timed-sim, timectl) and real host
+# daemons (chronyd -x, Prometheus) as it does natively.
+#
+# Built in the release profile: it shares every compiled dependency with the arm64 .deb's
+# binaries (images/deb/build.sh reuses them), and emulated optimised code runs the tests several
+# times faster. Debug assertions and overflow checks are covered by the native run in tests/run.sh.
+#
+# armv7 (32-bit Raspberry Pi OS): timed-core and timed (the daemon and its library) built for
+# armv7-unknown-linux-gnueabihf, so the compile-time asserts hold on the 32-bit ABI (libc's
+# timeval/time_t against timed-core's ILP32 sock_sample/shmTime layouts; the PPS ioctl numbers),
+# and timed-core's unit tests (the chrony record encoders among them) and timed's chrony sink
+# tests run under qemu-arm. tests/cross/chrony_abi.c then checks the layouts against the C
+# compiler's own struct layout for both targets.
+#
+# Linkers and runners are set here, not in a committed .cargo/config.toml: there they would also
+# apply to native builds on an arm64 machine (a qemu runner where none is needed or installed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tests/lib/setup.sh
+ensure_rust
+ensure_apt gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross \
+    qemu-user-static python3
+rustup target add aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf 2>&1 | grep -v "is up to date" >&2 || true
+if [ "$(id -u)" -ne 0 ]; then
+    echo "tests/aarch64.sh: the end-to-end tests start chronyd and network namespaces: run as root" >&2
+    exit 1
+fi
+
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
+a64="qemu-aarch64-static -L /usr/aarch64-linux-gnu"
+arm="qemu-arm-static -L /usr/arm-linux-gnueabihf"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "-- aarch64: building the workspace's tests (release)"
+t0=$SECONDS
+cargo test --release --locked --workspace --target aarch64-unknown-linux-gnu --no-run \
+    --message-format=json-render-diagnostics > "$tmp/a64.json"
+echo "-- aarch64: built in $((SECONDS - t0)) s; running under qemu-aarch64"
+t0=$SECONDS
+python3 tests/cross/binfmt_ns.py aarch64 \
+    python3 tests/cross/qemu_tests.py --runner "$a64" --skips tests/cross/aarch64.skip < "$tmp/a64.json"
+echo "-- aarch64: tests ran in $((SECONDS - t0)) s"
+
+echo "-- armv7: timed-core and timed (lib and bins) for the 32-bit ABI"
+t0=$SECONDS
+cargo build --locked --target armv7-unknown-linux-gnueabihf -p timed-core -p timed
+cargo test --locked --target armv7-unknown-linux-gnueabihf -p timed-core -p timed --lib --no-run \
+    --message-format=json-render-diagnostics > "$tmp/arm.json"
+echo "-- armv7: built in $((SECONDS - t0)) s; running under qemu-arm"
+python3 tests/cross/binfmt_ns.py arm \
+    python3 tests/cross/qemu_tests.py --runner "$arm" --skips tests/cross/armv7.skip < "$tmp/arm.json"
