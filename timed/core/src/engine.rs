@@ -221,6 +221,10 @@ impl Engine {
             self.reject(Reject::InvalidTime, out);
         } else if !epoch.fix_ok {
             self.reject(Reject::NoFix, out);
+        } else if self.last_coarse.is_some_and(|c| c.sample.system_ns + c.sample.offset_ns == true_ns) {
+            // A second epoch for a second already sent (a burst split by a pause on the line):
+            // its first byte is late, so its sample would be wrong. One sample per second.
+            self.reject(Reject::Duplicate, out);
         } else {
             let system_ns = rx_ns - self.cfg.serial_delay_ns;
             let leap = self.leap_for(true_ns);

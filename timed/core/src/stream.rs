@@ -69,7 +69,9 @@ impl StreamDecoder {
             let rx = rx.and_then(|_| {
                 let i = chunks.partition_point(|(start, _)| *start <= f.offset);
                 chunks.get(i.saturating_sub(1)).map(|(start, s)| {
-                    let later = (f.offset - start) as i64 * *byte_ns;
+                    // Signed: a frame longer than the kept chunks (1-byte reads of a long
+                    // sentence) starts before the oldest one, and is stamped back from it.
+                    let later = (f.offset as i64).wrapping_sub(*start as i64) * *byte_ns;
                     RxStamp { realtime_ns: s.realtime_ns + later, monotonic_ns: s.monotonic_ns + later }
                 })
             });
@@ -80,6 +82,11 @@ impl StreamDecoder {
                 }
             }
         });
+        // The quiet-line gap counts from the latest byte: a message still arriving keeps the
+        // epoch open (touch before the feed is ignored while the epoch has no message yet).
+        if let Some(rx) = rx {
+            self.assembler.touch(rx);
+        }
     }
 
     /// Closes the current epoch after `gap_ns` of silence (monotonic time passed in).

@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 pub enum Reject {
     /// The kernel's assert sequence skipped: pulses were lost (cable, receiver, interrupt).
     MissedPulse,
-    /// The same edge twice, or a second edge within half a second (a glitch).
+    /// The same edge twice, or a second edge within half a second (a glitch); or a second
+    /// epoch for a second whose coarse sample was already sent.
     Duplicate,
     /// No epoch arrived to say which second the edge marks.
     Unlabelled,

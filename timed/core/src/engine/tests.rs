@@ -251,3 +251,17 @@ fn an_announcement_that_arrives_after_its_edge_still_labels_it() {
     }
     assert!(e.rejects().iter().all(|(_, n)| n == 0), "{:?}", e.rejects());
 }
+
+#[test]
+fn a_second_epoch_for_the_same_second_sends_no_second_coarse_sample() {
+    let mut e = engine();
+    let coarse = |acts: &[Action]| acts.iter().filter(|a| matches!(a, Action::SendCoarse(_))).count();
+    assert_eq!(coarse(&e.on_epoch(&epoch(T0, None))), 1);
+    // The rest of the burst after a pause: same second, first byte 74 ms later.
+    let mut late = epoch(T0, None);
+    late.rx = late.rx.map(|r| RxStamp { realtime_ns: r.realtime_ns + 74_000_000, ..r });
+    let acts = e.on_epoch(&late);
+    assert_eq!(coarse(&acts), 0, "{acts:?}");
+    assert!(acts.contains(&Action::Rejected(Reject::Duplicate)), "{acts:?}");
+    assert_eq!(coarse(&e.on_epoch(&epoch(T0 + 1, None))), 1, "the next second is sent");
+}
