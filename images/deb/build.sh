@@ -25,17 +25,18 @@ case "$arch" in
     *) echo "build.sh: unknown architecture $arch (amd64 or arm64)" >&2; exit 64 ;;
 esac
 host=$(rustc -vV | sed -n 's/^host: //p')
+tdir=${CARGO_TARGET_DIR:-target}
 if [ "$triple" = "$host" ]; then
     # Host build without --target: shares target/release with other release builds.
     cargo build --release --locked -p timed -p timectl --bin timed --bin timectl >&2
-    bindir=target/release
+    bindir=$tdir/release
     run=()
     strip=strip
 else
     upper=$(echo "$triple" | tr 'a-z-' 'A-Z_')
     export "CARGO_TARGET_${upper}_LINKER=${gnu}-gcc"
     cargo build --release --locked --target "$triple" -p timed -p timectl --bin timed --bin timectl >&2
-    bindir=target/$triple/release
+    bindir=$tdir/$triple/release
     run=("qemu-${triple%%-*}-static" -L "/usr/$gnu")
     strip=${gnu}-strip
 fi

@@ -148,7 +148,7 @@ def usage_roff(usage):
 def entries_roff(entries, skip=()):
     out = []
     for spec, desc in entries:
-        if spec in skip:
+        if (spec, tuple(desc)) in skip or (spec == "-h, --help" and skip):
             continue
         out.append(".TP")
         out.append(spec_roff(spec))
@@ -214,8 +214,9 @@ def render(template_path, template, binary, run_prefix, date):
     version = vm.group(2)
     root = command_tree(run_prefix, binary, [], binary)
     options = root["sections"].get("Options", [])
-    # Global options (clap `global = true`) repeat in every subcommand's help: documented once.
-    global_specs = {s for s, _ in options} | {"-h, --help"}
+    # Global options (clap `global = true`) repeat in every subcommand's help, with the same
+    # description: documented once, under OPTIONS. So is -h/--help.
+    global_specs = {(s, tuple(d)) for s, d in options}
 
     about = " ".join(line.strip() for line in root["about"] if line.strip())
     parts = {
@@ -227,7 +228,7 @@ def render(template_path, template, binary, run_prefix, date):
     }
     if root["subcommands"]:
         parts["@COMMANDS@"] = [".SH COMMANDS"]
-        if any(s != "-h, --help" and s != "-V, --version" for s, _ in options):
+        if any(s not in ("-h, --help", "-V, --version") for s, _ in options):
             parts["@COMMANDS@"] += ["The options above may also be given after any command."]
         parts["@COMMANDS@"] += commands_roff(root, name, global_specs)
 

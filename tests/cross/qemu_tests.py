@@ -120,7 +120,8 @@ def main():
         t[2] += ignored
         t[3] += failed
         if failed or out.returncode != 0:
-            broken.append(f"{label}: {failed} failed (exit {out.returncode})")
+            names = re.findall(r"^test (\S+) \.\.\. FAILED$", out.stdout, re.M)
+            broken.append(f"{label}: {failed} failed (exit {out.returncode}): {' '.join(names)}")
             sys.stdout.write(out.stdout[-8000:] + out.stderr[-4000:])
     for s in skips:
         if not s["used"]:
