@@ -30,6 +30,16 @@ echo "== tests"
 cargo test --workspace --locked
 # Further suites, one block each (owned by the issue that added them):
 # -- suites --
+echo "== Raspberry Pi architectures and the Debian packages (aarch64 under qemu-user, armv7, .deb)"
+# Issue 6 (deb). timed.toml(5) against the keys timed accepts (1 s); tests/aarch64.sh: the workspace's
+# tests for aarch64 under qemu-user with per-crate counts, timed-core and timed for armv7 with their
+# unit tests under qemu-arm, chrony's C structs reading timed-core's records on each target;
+# tests/deb.sh: both .debs, lintian, dpkg -i / -r / --purge of the amd64 one on this machine.
+# Measured cold on the shared 2-core machine: about 12 min (aarch64 release build 4 min, shared
+# with the arm64 .deb; amd64 release build 2.5 min; armv7 debug build and tests 3 min).
+bash tests/man-config.sh
+bash tests/aarch64.sh
+bash tests/deb.sh
 echo "== boards, Nix and provisioning (boards/, flake.nix, images/, timed/provision)"
 # nix-instantiate from nix-bin (syntax and builtins-only evaluation; nixpkgs is not fetched),
 # real FAT+ext4 images from e2fsprogs/dosfstools/mtools/fdisk, host keys from ssh-keygen;
