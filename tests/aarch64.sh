@@ -39,8 +39,8 @@ fi
 
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
-a64="qemu-aarch64-static -L /usr/aarch64-linux-gnu"
-arm="qemu-arm-static -L /usr/arm-linux-gnueabihf"
+a64=(qemu-aarch64-static -L /usr/aarch64-linux-gnu)
+arm=(qemu-arm-static -L /usr/arm-linux-gnueabihf)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -51,7 +51,7 @@ cargo test --release --locked --workspace --target aarch64-unknown-linux-gnu --n
 echo "-- aarch64: built in $((SECONDS - t0)) s; running under qemu-aarch64"
 t0=$SECONDS
 python3 tests/cross/binfmt_ns.py aarch64 \
-    python3 tests/cross/qemu_tests.py --runner "$a64" --skips tests/cross/aarch64.skip < "$tmp/a64.json"
+    python3 tests/cross/qemu_tests.py --runner "${a64[*]}" --skips tests/cross/aarch64.skip < "$tmp/a64.json"
 echo "-- aarch64: tests ran in $((SECONDS - t0)) s"
 
 echo "-- armv7: timed-core and timed (lib and bins) for the 32-bit ABI"
@@ -61,7 +61,7 @@ cargo test --locked --target armv7-unknown-linux-gnueabihf -p timed-core -p time
     --message-format=json-render-diagnostics > "$tmp/arm.json"
 echo "-- armv7: built in $((SECONDS - t0)) s; running under qemu-arm"
 python3 tests/cross/binfmt_ns.py arm \
-    python3 tests/cross/qemu_tests.py --runner "$arm" --skips tests/cross/armv7.skip < "$tmp/arm.json"
+    python3 tests/cross/qemu_tests.py --runner "${arm[*]}" --skips tests/cross/armv7.skip < "$tmp/arm.json"
 
 echo "-- chrony's structs read timed-core's records (probe and C reader built for each target)"
 want_sock="tv=1700000000.123456 offset=0.000250789 pulse=0 leap=1 magic=534f434b"
@@ -87,11 +87,11 @@ abi_check() { # TRIPLE CC SOCK_BYTES SHM_BYTES [RUNNER...]
     echo "  ok: $triple: sock_sample $sock bytes, shmTime $shm bytes, every field as encoded"
 }
 abi_check x86_64-unknown-linux-gnu gcc 40 96
-abi_check aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc 40 96 $a64
-abi_check armv7-unknown-linux-gnueabihf arm-linux-gnueabihf-gcc 32 80 $arm
+abi_check aarch64-unknown-linux-gnu aarch64-linux-gnu-gcc 40 96 "${a64[@]}"
+abi_check armv7-unknown-linux-gnueabihf arm-linux-gnueabihf-gcc 32 80 "${arm[@]}"
 # Not a target timed builds for yet, shown so it is not forgotten: Debian 13 builds armhf with a
 # 64-bit time_t (_TIME_BITS=64), which makes chrony's records the LP64 sizes; timed's armv7 build
 # (Rust's libc: 32-bit time_t) sends ILP32 records that such a chronyd drops.
 arm-linux-gnueabihf-gcc -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64 -o "$tmp/abi-t64" tests/cross/chrony_abi.c
-echo "  note: armhf with _TIME_BITS=64 (Debian 13): $($arm "$tmp/abi-t64" --layout) (timed armv7 sends 32/80)"
+echo "  note: armhf with _TIME_BITS=64 (Debian 13): $("${arm[@]}" "$tmp/abi-t64" --layout) (timed armv7 sends 32/80)"
 echo "tests/aarch64.sh: done in $SECONDS s"

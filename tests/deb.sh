@@ -44,8 +44,8 @@ chmod +x "$policy"
 
 # dpkg fails at once when another process holds its lock (an apt-get of another test): retry.
 dpkg_() {
-    local i
-    for i in $(seq 60); do
+    local _
+    for _ in $(seq 60); do
         if dpkg "$@" > "$tmp/dpkg.out" 2>&1; then cat "$tmp/dpkg.out"; return 0; fi
         grep -q "lock" "$tmp/dpkg.out" || { cat "$tmp/dpkg.out" >&2; return 1; }
         sleep 1
@@ -96,7 +96,7 @@ dpkg -L timed | while read -r f; do [ -e "$f" ] || fail "dpkg -L lists $f, which
 cmp -s timed/daemon/timed.toml /etc/timed/timed.toml || fail "/etc/timed/timed.toml differs from timed/daemon/timed.toml"
 cmp -s udev/60-timed.rules /lib/udev/rules.d/60-timed.rules || fail "udev rules differ from udev/"
 cmp -s systemd/timed.service /lib/systemd/system/timed.service || fail "unit differs from systemd/"
-ls boards/*.toml | while read -r b; do
+for b in boards/*.toml; do
     cmp -s "$b" "/usr/share/timed/boards/$(basename "$b")" || fail "$b not installed"
 done
 [ "$(dpkg-query -W -f='${Conffiles}' timed | awk 'NF {print $1}' | LC_ALL=C sort | tr '\n' ' ')" = \

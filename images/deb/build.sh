@@ -31,7 +31,7 @@ if [ "$triple" = "$host" ]; then
     cargo build --release --locked -p timed -p timectl --bin timed --bin timectl >&2
     bindir=$tdir/release
     run=()
-    strip=strip
+    strip="strip"
 else
     upper=$(echo "$triple" | tr 'a-z-' 'A-Z_')
     export "CARGO_TARGET_${upper}_LINKER=${gnu}-gcc"
@@ -82,7 +82,9 @@ for page in timed.8 timectl.1; do
     python3 images/deb/manpage.py --template "docs/man/$page.in" --run "${run[*]}" --date "$date" \
         "$root/usr/bin/$name" > "$root/usr/share/man/man$section/$page"
 done
-install -m 0644 docs/man/timed.toml.5 "$root/usr/share/man/man5/timed.toml.5"
+# The hand-written page gets the same date and version as the generated ones.
+sed "s/^\(\.TH [^ ]* [0-9] \)\"[^\"]*\" \"timed\"/\1\"$date\" \"timed $version\"/" docs/man/timed.toml.5 > "$root/usr/share/man/man5/timed.toml.5"
+chmod 0644 "$root/usr/share/man/man5/timed.toml.5"
 gzip -9n "$root"/usr/share/man/man*/*
 
 first=$(git log --max-parents=0 --format=%cd --date=format:%Y 2>/dev/null | tail -n1 || true)
