@@ -104,14 +104,28 @@ fn bind(path: &Path, mode: u32, group: &str) -> Result<UnixListener, String> {
             })?;
         }
     }
-    let listener = UnixListener::bind(path).map_err(|e| format!("cannot bind: {e}"))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| format!("cannot set mode {mode:o}: {e}"))?;
-    if !group.is_empty() {
-        let gid = group_id(group, "/etc/group")
-            .ok_or_else(|| format!("group {group:?} does not exist (/etc/group); check [control] group"))?;
-        std::os::unix::fs::chown(path, None, Some(gid))
-            .map_err(|e| format!("cannot give the socket to group {group}: {e}"))?;
+    // Bound under a temporary name and renamed into place once its mode and group are set, so
+    // no client ever sees the socket with the wrong permissions.
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.new", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let listener = UnixListener::bind(&tmp).map_err(|e| format!("cannot bind: {e}"))?;
+    let ready = (|| {
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("cannot set mode {mode:o}: {e}"))?;
+        if !group.is_empty() {
+            let gid = group_id(group, "/etc/group").ok_or_else(|| {
+                format!("group {group:?} does not exist (/etc/group); check [control] group")
+            })?;
+            std::os::unix::fs::chown(&tmp, None, Some(gid))
+                .map_err(|e| format!("cannot give the socket to group {group}: {e}"))?;
+        }
+        std::fs::rename(&tmp, path).map_err(|e| format!("cannot move the socket into place: {e}"))
+    })();
+    if let Err(e) = ready {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
     Ok(listener)
 }
