@@ -17,7 +17,7 @@ mod live;
 mod local;
 mod system;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 use crate::client::{self, Target};
 use crate::fmt;

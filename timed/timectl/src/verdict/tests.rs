@@ -1,6 +1,5 @@
 use super::*;
 use crate::client::{Message, View};
-use timed::chronyctl::{ServerStats, Source, Tracking};
 use timed::health::{Health, Sink};
 
 const NOW: i64 = 1_800_000_000_000_000_000;
@@ -33,43 +32,8 @@ fn good() -> (Health, Report) {
         state: "ok".into(),
         ..Sink::default()
     }];
-    let tracking = Tracking {
-        ref_id: 0x5050_5300,
-        ref_name: "PPS".into(),
-        ref_address: None,
-        stratum: 1,
-        leap_code: 0,
-        leap_status: "normal".into(),
-        ref_time_s: 1.8e9,
-        system_offset_s: 1e-8,
-        last_offset_s: 1e-8,
-        rms_offset_s: 1e-8,
-        frequency_ppm: 1.0,
-        residual_freq_ppm: 0.0,
-        skew_ppm: 0.01,
-        root_delay_s: 1e-9,
-        root_dispersion_s: 1e-6,
-        update_interval_s: 4.0,
-    };
-    let pps = Source {
-        index: 0,
-        address: "PPS".into(),
-        name: "PPS".into(),
-        mode: "refclock".into(),
-        state: "selected".into(),
-        state_code: 0,
-        stratum: 0,
-        poll: 2,
-        reach: 0o377,
-        last_rx_ago_s: Some(1),
-        last_offset_s: 0.0,
-        last_offset_orig_s: 0.0,
-        last_error_s: 1e-7,
-        options: None,
-        stats: Err("n/a".into()),
-    };
-    let report =
-        Report { tracking: Ok(tracking), sources: Ok(vec![pps]), serverstats: Ok(ServerStats::default()) };
+    // chronyd at stratum 1, its PPS refclock selected (the doctor's fixture).
+    let report = crate::doctor::testutil::report(&[("PPS", "refclock", 0.0)]);
     (h, report)
 }
 
