@@ -56,7 +56,9 @@ echo "-- aarch64: tests ran in $((SECONDS - t0)) s"
 
 echo "-- armv7: timed-core and timed (lib and bins) for the 32-bit ABI"
 t0=$SECONDS
-cargo build --locked --target armv7-unknown-linux-gnueabihf -p timed-core -p timed
+# `check`, not `build`: the compile-time layout/ioctl asserts are const items, evaluated by check;
+# the libraries are compiled for real (and run) by the test build below. Saves ~1 min of CI.
+cargo check --locked --target armv7-unknown-linux-gnueabihf -p timed-core -p timed --lib --bins
 cargo test --locked --target armv7-unknown-linux-gnueabihf -p timed-core -p timed --lib --no-run \
     --message-format=json-render-diagnostics > "$tmp/arm.json"
 echo "-- armv7: built in $((SECONDS - t0)) s; running under qemu-arm"
