@@ -63,7 +63,7 @@ pub fn run(t: &Target, a: &Args, json: bool) -> Result<ExitCode, String> {
                 chrony = Some(crate::client::query_chrony(p));
             }
         }
-        if let (Some(h), None) = (&m.timed, &m.chrony_note) {
+        if let Some(h) = &m.timed {
             if let (Some(seq), Some(off)) = (h.pps.last_seq, h.pps.last_offset_ns) {
                 if st.offsets.back().is_none_or(|(s, _)| *s != seq) && h.pps.state.starts_with("locked") {
                     st.offsets.push_back((seq, off));
