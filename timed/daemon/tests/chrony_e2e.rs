@@ -32,7 +32,11 @@ fn wait_pps_selected(l: &Lab) -> Duration {
 /// 7a + 7c: SOCK. PPS selected and at the injected offset; coarse samples within ±5 ms.
 #[test]
 fn sock_pps_is_selected_at_the_injected_offset_and_coarse_is_within_5ms() {
-    let l = lab(Options { ntp_port: 11201, ..Options::default() });
+    // The simulated receiver's message delay varies by ±2 ms here, not the simulator's default
+    // ±5 ms: that would fill the whole ±5 ms by itself and leave nothing for timed's own
+    // stamping on a shared host (measured at most 1 ms with four CPU hogs on two cores).
+    let sim_args = vec!["--message-jitter-ms".to_string(), "2".to_string()];
+    let l = lab(Options { ntp_port: 11201, sim_args, ..Options::default() });
     let took = wait_pps_selected(&l);
     std::thread::sleep(Duration::from_secs(8));
     let pps: Vec<f64> = l.refclock_samples("PPS").into_iter().map(|(_, o)| o).collect();
@@ -46,7 +50,11 @@ fn sock_pps_is_selected_at_the_injected_offset_and_coarse_is_within_5ms() {
     let coarse: Vec<f64> = l.refclock_samples("GPS").into_iter().map(|(_, o)| o).collect();
     assert!(coarse.len() >= 10, "only {} coarse samples", coarse.len());
     for o in &coarse {
-        assert!((o - TRUTH).abs() < 5e-3, "coarse raw offset {o:+.6} s, truth {TRUTH:+.6} s: {coarse:?}");
+        assert!(
+            (o - TRUTH).abs() < 5e-3,
+            "coarse raw offset {o:+.6} s, truth {TRUTH:+.6} s: {coarse:?}\n{}",
+            coarse_breakdown(&l)
+        );
     }
     println!(
         "PPS selected after {:.1} s; PPS mean {:+.3} us; coarse mean {:+.3} ms (n={})",
@@ -55,6 +63,32 @@ fn sock_pps_is_selected_at_the_injected_offset_and_coarse_is_within_5ms() {
         mean(&coarse) * 1e3,
         coarse.len()
     );
+}
+
+/// Each coarse sample's error split into the simulator's part (its burst planned at the
+/// message delay ± jitter, then written late by the host) and timed's (the rest), from the
+/// simulator's truth log: says who to blame when the ±5 ms check fails.
+fn coarse_breakdown(l: &Lab) -> String {
+    use timed_lab::compare::measure::{raw_samples, truth_lines};
+    let log = std::fs::read_to_string(l.dir.join("refclocks.log")).unwrap_or_default();
+    let truth = truth_lines(&std::fs::read_to_string(l.dir.join("truth.jsonl")).unwrap_or_default());
+    let mut out = String::from("second: error = simulator (planned jitter + written late) + timed\n");
+    for s in raw_samples(&log, "GPS") {
+        let second = ((s.time_ns as f64 / 1e9) + s.raw_s).round() as i64;
+        let Some(t) = truth.iter().find(|t| t.second == second) else { continue };
+        let (Some(start), Some(written)) = (t.burst_start_ns, t.burst_written_ns) else { continue };
+        let ideal = second * 1_000_000_000 - t.offset_ns;
+        let planned = (start - ideal) as f64 / 1e6 - l.opts.message_delay_ms;
+        let late = (written - start) as f64 / 1e6;
+        let err = (s.raw_s - t.offset_ns as f64 / 1e9) * 1e3;
+        out += &format!(
+            "{second}: {err:+.3} ms = ({:+.3} {:+.3}) {:+.3}\n",
+            -planned,
+            -late,
+            err + planned + late
+        );
+    }
+    out
 }
 
 /// 7b: SHM, PPS on NTP1 selected, coarse on NTP0 noselect.

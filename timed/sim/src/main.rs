@@ -18,6 +18,7 @@
 
 mod args;
 mod burst;
+mod line;
 mod nmea;
 mod pty;
 mod rng;

@@ -6,6 +6,7 @@
 //! drift; a late wake only makes that one datagram or chunk late.
 
 use crate::burst::{compose, Burst};
+use crate::line::Line;
 use crate::pty::Pty;
 use crate::rng::{Purpose, Rng};
 use crate::scenario::{Active, Scenario};
@@ -21,8 +22,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use timed_core::pps::encode_sim_edge;
 
 const NS: i64 = 1_000_000_000;
-/// While bytes are due, the line is serviced this often (a UART FIFO-sized trickle).
-const CHUNK_NS: i64 = 1_000_000;
+/// A burst's first byte is waited for by spinning this long rather than sleeping to it: a
+/// sleeper wakes 0.1–0.4 ms late at rest and several ms late on a busy host, which would be
+/// charged to the daemon's first-byte stamp as receiver jitter nobody asked for.
+const SPIN_NS: i64 = 2_000_000;
 /// Seconds are planned this far ahead of their edge.
 const PLAN_AHEAD_NS: i64 = 1_200_000_000;
 
@@ -77,113 +80,6 @@ impl Control {
     }
 }
 
-/// The transmit side of one serial line: whole frames queued, sent at `baud` / 10 bytes per
-/// second from the moment the line became busy.
-struct Line {
-    queue: VecDeque<Vec<u8>>,
-    sent_in_front: usize,
-    origin_ns: i64,
-    sent_since_origin: u64,
-    ns_per_byte: f64,
-    dropped: u64,
-    written: u64,
-    /// `--host-baud`: a host UART at another speed reads the line (SIMULATED, `uart`).
-    misread: Option<crate::uart::MisreadUart>,
-}
-
-impl Line {
-    fn new(baud: u32) -> Line {
-        Line {
-            queue: VecDeque::new(),
-            sent_in_front: 0,
-            origin_ns: 0,
-            sent_since_origin: 0,
-            ns_per_byte: 10.0 * 1e9 / f64::from(baud),
-            dropped: 0,
-            written: 0,
-            misread: None,
-        }
-    }
-
-    fn idle(&self) -> bool {
-        self.queue.is_empty()
-    }
-
-    /// When the line finishes what is queued (or `now` if idle).
-    fn busy_until(&self, now: i64) -> i64 {
-        if self.idle() {
-            return now;
-        }
-        let total = self.sent_since_origin + self.queue.iter().map(|f| f.len() as u64).sum::<u64>()
-            - self.sent_in_front as u64;
-        self.origin_ns + (total as f64 * self.ns_per_byte) as i64
-    }
-
-    fn start_if_idle(&mut self, at_ns: i64) {
-        if self.idle() {
-            self.origin_ns = at_ns;
-            self.sent_since_origin = 0;
-            self.sent_in_front = 0;
-        }
-    }
-
-    fn enqueue(&mut self, frames: &[Vec<u8>], at_ns: i64) {
-        self.start_if_idle(at_ns);
-        self.queue.extend(frames.iter().filter(|f| !f.is_empty()).cloned());
-    }
-
-    /// Slots a reply in after the frame being sent (a receiver never splits a frame).
-    fn inject(&mut self, frame: Vec<u8>, now: i64) {
-        self.start_if_idle(now);
-        let at = usize::from(self.sent_in_front > 0).min(self.queue.len());
-        self.queue.insert(at, frame);
-    }
-
-    /// When to service the line next: as soon as the first byte of a burst is complete (the
-    /// daemon stamps a burst by its first byte), then every [`CHUNK_NS`].
-    fn next_wake(&self, now: i64) -> i64 {
-        if self.sent_since_origin == 0 {
-            self.origin_ns + self.ns_per_byte.ceil() as i64
-        } else {
-            now + CHUNK_NS
-        }
-    }
-
-    /// Writes the bytes due by `now`.
-    fn pump(&mut self, now: i64, pty: &Pty) -> Result<(), String> {
-        let mut chunk = self.take_due(now);
-        if let Some(u) = self.misread.as_mut() {
-            chunk = u.feed(&chunk, self.queue.is_empty());
-        }
-        if !chunk.is_empty() {
-            let n = pty.write(&chunk).map_err(|e| format!("writing to pty {}: {e}", pty.link.display()))?;
-            self.written += n as u64;
-            self.dropped += (chunk.len() - n) as u64;
-        }
-        Ok(())
-    }
-
-    /// Takes the bytes due by `now` off the queue.
-    fn take_due(&mut self, now: i64) -> Vec<u8> {
-        let due_total = ((now - self.origin_ns).max(0) as f64 / self.ns_per_byte) as u64;
-        let mut due = due_total.saturating_sub(self.sent_since_origin) as usize;
-        let mut chunk = Vec::new();
-        while due > 0 {
-            let Some(front) = self.queue.front() else { break };
-            let n = due.min(front.len() - self.sent_in_front);
-            chunk.extend_from_slice(&front[self.sent_in_front..self.sent_in_front + n]);
-            self.sent_in_front += n;
-            self.sent_since_origin += n as u64;
-            due -= n;
-            if self.sent_in_front == front.len() {
-                self.queue.pop_front();
-                self.sent_in_front = 0;
-            }
-        }
-        chunk
-    }
-}
-
 /// One planned second.
 struct Planned {
     index: u64,
@@ -196,6 +92,12 @@ struct Planned {
     burst_ns: i64,
     edge_done: bool,
     burst_done: bool,
+    /// The second's messages, composed when it is planned.
+    burst: Burst,
+    /// When the burst's first byte was due on line 0 (later than `burst_ns` on a busy line).
+    start_ns: Option<i64>,
+    /// Its truth line is written.
+    logged: bool,
 }
 
 /// Where edges go.
@@ -257,6 +159,9 @@ impl Scheduler<'_> {
                 if p.edge_ns - now > PLAN_AHEAD_NS {
                     break;
                 }
+                let mut p = p;
+                // Composed ahead so that the second's deadline costs only the write.
+                p.burst = compose(s, &sky, p.true_s, p.index, &p.active, &mut fill_seq);
                 planned.push_back(p);
                 next_index += 1;
             }
@@ -273,17 +178,16 @@ impl Scheduler<'_> {
                 }
                 if !p.burst_done && p.burst_ns <= now {
                     p.burst_done = true;
-                    let burst = compose(s, &sky, p.true_s, p.index, &p.active, &mut fill_seq);
-                    let start = lines.first().map(|l| l.busy_until(p.burst_ns).max(p.burst_ns));
+                    p.start_ns = lines.first().map(|l| l.busy_until(p.burst_ns).max(p.burst_ns));
                     for l in &mut lines {
-                        l.enqueue(&burst.frames, p.burst_ns);
+                        l.enqueue(&p.burst.frames, p.burst_ns, p.index);
                     }
-                    self.log_truth(p, &burst, start, false)?;
+                    if p.burst.frames.iter().all(Vec::is_empty) || lines.is_empty() {
+                        // No serial bytes this second: nothing to wait for.
+                        self.log_truth(p, None, false)?;
+                    }
                     stats.seconds += 1;
                 }
-            }
-            while planned.front().is_some_and(|p| p.edge_done && p.burst_done) {
-                planned.pop_front();
             }
             while let Ok((i, class, id)) = self.acks.try_recv() {
                 if let (Some(l), false) = (lines.get_mut(i), current.pulse_only) {
@@ -294,26 +198,49 @@ impl Scheduler<'_> {
             for (l, pty) in lines.iter_mut().zip(self.ptys) {
                 l.pump(now, pty)?;
             }
+            // The truth line of a second goes out once its burst's first byte has (line 0).
+            for l in lines.iter_mut().skip(1) {
+                l.take_started();
+            }
+            for (tag, t) in lines.first_mut().map(Line::take_started).unwrap_or_default() {
+                if let Some(p) = planned.iter_mut().find(|p| p.index == tag && !p.logged) {
+                    self.log_truth(p, Some(t), false)?;
+                }
+            }
+            while planned.front().is_some_and(|p| p.edge_done && p.burst_done && p.logged) {
+                planned.pop_front();
+            }
             if next_index >= limit && planned.is_empty() && lines.iter().all(Line::idle) {
                 break;
             }
-            let mut deadline = now + NS;
+            let (mut deadline, mut precise) = (now + NS, i64::MAX);
             for p in &planned {
                 if !p.edge_done {
                     deadline = deadline.min(p.edge_ns);
                 }
                 if !p.burst_done {
-                    deadline = deadline.min(p.burst_ns);
+                    precise = precise.min(p.burst_ns);
                 }
             }
             for l in lines.iter().filter(|l| !l.idle()) {
                 deadline = deadline.min(l.next_wake(now));
+                precise = precise.min(l.first_byte_due().unwrap_or(i64::MAX));
             }
-            self.control.sleep_until(deadline);
+            self.control.sleep_until(deadline.min(precise.saturating_sub(SPIN_NS)));
+            // Inside a first byte's spin window: spin to the next deadline instead of sleeping.
+            if realtime_ns() >= precise.saturating_sub(SPIN_NS) {
+                let until = deadline.min(precise);
+                while realtime_ns() < until && !self.control.stopped() {
+                    std::hint::spin_loop();
+                }
+            }
         }
         // Every edge sent gets its truth line, even when stopped before its burst.
-        for p in planned.iter().filter(|p| p.edge_done && !p.burst_done) {
-            self.log_truth(p, &Burst { frames: Vec::new(), label_s: p.true_s }, None, true)?;
+        for p in planned.iter_mut().filter(|p| p.edge_done && !p.logged) {
+            if !p.burst_done {
+                p.burst.frames.clear();
+            }
+            self.log_truth(p, None, true)?;
         }
         stats.bytes_written = lines.iter().map(|l| l.written).sum();
         stats.bytes_dropped = lines.iter().map(|l| l.dropped).sum();
@@ -343,14 +270,11 @@ impl Scheduler<'_> {
         }
     }
 
-    fn log_truth(
-        &mut self,
-        p: &Planned,
-        burst: &Burst,
-        start: Option<i64>,
-        stopped: bool,
-    ) -> Result<(), String> {
+    /// One second's truth line; `written` is when its burst's first byte actually went out.
+    fn log_truth(&mut self, p: &mut Planned, written: Option<i64>, stopped: bool) -> Result<(), String> {
+        p.logged = true;
         let Some(w) = self.truth.as_mut() else { return Ok(()) };
+        let burst = &p.burst;
         let serial = !burst.frames.is_empty();
         let line = serde_json::json!({
             "second": p.true_s,
@@ -359,7 +283,8 @@ impl Scheduler<'_> {
             "edge_system_ns": p.edge_ns,
             "dropped": p.active.drop_pulse,
             "duplicated": p.active.duplicate_pulse && !p.active.drop_pulse,
-            "burst_start_system_ns": if serial { start } else { None },
+            "burst_start_system_ns": if serial { p.start_ns } else { None },
+            "burst_written_system_ns": if serial { written } else { None },
             "burst_bytes": burst.len(),
             "label": burst.label_s,
             "qerr_ps": p.qerr_ps,
@@ -397,6 +322,9 @@ fn plan(s: &Scenario, first_s: i64, index: u64) -> Planned {
         burst_ns: ideal + (delay_ms * 1e6).round() as i64,
         edge_done: false,
         burst_done: false,
+        burst: Burst { frames: Vec::new(), label_s: true_s },
+        start_ns: None,
+        logged: false,
     }
 }
 
@@ -412,24 +340,5 @@ mod tests {
         let q = i64::from(qerr_ps(&s, p.true_s) / 1000);
         assert_eq!(p.edge_ns, 1_750_000_003 * NS - 250_000 - q);
         assert_eq!(p.burst_ns, 1_750_000_003 * NS - 250_000 + 120_000_000);
-    }
-
-    #[test]
-    fn line_paces_bytes_and_slots_acks_between_frames() {
-        let mut l = Line::new(115_200);
-        l.enqueue(&[vec![1; 100], vec![2; 100]], 0);
-        assert_eq!(l.busy_until(0), (200.0 * l.ns_per_byte) as i64);
-        // 5 ms in: 57 bytes due, the first frame is half sent; the ACK goes after it.
-        assert_eq!(l.take_due(5_000_000), vec![1; 57]);
-        l.inject(vec![9; 10], 5_000_000);
-        let mut rest = l.take_due(1_000_000_000);
-        assert_eq!(rest.len(), 153);
-        rest.dedup();
-        assert_eq!(rest, [1, 9, 2]);
-        assert!(l.idle());
-        // An idle line starts over when the next burst comes.
-        l.enqueue(&[vec![3; 5]], 2_000_000_000);
-        assert!(l.take_due(2_000_000_000).is_empty());
-        assert_eq!(l.take_due(2_001_000_000), vec![3; 5]);
     }
 }

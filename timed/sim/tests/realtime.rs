@@ -244,8 +244,24 @@ fn real_time_edges_bursts_acks_and_cleanup() {
         assert_eq!((t["dropped"].as_bool(), t["truth_offset_ns"].as_i64()), (Some(false), Some(OFFSET_NS)));
         // The last second may have been stopped before its burst.
         if t["stopped"] == false {
-            let burst = t["burst_start_system_ns"].as_i64().unwrap() - e.system_ns;
+            let start = t["burst_start_system_ns"].as_i64().unwrap();
+            let burst = start - e.system_ns;
             assert!((114_000_000..=126_000_000).contains(&burst), "{burst}");
+            // When the first byte (86.8 us at 115200 baud) really went out; the reader got it
+            // then (it may wake before the writer stamps, and late on a busy host).
+            let written = t["burst_written_system_ns"].as_i64().unwrap();
+            assert!(
+                (86_805..50_000_000).contains(&(written - start)),
+                "written {} ns after start",
+                written - start
+            );
+            if let Some((r, _)) = b0.iter().find(|(r, _)| (r - start).abs() < 500_000_000) {
+                assert!(
+                    (-5_000_000..50_000_000).contains(&(r - written)),
+                    "read {} ns after written",
+                    r - written
+                );
+            }
         }
         assert!(t["qerr_ps"].as_i64().unwrap().abs() <= 10_000);
     }

@@ -99,6 +99,9 @@ pub struct Truth {
     pub offset_ns: i64,
     /// System time the burst's first byte went out (None: no serial bytes that second).
     pub burst_start_ns: Option<i64>,
+    /// System time just after the simulator wrote that first byte (None: not logged, older
+    /// logs); later than `burst_start_ns` by the byte's time on the wire plus host delay.
+    pub burst_written_ns: Option<i64>,
     pub burst_bytes: u64,
 }
 
@@ -110,6 +113,7 @@ pub fn truth_lines(text: &str) -> Vec<Truth> {
                 second: json_i64(l, "second")?,
                 offset_ns: json_i64(l, "truth_offset_ns")?,
                 burst_start_ns: json_i64(l, "burst_start_system_ns"),
+                burst_written_ns: json_i64(l, "burst_written_system_ns"),
                 burst_bytes: json_i64(l, "burst_bytes").and_then(|b| u64::try_from(b).ok()).unwrap_or(0),
             })
         })

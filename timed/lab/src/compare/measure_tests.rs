@@ -57,13 +57,14 @@ fn raw_rows_only_for_the_refid() {
 
 #[test]
 fn truth_lines_with_and_without_bursts() {
-    let text = r#"{"second":1750000000,"index":0,"seq":1,"edge_system_ns":1749999999999750000,"burst_start_system_ns":1750000000119750000,"burst_bytes":307,"truth_offset_ns":250000,"faults":[],"stopped":false}
+    let text = r#"{"second":1750000000,"index":0,"seq":1,"edge_system_ns":1749999999999750000,"burst_start_system_ns":1750000000119750000,"burst_written_system_ns":1750000000119900000,"burst_bytes":307,"truth_offset_ns":250000,"faults":[],"stopped":false}
 {"second":1750000001,"index":1,"burst_start_system_ns":null,"burst_bytes":0,"truth_offset_ns":250000}
 not json
 "#;
     let t = truth_lines(text);
     assert_eq!(t.len(), 2);
     assert_eq!(t[0].burst_start_ns, Some(1_750_000_000_119_750_000));
+    assert_eq!((t[0].burst_written_ns, t[1].burst_written_ns), (Some(1_750_000_000_119_900_000), None));
     assert_eq!((t[0].burst_bytes, t[0].offset_ns), (307, 250_000));
     assert_eq!((t[1].second, t[1].burst_start_ns, t[1].burst_bytes), (1_750_000_001, None, 0));
 }
@@ -78,6 +79,7 @@ fn truth(n: i64) -> Vec<Truth> {
                 second: s,
                 offset_ns: 250_000,
                 burst_start_ns: Some(s * 1_000_000_000 - 250_000 + 120_000_000 + jitter),
+                burst_written_ns: None,
                 burst_bytes: 300,
             }
         })
