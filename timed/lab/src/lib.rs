@@ -333,16 +333,26 @@ fn stop(c: &mut Child) {
 /// running several labs) does not start its bursts late. Measured without it under load: first
 /// bytes up to 9 ms late, all of it charged to the daemon's coarse samples. The daemon under
 /// test keeps the normal policy.
-fn sim_command(bin: &Path) -> Command {
-    let fifo = ["--fifo", "10"];
-    let allowed =
-        Command::new("chrt").args(fifo).arg("true").stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    if !allowed {
+pub(crate) fn sim_command(bin: &Path) -> Command {
+    if !realtime_allowed() {
         return Command::new(bin);
     }
     let mut c = Command::new("chrt");
-    c.args(fifo).arg(bin);
+    c.args(SIM_FIFO).arg(bin);
     c
+}
+
+const SIM_FIFO: [&str; 2] = ["--fifo", "10"];
+
+/// Whether this process may start a SCHED_FIFO program (`chrt` present and permitted).
+pub fn realtime_allowed() -> bool {
+    Command::new("chrt")
+        .args(SIM_FIFO)
+        .arg("true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn make_dir() -> Result<PathBuf, String> {

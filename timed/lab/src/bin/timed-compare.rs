@@ -124,6 +124,7 @@ fn machine() -> Machine {
             ("chronyd".into(), first_line("chronyd", &["-v"])),
         ],
         started_utc: first_line("date", &["-u", "+%Y-%m-%d %H:%M:%S"]),
+        sim_fifo: timed_lab::realtime_allowed(),
     }
 }
 

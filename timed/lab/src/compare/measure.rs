@@ -163,11 +163,15 @@ impl Coarse {
 pub fn coarse(raw: &[RawSample], filtered: usize, truth: &[Truth], from_s: i64, to_s: i64) -> Coarse {
     let in_window = |s: i64| (from_s..to_s).contains(&s);
     let by_second: std::collections::HashMap<i64, &Truth> = truth.iter().map(|t| (t.second, t)).collect();
+    // When each burst really began: the simulator's record of its first byte's write where the
+    // log has one (it includes that byte's constant wire time and any host delay), else the
+    // planned start.
+    let began = |t: &Truth| t.burst_written_ns.or(t.burst_start_ns);
     // The receiver's mean burst delay over the window, to express each burst's deviation.
     let delays: Vec<f64> = truth
         .iter()
         .filter(|t| in_window(t.second))
-        .filter_map(|t| t.burst_start_ns.map(|b| (b + t.offset_ns - t.second * 1_000_000_000) as f64 / 1e9))
+        .filter_map(|t| began(t).map(|b| (b + t.offset_ns - t.second * 1_000_000_000) as f64 / 1e9))
         .collect();
     let mean_delay = mean(&delays);
     let mut err = Vec::new();
@@ -183,7 +187,7 @@ pub fn coarse(raw: &[RawSample], filtered: usize, truth: &[Truth], from_s: i64, 
         let Some(t) = t else { continue };
         let e = s.raw_s - t.offset_ns as f64 / 1e9;
         err.push(e);
-        if let Some(b) = t.burst_start_ns {
+        if let Some(b) = began(t) {
             // A burst late by x makes a first-byte stamp late by x: the offset comes out x low.
             let late = (b + t.offset_ns - t.second * 1_000_000_000) as f64 / 1e9 - mean_delay;
             err_daemon.push(e + late);

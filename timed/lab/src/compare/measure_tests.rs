@@ -87,6 +87,39 @@ fn truth(n: i64) -> Vec<Truth> {
 }
 
 #[test]
+fn a_burst_the_host_wrote_late_is_the_receivers_lateness_not_the_daemons() {
+    // Planned on time every second; the host wrote every third burst 3 ms late (and each first
+    // byte takes 87 us on the wire). A first-byte stamper follows the bytes as written.
+    let truth: Vec<Truth> = (0..100)
+        .map(|i| {
+            let s = 1_750_000_000 + i;
+            let start = s * 1_000_000_000 - 250_000 + 120_000_000;
+            let host = if i % 3 == 0 { 3_000_000 } else { 0 };
+            Truth {
+                second: s,
+                offset_ns: 250_000,
+                burst_start_ns: Some(start),
+                burst_written_ns: Some(start + 87_000 + host),
+                burst_bytes: 300,
+            }
+        })
+        .collect();
+    let raw: Vec<RawSample> = truth
+        .iter()
+        .map(|t| {
+            let sys = t.burst_written_ns.unwrap() - 120_087_000;
+            RawSample { time_ns: sys, raw_s: (t.second * 1_000_000_000 - sys) as f64 / 1e9 }
+        })
+        .collect();
+    let c = coarse(&raw, 0, &truth, 1_750_000_010, 1_750_000_090);
+    assert!(c.sd_s > 0.001, "the total error has the host's 3 ms in it: {c:?}");
+    assert!(c.sd_daemon_s < 1e-9, "none of it is the daemon's: {c:?}");
+    // Without the written instants the same samples would be charged to the daemon.
+    let planned_only: Vec<Truth> = truth.iter().map(|t| Truth { burst_written_ns: None, ..*t }).collect();
+    assert!(coarse(&raw, 0, &planned_only, 1_750_000_010, 1_750_000_090).sd_daemon_s > 0.001);
+}
+
+#[test]
 fn coarse_error_against_truth_and_what_the_daemon_adds() {
     let truth = truth(100);
     // A first-byte stamper with a perfect calibration: offset = truth − burst lateness.

@@ -16,6 +16,8 @@ pub struct Machine {
     /// (program, version line).
     pub versions: Vec<(String, String)>,
     pub started_utc: String,
+    /// The simulator ran SCHED_FIFO (`chrt`; needs root).
+    pub sim_fifo: bool,
 }
 
 /// Pure-core figures from the benches the entry script ran before (their output, verbatim).
@@ -112,16 +114,22 @@ pub fn render(
     let versions: Vec<String> = m.versions.iter().map(|(n, v)| format!("{n}: {v}")).collect();
     let _ = writeln!(o, "Versions: {}  ", versions.join("; "));
     let jitter = s.message_jitter_ms.map_or("5 ms (simulator default)".to_string(), |j| format!("{j} ms"));
+    let policy = if m.sim_fifo {
+        "SCHED_FIFO (chrt), spinning to each burst's first byte"
+    } else {
+        "the normal policy (SCHED_FIFO not permitted), spinning to each burst's first byte"
+    };
     let _ = writeln!(
         o,
         "Window: {} s per load after {} s warm-up. Receiver: simulated (timed-sim), one process writing the \
-         same bytes at the same instants to two ptys (every 1 ms while a burst is on the line); first byte of \
-         each burst {} ms ± {} (uniform) after the true second; timed configured with `serial_delay_ms = {}`. \
+         same bytes at the same instants to two ptys (every 1 ms while a burst is on the line), running {}; first \
+         byte of each burst {} ms ± {} (uniform) after the true second; timed configured with `serial_delay_ms = {}`. \
          gpsd runs `-b -N -n -D 0 -s BAUD` with LD_PRELOAD=`{}` (tests/bench/gpsd-pty-shim.c: stat() of a pty \
          reports a ttyS major, because gpsd writes no NTP SHM for a pty); its chronyd reads `refclock SHM 0`, \
          timed's `refclock SOCK`; both coarse sources `poll 2 noselect`.\n",
         s.duration_s,
         s.warmup_s,
+        policy,
         s.message_delay_ms,
         jitter,
         s.message_delay_ms,
@@ -135,7 +143,8 @@ pub fn render(
          the 99th percentile of |error − mean| (the spread a chrony `offset` cannot remove). chrony 4.3 logs a \
          raw sample only once it passed its checks, so \"accepted\" = raw rows / seconds the simulator sent a \
          burst for (above 1: more samples than seconds). The row without the receiver's burst jitter adds each \
-         burst's known lateness (truth log) back: what the daemon itself adds.\n"
+         burst's known lateness back (truth log: when the simulator actually wrote the burst's first byte, \
+         planned jitter and any host delay included): what the daemon itself adds.\n"
     );
     for r in results {
         render_load(&mut o, r);

@@ -181,7 +181,8 @@ impl Rig {
 
     fn start_sim(&mut self, bin: &Path, s: &Settings, load: Load) -> Result<(), String> {
         let d = self.dir.clone();
-        let mut c = Command::new(bin);
+        // SCHED_FIFO where allowed, as in the lab (`crate::sim_command`): bursts start on time.
+        let mut c = crate::sim_command(bin);
         // timed's pty first: the simulator writes each chunk to its ptys in this order, a few
         // microseconds apart (negligible against the millisecond figures compared here).
         c.arg("--pty")
