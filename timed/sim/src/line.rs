@@ -19,7 +19,9 @@ pub struct Line {
     pub written: u64,
     /// Queued bursts not yet started: (offset of their first byte since the origin, tag).
     marks: VecDeque<(u64, u64)>,
-    /// Bursts whose first byte went out: (tag, system time just after the write).
+    /// Bursts whose first byte went out: (tag, system time just before the write that carried
+    /// it: a reader cannot have it earlier, whereas a stamp after the write can be taken late by
+    /// a preemption the reader does not see).
     started: Vec<(u64, i64)>,
     /// `--host-baud`: a host UART at another speed reads the line (SIMULATED, `uart`).
     pub misread: Option<crate::uart::MisreadUart>,
@@ -112,7 +114,9 @@ impl Line {
 
     /// Writes the bytes due by `now`.
     pub fn pump(&mut self, now: i64, pty: &Pty) -> Result<(), String> {
+        let t = crate::scheduler::realtime_ns();
         let mut chunk = self.take_due(now);
+        let consumed = !chunk.is_empty();
         if let Some(u) = self.misread.as_mut() {
             chunk = u.feed(&chunk, self.queue.is_empty());
         }
@@ -121,7 +125,9 @@ impl Line {
             self.written += n as u64;
             self.dropped += (chunk.len() - n) as u64;
         }
-        self.note_started(crate::scheduler::realtime_ns());
+        if consumed {
+            self.note_started(t);
+        }
         Ok(())
     }
 

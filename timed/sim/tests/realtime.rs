@@ -247,8 +247,8 @@ fn real_time_edges_bursts_acks_and_cleanup() {
             let start = t["burst_start_system_ns"].as_i64().unwrap();
             let burst = start - e.system_ns;
             assert!((114_000_000..=126_000_000).contains(&burst), "{burst}");
-            // When the first byte (86.8 us at 115200 baud) really went out; the reader got it
-            // then (it may wake before the writer stamps, and late on a busy host).
+            // When the first byte (86.8 us at 115200 baud) really went out (stamped just before
+            // the write); the reader cannot have it earlier, and gets it late on a busy host.
             let written = t["burst_written_system_ns"].as_i64().unwrap();
             assert!(
                 (86_805..50_000_000).contains(&(written - start)),
@@ -256,11 +256,7 @@ fn real_time_edges_bursts_acks_and_cleanup() {
                 written - start
             );
             if let Some((r, _)) = b0.iter().find(|(r, _)| (r - start).abs() < 500_000_000) {
-                assert!(
-                    (-5_000_000..50_000_000).contains(&(r - written)),
-                    "read {} ns after written",
-                    r - written
-                );
+                assert!((0..50_000_000).contains(&(r - written)), "read {} ns after written", r - written);
             }
         }
         assert!(t["qerr_ps"].as_i64().unwrap().abs() <= 10_000);
