@@ -68,13 +68,13 @@ impl Line {
         }
     }
 
-    /// Queues a burst; `tag` comes back from [`Line::take_started`] once its first byte is out.
-    pub fn enqueue(&mut self, frames: &[Vec<u8>], at_ns: i64, tag: u64) {
+    /// Queues a burst; a `tag` comes back from [`Line::take_started`] once its first byte is out.
+    pub fn enqueue(&mut self, frames: &[Vec<u8>], at_ns: i64, tag: Option<u64>) {
         self.start_if_idle(at_ns);
         let at = self.sent_since_origin + self.unsent();
         let before = self.queue.len();
         self.queue.extend(frames.iter().filter(|f| !f.is_empty()).cloned());
-        if self.queue.len() > before {
+        if let (Some(tag), true) = (tag, self.queue.len() > before) {
             self.marks.push_back((at, tag));
         }
     }
@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn line_paces_bytes_and_slots_acks_between_frames() {
         let mut l = Line::new(115_200);
-        l.enqueue(&[vec![1; 100], vec![2; 100]], 0, 0);
+        l.enqueue(&[vec![1; 100], vec![2; 100]], 0, None);
         assert_eq!(l.busy_until(0), (200.0 * l.ns_per_byte) as i64);
         // 5 ms in: 57 bytes due, the first frame is half sent; the ACK goes after it.
         assert_eq!(l.take_due(5_000_000), vec![1; 57]);
@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(rest, [1, 9, 2]);
         assert!(l.idle());
         // An idle line starts over when the next burst comes.
-        l.enqueue(&[vec![3; 5]], 2_000_000_000, 1);
+        l.enqueue(&[vec![3; 5]], 2_000_000_000, None);
         assert!(l.take_due(2_000_000_000).is_empty());
         assert_eq!(l.take_due(2_001_000_000), vec![3; 5]);
     }
@@ -192,10 +192,10 @@ mod tests {
     fn a_burst_is_marked_started_when_its_first_byte_goes_out() {
         let mut l = Line::new(115_200);
         let byte = l.ns_per_byte;
-        l.enqueue(&[vec![1; 100]], 0, 7);
+        l.enqueue(&[vec![1; 100]], 0, Some(7));
         assert_eq!(l.first_byte_due(), Some(byte.ceil() as i64));
         // A second burst queued behind the first starts after its 100 bytes.
-        l.enqueue(&[vec![2; 50]], 1_000, 8);
+        l.enqueue(&[vec![2; 50]], 1_000, Some(8));
         // An ACK slotted in before anything went out goes first and moves both bursts.
         l.inject(vec![9; 10], 2_000);
         assert_eq!(l.first_byte_due(), Some((11.0 * byte).ceil() as i64));
@@ -211,7 +211,10 @@ mod tests {
         assert_eq!(l.take_started(), vec![(8, 333)]);
         assert_eq!(l.first_byte_due(), None);
         // An empty burst is never marked.
-        l.enqueue(&[Vec::new()], 5_000_000, 9);
+        l.enqueue(&[Vec::new()], 5_000_000, Some(9));
+        assert_eq!(l.first_byte_due(), None);
+        // Nor is an untagged one (a line that does not report starts).
+        l.enqueue(&[vec![4; 5]], 6_000_000, None);
         assert_eq!(l.first_byte_due(), None);
     }
 }

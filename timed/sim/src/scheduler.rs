@@ -147,7 +147,7 @@ impl Scheduler<'_> {
         while !self.control.stopped() {
             let now = realtime_ns();
             while next_index < limit {
-                let p = plan(s, first_s, next_index);
+                let mut p = plan(s, first_s, next_index);
                 if now - p.edge_ns > 2 * NS {
                     // The system clock jumped forward (or we were stopped): resume at the next
                     // second instead of firing every missed second at once.
@@ -159,7 +159,6 @@ impl Scheduler<'_> {
                 if p.edge_ns - now > PLAN_AHEAD_NS {
                     break;
                 }
-                let mut p = p;
                 // Composed ahead so that the second's deadline costs only the write.
                 p.burst = compose(s, &sky, p.true_s, p.index, &p.active, &mut fill_seq);
                 planned.push_back(p);
@@ -179,8 +178,10 @@ impl Scheduler<'_> {
                 if !p.burst_done && p.burst_ns <= now {
                     p.burst_done = true;
                     p.start_ns = lines.first().map(|l| l.busy_until(p.burst_ns).max(p.burst_ns));
-                    for l in &mut lines {
-                        l.enqueue(&p.burst.frames, p.burst_ns, p.index);
+                    // Line 0 reports when the burst's first byte went out (the others carry the
+                    // same bytes a few microseconds later).
+                    for (i, l) in lines.iter_mut().enumerate() {
+                        l.enqueue(&p.burst.frames, p.burst_ns, (i == 0).then_some(p.index));
                     }
                     if p.burst.frames.iter().all(Vec::is_empty) || lines.is_empty() {
                         // No serial bytes this second: nothing to wait for.
@@ -198,10 +199,7 @@ impl Scheduler<'_> {
             for (l, pty) in lines.iter_mut().zip(self.ptys) {
                 l.pump(now, pty)?;
             }
-            // The truth line of a second goes out once its burst's first byte has (line 0).
-            for l in lines.iter_mut().skip(1) {
-                l.take_started();
-            }
+            // The truth line of a second goes out once its burst's first byte has.
             for (tag, t) in lines.first_mut().map(Line::take_started).unwrap_or_default() {
                 if let Some(p) = planned.iter_mut().find(|p| p.index == tag && !p.logged) {
                     self.log_truth(p, Some(t), false)?;
