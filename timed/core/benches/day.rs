@@ -110,8 +110,8 @@ fn one_day(bursts: &[Vec<u8>]) -> Day {
         let rx_ns = s * NS - TRUTH_NS + DELAY_NS;
 
         let t = Instant::now();
-        let mut actions =
-            engine.on_edge(PpsEdge { seq: i as u64 + 1, system_ns: edge_ns, source: EdgeSource::Simulated });
+        let edge = PpsEdge { seq: i as u64 + 1, system_ns: edge_ns, source: EdgeSource::Simulated };
+        let mut actions = engine.on_edge(edge, RxStamp { realtime_ns: edge_ns, monotonic_ns: edge_ns });
         d.engine += t.elapsed();
 
         let t = Instant::now();
@@ -127,7 +127,8 @@ fn one_day(bursts: &[Vec<u8>]) -> Day {
         for e in &epochs {
             actions.extend(engine.on_epoch(e));
         }
-        actions.extend(engine.tick(s * NS + 500_000_000));
+        let now = s * NS + 500_000_000;
+        actions.extend(engine.tick(RxStamp { realtime_ns: now, monotonic_ns: now }));
         d.engine += t.elapsed();
 
         let t = Instant::now();

@@ -10,21 +10,46 @@
 //!   arriving a little after pulse S, so an edge followed within
 //!   [`Config::epoch_after_edge_ns`] by the first byte of a whole-second epoch is that second.
 //!
-//! Both use only differences of system timestamps taken on the same clock, so a system clock
-//! that is wrong by hours (a Pi without RTC at boot) labels edges as well as a good one.
+//! Both use only differences of CLOCK_MONOTONIC_RAW timestamps, so a system clock that is wrong
+//! by hours (a Pi without RTC at boot), or stepped meanwhile, labels edges as well as a good one.
+//!
+//! Trusting a label: the receiver's word is checked against the pulse count ([`train`]): once a
+//! pulse train runs, an edge is the second the count says, whatever the receiver claims; a label
+//! whole seconds away is rejected ([`Reject::LabelJump`], state [`Hold::LabelJump`]) and the
+//! count goes on, so no length of wrong labels ever moves it. Only a lost count (no pulse for so
+//! long that the raw clock's drift could hide a second) starts a new train from the receiver's
+//! word, and then only if the receiver's serial time agrees. Serial bursts are checked against
+//! the pulse count too, or against their own count while no pulses come. System clock steps
+//! change no label; the offsets follow them at the next edge. Times outside the plausible range
+//! ([`Config::earliest_unix_s`]) never make samples.
 
 mod check;
+mod leap;
 #[cfg(test)]
 mod tests;
+mod train;
 
-use crate::chrony::{Leap, Sample};
-use crate::epoch::Epoch;
+use crate::chrony::Sample;
+use crate::epoch::{Epoch, RxStamp};
 use crate::pps::PpsEdge;
-use crate::time::{Date, GPS_EPOCH_UNIX};
 pub use check::{Reject, RejectCounts};
+use leap::LeapWatch;
 use std::collections::VecDeque;
+use train::{Judgement, Point, Train};
 
 const NS: i64 = 1_000_000_000;
+/// 1024 GPS weeks: how far a receiver with the 10-bit week-number bug puts its dates back.
+const ROLLOVER_S: i64 = 1024 * 604_800;
+/// Phase tolerance of the serial bursts' own count (used while no PPS train runs): a burst's
+/// first byte moves by milliseconds from second to second, never by this much.
+const COARSE_PHASE_TOL_NS: i64 = 150_000_000;
+/// A burst's first byte may come this much before the top of its second by the PPS count
+/// (stamping jitter) and this much later than the epoch window allows.
+const COARSE_MARGIN_NS: i64 = 50_000_000;
+/// The largest quantisation error a time pulse can have: one period of the receiver's
+/// time-pulse clock (about 21 ns for a 48 MHz u-blox 8, 8 ns for an F9T), with margin. A larger
+/// qErr is garbage and is not applied: applied, a qErr of −2^31 ps would move the sample 2.1 ms.
+const QERR_MAX_PS: u32 = 100_000;
 
 /// Engine settings (from timed.toml `[engine]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -38,13 +63,18 @@ pub struct Config {
     pub epoch_after_edge_ns: (i64, i64),
     /// A TIM-TP announcement older than this at the edge is stale (not used).
     pub tim_tp_max_age_ns: i64,
-    /// A PPS offset further than this from the recent median is an outlier ...
+    /// An edge further than this from where the pulse train puts the next pulse has moved
+    /// (a glitch, or the receiver's pulse shifted): it is rejected as an outlier. Pulses are
+    /// stamped to microseconds (kernel PPS) and counted on the raw clock, so milliseconds are
+    /// generous; USB-serial DCD pulses jitter by up to 1 ms (the USB frame).
     pub outlier_ns: i64,
-    /// ... unless this many consecutive outliers agree with each other (the system clock was
-    /// stepped): then they are the new normal.
-    pub outlier_restart: usize,
-    /// PPS and coarse offsets must agree within this, or the PPS label is the wrong second.
+    /// PPS and coarse offsets must agree within this when a new pulse train starts, or the PPS
+    /// label is the wrong second.
     pub coarse_agreement_ns: i64,
+    /// The earliest UTC second (Unix) a receiver can honestly report: the software's release.
+    /// Times before it, or more than 1024 GPS weeks after it (a week-rollover bug the other way,
+    /// or garbage), are implausible and never reach chrony.
+    pub earliest_unix_s: i64,
 }
 
 impl Default for Config {
@@ -54,9 +84,10 @@ impl Default for Config {
             serial_delay_ns: 0,
             epoch_after_edge_ns: (0, 990_000_000),
             tim_tp_max_age_ns: 1_500_000_000,
-            outlier_ns: 100_000_000,
-            outlier_restart: 3,
+            outlier_ns: 2_000_000,
             coarse_agreement_ns: 400_000_000,
+            // 2025-01-01T00:00:00Z.
+            earliest_unix_s: 1_735_689_600,
         }
     }
 }
@@ -88,6 +119,16 @@ pub struct CoarseSample {
     pub rx_ns: i64,
 }
 
+/// Why the engine holds PPS samples back although edges keep coming.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// The receiver labels its pulses `by_s` seconds away from the pulse count: a receiver off
+    /// by whole seconds (or a spoofer). Samples resume when its labels agree with the count.
+    LabelJump { by_s: i64 },
+    /// The pulses are not where the pulse train puts them (moved by more than `outlier_ns`).
+    PulseMoved,
+}
+
 /// PPS lock state, reported when it changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PpsState {
@@ -95,6 +136,8 @@ pub enum PpsState {
     Acquiring,
     /// Edges are being labelled and sent.
     Locked(LabelSource),
+    /// Edges come but the engine withholds them.
+    Held(Hold),
 }
 
 /// What the daemon must do.
@@ -112,9 +155,16 @@ struct Announcement {
     /// UTC of the announced pulse, ns since the Unix epoch.
     pulse_ns: i64,
     qerr_ps: Option<i32>,
-    /// Receive time of the burst that carried it.
-    rx_ns: i64,
+    /// Raw-clock receive time of the burst that carried it.
+    rx_raw_ns: i64,
     trusted: bool,
+}
+
+/// An edge with its CLOCK_MONOTONIC_RAW time.
+#[derive(Clone, Copy, Debug)]
+struct RawEdge {
+    edge: PpsEdge,
+    raw_ns: i64,
 }
 
 /// The engine. See the module documentation.
@@ -122,28 +172,37 @@ struct Announcement {
 pub struct Engine {
     cfg: Config,
     announced: Option<Announcement>,
-    pending: VecDeque<PpsEdge>,
-    last_edge: Option<PpsEdge>,
-    /// Last labelled edge and its second.
-    last_labelled: Option<(PpsEdge, i64)>,
+    pending: VecDeque<RawEdge>,
+    last_edge: Option<RawEdge>,
+    /// The count of PPS pulses: which second each edge is.
+    pps: Train,
+    /// The count of serial bursts, used for coarse samples while no PPS train runs.
+    bursts: Train,
     last_coarse: Option<CoarseSample>,
-    check: check::Checks,
+    /// Raw receive time of the last coarse sample sent.
+    last_coarse_raw_ns: Option<i64>,
+    /// Raw time of the last edge the engine judged (sent or held).
+    last_judged_raw_ns: Option<i64>,
+    counts: RejectCounts,
     state: PpsState,
-    leap_event_day: Option<(Date, Leap)>,
+    leap: LeapWatch,
 }
 
 impl Engine {
     pub fn new(cfg: Config) -> Engine {
         Engine {
-            check: check::Checks::new(cfg.outlier_ns, cfg.outlier_restart),
+            pps: Train::new(cfg.outlier_ns, true),
+            bursts: Train::new(COARSE_PHASE_TOL_NS, false),
             cfg,
             announced: None,
             pending: VecDeque::new(),
             last_edge: None,
-            last_labelled: None,
             last_coarse: None,
+            last_coarse_raw_ns: None,
+            last_judged_raw_ns: None,
+            counts: RejectCounts::default(),
             state: PpsState::Acquiring,
-            leap_event_day: None,
+            leap: LeapWatch::default(),
         }
     }
 
@@ -152,37 +211,35 @@ impl Engine {
     }
 
     pub fn rejects(&self) -> &RejectCounts {
-        &self.check.counts
+        &self.counts
     }
 
     pub fn state(&self) -> PpsState {
         self.state
     }
 
-    /// A PPS edge was captured.
-    pub fn on_edge(&mut self, edge: PpsEdge) -> Vec<Action> {
+    /// A PPS edge was captured; `received` is when timed got it (both clocks read together),
+    /// which places the edge on the raw clock: raw = received.raw − (received.real − edge.real).
+    pub fn on_edge(&mut self, edge: PpsEdge, received: RxStamp) -> Vec<Action> {
         let mut out = Vec::new();
+        let raw_ns = received.monotonic_ns - (received.realtime_ns - edge.system_ns);
+        let edge = RawEdge { edge, raw_ns };
         if let Some(prev) = self.last_edge {
-            if edge.seq == prev.seq || edge.system_ns - prev.system_ns < NS / 2 {
+            if edge.edge.seq == prev.edge.seq || edge.raw_ns - prev.raw_ns < NS / 2 {
                 self.reject(Reject::Duplicate, &mut out);
                 return out;
             }
-            if edge.seq > prev.seq + 1 {
-                for _ in 0..(edge.seq - prev.seq - 1).min(3600) {
+            if edge.edge.seq > prev.edge.seq + 1 {
+                for _ in 0..(edge.edge.seq - prev.edge.seq - 1).min(3600) {
                     self.reject(Reject::MissedPulse, &mut out);
                 }
             }
         }
         self.last_edge = Some(edge);
         if let Some(a) = self.announced.take() {
-            let age = edge.system_ns - a.rx_ns;
+            let age = edge.raw_ns - a.rx_raw_ns;
             if age > 0 && age <= self.cfg.tim_tp_max_age_ns {
-                if !a.trusted {
-                    self.reject(Reject::InvalidTime, &mut out);
-                    return out;
-                }
-                let qerr = if self.cfg.qerr_correction { a.qerr_ps.unwrap_or(0) } else { 0 };
-                self.emit_pps(edge, a.pulse_ns, LabelSource::TimTp, qerr, &mut out);
+                self.label_from_announcement(edge, a, &mut out);
                 return out;
             }
             if age > self.cfg.tim_tp_max_age_ns {
@@ -200,22 +257,32 @@ impl Engine {
     /// An epoch was assembled (with its first byte's receive time, if stamped).
     pub fn on_epoch(&mut self, epoch: &Epoch) -> Vec<Action> {
         let mut out = Vec::new();
-        self.note_leap(epoch);
-        let trusted = epoch.time_valid && epoch.fix_ok;
+        self.leap.note(epoch);
         let Some(rx) = epoch.rx else {
             self.announced = None;
             return out;
         };
-        let rx_ns = rx.realtime_ns;
-        if let Some(true_ns) = epoch.time.and_then(|t| i64::try_from(t.unix_nanos()).ok()) {
-            self.epoch_samples(epoch, rx_ns, true_ns, &mut out);
+        let time_ns = epoch.time.and_then(|t| i64::try_from(t.unix_nanos()).ok());
+        let plausible = time_ns.is_none_or(|t| self.plausible(t));
+        if !plausible {
+            self.reject(Reject::ImplausibleTime, &mut out);
         }
-        self.take_announcement(epoch, rx_ns, trusted, &mut out);
+        let trusted = epoch.time_valid && epoch.fix_ok && plausible;
+        if let Some(true_ns) = time_ns.filter(|_| plausible) {
+            self.epoch_samples(epoch, rx, true_ns, &mut out);
+        }
+        self.take_announcement(epoch, rx.monotonic_ns, trusted, &mut out);
         out
     }
 
+    /// Whether a receiver can honestly report UTC `t_ns` (see [`Config::earliest_unix_s`]).
+    fn plausible(&self, t_ns: i64) -> bool {
+        let s = t_ns.div_euclid(NS);
+        s >= self.cfg.earliest_unix_s && s < self.cfg.earliest_unix_s + ROLLOVER_S
+    }
+
     /// The coarse sample of an epoch, and the pending edges its message timing labels.
-    fn epoch_samples(&mut self, epoch: &Epoch, rx_ns: i64, true_ns: i64, out: &mut Vec<Action>) {
+    fn epoch_samples(&mut self, epoch: &Epoch, rx: RxStamp, true_ns: i64, out: &mut Vec<Action>) {
         let trusted = epoch.time_valid && epoch.fix_ok;
         if !epoch.time_valid {
             self.reject(Reject::InvalidTime, out);
@@ -225,18 +292,23 @@ impl Engine {
             // A second epoch for a second already sent (a burst split by a pause on the line):
             // its first byte is late, so its sample would be wrong. One sample per second.
             self.reject(Reject::Duplicate, out);
+        } else if let Err(r) = self.judge_burst(rx.monotonic_ns, true_ns) {
+            self.reject(r, out);
         } else {
-            let system_ns = rx_ns - self.cfg.serial_delay_ns;
-            let leap = self.leap_for(true_ns);
-            let c =
-                CoarseSample { sample: Sample { system_ns, offset_ns: true_ns - system_ns, leap }, rx_ns };
+            let system_ns = rx.realtime_ns - self.cfg.serial_delay_ns;
+            let leap = self.leap.indicator(true_ns);
+            let c = CoarseSample {
+                sample: Sample { system_ns, offset_ns: true_ns - system_ns, leap },
+                rx_ns: rx.realtime_ns,
+            };
             self.last_coarse = Some(c);
+            self.last_coarse_raw_ns = Some(rx.monotonic_ns);
             out.push(Action::SendCoarse(c));
         }
         // Label pending edges from the receiver's message timing (whole-second epochs only).
         let (lo, hi) = self.cfg.epoch_after_edge_ns;
         while let Some(edge) = self.pending.front().copied() {
-            let after = rx_ns - edge.system_ns;
+            let after = rx.monotonic_ns - edge.raw_ns;
             if after > hi {
                 self.pending.pop_front();
                 self.reject(Reject::Unlabelled, out);
@@ -254,107 +326,152 @@ impl Engine {
         }
     }
 
+    /// Checks a burst's second against the pulse count, or (without one) against the count of
+    /// bursts. A receiver a second off has both its serial time and its pulse labels wrong, so
+    /// its serial time alone proves nothing.
+    fn judge_burst(&mut self, rx_raw_ns: i64, true_ns: i64) -> Result<(), Reject> {
+        let second = true_ns.div_euclid(NS);
+        if let Some(pps_ns) = self.pps.utc_at(rx_raw_ns) {
+            // The first byte comes after the top of its second, within the epoch window.
+            let after = pps_ns - true_ns;
+            let (_, hi) = self.cfg.epoch_after_edge_ns;
+            if after < -COARSE_MARGIN_NS || after > hi + COARSE_MARGIN_NS {
+                return Err(self.leap.excuse(second).unwrap_or(Reject::WrongSecond));
+            }
+            self.bursts.push(Point { raw_ns: rx_raw_ns, second });
+            return self.leap.withhold(second);
+        }
+        match self.bursts.judge(rx_raw_ns, second) {
+            Judgement::Unanchored | Judgement::OnTrain => {
+                self.bursts.push(Point { raw_ns: rx_raw_ns, second });
+                self.leap.withhold(second)
+            }
+            Judgement::LabelOff { by_s, second: counted } => {
+                if self.leap.explains(counted, by_s) {
+                    self.bursts.shift(by_s);
+                    self.bursts.push(Point { raw_ns: rx_raw_ns, second });
+                    return Err(Reject::LeapSecond);
+                }
+                // Keep counting through the wrong labels, so they stay wrong however long.
+                self.bursts.push(Point { raw_ns: rx_raw_ns, second: counted });
+                Err(Reject::LabelJump)
+            }
+            Judgement::PhaseOff { .. } => Err(Reject::Outlier),
+        }
+    }
+
     /// Notes the epoch's TIM-TP announcement of the next pulse. If that pulse's edge already came
     /// (a long burst that ends after the next second began), it labels it now.
-    fn take_announcement(&mut self, epoch: &Epoch, rx_ns: i64, trusted: bool, out: &mut Vec<Action>) {
+    fn take_announcement(&mut self, epoch: &Epoch, rx_raw_ns: i64, trusted: bool, out: &mut Vec<Action>) {
         self.announced = epoch.next_pulse.and_then(|p| {
             let pulse_ns = i64::try_from(p.utc?.unix_nanos()).ok()?;
-            Some(Announcement { pulse_ns, qerr_ps: p.qerr_ps, rx_ns, trusted })
+            Some(Announcement { pulse_ns, qerr_ps: p.qerr_ps, rx_raw_ns, trusted })
         });
         let Some(a) = self.announced else { return };
         let max_age = self.cfg.tim_tp_max_age_ns;
         let Some(i) =
-            self.pending.iter().position(|e| e.system_ns > a.rx_ns && e.system_ns - a.rx_ns <= max_age)
+            self.pending.iter().position(|e| e.raw_ns > a.rx_raw_ns && e.raw_ns - a.rx_raw_ns <= max_age)
         else {
             return;
         };
         self.announced = None;
         let Some(edge) = self.pending.remove(i) else { return };
-        if !a.trusted {
+        self.label_from_announcement(edge, a, out);
+    }
+
+    fn label_from_announcement(&mut self, edge: RawEdge, a: Announcement, out: &mut Vec<Action>) {
+        if !a.trusted || !self.plausible(a.pulse_ns) {
             self.reject(Reject::InvalidTime, out);
             return;
         }
-        let qerr = if self.cfg.qerr_correction { a.qerr_ps.unwrap_or(0) } else { 0 };
-        self.emit_pps(edge, a.pulse_ns, LabelSource::TimTp, qerr, out);
+        let qerr = a.qerr_ps.filter(|q| self.cfg.qerr_correction && q.unsigned_abs() <= QERR_MAX_PS);
+        if a.qerr_ps.is_some_and(|q| q.unsigned_abs() > QERR_MAX_PS) {
+            self.reject(Reject::ImplausibleQerr, out);
+        }
+        self.emit_pps(edge, a.pulse_ns, LabelSource::TimTp, qerr.unwrap_or(0), out);
     }
 
-    /// Periodic housekeeping with the current system time: drops edges no epoch will label and
-    /// reports a lost lock.
-    pub fn tick(&mut self, now_ns: i64) -> Vec<Action> {
+    /// Periodic housekeeping with the current time (both clocks): drops edges no epoch will
+    /// label and reports a lost lock.
+    pub fn tick(&mut self, now: RxStamp) -> Vec<Action> {
         let mut out = Vec::new();
         let hi = self.cfg.epoch_after_edge_ns.1;
-        while self.pending.front().is_some_and(|e| now_ns - e.system_ns > hi + NS / 2) {
+        while self.pending.front().is_some_and(|e| now.monotonic_ns - e.raw_ns > hi + NS / 2) {
             self.pending.pop_front();
             self.reject(Reject::Unlabelled, &mut out);
         }
-        let stale = self.last_labelled.is_none_or(|(e, _)| now_ns - e.system_ns > 3 * NS);
-        if stale && self.state != PpsState::Acquiring {
-            self.state = PpsState::Acquiring;
-            out.push(Action::PpsStateChanged(self.state));
+        let stale = self.last_judged_raw_ns.is_none_or(|t| now.monotonic_ns - t > 3 * NS);
+        if stale {
+            self.set_state(PpsState::Acquiring, &mut out);
         }
         out
     }
 
+    /// Judges a labelled edge against the pulse count and sends it if it passes.
     fn emit_pps(
         &mut self,
-        edge: PpsEdge,
+        edge: RawEdge,
         second_ns: i64,
         label: LabelSource,
         qerr_ps: i32,
         out: &mut Vec<Action>,
     ) {
         let second = second_ns.div_euclid(NS);
-        // The label must continue the previous one: k seconds later, k seconds on.
-        if let Some((prev, prev_second)) = self.last_labelled {
-            let elapsed = ((edge.system_ns - prev.system_ns) as f64 / NS as f64).round() as i64;
-            if elapsed <= 3600 && second != prev_second + elapsed {
-                self.last_labelled = None;
-                self.reject(Reject::WrongSecond, out);
+        let offset_ns = second_ns + i64::from(qerr_ps) / 1000 - edge.edge.system_ns;
+        self.last_judged_raw_ns = Some(edge.raw_ns);
+        match self.pps.judge(edge.raw_ns, second) {
+            Judgement::Unanchored => {
+                // A new train: only the receiver's word, so it must at least agree with its own
+                // serial time (a PPS label a second off the burst that labelled it).
+                let recent = self.last_coarse_raw_ns.is_some_and(|t| (edge.raw_ns - t).abs() < 5 * NS);
+                if let Some(c) = self.last_coarse.filter(|_| recent) {
+                    if (offset_ns - c.sample.offset_ns).abs() > self.cfg.coarse_agreement_ns {
+                        self.reject(Reject::WrongSecond, out);
+                        return;
+                    }
+                }
+                self.pps.push(Point { raw_ns: edge.raw_ns, second });
+            }
+            Judgement::OnTrain => self.pps.push(Point { raw_ns: edge.raw_ns, second }),
+            Judgement::LabelOff { by_s, second: counted } => {
+                if self.leap.explains(counted, by_s) {
+                    self.pps.shift(by_s);
+                    self.pps.push(Point { raw_ns: edge.raw_ns, second });
+                    self.reject(Reject::LeapSecond, out);
+                    return;
+                }
+                // Only a pulse count that is lost may be replaced; a receiver's label never moves
+                // it. The pulse is still counted, so the next right label is known as right.
+                self.pps.push(Point { raw_ns: edge.raw_ns, second: counted });
+                self.reject(Reject::LabelJump, out);
+                self.set_state(PpsState::Held(Hold::LabelJump { by_s }), out);
+                return;
+            }
+            Judgement::PhaseOff { .. } => {
+                self.reject(Reject::Outlier, out);
+                self.set_state(PpsState::Held(Hold::PulseMoved), out);
                 return;
             }
         }
-        let offset_ns = second_ns + i64::from(qerr_ps) / 1000 - edge.system_ns;
-        if let Some(c) = self.last_coarse.filter(|c| (edge.system_ns - c.rx_ns).abs() < 5 * NS) {
-            if (offset_ns - c.sample.offset_ns).abs() > self.cfg.coarse_agreement_ns {
-                self.reject(Reject::WrongSecond, out);
-                return;
-            }
-        }
-        self.last_labelled = Some((edge, second));
-        if let Err(r) = self.check.outlier(offset_ns) {
+        if let Err(r) = self.leap.withhold(second) {
             self.reject(r, out);
             return;
         }
-        let sample = Sample { system_ns: edge.system_ns, offset_ns, leap: self.leap_for(second_ns) };
-        out.push(Action::SendPps(PpsSample { sample, edge, second, label, qerr_ps }));
-        if self.state != PpsState::Locked(label) {
-            self.state = PpsState::Locked(label);
-            out.push(Action::PpsStateChanged(self.state));
+        let sample =
+            Sample { system_ns: edge.edge.system_ns, offset_ns, leap: self.leap.indicator(second_ns) };
+        out.push(Action::SendPps(PpsSample { sample, edge: edge.edge, second, label, qerr_ps }));
+        self.set_state(PpsState::Locked(label), out);
+    }
+
+    fn set_state(&mut self, s: PpsState, out: &mut Vec<Action>) {
+        if self.state != s {
+            self.state = s;
+            out.push(Action::PpsStateChanged(s));
         }
     }
 
     fn reject(&mut self, r: Reject, out: &mut Vec<Action>) {
-        self.check.counts.add(r);
+        self.counts.add(r);
         out.push(Action::Rejected(r));
-    }
-
-    /// Remembers the UTC day at whose end an announced leap second happens.
-    fn note_leap(&mut self, epoch: &Epoch) {
-        self.leap_event_day = epoch.leap.event.map(|ev| {
-            // dateOfLsGpsDn: 1 = Sunday (u-blox 8 protocol spec §32.17.26); GPS weeks start Sunday.
-            let days = i64::from(ev.gps_week) * 7 + i64::from(ev.gps_day.saturating_sub(1));
-            let day = Date::from_days_since_unix_epoch(GPS_EPOCH_UNIX / 86_400 + days);
-            (day, if ev.change > 0 { Leap::InsertSecond } else { Leap::DeleteSecond })
-        });
-    }
-
-    /// The leap indicator for a sample at UTC `true_ns`: set during the UTC day that ends with the
-    /// announced leap second, as chrony expects it.
-    fn leap_for(&self, true_ns: i64) -> Leap {
-        let today = Date::from_days_since_unix_epoch(true_ns.div_euclid(NS).div_euclid(86_400));
-        match self.leap_event_day {
-            Some((day, leap)) if day == today => leap,
-            _ => Leap::Normal,
-        }
     }
 }

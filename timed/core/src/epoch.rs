@@ -73,7 +73,7 @@ impl Message {
 pub struct RxStamp {
     /// CLOCK_REALTIME, nanoseconds since the Unix epoch.
     pub realtime_ns: i64,
-    /// CLOCK_MONOTONIC, nanoseconds.
+    /// CLOCK_MONOTONIC_RAW, nanoseconds: never stepped, never slewed (see the daemon's clock).
     pub monotonic_ns: i64,
 }
 

@@ -1,24 +1,24 @@
-//! The daemon's only clock reads: CLOCK_REALTIME (what chrony's samples are about) and a
-//! monotonic clock (for gaps and timeouts), taken together.
+//! The daemon's clock reads: CLOCK_REALTIME (what chrony's samples are about) and
+//! CLOCK_MONOTONIC_RAW (for gaps, timeouts and the engine's pulse count), taken together.
+//!
+//! Why MONOTONIC_RAW and not MONOTONIC: chrony slews the system clock by changing its frequency
+//! (up to 83 ms/s by default), and CLOCK_MONOTONIC follows those changes; CLOCK_MONOTONIC_RAW is
+//! the bare oscillator, so seconds counted on it cannot be moved by anyone disciplining the clock.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use rustix::time::{clock_gettime, ClockId};
+use std::time::{SystemTime, UNIX_EPOCH};
 use timed_core::epoch::RxStamp;
 
-#[derive(Clone, Copy, Debug)]
-pub struct Clock {
-    start: Instant,
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock { start: Instant::now() }
-    }
-}
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Clock;
 
 impl Clock {
+    /// Both clocks, read back to back.
     pub fn now(&self) -> RxStamp {
-        let monotonic_ns = i64::try_from(self.start.elapsed().as_nanos()).unwrap_or(i64::MAX);
-        RxStamp { realtime_ns: realtime_ns(), monotonic_ns }
+        let raw = clock_gettime(ClockId::MonotonicRaw);
+        let realtime_ns = realtime_ns();
+        let monotonic_ns = raw.tv_sec.saturating_mul(1_000_000_000).saturating_add(raw.tv_nsec);
+        RxStamp { realtime_ns, monotonic_ns }
     }
 }
 

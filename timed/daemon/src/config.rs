@@ -82,7 +82,7 @@ pub struct Engine {
 
 impl Default for Engine {
     fn default() -> Self {
-        Engine { qerr_correction: true, epoch_window_ms: [0.0, 990.0], outlier_ms: 100.0 }
+        Engine { qerr_correction: true, epoch_window_ms: [0.0, 990.0], outlier_ms: 2.0 }
     }
 }
 

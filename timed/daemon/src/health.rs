@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 /// Text that is usually a constant name but must deserialize too (timectl reads the snapshot).
 pub type Name = Cow<'static, str>;
-use timed_core::engine::{PpsState, Reject, RejectCounts};
+use timed_core::engine::{Hold, PpsState, Reject, RejectCounts};
 use timed_core::epoch::{Epoch, ReceiverInfo};
 use timed_core::framer::FramerStats;
 use timed_core::stream::DecodeStats;
@@ -95,8 +95,12 @@ pub struct Pps {
     pub edges: u64,
     pub last_edge_ns: Option<i64>,
     pub last_seq: Option<u64>,
-    /// "acquiring", "locked-tim-tp", "locked-epoch-timing".
+    /// "acquiring", "locked-tim-tp", "locked-epoch-timing", "held-label-jump" (the receiver's
+    /// labels are `label_jump_s` away from the pulse count), "held-pulse-moved".
     pub state: Name,
+    /// While held for a label jump: how many seconds the receiver's labels are off the count.
+    #[serde(default)]
+    pub label_jump_s: Option<i64>,
     pub samples: u64,
     pub last_offset_ns: Option<i64>,
     pub last_qerr_ps: Option<i32>,
@@ -296,7 +300,13 @@ impl Health {
             PpsState::Acquiring => "acquiring",
             PpsState::Locked(timed_core::engine::LabelSource::TimTp) => "locked-tim-tp",
             PpsState::Locked(timed_core::engine::LabelSource::EpochTiming) => "locked-epoch-timing",
+            PpsState::Held(Hold::LabelJump { .. }) => "held-label-jump",
+            PpsState::Held(Hold::PulseMoved) => "held-pulse-moved",
         });
+        self.pps.label_jump_s = match state {
+            PpsState::Held(Hold::LabelJump { by_s }) => Some(by_s),
+            _ => None,
+        };
         self.pps.rejects = Reject::ALL.iter().map(|r| (r.name().into(), rejects.get(*r))).collect();
     }
 }

@@ -1,17 +1,18 @@
 //! Starts the configured PPS input: the kernel reader on its own thread, or a datagram socket
 //! receiving simulated edges from `timed-sim` (labelled as simulation in logs and status).
 
+use crate::clock::Clock;
 use crate::config::{Pps, PpsSource};
 use crate::pps::reader::{self, PpsEvent, PpsStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use timed_core::epoch::RxStamp;
 use timed_core::pps::decode_sim_edge;
 use tokio::sync::mpsc;
 
-/// A PPS event and the moment timed got it (FETCH returned / datagram received), for the
-/// edge-to-datagram latency figure.
-pub type Stamped = (PpsEvent, Instant);
+/// A PPS event and the moment timed got it (FETCH returned / datagram received; both clocks),
+/// which places the edge on the raw clock for the engine and gives the edge-to-datagram latency.
+pub type Stamped = (PpsEvent, RxStamp);
 
 /// Stops the input when dropped.
 pub struct Guard {
@@ -39,7 +40,7 @@ pub fn start(cfg: &Pps, tx: mpsc::Sender<Stamped>) -> Guard {
             let stop2 = stop.clone();
             let spawned = std::thread::Builder::new().name("pps".into()).spawn(move || {
                 reader::run(path, stop2, move |ev| {
-                    let _ = tx.blocking_send((ev, Instant::now()));
+                    let _ = tx.blocking_send((ev, Clock.now()));
                 })
             });
             if let Err(e) = spawned {
@@ -61,25 +62,24 @@ async fn simulated(path: std::path::PathBuf, tx: mpsc::Sender<Stamped>, stop: Ar
         Ok(s) => s,
         Err(e) => {
             let error = format!("simulated PPS socket {}: {e}", path.display());
-            let _ = tx.send((PpsEvent::Status(PpsStatus::Absent { error }), Instant::now())).await;
+            let _ = tx.send((PpsEvent::Status(PpsStatus::Absent { error }), Clock.now())).await;
             return;
         }
     };
-    let _ =
-        tx.send((PpsEvent::Status(PpsStatus::Opened { path: path.clone(), caps: 0 }), Instant::now())).await;
+    let _ = tx.send((PpsEvent::Status(PpsStatus::Opened { path: path.clone(), caps: 0 }), Clock.now())).await;
     let mut buf = [0u8; 64];
     while !stop.load(Ordering::Relaxed) {
         match sock.recv(&mut buf).await {
             Ok(n) => {
                 if let Some(edge) = decode_sim_edge(&buf[..n]) {
-                    if tx.send((PpsEvent::Edge(edge), Instant::now())).await.is_err() {
+                    if tx.send((PpsEvent::Edge(edge), Clock.now())).await.is_err() {
                         break;
                     }
                 }
             }
             Err(e) => {
                 let error = format!("simulated PPS socket {}: {e}", path.display());
-                let _ = tx.send((PpsEvent::Status(PpsStatus::Lost { error }), Instant::now())).await;
+                let _ = tx.send((PpsEvent::Status(PpsStatus::Lost { error }), Clock.now())).await;
                 break;
             }
         }

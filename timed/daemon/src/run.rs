@@ -11,7 +11,7 @@ use crate::serial::{self, SerialEvent, SerialStatus};
 use crate::{log_state::LogState, pps_input};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use timed_core::engine::{self, Action, Engine, PpsState};
+use timed_core::engine::{self, Action, Engine, Hold, PpsState};
 use timed_core::epoch::{Assembler, Epoch};
 use timed_core::stats::{Config as StatsConfig, LatencyStats, OffsetStats};
 use timed_core::stream::StreamDecoder;
@@ -29,7 +29,7 @@ struct Daemon {
     health: Health,
     logs: LogState,
     latency: crate::latency::Latency,
-    edge_fetched: Option<(u64, Instant)>,
+    edge_fetched: Option<(u64, timed_core::epoch::RxStamp)>,
     stats_pps: OffsetStats,
     stats_coarse: OffsetStats,
     serial_latency: LatencyStats,
@@ -49,7 +49,7 @@ pub async fn run(cfg: Config) {
 
 /// As [`run`], publishing every health snapshot on `health_tx`.
 pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
-    let clock = Clock::default();
+    let clock = Clock;
     let (serial_tx, mut serial_rx) = mpsc::channel(256);
     let (pps_tx, mut pps_rx) = mpsc::channel(64);
     let pps_guard = pps_input::start(&cfg.pps, pps_tx);
@@ -116,7 +116,7 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
                     d.edge_fetched = Some((edge.seq, fetched));
                     // Every edge is news for `timectl pps`, labelled or not.
                     changed = true;
-                    actions.extend(d.engine.on_edge(edge));
+                    actions.extend(d.engine.on_edge(edge, fetched));
                 }
                 Some((PpsEvent::Status(s), _)) => {
                     log_pps(&s);
@@ -129,7 +129,7 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
                 notify.watchdog(Instant::now());
                 let now = clock.now();
                 epochs.extend(d.decoder.idle(now, gap_ns));
-                actions.extend(d.engine.tick(now.realtime_ns));
+                actions.extend(d.engine.tick(now));
             }
             _ = signalled(&mut int) => break,
             _ = signalled(&mut term) => break,
@@ -146,7 +146,8 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
             carry_out(a, &mut d);
             if let (Some((seq, label)), Some((fseq, fetched))) = (sent_edge, d.edge_fetched) {
                 if seq == fseq {
-                    d.latency.record(label, fetched.elapsed());
+                    let ns = clock.now().monotonic_ns - fetched.monotonic_ns;
+                    d.latency.record(label, Duration::from_nanos(u64::try_from(ns).unwrap_or(0)));
                 }
             }
         }
@@ -304,6 +305,17 @@ fn carry_out(a: Action, d: &mut Daemon) {
         }
         Action::PpsStateChanged(PpsState::Acquiring) => {
             warn!("PPS lost: acquiring (no labelled edge for 3 s)")
+        }
+        Action::PpsStateChanged(PpsState::Held(Hold::LabelJump { by_s })) => {
+            warn!(
+                by_s,
+                "PPS held: the receiver labels its pulses {by_s:+} s away from the pulse count; \
+                 no sample is sent until its labels agree again (a receiver off by whole seconds, \
+                 or a spoofer; a system clock step never looks like this)"
+            )
+        }
+        Action::PpsStateChanged(PpsState::Held(Hold::PulseMoved)) => {
+            warn!("PPS held: the pulses are not where the pulse train puts them (moved or glitching)")
         }
     }
 }

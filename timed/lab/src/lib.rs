@@ -104,18 +104,35 @@ impl Lab {
         lab.write_configs()?;
         lab.start_chronyd()?;
         lab.start_sim(&sim_bin)?;
-        let log = std::fs::File::create(lab.dir.join("timed.log")).map_err(|e| e.to_string())?;
-        let child = Command::new(&timed_bin)
+        lab.start_timed(&timed_bin)?;
+        lab.started = Instant::now();
+        Ok(lab)
+    }
+
+    fn start_timed(&mut self, bin: &Path) -> Result<(), String> {
+        // Appended: a restarted timed's log follows the first one's.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("timed.log"))
+            .map_err(|e| e.to_string())?;
+        let child = Command::new(bin)
             .arg("-c")
-            .arg(lab.dir.join("timed.toml"))
+            .arg(self.dir.join("timed.toml"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", timed_bin.display()))?;
-        lab.timed = Some(child);
-        lab.started = Instant::now();
-        Ok(lab)
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        self.timed = Some(child);
+        Ok(())
+    }
+
+    /// Stops timed and starts it again (a new pulse count: it takes the receiver's word afresh).
+    pub fn restart_timed(&mut self) -> Result<(), String> {
+        self.stop_timed();
+        let bin = locate_bin("timed", "TIMED_BIN")?;
+        self.start_timed(&bin)
     }
 
     /// The metrics URL, when the endpoint is on.

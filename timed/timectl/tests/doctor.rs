@@ -333,10 +333,16 @@ fn receiver_and_pps_faults() {
     let (_, fix) = r.expect("pps-pairing", "fail", &["none was paired with a second"]);
     assert!(fix.contains("see receiver-fix"), "{fix}");
 
-    // A receiver one second off: messages and TIM-TP agree, so timed pairs every pulse; chronyd's
-    // NTP source shows the PPS refclock a second ahead.
+    // A receiver one second off: messages and TIM-TP agree with each other. A running timed
+    // counted the pulses before and holds every sample (the receiver's labels jump against the
+    // count). A timed started with the receiver already wrong has nothing to count against and
+    // pairs every pulse: only chronyd's NTP source shows the PPS refclock a second ahead.
     let s = fault(&lab, "wrong_second");
     swap_receiver(&mut lab, Some(s), &[]);
+    wait_timed(&lab, "timed holding the mislabelled pulses", |t| {
+        t["pps"]["state"] == "held-label-jump" && t["pps"]["label_jump_s"] == 1
+    });
+    lab.restart_timed().unwrap();
     let a_second_off = || {
         let src = lab.sources().unwrap_or_default();
         let off = |n: &str| src.iter().find(|s| s.name == n && s.reach > 0).map(|s| s.last_offset);

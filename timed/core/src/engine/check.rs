@@ -1,6 +1,4 @@
-//! Sample qualification: rejection reasons with their counters, and the outlier filter.
-
-use std::collections::VecDeque;
+//! Sample qualification: rejection reasons and their counters.
 
 /// Why an edge, epoch or sample did not become a sample for chrony.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -12,10 +10,23 @@ pub enum Reject {
     Duplicate,
     /// No epoch arrived to say which second the edge marks.
     Unlabelled,
-    /// The offset is far from the recent ones.
+    /// The edge is not where the pulse train puts the next pulse (a glitch or a moved pulse),
+    /// or a burst's first byte is not where the count of bursts puts it.
     Outlier,
-    /// The label does not continue the previous one, or disagrees with the serial time.
+    /// The PPS label disagrees with the serial time when a pulse train starts, or a burst's
+    /// second disagrees with the pulse count.
     WrongSecond,
+    /// The receiver's label is whole seconds away from the count of pulses (or bursts) since the
+    /// last trusted one: the receiver is off, not the clock.
+    LabelJump,
+    /// A date no receiver can honestly report (before the software's release, or more than
+    /// 1024 GPS weeks after it).
+    ImplausibleTime,
+    /// Within a second of an announced leap second, where Unix labels repeat or skip.
+    LeapSecond,
+    /// A TIM-TP qErr larger than any time pulse can have: not applied (the sample goes out
+    /// uncorrected, a few nanoseconds worse). Counted, not a lost sample.
+    ImplausibleQerr,
     /// The receiver has no valid fix.
     NoFix,
     /// The receiver does not vouch for its time (validity flags, RMC status V).
@@ -25,12 +36,16 @@ pub enum Reject {
 }
 
 impl Reject {
-    pub const ALL: [Reject; 8] = [
+    pub const ALL: [Reject; 12] = [
         Reject::MissedPulse,
         Reject::Duplicate,
         Reject::Unlabelled,
         Reject::Outlier,
         Reject::WrongSecond,
+        Reject::LabelJump,
+        Reject::ImplausibleTime,
+        Reject::LeapSecond,
+        Reject::ImplausibleQerr,
         Reject::NoFix,
         Reject::InvalidTime,
         Reject::Stale,
@@ -44,6 +59,10 @@ impl Reject {
             Reject::Unlabelled => "unlabelled",
             Reject::Outlier => "outlier",
             Reject::WrongSecond => "wrong_second",
+            Reject::LabelJump => "label_jump",
+            Reject::ImplausibleTime => "implausible_time",
+            Reject::LeapSecond => "leap_second",
+            Reject::ImplausibleQerr => "implausible_qerr",
             Reject::NoFix => "no_fix",
             Reject::InvalidTime => "invalid_time",
             Reject::Stale => "stale",
@@ -53,7 +72,7 @@ impl Reject {
 
 /// Counters by rejection reason.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RejectCounts([u64; 8]);
+pub struct RejectCounts([u64; Reject::ALL.len()]);
 
 impl RejectCounts {
     pub fn add(&mut self, r: Reject) {
@@ -66,65 +85,5 @@ impl RejectCounts {
 
     pub fn iter(&self) -> impl Iterator<Item = (Reject, u64)> + '_ {
         Reject::ALL.iter().map(|r| (*r, self.get(*r)))
-    }
-}
-
-const HISTORY: usize = 15;
-
-/// Median filter over recent accepted PPS offsets.
-#[derive(Clone, Debug)]
-pub(super) struct Checks {
-    pub counts: RejectCounts,
-    threshold_ns: i64,
-    restart_after: usize,
-    accepted: VecDeque<i64>,
-    /// Consecutive outliers, to recognise a stepped clock.
-    outliers: Vec<i64>,
-}
-
-impl Checks {
-    pub fn new(threshold_ns: i64, restart_after: usize) -> Checks {
-        Checks {
-            counts: RejectCounts::default(),
-            threshold_ns,
-            restart_after,
-            accepted: VecDeque::with_capacity(HISTORY),
-            outliers: Vec::new(),
-        }
-    }
-
-    /// Accepts `offset_ns` or calls it an outlier.
-    pub fn outlier(&mut self, offset_ns: i64) -> Result<(), Reject> {
-        if let Some(median) = self.median() {
-            if (offset_ns - median).abs() > self.threshold_ns {
-                let agrees = self.outliers.iter().all(|o| (o - offset_ns).abs() <= self.threshold_ns);
-                if !agrees {
-                    self.outliers.clear();
-                }
-                self.outliers.push(offset_ns);
-                if self.outliers.len() <= self.restart_after {
-                    return Err(Reject::Outlier);
-                }
-                // The clock itself moved: the outliers are the new normal.
-                self.accepted.clear();
-                self.accepted.extend(self.outliers.drain(..));
-                return Ok(());
-            }
-        }
-        self.outliers.clear();
-        if self.accepted.len() == HISTORY {
-            self.accepted.pop_front();
-        }
-        self.accepted.push_back(offset_ns);
-        Ok(())
-    }
-
-    fn median(&self) -> Option<i64> {
-        if self.accepted.len() < 3 {
-            return None;
-        }
-        let mut v: Vec<i64> = self.accepted.iter().copied().collect();
-        v.sort_unstable();
-        Some(v[v.len() / 2])
     }
 }

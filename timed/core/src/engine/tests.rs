@@ -1,11 +1,27 @@
 use super::*;
+use crate::chrony::Leap;
 use crate::epoch::{Fix, LeapEvent, LeapState, NextPulse, RxStamp};
 use crate::pps::EdgeSource;
-use crate::time::UtcTime;
+use crate::time::{Date, UtcTime};
 
 const T0: i64 = 1_750_000_000; // a whole UTC second
 const TRUTH_NS: i64 = 250_000; // true − system
 const DELAY_NS: i64 = 120_000_000; // first byte of the burst after the second
+/// CLOCK_REALTIME − CLOCK_MONOTONIC_RAW while nobody steps the system clock.
+const RAW_OFF: i64 = 1_700_000_000 * NS;
+
+/// When timed got an edge: at once, both clocks read together.
+fn got(ed: PpsEdge) -> RxStamp {
+    RxStamp { realtime_ns: ed.system_ns, monotonic_ns: ed.system_ns - RAW_OFF }
+}
+
+fn feed(e: &mut Engine, ed: PpsEdge) -> Vec<Action> {
+    e.on_edge(ed, got(ed))
+}
+
+fn now(realtime_ns: i64) -> RxStamp {
+    RxStamp { realtime_ns, monotonic_ns: realtime_ns - RAW_OFF }
+}
 
 fn edge(seq: u64, second: i64, jitter_ns: i64) -> PpsEdge {
     PpsEdge { seq, system_ns: second * NS - TRUTH_NS + jitter_ns, source: EdgeSource::Simulated }
@@ -20,7 +36,7 @@ fn epoch(s: i64, tim_tp: Option<i32>) -> Epoch {
         time_valid: true,
         fix: Fix::ThreeD,
         fix_ok: true,
-        rx: Some(RxStamp { realtime_ns: rx, monotonic_ns: rx }),
+        rx: Some(now(rx)),
         next_pulse: tim_tp.map(|q| NextPulse {
             utc: Some(UtcTime::from_unix(s + 1, 0)),
             week: 0,
@@ -51,11 +67,11 @@ fn a_day_of_seconds_with_tim_tp_labels_every_edge() {
         // Deterministic pseudo-jitter of ±1 µs and a qErr sawtooth of ±20 ns.
         let jitter = (i * 7919 % 2001) - 1000;
         let qerr = ((i % 9) as i32 - 4) * 5000;
-        sent.extend(pps(&e.on_edge(edge(i as u64, s, jitter))));
+        sent.extend(pps(&feed(&mut e, edge(i as u64, s, jitter))));
         let acts = e.on_epoch(&epoch(s, Some(qerr)));
         coarse += acts.iter().filter(|a| matches!(a, Action::SendCoarse(_))).count();
         sent.extend(pps(&acts));
-        e.tick(s * NS + 500_000_000);
+        e.tick(now(s * NS + 500_000_000));
     }
     assert_eq!(sent.len(), 86_400, "rejects: {:?}", e.rejects());
     assert_eq!(coarse, 86_400);
@@ -79,7 +95,7 @@ fn without_tim_tp_the_epoch_timing_labels_edges() {
     let mut e = engine();
     let mut sent = Vec::new();
     for i in 0..10 {
-        sent.extend(pps(&e.on_edge(edge(i as u64, T0 + i, 0))));
+        sent.extend(pps(&feed(&mut e, edge(i as u64, T0 + i, 0))));
         let acts = e.on_epoch(&epoch(T0 + i, None));
         let c: Vec<_> =
             acts.iter().filter_map(|a| if let Action::SendCoarse(c) = a { Some(*c) } else { None }).collect();
@@ -102,10 +118,10 @@ fn a_clock_wrong_by_hours_still_labels_correctly() {
     for i in 0..5 {
         let mut ed = edge(i as u64, T0 + i, 0);
         ed.system_ns -= skew;
-        let sent = pps(&e.on_edge(ed));
+        let sent = pps(&feed(&mut e, ed));
         let mut ep = epoch(T0 + i, Some(0));
         if let Some(rx) = ep.rx.as_mut() {
-            rx.realtime_ns -= skew;
+            *rx = now(rx.realtime_ns - skew);
         }
         let sent = [sent, pps(&e.on_epoch(&ep))].concat();
         assert_eq!(sent.len(), 1);
@@ -117,21 +133,21 @@ fn a_clock_wrong_by_hours_still_labels_correctly() {
 #[test]
 fn missed_duplicate_and_glitch_pulses_are_counted() {
     let mut e = engine();
-    e.on_edge(edge(1, T0, 0));
+    feed(&mut e, edge(1, T0, 0));
     e.on_epoch(&epoch(T0, Some(0)));
     // Pulses 2 and 3 lost: the next edge carries sequence 4, two seconds later... still labelled
     // by the announcement? No: it is stale (announced for T0+1, 3 s ago).
-    let acts = e.on_edge(edge(4, T0 + 3, 0));
+    let acts = feed(&mut e, edge(4, T0 + 3, 0));
     assert_eq!(e.rejects().get(Reject::MissedPulse), 2);
     assert_eq!(e.rejects().get(Reject::Stale), 1);
     assert!(pps(&acts).is_empty());
     let sent = pps(&e.on_epoch(&epoch(T0 + 3, Some(0))));
     assert_eq!(sent.iter().map(|p| p.second).collect::<Vec<_>>(), [T0 + 3]);
     // The same sequence again, and a glitch 100 ms after a real edge.
-    assert!(pps(&e.on_edge(edge(4, T0 + 3, 0))).is_empty());
+    assert!(pps(&feed(&mut e, edge(4, T0 + 3, 0))).is_empty());
     let mut glitch = edge(5, T0 + 3, 0);
     glitch.system_ns += 100_000_000;
-    assert!(pps(&e.on_edge(glitch)).is_empty());
+    assert!(pps(&feed(&mut e, glitch)).is_empty());
     assert_eq!(e.rejects().get(Reject::Duplicate), 2);
 }
 
@@ -140,11 +156,11 @@ fn invalid_time_and_no_fix_never_make_samples() {
     let mut e = engine();
     let mut ep = epoch(T0, Some(0));
     ep.time_valid = false;
-    e.on_edge(edge(1, T0, 0));
+    feed(&mut e, edge(1, T0, 0));
     let acts = e.on_epoch(&ep);
     assert!(acts.iter().all(|a| !matches!(a, Action::SendPps(_) | Action::SendCoarse(_))));
     // The announcement from an untrusted epoch does not label the next edge either.
-    assert!(pps(&e.on_edge(edge(2, T0 + 1, 0))).is_empty());
+    assert!(pps(&feed(&mut e, edge(2, T0 + 1, 0))).is_empty());
     let mut ep = epoch(T0 + 1, None);
     ep.fix_ok = false;
     assert!(pps(&e.on_epoch(&ep)).is_empty());
@@ -153,10 +169,10 @@ fn invalid_time_and_no_fix_never_make_samples() {
 }
 
 #[test]
-fn a_label_that_jumps_a_second_is_rejected() {
+fn a_label_that_jumps_a_second_is_rejected_and_the_count_goes_on() {
     let mut e = engine();
     for i in 0..3 {
-        e.on_edge(edge(i as u64, T0 + i, 0));
+        feed(&mut e, edge(i as u64, T0 + i, 0));
         e.on_epoch(&epoch(T0 + i, Some(0)));
     }
     // The receiver announces the wrong second for the next pulse (T0+4 instead of T0+3).
@@ -165,62 +181,104 @@ fn a_label_that_jumps_a_second_is_rejected() {
         p.utc = Some(UtcTime::from_unix(T0 + 4, 0));
     }
     e.on_epoch(&bad);
-    assert!(pps(&e.on_edge(edge(3, T0 + 3, 0))).is_empty());
-    assert_eq!(e.rejects().get(Reject::WrongSecond), 1);
+    assert!(pps(&feed(&mut e, edge(3, T0 + 3, 0))).is_empty());
+    assert_eq!(e.rejects().get(Reject::LabelJump), 1);
+    assert_eq!(e.state(), PpsState::Held(Hold::LabelJump { by_s: 1 }));
+    // The receiver stays a second ahead, serial time and pulse labels alike, for a minute:
+    // nothing is sent, however long it agrees with itself.
+    for i in 3..63 {
+        let mut ep = epoch(T0 + i + 1, Some(0));
+        ep.rx = epoch(T0 + i, None).rx;
+        let acts = e.on_epoch(&ep);
+        assert!(
+            acts.iter().all(|a| !matches!(a, Action::SendPps(_) | Action::SendCoarse(_))),
+            "{i}: {acts:?}"
+        );
+        assert!(pps(&feed(&mut e, edge(i as u64 + 1, T0 + i + 1, 0))).is_empty(), "second {i}");
+    }
+    // Back to the right second: accepted at once, by the count it never lost.
+    e.on_epoch(&epoch(T0 + 63, Some(0)));
+    let sent = pps(&feed(&mut e, edge(64, T0 + 64, 0)));
+    assert_eq!(
+        sent.iter().map(|p| (p.second, p.sample.offset_ns)).collect::<Vec<_>>(),
+        [(T0 + 64, TRUTH_NS)]
+    );
+    assert_eq!(e.state(), PpsState::Locked(LabelSource::TimTp));
+}
+
+#[test]
+fn implausible_dates_and_garbage_qerr_make_no_samples() {
+    let mut e = engine();
+    // 1970, 2100 and a date a 1024-week rollover puts in the past: never a sample.
+    for (i, s) in [86_400 * 365, 4_102_444_800 + 3600, T0 - 1024 * 604_800].into_iter().enumerate() {
+        let mut ep = epoch(s, Some(0));
+        ep.rx = epoch(T0 + i as i64, None).rx;
+        let acts = e.on_epoch(&ep);
+        assert!(acts.iter().all(|a| !matches!(a, Action::SendPps(_) | Action::SendCoarse(_))), "{acts:?}");
+        assert!(pps(&feed(&mut e, edge(i as u64 + 1, T0 + i as i64 + 1, 0))).is_empty());
+    }
+    assert_eq!(e.rejects().get(Reject::ImplausibleTime), 3);
 }
 
 #[test]
 fn edges_without_an_epoch_are_unlabelled_and_the_lock_is_lost() {
     let mut e = engine();
-    e.on_edge(edge(1, T0, 0));
+    feed(&mut e, edge(1, T0, 0));
     e.on_epoch(&epoch(T0, None));
     assert_eq!(e.state(), PpsState::Locked(LabelSource::EpochTiming));
-    e.on_edge(edge(2, T0 + 1, 0));
-    let acts = e.tick((T0 + 3) * NS);
+    feed(&mut e, edge(2, T0 + 1, 0));
+    let acts = e.tick(now((T0 + 3) * NS));
     assert_eq!(e.rejects().get(Reject::Unlabelled), 1);
     assert!(acts.contains(&Action::PpsStateChanged(PpsState::Acquiring)));
 }
 
 #[test]
-fn outliers_are_rejected_until_the_clock_has_really_moved() {
+fn a_moved_pulse_is_an_outlier_and_a_clock_step_is_followed_at_the_next_edge() {
     let mut e = engine();
     let mut n = 0;
     for i in 0..5 {
-        e.on_edge(edge(i as u64, T0 + i, 0));
+        feed(&mut e, edge(i as u64, T0 + i, 0));
         n += pps(&e.on_epoch(&epoch(T0 + i, None))).len();
     }
     assert_eq!(n, 5);
-    // One edge 300 ms late (a glitch the kernel stamped late): an outlier vs. the median.
-    let mut late = edge(5, T0 + 5, 300_000_000);
-    late.system_ns -= 0;
-    e.on_edge(late);
+    // One edge 300 ms late (a glitch the kernel stamped late): off the pulse train.
+    let late = edge(5, T0 + 5, 300_000_000);
+    feed(&mut e, late);
     let mut ep = epoch(T0 + 5, None);
     if let Some(rx) = ep.rx.as_mut() {
-        rx.realtime_ns += 300_000_000;
+        *rx = now(rx.realtime_ns + 300_000_000);
     }
     assert!(pps(&e.on_epoch(&ep)).is_empty());
     assert_eq!(e.rejects().get(Reject::Outlier), 1);
-    // Then the system clock steps by −0.2 s for good: after three agreeing outliers, accepted.
+    assert_eq!(e.state(), PpsState::Held(Hold::PulseMoved));
+    // Then the system clock steps by −0.2 s for good (CLOCK_REALTIME only; the raw clock goes
+    // on): the very next edge carries the new offset.
     let mut accepted = Vec::new();
     for i in 6..12 {
         let mut ed = edge(i as u64, T0 + i, 0);
+        let raw = got(ed).monotonic_ns;
         ed.system_ns -= 200_000_000;
-        e.on_edge(ed);
+        e.on_edge(ed, RxStamp { realtime_ns: ed.system_ns, monotonic_ns: raw });
         let mut ep = epoch(T0 + i, None);
         if let Some(rx) = ep.rx.as_mut() {
             rx.realtime_ns -= 200_000_000;
         }
         accepted.extend(pps(&e.on_epoch(&ep)));
     }
-    assert_eq!(e.rejects().get(Reject::Outlier), 4);
-    assert_eq!(accepted.len(), 3);
+    assert_eq!(e.rejects().get(Reject::Outlier), 1);
+    assert_eq!(accepted.len(), 6);
     assert!(accepted.iter().all(|p| p.sample.offset_ns == TRUTH_NS + 200_000_000));
+    assert_eq!(e.state(), PpsState::Locked(LabelSource::EpochTiming));
 }
 
 #[test]
 fn the_leap_flag_is_set_on_the_day_that_ends_with_the_leap_second() {
     // GPS week 1929 day 7 (Saturday) = 2016-12-31: the leap second at its end.
-    let mut e = engine();
+    let mut e = Engine::new(Config {
+        serial_delay_ns: DELAY_NS,
+        earliest_unix_s: 1_451_606_400,
+        ..Config::default()
+    });
     let day = |y, m, d| Date::new(y, m, d).map(|d| d.days_since_unix_epoch() * 86_400).unwrap_or(0);
     let mut ep = epoch(day(2016, 12, 31) + 43_200, None);
     ep.leap = LeapState { event: Some(LeapEvent { change: 1, gps_week: 1929, gps_day: 7 }), ..ep.leap };
@@ -239,11 +297,11 @@ fn an_announcement_that_arrives_after_its_edge_still_labels_it() {
     // A burst padded to ~95 % of the line: epoch S's TIM-TP (announcing S+1) is decoded only
     // after edge S+1 has arrived.
     let mut e = engine();
-    e.on_edge(edge(0, T0, 0));
+    feed(&mut e, edge(0, T0, 0));
     assert_eq!(pps(&e.on_epoch(&epoch(T0, Some(0)))).len(), 1);
-    assert_eq!(pps(&e.on_edge(edge(1, T0 + 1, 0))).len(), 1);
+    assert_eq!(pps(&feed(&mut e, edge(1, T0 + 1, 0))).len(), 1);
     for i in 2..6 {
-        assert!(pps(&e.on_edge(edge(i as u64, T0 + i, 0))).is_empty(), "nothing announced edge {i} yet");
+        assert!(pps(&feed(&mut e, edge(i as u64, T0 + i, 0))).is_empty(), "nothing announced edge {i} yet");
         let sent = pps(&e.on_epoch(&epoch(T0 + i - 1, Some(2000))));
         assert_eq!(sent.len(), 1, "second {i}: {:?}", e.rejects());
         assert_eq!((sent[0].second, sent[0].label), (T0 + i, LabelSource::TimTp));

@@ -401,7 +401,11 @@ fn ubx_fix(fix_type: u8) -> Fix {
 
 /// A UBX UTC date-time whose fraction `nano` may be negative (NAV-PVT, NAV-TIMEUTC: the instant
 /// is hh:mm:ss + nano, u-blox 8 protocol spec §32.17.14).
+/// A `nano` outside ±1e9, the range the spec gives for both messages, is not a time at all.
 fn ubx_utc(year: impl Into<i32>, month: u8, day: u8, h: u8, m: u8, s: u8, nano: i32) -> Option<UtcTime> {
+    if !(-1_000_000_000..=1_000_000_000).contains(&nano) {
+        return None;
+    }
     let date = Date::new(year.into(), month, day)?;
     if (0..1_000_000_000).contains(&nano) {
         return Some(UtcTime::new(date, TimeOfDay::new(h, m, s, nano as u32)?));

@@ -256,3 +256,18 @@ fn messages_trailing_nav_eoe_do_not_move_the_next_epochs_first_byte() {
     assert_eq!(times(&v), ["2025-07-31T00:00:00.000Z", "2025-07-31T00:00:01.000Z"]);
     assert_eq!(v[1].rx, Some(at(1120)), "the second epoch's burst starts with its NAV-PVT");
 }
+
+#[test]
+fn a_nano_outside_the_specified_range_is_no_time() {
+    // NAV-PVT nano is −1e9..1e9 (u-blox 8 protocol spec §32.17.17): beyond it the message gives
+    // no time, whatever its validity flags say (a hostile receiver moved samples by −2.15 s).
+    for nano in [i32::MIN, -1_000_000_001, 1_000_000_001, i32::MAX] {
+        let mut s = pvt(494_575_000, (2017, 12, 1), (17, 22, 37), 0x07, nano, 3, 0x01);
+        s.extend(eoe(494_575_000));
+        let mut d = StreamDecoder::new(Assembler::new());
+        let mut v = Vec::new();
+        d.feed(&s, None, |e| v.push(e));
+        assert_eq!(v.len(), 1);
+        assert_eq!((v[0].time, v[0].time_valid), (None, false), "nano {nano}");
+    }
+}
