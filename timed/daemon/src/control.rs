@@ -11,7 +11,7 @@
 //! Failures (path taken by a live timed, directory missing, permissions) are logged once and the
 //! daemon goes on without the socket: timectl then says the socket is missing.
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::health::Health;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -107,7 +107,7 @@ fn bind(path: &Path, mode: u32, group: &str) -> Result<UnixListener, String> {
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
             .map_err(|e| format!("cannot set mode {mode:o}: {e}"))?;
         if !group.is_empty() {
-            let gid = group_id(group, "/etc/group").ok_or_else(|| {
+            let gid = config::group_id(group, Path::new(config::GROUP_FILE)).ok_or_else(|| {
                 format!("group {group:?} does not exist (/etc/group); check [control] group")
             })?;
             std::os::unix::fs::chown(&tmp, None, Some(gid))
@@ -120,16 +120,6 @@ fn bind(path: &Path, mode: u32, group: &str) -> Result<UnixListener, String> {
         return Err(e);
     }
     Ok(listener)
-}
-
-/// A group's id from an /etc/group-format file (no NSS: the appliance has only local groups).
-fn group_id(name: &str, file: &str) -> Option<u32> {
-    let text = std::fs::read_to_string(file).ok()?;
-    text.lines().find_map(|l| {
-        let mut f = l.split(':');
-        (f.next()? == name).then_some(())?;
-        f.nth(1)?.parse().ok()
-    })
 }
 
 async fn serve(listener: UnixListener, health: watch::Receiver<Arc<Health>>, chrony: Rc<PathBuf>) {
@@ -309,20 +299,6 @@ mod tests {
             std::fs::remove_file(taken).unwrap();
         }
         assert!(bind(&path, 0o660, "").is_ok());
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn group_lookup_reads_etc_group_format() {
-        let dir = std::env::temp_dir().join(format!("timed-group-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("group");
-        std::fs::write(&f, "root:x:0:\ntimed:x:997:alice,bob\nbroken\n").unwrap();
-        let f = f.to_str().unwrap();
-        assert_eq!(group_id("timed", f), Some(997));
-        assert_eq!(group_id("root", f), Some(0));
-        assert_eq!(group_id("nobody-here", f), None);
-        assert_eq!(group_id("broken", f), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

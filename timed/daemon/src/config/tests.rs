@@ -55,3 +55,16 @@ fn simulated_pps_is_selected_explicitly() {
     assert_eq!(cfg.pps.source, PpsSource::Simulated);
     assert!(problems("[pps]\nsource = \"gpio\"\n")[0].contains("unknown variant `gpio`"));
 }
+
+#[test]
+fn group_lookup_reads_etc_group_format() {
+    let dir = std::env::temp_dir().join(format!("timed-group-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("group");
+    std::fs::write(&f, "root:x:0:\ntimed:x:997:alice,bob\nbroken\n").unwrap();
+    assert_eq!(group_id("timed", &f), Some(997));
+    assert_eq!(group_id("root", &f), Some(0));
+    assert_eq!(group_id("nobody-here", &f), None);
+    assert_eq!(group_id("broken", &f), None);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
