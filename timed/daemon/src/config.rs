@@ -6,6 +6,7 @@ use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+mod decode;
 mod validate;
 
 pub use validate::{group_id, GROUP_FILE};
@@ -258,31 +259,42 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Problem>> {
         let (line, col) = line_col(text, span.map_or(0, |s| s.start));
         Problem { file: path.into(), line, col, message, hint }
     };
-    let cfg: Config = match toml::from_str(text) {
-        Ok(c) => c,
-        Err(e) => {
-            let msg = e.message().trim().to_string();
-            let hint = if msg.contains("unknown field") {
-                Some("check the spelling; the commented example config lists every key".to_string())
-            } else {
-                None
-            };
-            return Err(vec![at(e.span(), msg, hint)]);
-        }
-    };
-    let doc = toml_edit::Document::parse(text).ok();
-    let span_of = |dotted: &str| -> Option<std::ops::Range<usize>> {
-        let doc = doc.as_ref()?;
-        let mut item = doc.as_item();
-        for k in dotted.split('.') {
-            item = item.get(k)?;
-        }
-        item.span()
-    };
+    let root = decode::parse(text).map_err(|errors| {
+        errors.iter().map(|e| at(e.span(), e.message().trim().to_string(), None)).collect::<Vec<_>>()
+    })?;
+    let (cfg, rejected) = decode::config(&root);
     let mut problems = Vec::new();
-    for (key, message, hint) in validate::check(&cfg) {
-        problems.push(at(span_of(key), message, hint));
+    for r in &rejected {
+        let msg = r.error.message().trim();
+        let (message, hint) = if msg.starts_with("unknown field") {
+            let hint = "check the spelling; the commented example config lists every key";
+            (msg.to_string(), Some(hint.to_string()))
+        } else if r.key.is_empty() {
+            (msg.to_string(), None)
+        } else {
+            (format!("{}: {msg}", r.key), None)
+        };
+        problems.push(at(r.error.span(), message, hint));
     }
+    // A key whose value was refused holds its default, which the checks would judge as if it
+    // had been written (some compare keys of one table): its table's checks wait for the fix.
+    let replaced: Vec<&str> = rejected
+        .iter()
+        .filter(|r| !r.error.message().starts_with("unknown field"))
+        .map(|r| r.key.as_str())
+        .collect();
+    let table = |k: &str| k.rsplit_once('.').map_or("", |(t, _)| t).to_string();
+    let waits = |k: &str| {
+        replaced.iter().any(|r| r.is_empty() || k.starts_with(&format!("{r}.")) || table(k) == table(r))
+    };
+    for (key, message, hint) in validate::check(&cfg) {
+        if !waits(key) {
+            problems.push(at(decode::span_of(&root, key), message, hint));
+        }
+    }
+    // In the order of the file; one unknown table holding several keys is one problem.
+    problems.sort_by_key(|p| (p.line, p.col));
+    problems.dedup();
     if problems.is_empty() {
         Ok(cfg)
     } else {

@@ -35,6 +35,34 @@ fn check_config_names_every_problem_and_exits_78() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A value of the wrong type no longer ends the check: what follows it is reported in the
+/// same run, in file order.
+#[test]
+fn check_config_goes_on_after_a_wrong_type() {
+    let dir = std::env::temp_dir().join(format!("timed-cli-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[receiver]\nbaud = \"fast\"\nparity = 1\n[chrony.sock]\npps = \"x.sock\"\n")
+        .unwrap();
+    let out = Command::new(BIN).arg("--check-config").arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    let f = bad.display();
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("  hint: ")).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{f}:2:8: receiver.baud: invalid type: string \"fast\", expected u32"),
+            format!(
+                "{f}:3:1: unknown field `parity`, expected one of `device`, `baud`, `serial_delay_ms`, `epoch_gap_ms`"
+            ),
+            format!("{f}:5:7: x.sock is not an absolute path"),
+        ],
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// With `[pps] source = "off"` and no receiver, timed idles: degraded, not busy (a closed PPS
 /// channel once made the event loop spin). Measured from /proc after 3 s.
 #[test]

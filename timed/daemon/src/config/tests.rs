@@ -68,3 +68,56 @@ fn group_lookup_reads_etc_group_format() {
     assert_eq!(group_id("broken", &f), None);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Type errors no longer hide what follows them: one run lists every problem, in file order.
+#[test]
+fn every_problem_is_reported_in_one_run() {
+    let p = problems(concat!(
+        "[receiver]\n",
+        "baud = 115000\n",
+        "parity = \"none\"\n",
+        "[pps]\n",
+        "source = \"gpio\"\n",
+        "[chrony.sock]\n",
+        "pps = \"x.sock\"\n",
+        "[metrics]\n",
+        "enabled = \"yes\"\n",
+        "[bogus]\n",
+        "a = 1\n",
+        "b = 2\n",
+    ));
+    let starts = [
+        "t.toml:2:8: baud 115000 is not a rate",
+        "t.toml:3:1: unknown field `parity`",
+        "t.toml:5:10: pps.source: unknown variant `gpio`",
+        "t.toml:7:7: x.sock is not an absolute path",
+        "t.toml:9:11: metrics.enabled: invalid type: string \"yes\", expected a boolean",
+        "t.toml:10:2: unknown field `bogus`",
+    ];
+    assert_eq!(p.len(), starts.len(), "{p:#?}");
+    for (got, want) in p.iter().zip(starts) {
+        assert!(got.starts_with(want), "{got:?} should start with {want:?}\n{p:#?}");
+    }
+}
+
+/// A refused value is replaced by its default only to go on checking; the checks of its table
+/// (which compare its keys) are not run on that stand-in.
+#[test]
+fn a_refused_value_does_not_cause_made_up_problems() {
+    // The default PPS socket equals `coarse` here, but the file never says so.
+    let p = problems("[chrony.sock]\npps = 5\ncoarse = \"/run/chrony/timed-pps.sock\"\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:7: chrony.sock.pps: invalid type: integer `5`"), "{}", p[0]);
+    // Unknown keys replace nothing: the table's checks still run.
+    let p = problems("[chrony.sock]\npps = \"x.sock\"\nextra = 1\n");
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:7: x.sock is not an absolute path"), "{}", p[0]);
+}
+
+#[test]
+fn syntax_errors_are_all_reported() {
+    let p = problems("[receiver\nbaud = 9600\n[pps]\nsource = kernel\n");
+    assert!(p.len() >= 2, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:1:"), "{p:#?}");
+    assert!(p.iter().any(|l| l.starts_with("t.toml:4:")), "{p:#?}");
+}
