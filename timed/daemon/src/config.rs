@@ -81,8 +81,16 @@ impl Default for Pps {
 pub struct Engine {
     pub qerr_correction: bool,
     /// Window after an edge in which its epoch's first byte must arrive, milliseconds.
+    #[serde(deserialize_with = "low_high")]
     pub epoch_window_ms: [f64; 2],
     pub outlier_ms: f64,
+}
+
+/// `[low, high]`: exactly two numbers (a plain `[f64; 2]` would silently drop a third).
+fn low_high<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+    let v = Vec::<f64>::deserialize(d)?;
+    <[f64; 2]>::try_from(v.as_slice())
+        .map_err(|_| serde::de::Error::invalid_length(v.len(), &"two numbers, [low, high]"))
 }
 
 impl Default for Engine {
@@ -235,9 +243,27 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Reads and checks a configuration file. `Err` holds every problem found.
+/// Reads and checks a configuration file, as the daemon does when it starts. `Err` holds every
+/// problem found.
 pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read(path)?;
+    let mut cfg = parse(path, &text)?;
+    cfg.path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(cfg)
+}
+
+/// What `timed --check-config` runs: [`load`], and the checks against this system (the control
+/// socket's group exists). The daemon itself does not refuse to start over those: without them
+/// it still keeps time and reports the part it cannot do.
+pub fn check_file(path: &Path) -> Result<Config, Vec<Problem>> {
+    let text = read(path)?;
+    let mut cfg = checked(path, &text, Some(Path::new(GROUP_FILE)))?;
+    cfg.path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(cfg)
+}
+
+fn read(path: &Path) -> Result<String, Vec<Problem>> {
+    std::fs::read_to_string(path).map_err(|e| {
         vec![Problem {
             file: path.into(),
             line: 0,
@@ -247,14 +273,16 @@ pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
                 "create it (an example is in /usr/share/doc/timed/timed.toml) or pass -c FILE".to_string(),
             ),
         }]
-    })?;
-    let mut cfg = parse(path, &text)?;
-    cfg.path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    Ok(cfg)
+    })
 }
 
 /// Parses and checks configuration text (`path` is only used in messages).
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Problem>> {
+    checked(path, text, None)
+}
+
+/// [`parse`], plus the system checks with groups looked up in `group_file` when given.
+fn checked(path: &Path, text: &str, group_file: Option<&Path>) -> Result<Config, Vec<Problem>> {
     let at = |span: Option<std::ops::Range<usize>>, message: String, hint: Option<String>| {
         let (line, col) = line_col(text, span.map_or(0, |s| s.start));
         Problem { file: path.into(), line, col, message, hint }
@@ -276,6 +304,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Problem>> {
         };
         problems.push(at(r.error.span(), message, hint));
     }
+    let mut checks = validate::check(&cfg);
+    if let Some(groups) = group_file {
+        checks.extend(validate::check_host(&cfg, groups));
+    }
     // A key whose value was refused holds its default, which the checks would judge as if it
     // had been written (some compare keys of one table): its table's checks wait for the fix.
     let replaced: Vec<&str> = rejected
@@ -287,7 +319,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Problem>> {
     let waits = |k: &str| {
         replaced.iter().any(|r| r.is_empty() || k.starts_with(&format!("{r}.")) || table(k) == table(r))
     };
-    for (key, message, hint) in validate::check(&cfg) {
+    for (key, message, hint) in checks {
         if !waits(key) {
             problems.push(at(decode::span_of(&root, key), message, hint));
         }

@@ -23,6 +23,7 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
     if c.receiver.device.as_os_str().is_empty() {
         v.push(("receiver.device", "receiver.device is empty".into(), Some("e.g. \"/dev/gps0\"".into())));
     }
+    paths(c, &mut v);
     if !(0.0..1000.0).contains(&c.receiver.serial_delay_ms) {
         v.push((
             "receiver.serial_delay_ms",
@@ -41,8 +42,14 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
             None,
         ));
     }
-    if c.engine.outlier_ms.is_nan() || c.engine.outlier_ms <= 0.0 {
-        v.push(("engine.outlier_ms", "outlier_ms must be positive".into(), None));
+    // An infinite threshold would pass every offset, however wild: that is no outlier check.
+    let outlier = c.engine.outlier_ms;
+    if !(outlier.is_finite() && outlier > 0.0) {
+        v.push((
+            "engine.outlier_ms",
+            format!("engine.outlier_ms = {outlier} must be a finite number of milliseconds above 0"),
+            Some("the default is 100.0".into()),
+        ));
     }
     if c.pps.source == PpsSource::Kernel && c.pps.device.as_os_str().is_empty() {
         v.push(("pps.device", "pps.source is \"kernel\" but pps.device is empty".into(), None));
@@ -78,12 +85,26 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
     if shm.enabled && shm.coarse_unit >= 0 && shm.coarse_unit == shm.pps_unit {
         v.push(("chrony.shm.pps_unit", "coarse and PPS samples would share one SHM unit".into(), None));
     }
-    if octal_mode(&shm.mode).is_none() {
-        v.push((
+    match octal_mode(&shm.mode) {
+        None => v.push((
             "chrony.shm.mode",
             format!("mode {:?} is not an octal permission like \"0600\"", shm.mode),
             None,
-        ));
+        )),
+        // chrony takes whatever is in the segment as this receiver's time: a segment others may
+        // write lets any local user steer the clock.
+        Some(m) if m & 0o002 != 0 => v.push((
+            "chrony.shm.mode",
+            format!(
+                "chrony.shm.mode {:?} lets every local user write the SHM segments, and chrony would \
+                 take what they write as time from this receiver",
+                shm.mode
+            ),
+            Some(
+                "\"0600\" (what chrony itself uses); a writer in another group needs at most \"0660\"".into(),
+            ),
+        )),
+        Some(_) => {}
     }
     if octal_mode(&c.control.mode).is_none() {
         v.push((
@@ -125,6 +146,61 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
             "log.level",
             format!("log level {:?} is not a valid filter", c.log.level),
             Some("\"info\", \"debug\" or \"timed=debug\"".into()),
+        ));
+    }
+    v
+}
+
+/// Every path key: no NUL (the kernel cannot take one), devices absolute (a relative one would be
+/// looked up from wherever timed was started), the simulated-PPS socket within `sun_path`.
+fn paths(c: &Config, v: &mut Vec<Check>) {
+    let all = [
+        ("receiver.device", &c.receiver.device),
+        ("pps.device", &c.pps.device),
+        ("pps.sim_socket", &c.pps.sim_socket),
+        ("chrony.command_socket", &c.chrony.command_socket),
+        ("chrony.sock.pps", &c.chrony.sock.pps),
+        ("chrony.sock.coarse", &c.chrony.sock.coarse),
+        ("control.socket", &c.control.socket),
+        ("led.chip", &c.led.chip),
+    ];
+    for (key, p) in all {
+        if p.as_os_str().as_encoded_bytes().contains(&0) {
+            v.push((
+                key,
+                format!("{key} contains a NUL character, which no path can hold"),
+                Some("look for a \\u0000 escape in the string".into()),
+            ));
+        }
+    }
+    for (key, p) in [("receiver.device", &c.receiver.device), ("pps.device", &c.pps.device)] {
+        if !p.as_os_str().is_empty() && !p.is_absolute() {
+            v.push((
+                key,
+                format!("{key} = {:?} is not an absolute path", p.display().to_string()),
+                Some("devices are under /dev, e.g. \"/dev/ttyAMA0\" or \"/dev/pps0\"".into()),
+            ));
+        }
+    }
+    if c.pps.source == PpsSource::Simulated && c.pps.sim_socket.as_os_str().len() >= 108 {
+        v.push(("pps.sim_socket", "socket path longer than 107 bytes (sun_path limit)".into(), None));
+    }
+}
+
+/// Checks against the system timed will run on: what `timed --check-config` adds to [`check`].
+pub(super) fn check_host(c: &Config, group_file: &Path) -> Vec<Check> {
+    let mut v: Vec<Check> = Vec::new();
+    let group = &c.control.group;
+    if !c.control.socket.as_os_str().is_empty() && !group.is_empty() && group_id(group, group_file).is_none()
+    {
+        v.push((
+            "control.group",
+            format!(
+                "control.group {group:?} is not a group on this system ({}): the control socket \
+                 cannot be given to it",
+                group_file.display()
+            ),
+            Some("create the group, or set group = \"\" to keep timed's own".into()),
         ));
     }
     v
