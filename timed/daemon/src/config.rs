@@ -6,6 +6,11 @@ use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+mod decode;
+mod validate;
+
+pub use validate::{group_id, GROUP_FILE};
+
 pub const DEFAULT_PATH: &str = "/etc/timed/timed.toml";
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -76,8 +81,16 @@ impl Default for Pps {
 pub struct Engine {
     pub qerr_correction: bool,
     /// Window after an edge in which its epoch's first byte must arrive, milliseconds.
+    #[serde(deserialize_with = "low_high")]
     pub epoch_window_ms: [f64; 2],
     pub outlier_ms: f64,
+}
+
+/// `[low, high]`: exactly two numbers (a plain `[f64; 2]` would silently drop a third).
+fn low_high<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+    let v = Vec::<f64>::deserialize(d)?;
+    <[f64; 2]>::try_from(v.as_slice())
+        .map_err(|_| serde::de::Error::invalid_length(v.len(), &"two numbers, [low, high]"))
 }
 
 impl Default for Engine {
@@ -230,9 +243,27 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Reads and checks a configuration file. `Err` holds every problem found.
+/// Reads and checks a configuration file, as the daemon does when it starts. `Err` holds every
+/// problem found.
 pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read(path)?;
+    let mut cfg = parse(path, &text)?;
+    cfg.path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(cfg)
+}
+
+/// What `timed --check-config` runs: [`load`], and the checks against this system (the control
+/// socket's group exists). The daemon itself does not refuse to start over those: without them
+/// it still keeps time and reports the part it cannot do.
+pub fn check_file(path: &Path) -> Result<Config, Vec<Problem>> {
+    let text = read(path)?;
+    let mut cfg = checked(path, &text, Some(Path::new(GROUP_FILE)))?;
+    cfg.path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(cfg)
+}
+
+fn read(path: &Path) -> Result<String, Vec<Problem>> {
+    std::fs::read_to_string(path).map_err(|e| {
         vec![Problem {
             file: path.into(),
             line: 0,
@@ -242,171 +273,65 @@ pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
                 "create it (an example is in /usr/share/doc/timed/timed.toml) or pass -c FILE".to_string(),
             ),
         }]
-    })?;
-    let mut cfg = parse(path, &text)?;
-    cfg.path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    Ok(cfg)
+    })
 }
 
 /// Parses and checks configuration text (`path` is only used in messages).
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Problem>> {
+    checked(path, text, None)
+}
+
+/// [`parse`], plus the system checks with groups looked up in `group_file` when given.
+fn checked(path: &Path, text: &str, group_file: Option<&Path>) -> Result<Config, Vec<Problem>> {
     let at = |span: Option<std::ops::Range<usize>>, message: String, hint: Option<String>| {
         let (line, col) = line_col(text, span.map_or(0, |s| s.start));
         Problem { file: path.into(), line, col, message, hint }
     };
-    let cfg: Config = match toml::from_str(text) {
-        Ok(c) => c,
-        Err(e) => {
-            let msg = e.message().trim().to_string();
-            let hint = if msg.contains("unknown field") {
-                Some("check the spelling; the commented example config lists every key".to_string())
-            } else {
-                None
-            };
-            return Err(vec![at(e.span(), msg, hint)]);
-        }
-    };
-    let doc = toml_edit::Document::parse(text).ok();
-    let span_of = |dotted: &str| -> Option<std::ops::Range<usize>> {
-        let doc = doc.as_ref()?;
-        let mut item = doc.as_item();
-        for k in dotted.split('.') {
-            item = item.get(k)?;
-        }
-        item.span()
-    };
+    let root = decode::parse(text).map_err(|errors| {
+        errors.iter().map(|e| at(e.span(), e.message().trim().to_string(), None)).collect::<Vec<_>>()
+    })?;
+    let (cfg, rejected) = decode::config(&root);
     let mut problems = Vec::new();
-    for (key, message, hint) in check(&cfg) {
-        problems.push(at(span_of(key), message, hint));
+    for r in &rejected {
+        let msg = r.error.message().trim();
+        let (message, hint) = if msg.starts_with("unknown field") {
+            let hint = "check the spelling; the commented example config lists every key";
+            (msg.to_string(), Some(hint.to_string()))
+        } else if r.key.is_empty() {
+            (msg.to_string(), None)
+        } else {
+            (format!("{}: {msg}", r.key), None)
+        };
+        problems.push(at(r.error.span(), message, hint));
     }
+    let mut checks = validate::check(&cfg);
+    if let Some(groups) = group_file {
+        checks.extend(validate::check_host(&cfg, groups));
+    }
+    // A key whose value was refused holds its default, which the checks would judge as if it
+    // had been written (some compare keys of one table): its table's checks wait for the fix.
+    let replaced: Vec<&str> = rejected
+        .iter()
+        .filter(|r| !r.error.message().starts_with("unknown field"))
+        .map(|r| r.key.as_str())
+        .collect();
+    let table = |k: &str| k.rsplit_once('.').map_or("", |(t, _)| t).to_string();
+    let waits = |k: &str| {
+        replaced.iter().any(|r| r.is_empty() || k.starts_with(&format!("{r}.")) || table(k) == table(r))
+    };
+    for (key, message, hint) in checks {
+        if !waits(key) {
+            problems.push(at(decode::span_of(&root, key), message, hint));
+        }
+    }
+    // In the order of the file; one unknown table holding several keys is one problem.
+    problems.sort_by_key(|p| (p.line, p.col));
+    problems.dedup();
     if problems.is_empty() {
         Ok(cfg)
     } else {
         Err(problems)
     }
-}
-
-type Check = (&'static str, String, Option<String>);
-
-/// Semantic checks beyond types: (dotted key, message, hint).
-fn check(c: &Config) -> Vec<Check> {
-    let mut v: Vec<Check> = Vec::new();
-    const BAUDS: [u32; 9] = [4800, 9600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 921_600];
-    if !BAUDS.contains(&c.receiver.baud) {
-        v.push((
-            "receiver.baud",
-            format!("baud {} is not a rate u-blox receivers use", c.receiver.baud),
-            Some(format!("one of {BAUDS:?}; 9600 is the factory default, 115200 the usual setting")),
-        ));
-    }
-    if c.receiver.device.as_os_str().is_empty() {
-        v.push(("receiver.device", "receiver.device is empty".into(), Some("e.g. \"/dev/gps0\"".into())));
-    }
-    if !(0.0..1000.0).contains(&c.receiver.serial_delay_ms) {
-        v.push((
-            "receiver.serial_delay_ms",
-            format!("serial_delay_ms = {} is outside 0..1000", c.receiver.serial_delay_ms),
-            Some("the burst starts within the second it belongs to".into()),
-        ));
-    }
-    if !(10..=900).contains(&c.receiver.epoch_gap_ms) {
-        v.push(("receiver.epoch_gap_ms", "epoch_gap_ms must be within 10..900".into(), None));
-    }
-    let [lo, hi] = c.engine.epoch_window_ms;
-    if !(lo >= 0.0 && lo < hi && hi < 1000.0) {
-        v.push((
-            "engine.epoch_window_ms",
-            format!("epoch_window_ms = [{lo}, {hi}] must satisfy 0 <= low < high < 1000"),
-            None,
-        ));
-    }
-    if c.engine.outlier_ms.is_nan() || c.engine.outlier_ms <= 0.0 {
-        v.push(("engine.outlier_ms", "outlier_ms must be positive".into(), None));
-    }
-    if c.pps.source == PpsSource::Kernel && c.pps.device.as_os_str().is_empty() {
-        v.push(("pps.device", "pps.source is \"kernel\" but pps.device is empty".into(), None));
-    }
-    if c.pps.source == PpsSource::Simulated && c.pps.sim_socket.as_os_str().is_empty() {
-        v.push(("pps.sim_socket", "pps.source is \"simulated\" but pps.sim_socket is empty".into(), None));
-    }
-    for (key, p) in [("chrony.sock.pps", &c.chrony.sock.pps), ("chrony.sock.coarse", &c.chrony.sock.coarse)] {
-        if !p.as_os_str().is_empty() && !p.is_absolute() {
-            v.push((
-                key,
-                format!("{} is not an absolute path", p.display()),
-                Some("chrony's refclock SOCK path, e.g. /run/chrony/timed-pps.sock".into()),
-            ));
-        }
-        if p.as_os_str().len() >= 108 {
-            v.push((key, "socket path longer than 107 bytes (sun_path limit)".into(), None));
-        }
-    }
-    if !c.chrony.sock.pps.as_os_str().is_empty() && c.chrony.sock.pps == c.chrony.sock.coarse {
-        v.push((
-            "chrony.sock.coarse",
-            "PPS and coarse samples would go to the same socket".into(),
-            Some("give chrony two refclock SOCK lines with different paths".into()),
-        ));
-    }
-    let shm = &c.chrony.shm;
-    for (key, u) in [("chrony.shm.coarse_unit", shm.coarse_unit), ("chrony.shm.pps_unit", shm.pps_unit)] {
-        if !(-1..=7).contains(&u) {
-            v.push((key, format!("SHM unit {u} is outside 0..7 (-1 = off)"), None));
-        }
-    }
-    if shm.enabled && shm.coarse_unit >= 0 && shm.coarse_unit == shm.pps_unit {
-        v.push(("chrony.shm.pps_unit", "coarse and PPS samples would share one SHM unit".into(), None));
-    }
-    if octal_mode(&shm.mode).is_none() {
-        v.push((
-            "chrony.shm.mode",
-            format!("mode {:?} is not an octal permission like \"0600\"", shm.mode),
-            None,
-        ));
-    }
-    if octal_mode(&c.control.mode).is_none() {
-        v.push((
-            "control.mode",
-            format!("mode {:?} is not an octal permission like \"0660\"", c.control.mode),
-            None,
-        ));
-    }
-    let control = &c.control.socket;
-    if !control.as_os_str().is_empty() && (!control.is_absolute() || control.as_os_str().len() >= 108) {
-        v.push((
-            "control.socket",
-            format!("{} is not an absolute socket path shorter than 108 bytes", control.display()),
-            Some("e.g. /run/timed/control.sock".into()),
-        ));
-    }
-    if c.metrics.enabled && c.metrics.listen.parse::<std::net::SocketAddr>().is_err() {
-        v.push((
-            "metrics.listen",
-            format!("{:?} is not an address:port", c.metrics.listen),
-            Some("e.g. \"127.0.0.1:9477\", or \"[::]:9477\" to serve the LAN".into()),
-        ));
-    }
-    if c.led.enabled && c.led.line.is_empty() {
-        v.push(("led.line", "led.line is empty".into(), Some("e.g. \"GPIO17\" (header pin 11)".into())));
-    }
-    if !c.led.chip.as_os_str().is_empty() && !c.led.chip.is_absolute() {
-        v.push(("led.chip", format!("{} is not an absolute path", c.led.chip.display()), None));
-    }
-    if c.led.chip.as_os_str().is_empty() && c.led.line.parse::<u32>().is_ok() {
-        v.push((
-            "led.line",
-            format!("line {} is an offset, but no led.chip says on which chip", c.led.line),
-            Some("name the line (\"GPIO17\") or set chip = \"/dev/gpiochip0\"".into()),
-        ));
-    }
-    if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
-        v.push((
-            "log.level",
-            format!("log level {:?} is not a valid filter", c.log.level),
-            Some("\"info\", \"debug\" or \"timed=debug\"".into()),
-        ));
-    }
-    v
 }
 
 /// 1-based line and column (in characters) of a byte offset.

@@ -11,7 +11,7 @@
 //! Failures (path taken by a live timed, directory missing, permissions) are logged once and the
 //! daemon goes on without the socket: timectl then says the socket is missing.
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::health::Health;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -59,7 +59,7 @@ pub struct Guard(Option<PathBuf>);
 impl Drop for Guard {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
+            crate::socket_file::remove_own(&p);
         }
     }
 }
@@ -85,18 +85,8 @@ pub async fn start(cfg: &Config, health: watch::Receiver<Arc<Health>>) -> Guard 
 
 /// Binds `path`, replacing a stale socket file but never a live one or a non-socket.
 fn bind(path: &Path, mode: u32, group: &str) -> Result<UnixListener, String> {
-    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        if !meta.file_type().is_socket() {
-            return Err("the path exists and is not a socket; remove it or set [control] socket".into());
-        }
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err("another timed is serving this socket; stop it or give this one another \
-                        [control] socket"
-                .into());
-        }
-        std::fs::remove_file(path).map_err(|e| format!("cannot remove the stale socket: {e}"))?;
-    }
+    use std::os::unix::fs::PermissionsExt;
+    crate::socket_file::clear_stale(path, "[control] socket")?;
     if let Some(dir) = path.parent() {
         if !dir.exists() {
             std::fs::create_dir_all(dir).map_err(|e| {
@@ -109,13 +99,15 @@ fn bind(path: &Path, mode: u32, group: &str) -> Result<UnixListener, String> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".{}.new", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    let _ = std::fs::remove_file(&tmp);
+    // Left by an earlier process with this pid, if anything; only a stale socket is replaced.
+    crate::socket_file::clear_stale(&tmp, "[control] socket")
+        .map_err(|e| format!("{}: {e}", tmp.display()))?;
     let listener = UnixListener::bind(&tmp).map_err(|e| format!("cannot bind: {e}"))?;
     let ready = (|| {
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
             .map_err(|e| format!("cannot set mode {mode:o}: {e}"))?;
         if !group.is_empty() {
-            let gid = group_id(group, "/etc/group").ok_or_else(|| {
+            let gid = config::group_id(group, Path::new(config::GROUP_FILE)).ok_or_else(|| {
                 format!("group {group:?} does not exist (/etc/group); check [control] group")
             })?;
             std::os::unix::fs::chown(&tmp, None, Some(gid))
@@ -124,20 +116,10 @@ fn bind(path: &Path, mode: u32, group: &str) -> Result<UnixListener, String> {
         std::fs::rename(&tmp, path).map_err(|e| format!("cannot move the socket into place: {e}"))
     })();
     if let Err(e) = ready {
-        let _ = std::fs::remove_file(&tmp);
+        crate::socket_file::remove_own(&tmp);
         return Err(e);
     }
     Ok(listener)
-}
-
-/// A group's id from an /etc/group-format file (no NSS: the appliance has only local groups).
-fn group_id(name: &str, file: &str) -> Option<u32> {
-    let text = std::fs::read_to_string(file).ok()?;
-    text.lines().find_map(|l| {
-        let mut f = l.split(':');
-        (f.next()? == name).then_some(())?;
-        f.nth(1)?.parse().ok()
-    })
 }
 
 async fn serve(listener: UnixListener, health: watch::Receiver<Arc<Health>>, chrony: Rc<PathBuf>) {
@@ -298,17 +280,25 @@ mod tests {
         assert!(s.windows[0].stddev_s.is_nan());
     }
 
-    #[test]
-    fn group_lookup_reads_etc_group_format() {
-        let dir = std::env::temp_dir().join(format!("timed-group-{}", std::process::id()));
+    /// Neither the socket path nor the temporary name it is bound under is taken from a file
+    /// that is not a socket.
+    #[tokio::test]
+    async fn files_at_the_socket_paths_are_kept() {
+        let dir = std::env::temp_dir().join(format!("timed-control-files-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("group");
-        std::fs::write(&f, "root:x:0:\ntimed:x:997:alice,bob\nbroken\n").unwrap();
-        let f = f.to_str().unwrap();
-        assert_eq!(group_id("timed", f), Some(997));
-        assert_eq!(group_id("root", f), Some(0));
-        assert_eq!(group_id("nobody-here", f), None);
-        assert_eq!(group_id("broken", f), None);
+        let path = dir.join("control.sock");
+        let tmp = dir.join(format!("control.sock.{}.new", std::process::id()));
+        for taken in [&path, &tmp] {
+            std::fs::write(taken, "keep me").unwrap();
+            let e = bind(&path, 0o660, "").err().unwrap_or_default();
+            assert!(e.contains("is a regular file, not a socket"), "{}: {e}", taken.display());
+            assert_eq!(std::fs::read_to_string(taken).unwrap(), "keep me");
+            if taken == &tmp {
+                assert!(e.starts_with(&format!("{}: ", tmp.display())), "{e}");
+            }
+            std::fs::remove_file(taken).unwrap();
+        }
+        assert!(bind(&path, 0o660, "").is_ok());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -20,4 +20,5 @@ pub mod pps;
 pub mod pps_input;
 pub mod run;
 pub mod serial;
+pub mod socket_file;
 pub mod stats_metrics;

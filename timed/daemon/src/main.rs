@@ -22,7 +22,7 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(path) = cli.check_config {
-        return match config::load(&path) {
+        return match config::check_file(&path) {
             Ok(_) => {
                 println!("{}: ok", path.display());
                 ExitCode::SUCCESS

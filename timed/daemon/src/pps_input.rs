@@ -56,9 +56,10 @@ pub fn start(cfg: &Pps, tx: mpsc::Sender<Stamped>) -> Guard {
 }
 
 async fn simulated(path: std::path::PathBuf, tx: mpsc::Sender<Stamped>, stop: Arc<AtomicBool>) {
-    // A stale socket file from a previous run would make bind fail.
-    let _ = std::fs::remove_file(&path);
-    let sock = match tokio::net::UnixDatagram::bind(&path) {
+    // A stale socket file from a previous run would make bind fail; nothing else is removed.
+    let bound = crate::socket_file::clear_stale(&path, "[pps] sim_socket")
+        .and_then(|()| tokio::net::UnixDatagram::bind(&path).map_err(|e| format!("cannot bind: {e}")));
+    let sock = match bound {
         Ok(s) => s,
         Err(e) => {
             let error = format!("simulated PPS socket {}: {e}", path.display());
@@ -84,5 +85,31 @@ async fn simulated(path: std::path::PathBuf, tx: mpsc::Sender<Stamped>, stop: Ar
             }
         }
     }
-    let _ = std::fs::remove_file(&path);
+    crate::socket_file::remove_own(&path);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A regular file at `sim_socket` is a configuration mistake: it stays, and PPS is reported
+    /// absent with a message naming the path and what is there.
+    #[tokio::test]
+    async fn a_file_at_the_sim_socket_is_kept_and_reported() {
+        let dir = std::env::temp_dir().join(format!("timed-pps-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("notes.txt");
+        std::fs::write(&file, "not a socket").unwrap();
+        let cfg = Pps { source: PpsSource::Simulated, device: "".into(), sim_socket: file.clone() };
+        let (tx, mut rx) = mpsc::channel(4);
+        let _guard = start(&cfg, tx);
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await;
+        let Ok(Some((PpsEvent::Status(PpsStatus::Absent { error }), _))) = ev else {
+            panic!("expected PPS absent, got {ev:?}");
+        };
+        assert!(error.contains(&file.display().to_string()), "{error}");
+        assert!(error.contains("is a regular file, not a socket"), "{error}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a socket");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -35,6 +35,83 @@ fn check_config_names_every_problem_and_exits_78() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What the daemon could not run with is caught before a restart: all of it, in one run, each at
+/// its key's position.
+#[test]
+fn check_config_rejects_what_would_fail_at_run_time() {
+    let dir = std::env::temp_dir().join(format!("timed-cli-runtime-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        concat!(
+            "[receiver]\n",
+            "device = \"ttyAMA0\"\n",
+            "[pps]\n",
+            "device = \"/dev/pps\\u00000\"\n",
+            "[engine]\n",
+            "outlier_ms = inf\n",
+            "[chrony.shm]\n",
+            "mode = \"0666\"\n",
+            "[control]\n",
+            "group = \"timed-test-no-such-group\"\n",
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN).arg("--check-config").arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    let f = bad.display();
+    for want in [
+        format!("{f}:2:10: receiver.device = \"ttyAMA0\" is not an absolute path"),
+        format!("{f}:4:10: pps.device contains a NUL character"),
+        format!("{f}:6:14: engine.outlier_ms = inf must be a finite number"),
+        format!("{f}:8:8: chrony.shm.mode \"0666\" lets every local user write the SHM segments"),
+        format!("{f}:10:9: control.group \"timed-test-no-such-group\" is not a group on this system"),
+    ] {
+        assert!(err.contains(&want), "missing {want:?} in:\n{err}");
+    }
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    // A third number in the window was once dropped without a word.
+    std::fs::write(&bad, "[engine]\nepoch_window_ms = [0.0, 500.0, 990.0]\n").unwrap();
+    let out = Command::new(BIN).arg("--check-config").arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.starts_with(&format!("{f}:2:19: engine.epoch_window_ms: invalid length 3, expected two numbers")),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A value of the wrong type no longer ends the check: what follows it is reported in the
+/// same run, in file order.
+#[test]
+fn check_config_goes_on_after_a_wrong_type() {
+    let dir = std::env::temp_dir().join(format!("timed-cli-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[receiver]\nbaud = \"fast\"\nparity = 1\n[chrony.sock]\npps = \"x.sock\"\n")
+        .unwrap();
+    let out = Command::new(BIN).arg("--check-config").arg(&bad).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    let f = bad.display();
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("  hint: ")).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{f}:2:8: receiver.baud: invalid type: string \"fast\", expected u32"),
+            format!(
+                "{f}:3:1: unknown field `parity`, expected one of `device`, `baud`, `serial_delay_ms`, `epoch_gap_ms`"
+            ),
+            format!("{f}:5:7: x.sock is not an absolute path"),
+        ],
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// With `[pps] source = "off"` and no receiver, timed idles: degraded, not busy (a closed PPS
 /// channel once made the event loop spin). Measured from /proc after 3 s.
 #[test]

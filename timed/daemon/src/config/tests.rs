@@ -55,3 +55,151 @@ fn simulated_pps_is_selected_explicitly() {
     assert_eq!(cfg.pps.source, PpsSource::Simulated);
     assert!(problems("[pps]\nsource = \"gpio\"\n")[0].contains("unknown variant `gpio`"));
 }
+
+#[test]
+fn group_lookup_reads_etc_group_format() {
+    let dir = std::env::temp_dir().join(format!("timed-group-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("group");
+    std::fs::write(&f, "root:x:0:\ntimed:x:997:alice,bob\nbroken\n").unwrap();
+    assert_eq!(group_id("timed", &f), Some(997));
+    assert_eq!(group_id("root", &f), Some(0));
+    assert_eq!(group_id("nobody-here", &f), None);
+    assert_eq!(group_id("broken", &f), None);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Type errors no longer hide what follows them: one run lists every problem, in file order.
+#[test]
+fn every_problem_is_reported_in_one_run() {
+    let p = problems(concat!(
+        "[receiver]\n",
+        "baud = 115000\n",
+        "parity = \"none\"\n",
+        "[pps]\n",
+        "source = \"gpio\"\n",
+        "[chrony.sock]\n",
+        "pps = \"x.sock\"\n",
+        "[metrics]\n",
+        "enabled = \"yes\"\n",
+        "[bogus]\n",
+        "a = 1\n",
+        "b = 2\n",
+    ));
+    let starts = [
+        "t.toml:2:8: baud 115000 is not a rate",
+        "t.toml:3:1: unknown field `parity`",
+        "t.toml:5:10: pps.source: unknown variant `gpio`",
+        "t.toml:7:7: x.sock is not an absolute path",
+        "t.toml:9:11: metrics.enabled: invalid type: string \"yes\", expected a boolean",
+        "t.toml:10:2: unknown field `bogus`",
+    ];
+    assert_eq!(p.len(), starts.len(), "{p:#?}");
+    for (got, want) in p.iter().zip(starts) {
+        assert!(got.starts_with(want), "{got:?} should start with {want:?}\n{p:#?}");
+    }
+}
+
+/// A refused value is replaced by its default only to go on checking; the checks of its table
+/// (which compare its keys) are not run on that stand-in.
+#[test]
+fn a_refused_value_does_not_cause_made_up_problems() {
+    // The default PPS socket equals `coarse` here, but the file never says so.
+    let p = problems("[chrony.sock]\npps = 5\ncoarse = \"/run/chrony/timed-pps.sock\"\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:7: chrony.sock.pps: invalid type: integer `5`"), "{}", p[0]);
+    // Unknown keys replace nothing: the table's checks still run.
+    let p = problems("[chrony.sock]\npps = \"x.sock\"\nextra = 1\n");
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:7: x.sock is not an absolute path"), "{}", p[0]);
+}
+
+#[test]
+fn syntax_errors_are_all_reported() {
+    let p = problems("[receiver\nbaud = 9600\n[pps]\nsource = kernel\n");
+    assert!(p.len() >= 2, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:1:"), "{p:#?}");
+    assert!(p.iter().any(|l| l.starts_with("t.toml:4:")), "{p:#?}");
+}
+
+/// check-config looks the control socket's group up like the daemon will; a group missing on
+/// this system is reported at the key.
+#[test]
+fn a_control_group_missing_from_the_system_is_reported() {
+    let dir = std::env::temp_dir().join(format!("timed-group-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let groups = dir.join("group");
+    std::fs::write(&groups, "root:x:0:\ntimed:x:997:\n").unwrap();
+    let host = |text: &str| match checked(Path::new("t.toml"), text, Some(&groups)) {
+        Ok(_) => Vec::new(),
+        Err(p) => p.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+    };
+    let p = host("[control]\ngroup = \"timd\"\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:9: control.group \"timd\" is not a group on this system"), "{}", p[0]);
+    assert!(host("[control]\ngroup = \"timed\"\n").is_empty());
+    // Without a control socket the group is never used.
+    assert!(host("[control]\nsocket = \"\"\ngroup = \"timd\"\n").is_empty());
+    // The daemon's own start-up check leaves the system out.
+    assert!(problems("[control]\ngroup = \"timd\"\n").is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn paths_with_nul_and_relative_devices_are_rejected() {
+    let p = problems("[receiver]\ndevice = \"/dev/gps\\u00000\"\n[pps]\ndevice = \"pps0\"\n");
+    assert_eq!(p.len(), 2, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:10: receiver.device contains a NUL character"), "{}", p[0]);
+    assert!(p[1].starts_with("t.toml:4:10: pps.device = \"pps0\" is not an absolute path"), "{}", p[1]);
+    let p = problems("[receiver]\ndevice = \"ttyAMA0\"\n");
+    assert!(p[0].starts_with("t.toml:2:10: receiver.device = \"ttyAMA0\" is not an absolute path"), "{p:#?}");
+    let p = problems("[control]\nsocket = \"/run/t\\u0000.sock\"\n");
+    assert!(p[0].starts_with("t.toml:2:10: control.socket contains a NUL character"), "{p:#?}");
+    let long = format!("/run/{}.sock", "x".repeat(100));
+    let p = problems(&format!("[pps]\nsource = \"simulated\"\nsim_socket = \"{long}\"\n"));
+    assert!(p[0].starts_with("t.toml:3:14: socket path longer than 107 bytes"), "{p:#?}");
+}
+
+#[test]
+fn the_epoch_window_is_exactly_two_numbers() {
+    let p = problems("[engine]\nepoch_window_ms = [0.0, 500.0, 990.0]\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(
+        p[0].starts_with("t.toml:2:19: engine.epoch_window_ms: invalid length 3, expected two numbers"),
+        "{}",
+        p[0]
+    );
+    assert!(problems("[engine]\nepoch_window_ms = [0.0]\n")[0].contains("invalid length 1"));
+    let cfg = parse(Path::new("t"), "[engine]\nepoch_window_ms = [5.0, 500.0]\n")
+        .unwrap_or_else(|p| panic!("{p:?}"));
+    assert_eq!(cfg.engine.epoch_window_ms, [5.0, 500.0]);
+}
+
+#[test]
+fn the_outlier_threshold_is_finite() {
+    for v in ["inf", "+inf", "nan", "0.0", "-1.0"] {
+        let p = problems(&format!("[engine]\noutlier_ms = {v}\n"));
+        assert_eq!(p.len(), 1, "{v}: {p:#?}");
+        assert!(p[0].starts_with("t.toml:2:14: engine.outlier_ms = "), "{}", p[0]);
+        assert!(p[0].contains("must be a finite number of milliseconds above 0"), "{}", p[0]);
+    }
+    assert!(problems("[engine]\noutlier_ms = 0.5\n").is_empty());
+}
+
+/// chrony trusts what is in the segment; a segment others can write lets anyone set the time.
+#[test]
+fn a_world_writable_shm_mode_is_rejected() {
+    for mode in ["0666", "0602", "0o622", "0777"] {
+        let p = problems(&format!("[chrony.shm]\nmode = \"{mode}\"\n"));
+        assert_eq!(p.len(), 1, "{mode}: {p:#?}");
+        assert!(
+            p[0].starts_with(&format!("t.toml:2:8: chrony.shm.mode \"{mode}\" lets every local user write")),
+            "{}",
+            p[0]
+        );
+        assert!(p[0].contains("hint: \"0600\""), "{}", p[0]);
+    }
+    for mode in ["0600", "0640", "0660", "0620"] {
+        assert!(problems(&format!("[chrony.shm]\nmode = \"{mode}\"\n")).is_empty(), "{mode}");
+    }
+}
