@@ -1,20 +1,27 @@
-//! The metrics endpoint of the real `timed` binary against hostile clients (review finding
-//! F10): input that is not an HTTP request the endpoint can finish reading (bare-LF line
-//! endings, a TLS ClientHello, binary junk) must be answered or closed at once instead of
-//! holding a slot, and the request deadlines cover the whole request.
+//! The metrics endpoint of the real `timed` binary against hostile clients (review findings F4
+//! and F10): slowloris and idle connections must not keep a well-behaved scraper out, and input
+//! that is not an HTTP request the endpoint can finish reading (bare-LF line endings, a TLS
+//! ClientHello, binary junk) must be answered or closed at once instead of holding a slot.
 //!
-//! Takes about 8 s (the tests run in parallel, each with its own timed): the deadline test
-//! waits out the first-byte deadline and then the whole-request deadline of a client sending
-//! one byte a second, because that is the scale slowloris works on.
+//! Takes about 20 s (the tests run in parallel, each with its own timed): the scraper scrapes
+//! 20 times at 0.5–1 s intervals while the attack goes on, because slowloris works on the scale
+//! of seconds (one byte per second against the read deadlines) and a shorter run would end
+//! before any deadline could have freed a slot; the deadline tests wait out one deadline each.
+//! Opens ~210 sockets: the soft `ulimit -n` must allow that (checked, not assumed).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_timed");
+const SLOWLORIS: usize = 8;
+const IDLE: usize = 200;
+const SCRAPES: usize = 20;
 /// A scrape must be answered within this, attack or not.
 const SCRAPE_BUDGET: Duration = Duration::from_secs(1);
 /// "Promptly": far below the 5 s the endpoint used to wait on every read.
@@ -117,6 +124,79 @@ fn closed_within(s: &mut TcpStream, limit: Duration, got: &mut Vec<u8>) -> Optio
     None
 }
 
+fn soft_fd_limit() -> u64 {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    let soft = line.split_whitespace().nth(3).unwrap();
+    soft.parse().unwrap_or(u64::MAX) // "unlimited"
+}
+
+/// A persistent attacker: `IDLE` connections that never send anything and `SLOWLORIS` that
+/// send one header byte per second and never finish the request. Whatever the server closes is
+/// opened again (idle ones within 100 ms, slowloris at its next byte), as a real attacker would.
+struct Attack {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl Attack {
+    fn start(addr: SocketAddr) -> Attack {
+        let connect = move || {
+            let s = TcpStream::connect(addr).ok()?;
+            s.set_nonblocking(true).ok()?;
+            Some(s)
+        };
+        let mut idle: Vec<Option<TcpStream>> = (0..IDLE).map(|_| connect()).collect();
+        let opened = idle.iter().filter(|s| s.is_some()).count();
+        assert_eq!(opened, IDLE, "the attack could not open its idle connections");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let head = b"GET /metrics HTTP/1.1\r\nHost: timed\r\nX-Slow: ";
+            let mut slow: Vec<(Option<TcpStream>, usize)> = (0..SLOWLORIS).map(|_| (connect(), 0)).collect();
+            let mut bytes_sent = 0u64;
+            let mut next_byte = Instant::now();
+            while !stopping.load(Ordering::Relaxed) {
+                for s in idle.iter_mut() {
+                    if s.as_mut().is_none_or(server_closed) {
+                        *s = connect();
+                    }
+                }
+                if Instant::now() >= next_byte {
+                    next_byte += Duration::from_secs(1);
+                    for (s, pos) in slow.iter_mut() {
+                        if s.as_mut().is_none_or(server_closed) {
+                            (*s, *pos) = (connect(), 0);
+                        }
+                        let byte = head.get(*pos).copied().unwrap_or(b'a');
+                        if let Some(c) = s.as_mut() {
+                            if c.write(&[byte]).is_ok_and(|n| n == 1) {
+                                *pos += 1;
+                                bytes_sent += 1;
+                            }
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bytes_sent
+        });
+        Attack { stop, thread: Some(thread) }
+    }
+
+    /// Stops the attack; returns how many slowloris bytes it sent.
+    fn stop(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().map(|t| t.join().unwrap()).unwrap_or(0)
+    }
+}
+
+impl Drop for Attack {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
 /// True once the server has ended a non-blocking connection (EOF or reset).
 fn server_closed(s: &mut TcpStream) -> bool {
     let mut buf = [0u8; 512];
@@ -128,6 +208,69 @@ fn server_closed(s: &mut TcpStream) -> bool {
             Err(_) => return true,
         }
     }
+}
+
+/// User plus system CPU time of timed so far, in clock ticks (/proc/PID/stat fields 14, 15).
+fn cpu_ticks(t: &Timed) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", t.child.id())).unwrap_or_default();
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, f)| f.split_whitespace().collect()).unwrap_or_default();
+    fields.get(11..13).map(|f| f.iter().filter_map(|x| x.parse::<u64>().ok()).sum()).unwrap_or(0)
+}
+
+/// F4: 8 slowloris and 200 idle connections, reopened whenever the server closes them, must
+/// not cost a well-behaved scraper a single scrape, nor its 1 s budget.
+#[test]
+fn scraper_gets_every_scrape_during_slowloris_and_idle_flood() {
+    assert!(soft_fd_limit() >= 512, "ulimit -n is below 512: this test needs ~210 sockets");
+    let timed = Timed::start("hostile");
+    let attack = Attack::start(timed.addr);
+    // Let the attack settle in: every slowloris has sent bytes and the idle connections have
+    // been accepted, so the slots are taken before the first scrape.
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut results = Vec::new();
+    for i in 0..SCRAPES {
+        let r = scrape(timed.addr, b"GET /metrics HTTP/1.1\r\nHost: timed\r\n\r\n", SCRAPE_BUDGET);
+        results.push(r.and_then(|(took, text)| {
+            if text.starts_with("HTTP/1.1 200 OK\r\n") && text.contains("\ntimed_build_info{") {
+                Ok(took)
+            } else {
+                Err(format!(
+                    "not a 200 with the exposition: {:?}",
+                    text.chars().take(200).collect::<String>()
+                ))
+            }
+        }));
+        // 0.5, 0.75, 1 s, … between scrapes.
+        std::thread::sleep(Duration::from_millis(500 + 250 * (i as u64 % 3)));
+    }
+    let slow_bytes = attack.stop();
+    let cpu = cpu_ticks(&timed);
+    let ok: Vec<Duration> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+    let worst = ok.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "under attack: {}/{SCRAPES} scrapes answered 200, worst {worst:?}; slowloris sent {slow_bytes} bytes; \
+         timed used {cpu} CPU ticks in all",
+        ok.len()
+    );
+    let failures: Vec<String> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().err().map(|e| format!("#{i}: {e}")))
+        .collect();
+    let log = timed.log();
+    assert!(failures.is_empty(), "failed scrapes:\n{}\ntimed log:\n{log}", failures.join("\n"));
+    // The attack really ran: a slowloris byte per second on each of 8 connections.
+    assert!(slow_bytes >= (SLOWLORIS * 15) as u64, "slowloris sent only {slow_bytes} bytes");
+    // Logged per state change, not per connection: evictions by the hundred, one warning
+    // (the endpoint's own lines start "metrics: ").
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(" metrics: ")).collect();
+    eprintln!("{}", lines.join("\n"));
+    assert!(
+        !lines.is_empty() && lines.len() <= 2,
+        "{} metrics log lines during the attack:\n{log}",
+        lines.len()
+    );
 }
 
 /// F10: an LF-only request is answered at once; a TLS ClientHello and binary junk are answered
