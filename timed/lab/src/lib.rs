@@ -6,6 +6,7 @@
 //! Owns: process start-up, configuration files for the three, chronyc queries and cleanup.
 //! Must not depend on timed's crates: it drives the binaries exactly as a user would.
 
+pub mod audit;
 mod chronyc;
 pub mod compare;
 #[cfg(test)]
