@@ -243,6 +243,26 @@ impl Lab {
         self.timed.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
+    /// The simulator's truth log (one JSON line per simulated second).
+    pub fn truth_log(&self) -> PathBuf {
+        self.dir.join("truth.jsonl")
+    }
+
+    /// chrony's `log refclocks` file: every raw sample chrony received.
+    pub fn refclocks_log(&self) -> PathBuf {
+        self.dir.join("refclocks.log")
+    }
+
+    /// What chrony received so far, audited against the simulator's truth.
+    pub fn audit(&self, limits: &audit::Limits) -> Result<audit::Report, String> {
+        audit::audit_files(&self.truth_log(), &self.refclocks_log(), limits)
+    }
+
+    /// Is the simulator still running? A scenario with `seconds` ends it by itself.
+    pub fn sim_running(&mut self) -> bool {
+        self.sim.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     pub fn timed_log(&self) -> String {
         std::fs::read_to_string(self.dir.join("timed.log")).unwrap_or_default()
     }
