@@ -1,8 +1,14 @@
 //! The audit: every sample chrony logged in `refclocks.log` held against the simulator's truth
 //! log, so a replayed scenario proves what reached chrony, not what timed says it sent.
 //!
-//! Matching: chrony logs each sample with its system time (microseconds) and the raw offset
-//! (for `refclock SOCK`, the offset timed sent: true − system). The simulator's truth log has,
+//! Matching: chrony logs each sample with its time (microseconds) and the raw offset (for
+//! `refclock SOCK`, the offset timed sent: true − system). That time is chrony's *cooked* time:
+//! the sample's system time plus chrony's own correction of the clock, which under `-x` is
+//! virtual and follows what chrony was fed (measured in the 20 s wrong-second replay: up to
+//! 1.28 s, enough to match a wrong-second sample with the next second, where it looks right).
+//! The correction is raw − cooked offset (refclock.c: cooked = raw − correction + the
+//! refclock's `offset`, which the lab leaves at 0), so the sample's system time is the logged
+//! time less (raw − cooked). The simulator's truth log has,
 //! per simulated second, the system time of its PPS edge and the truth offset (true − system,
 //! which moves with `truth_drift_ppb`). A sample belongs to the second whose edge is nearest its
 //! time (timed stamps PPS samples with the edge and coarse ones with the burst's first byte
@@ -91,9 +97,10 @@ impl TruthSecond {
 pub struct RefSample {
     /// Line number in refclocks.log (1-based).
     pub line: usize,
-    /// Date and time as chrony printed them (UTC, microseconds).
+    /// Date and time as chrony printed them (UTC, microseconds; chrony's cooked time).
     pub time: String,
-    /// The same time in ns since the Unix epoch.
+    /// The sample's system time, ns since the Unix epoch: the printed time less chrony's
+    /// correction (raw − cooked offset).
     pub system_ns: i64,
     pub refid: String,
     /// Raw offset: for SOCK, what timed sent (true − system), seconds.
@@ -104,7 +111,9 @@ pub struct RefSample {
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
     pub line: usize,
+    /// As chrony printed it, and the sample's system time recovered from it (ns).
     pub time: String,
+    pub system_ns: i64,
     pub refid: String,
     pub raw_offset_s: f64,
     /// None: no truth second near the sample's time.
@@ -221,8 +230,11 @@ pub fn parse_refclocks(text: &str) -> Result<Vec<RefSample>, String> {
         if f[6] == "-" {
             continue;
         }
-        let system_ns = parse_utc(f[0], f[1]).ok_or_else(|| bad("bad date/time"))?;
+        let cooked_ns = parse_utc(f[0], f[1]).ok_or_else(|| bad("bad date/time"))?;
         let raw_offset_s = f[6].parse::<f64>().map_err(|_| bad("bad raw offset"))?;
+        let cooked_offset_s = f[7].parse::<f64>().map_err(|_| bad("bad cooked offset"))?;
+        let correction_ns = ((raw_offset_s - cooked_offset_s) * 1e9).round() as i64;
+        let system_ns = cooked_ns - correction_ns;
         out.push(RefSample {
             line: i + 1,
             time: format!("{} {}", f[0], f[1]),
@@ -326,6 +338,7 @@ pub fn audit(truth: &[TruthSecond], samples: &[RefSample], limits: &Limits) -> R
             let mut finding = Finding {
                 line: s.line,
                 time: s.time.clone(),
+                system_ns: s.system_ns,
                 refid: refid.clone(),
                 raw_offset_s: s.raw_offset_s,
                 truth_offset_s: None,

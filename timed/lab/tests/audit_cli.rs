@@ -29,7 +29,7 @@ fn audit_lists_the_wrong_second_sample_and_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     let wrong: Vec<&str> = text.lines().filter(|l| l.contains(" wrong_second")).collect();
     assert_eq!(wrong.len(), 1, "{text}");
-    assert!(wrong[0].contains("2026-12-04 13:41:27.999750 PPS") && wrong[0].contains("(index 3)"), "{text}");
+    assert!(wrong[0].contains("2026-12-04 13:41:28.000000 PPS") && wrong[0].contains("(index 3)"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("audit: PPS ") && l.contains("wrong-second 1 ")), "{text}");
 }
 

@@ -12,7 +12,8 @@ const TRUTH: &str = include_str!("../../tests/fixtures/audit-truth.jsonl");
 
 /// chrony 4.3's refclocks.log for that run, as it writes it: banner, samples, a filter line.
 /// The PPS sample of index 3 carries the wrong second (+1 s); the GPS sample of index 4 was
-/// sent during no_fix.
+/// sent during no_fix. From index 3 on chrony has corrected its (virtual) clock by 250 µs, so
+/// the printed time is 250 µs after the sample's system time and cooked = raw − 250 µs.
 const REFCLOCKS: &str = include_str!("../../tests/fixtures/audit-refclocks.log");
 
 fn line_of(text: &str, needle: &str) -> usize {
@@ -34,6 +35,19 @@ fn refclocks_parser_keeps_samples_and_skips_banner_header_and_filter_lines() {
     assert_eq!(s[0].system_ns, 1_796_391_684_999_750_000);
     assert_eq!(s[1].raw_offset_s, -7.5e-4);
     assert_eq!(s[3].raw_offset_s, 1.000251);
+    // Printed 13:41:28.000000 with chrony's 250 µs correction: the edge was at 27.999750.
+    assert_eq!(s[3].system_ns, 1_796_391_687_999_750_000);
+}
+
+#[test]
+fn samples_are_matched_by_system_time_not_by_chronys_corrected_time() {
+    // chrony, fed wrong seconds, has slewed its virtual clock 0.7 s: the printed time is
+    // nearer index 4's edge, the sample's system time (printed − (raw − cooked)) is index 3's.
+    let text = "2026-12-04 13:41:28.699750 PPS 0 N 0 1.000251e+00 3.002510e-01 1.0e-07\n";
+    let r = run(TRUTH, text);
+    let f = &r.offending[0];
+    assert_eq!((f.index, f.system_ns), (Some(3), 1_796_391_687_999_750_000), "{}", r.text());
+    assert_eq!(f.problems, ["wrong_second", "blocked:wrong_second"]);
 }
 
 #[test]
@@ -87,7 +101,7 @@ fn audit_catches_the_wrong_second_pps_sample_and_the_no_fix_coarse_sample() {
     assert_eq!(blocked[1].problems, ["blocked:no_fix"]);
     assert!(!r.is_clean());
     let text = r.text();
-    assert!(text.contains("2026-12-04 13:41:27.999750 PPS"), "{text}");
+    assert!(text.contains("2026-12-04 13:41:28.000000 PPS"), "{text}");
     assert!(text.contains("FAIL: 2 offending samples"), "{text}");
     let json: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
     assert_eq!(json["offending"][0]["problems"][0], "wrong_second");
