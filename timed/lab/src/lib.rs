@@ -6,8 +6,11 @@
 //! Owns: process start-up, configuration files for the three, chronyc queries and cleanup.
 //! Must not depend on timed's crates: it drives the binaries exactly as a user would.
 
+pub mod audit;
 mod chronyc;
 pub mod compare;
+#[cfg(test)]
+mod config_tests;
 pub use chronyc::{Source, Tracking};
 
 use std::io::{BufRead, BufReader};
@@ -150,44 +153,8 @@ impl Lab {
     }
 
     fn write_configs(&self) -> Result<(), String> {
-        let d = self.dir.display();
-        let o = &self.opts;
-        let (pps, coarse) = match o.output {
-            Output::Sock => (
-                format!("refclock SOCK {d}/pps.sock refid PPS poll 2 precision 1e-7 prefer"),
-                format!("refclock SOCK {d}/coarse.sock refid GPS poll 2 noselect"),
-            ),
-            Output::Shm => (
-                "refclock SHM 1 refid PPS poll 2 precision 1e-7 prefer".to_string(),
-                "refclock SHM 0 refid GPS poll 2 noselect".to_string(),
-            ),
-        };
-        let chrony = format!(
-            "# timed lab: private chronyd, started with -x (never steers this machine's clock)\n\
-             {pps}\n{coarse}\n\
-             cmdport 0\nbindcmdaddress {d}/chronyd.sock\npidfile {d}/chronyd.pid\n\
-             driftfile {d}/chrony.drift\nlogdir {d}\nlog refclocks tracking\n\
-             makestep 1 3\n\
-             port {}\nbindaddress {}\nallow {}\n",
-            o.ntp_port, o.bind_address, o.allow
-        );
-        let (sock_pps, sock_coarse, shm) = match o.output {
-            Output::Sock => (format!("{d}/pps.sock"), format!("{d}/coarse.sock"), false),
-            Output::Shm => (String::new(), String::new(), true),
-        };
-        let timed = format!(
-            "# timed lab configuration (PPS edges are SIMULATED by timed-sim)\n\
-             [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\n\n\
-             [pps]\nsource = \"simulated\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
-             [chrony]\ncommand_socket = \"{d}/chronyd.sock\"\n\n             [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
-             [chrony.shm]\nenabled = {shm}\ncoarse_unit = 0\npps_unit = 1\n\n\
-             [metrics]\nenabled = {}\nlisten = \"127.0.0.1:{}\"\n\n             [control]\nsocket = \"{d}/control.sock\"\n",
-            o.serial_delay_ms,
-            o.metrics_port.is_some(),
-            o.metrics_port.unwrap_or(9477)
-        );
-        write(&self.dir.join("chrony.conf"), &chrony)?;
-        write(&self.dir.join("timed.toml"), &timed)
+        write(&self.dir.join("chrony.conf"), &chrony_conf(&self.dir, &self.opts))?;
+        write(&self.dir.join("timed.toml"), &timed_toml(&self.dir, &self.opts))
     }
 
     fn start_chronyd(&mut self) -> Result<(), String> {
@@ -293,6 +260,26 @@ impl Lab {
         self.timed.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
+    /// The simulator's truth log (one JSON line per simulated second).
+    pub fn truth_log(&self) -> PathBuf {
+        self.dir.join("truth.jsonl")
+    }
+
+    /// chrony's `log refclocks` file: every raw sample chrony received.
+    pub fn refclocks_log(&self) -> PathBuf {
+        self.dir.join("refclocks.log")
+    }
+
+    /// What chrony received so far, audited against the simulator's truth.
+    pub fn audit(&self, limits: &audit::Limits) -> Result<audit::Report, String> {
+        audit::audit_files(&self.truth_log(), &self.refclocks_log(), limits)
+    }
+
+    /// Is the simulator still running? A scenario with `seconds` ends it by itself.
+    pub fn sim_running(&mut self) -> bool {
+        self.sim.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     pub fn timed_log(&self) -> String {
         std::fs::read_to_string(self.dir.join("timed.log")).unwrap_or_default()
     }
@@ -327,6 +314,52 @@ impl Drop for Lab {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The lab's chrony.conf: both refclocks, private sockets, ports and files.
+fn chrony_conf(dir: &Path, o: &Options) -> String {
+    let d = dir.display();
+    let (pps, coarse) = match o.output {
+        Output::Sock => (
+            format!("refclock SOCK {d}/pps.sock refid PPS poll 2 precision 1e-7 prefer"),
+            format!("refclock SOCK {d}/coarse.sock refid GPS poll 2 noselect"),
+        ),
+        Output::Shm => (
+            "refclock SHM 1 refid PPS poll 2 precision 1e-7 prefer".to_string(),
+            "refclock SHM 0 refid GPS poll 2 noselect".to_string(),
+        ),
+    };
+    format!(
+        "# timed lab: private chronyd, started with -x (never steers this machine's clock)\n\
+         {pps}\n{coarse}\n\
+         cmdport 0\nbindcmdaddress {d}/chronyd.sock\npidfile {d}/chronyd.pid\n\
+         driftfile {d}/chrony.drift\nlogdir {d}\nlog refclocks tracking\n\
+         makestep 1 3\n\
+         port {}\nbindaddress {}\nallow {}\n",
+        o.ntp_port, o.bind_address, o.allow
+    )
+}
+
+/// The lab's timed.toml, pointing timed at the simulator and the lab's chronyd.
+fn timed_toml(dir: &Path, o: &Options) -> String {
+    let d = dir.display();
+    let (sock_pps, sock_coarse, shm) = match o.output {
+        Output::Sock => (format!("{d}/pps.sock"), format!("{d}/coarse.sock"), false),
+        Output::Shm => (String::new(), String::new(), true),
+    };
+    format!(
+        "# timed lab configuration (PPS edges are SIMULATED by timed-sim)\n\
+         [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\n\n\
+         [pps]\nsource = \"simulated\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
+         [chrony]\ncommand_socket = \"{d}/chronyd.sock\"\n\n\
+         [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
+         [chrony.shm]\nenabled = {shm}\ncoarse_unit = 0\npps_unit = 1\n\n\
+         [metrics]\nenabled = {}\nlisten = \"127.0.0.1:{}\"\n\n\
+         [control]\nsocket = \"{d}/control.sock\"\n",
+        o.serial_delay_ms,
+        o.metrics_port.is_some(),
+        o.metrics_port.unwrap_or(9477)
+    )
 }
 
 /// SIGTERM, then SIGKILL after 3 s.

@@ -1,9 +1,12 @@
 //! `timed-demo`: timed on the simulated receiver feeding a sandboxed chronyd, until it serves
 //! stratum 1. Prints what it serves as `name: value` lines, then status; cleans up on Ctrl-C.
+//! With `--scenario FILE` it replays a simulator scenario, ends with it (when the scenario has
+//! `seconds`) and prints the audit of what chrony received against the simulator's truth.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use timed_lab::audit::Limits;
 use timed_lab::{Lab, Options, Output};
 
 struct Args {
@@ -13,7 +16,7 @@ struct Args {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: timed-demo [--seconds N] [--truth-offset SECONDS] [--ntp-port PORT] [--shm] [--keep] [--metrics-port PORT]\n\
+        "usage: timed-demo [--seconds N] [--scenario FILE] [--truth-offset SECONDS] [--ntp-port PORT] [--shm] [--keep] [--metrics-port PORT]\n\
          Runs timed-sim (simulated u-blox receiver and PPS), timed and a private chronyd (-x)."
     );
     std::process::exit(64)
@@ -36,6 +39,14 @@ fn parse_args() -> Args {
             }
             "--ntp-port" => a.opts.ntp_port = val("--ntp-port").parse().unwrap_or_else(|_| usage()),
             "--shm" => a.opts.output = Output::Shm,
+            "--scenario" => {
+                let path = std::path::PathBuf::from(val("--scenario"));
+                if !path.is_file() {
+                    eprintln!("timed-demo: --scenario {}: no such file", path.display());
+                    usage()
+                }
+                a.opts.scenario = Some(path)
+            }
             "--metrics-port" => {
                 a.opts.metrics_port = Some(val("--metrics-port").parse().unwrap_or_else(|_| usage()))
             }
@@ -57,7 +68,7 @@ fn main() {
     if let Err(e) = ctrlc::set_handler(move || s2.store(true, Ordering::SeqCst)) {
         eprintln!("timed-demo: cannot handle Ctrl-C: {e}");
     }
-    let lab = match Lab::start(args.opts.clone()) {
+    let mut lab = match Lab::start(args.opts.clone()) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("timed-demo: {e}");
@@ -69,6 +80,12 @@ fn main() {
         args.opts.truth_offset_s
     );
     println!("dir: {}", lab.dir.display());
+    if let Some(s) = &args.opts.scenario {
+        println!("scenario: {}", s.display());
+        // Both live in the lab directory: kept until the demo exits (or after it, with --keep).
+        println!("truth: {}", lab.truth_log().display());
+        println!("refclocks: {}", lab.refclocks_log().display());
+    }
     println!("ntp: {}:{}", args.opts.bind_address, args.opts.ntp_port);
     println!("chrony: {}", lab.chrony_socket().display());
     println!("control: {}", lab.control_socket().display());
@@ -83,8 +100,18 @@ fn main() {
     let start = Instant::now();
     let mut reached = false;
     let mut last_print = Instant::now() - Duration::from_secs(60);
+    let mut scenario_ended = false;
     while !stop.load(Ordering::SeqCst) {
         if args.seconds.is_some_and(|s| start.elapsed() >= Duration::from_secs(s)) {
+            break;
+        }
+        if args.opts.scenario.is_some() && !lab.sim_running() {
+            // The scenario's last second is out. Its last samples (an edge waits for the burst
+            // that labels it) reach refclocks.log within a second or two; 5 s leaves room for
+            // a busy host before the audit reads the log.
+            std::thread::sleep(Duration::from_secs(5));
+            println!("demo: scenario ended after {:.0} s", start.elapsed().as_secs_f64());
+            scenario_ended = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(250));
@@ -115,9 +142,20 @@ fn main() {
     if !reached {
         eprintln!("timed-demo: chrony did not reach stratum 1; timed log:\n{}", lab.timed_log());
     }
+    if args.opts.scenario.is_some() {
+        print_audit(&lab);
+    }
     println!("demo: stopping (processes, sockets and SHM cleaned up)");
     drop(lab);
-    if !reached && args.seconds.is_some() {
+    if !reached && (args.seconds.is_some() || scenario_ended) {
         std::process::exit(1);
+    }
+}
+
+/// The audit of chrony's refclocks.log against the simulator's truth, with the default limits.
+fn print_audit(lab: &Lab) {
+    match lab.audit(&Limits::default()) {
+        Ok(report) => print!("{}", report.text()),
+        Err(e) => eprintln!("timed-demo: audit: {e}"),
     }
 }

@@ -290,6 +290,15 @@ mod tests {
     }
 
     #[test]
+    fn wrong_second_file_has_one_20s_window_after_lock() {
+        let s = Scenario::from_toml(&shipped("wrong-second-20s.toml")).unwrap();
+        assert_eq!((s.seed, s.seconds, s.truth_offset, s.message_delay_ms), (1, 125, 250e-6, 120.0));
+        let wrong: Vec<u64> = (0..s.seconds).filter(|&i| s.active(i).wrong_second).collect();
+        assert_eq!(wrong, (95..115).collect::<Vec<u64>>());
+        assert!((0..s.seconds).all(|i| s.active(i).names().len() == usize::from(s.active(i).wrong_second)));
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_rejected_by_name() {
         let e = Scenario::from_toml("baud = 9600\nmesage_delay_ms = 50\n").unwrap_err();
         assert!(e.contains("mesage_delay_ms"), "{e}");

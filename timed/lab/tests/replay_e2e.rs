@@ -1,0 +1,88 @@
+//! F1 regression tests: scenario replays against a real, sandboxed chronyd (always `-x`). The
+//! simulator plays a fault scenario, timed feeds chronyd, and the audit holds every sample
+//! chrony logged in refclocks.log against the simulator's truth log: no wrong-second sample, no
+//! sample a fault should have blocked, and PPS samples in the healthy seconds (so the tests
+//! cannot pass by sending nothing).
+//!
+//! SLOW: about 100 s (faults.toml, 90 simulated seconds) and 130 s (wrong-second-20s.toml, 125
+//! simulated seconds), run in parallel: 2 min 11 s for this file, measured on the shared 2-core
+//! host. The scenarios run in real time: the simulator sends each PPS edge at the system time
+//! it stamps, and timed and chronyd judge samples against their own clocks, so there is no
+//! skipping ahead. The 125 s are the price of the 20 s window starting at second 95: chrony has
+//! long locked to PPS by then, and the mislabelled seconds outlast any short plausibility window.
+//!
+//! Needs `cargo build -p timed -p timed-sim` first (the lab drives those binaries) and root
+//! (chronyd). Private ports 11377/11378 (no metrics endpoint), apart from the other suites.
+
+use std::path::Path;
+use std::time::Duration;
+use timed_lab::audit::{Limits, Report};
+use timed_lab::{wait_for, Lab, Options};
+
+/// A 125 s scenario plus the simulator's and chronyd's start-up on a busy 2-core host.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Replays a shipped scenario with the lab's defaults (+250 µs truth, 120 ms message and serial
+/// delay, seed 1) and audits what chrony received, once the scenario has ended.
+fn replay(scenario: &str, ntp_port: u16) -> (Report, String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sim/scenarios").join(scenario);
+    assert!(path.is_file(), "{} missing", path.display());
+    let opts = Options { ntp_port, scenario: Some(path), ..Options::default() };
+    let mut lab = Lab::start(opts).unwrap_or_else(|e| panic!("lab: {e}"));
+    if wait_for(SCENARIO_TIMEOUT, || !lab.sim_running()).is_err() {
+        panic!("{scenario} did not end within {SCENARIO_TIMEOUT:?}; timed log:\n{}", lab.timed_log());
+    }
+    // The last edges wait for the bursts that label them; let their samples reach the log.
+    std::thread::sleep(Duration::from_secs(5));
+    let report = lab.audit(&Limits::default()).unwrap_or_else(|e| panic!("audit of {scenario}: {e}"));
+    println!("{scenario}:\n{}", report.text());
+    if !report.is_clean() {
+        // Both logs (and timed's) stay for a look at the offending samples.
+        lab.opts.keep_dir = true;
+        println!("{scenario}: lab directory kept: {}", lab.dir.display());
+    }
+    (report, lab.timed_log())
+}
+
+/// What every replay must show. The report is in every failure message.
+fn assert_nothing_wrong_reached_chrony(scenario: &str, report: &Report, timed_log: &str) {
+    let text = report.text();
+    let Some(pps) = report.refclock("PPS") else {
+        panic!("{scenario}: chrony logged no PPS sample at all\n{text}\ntimed log:\n{timed_log}")
+    };
+    // The healthy seconds still give chrony PPS samples (today 44 of 48 in faults.toml: the
+    // rest follow a fault by a second or two while timed relocks), also after the last fault.
+    assert!(
+        pps.healthy_after_first > 0 && pps.healthy_with_sample * 2 >= pps.healthy_after_first,
+        "{scenario}: PPS samples in only {} of {} healthy seconds\n{text}",
+        pps.healthy_with_sample,
+        pps.healthy_after_first
+    );
+    assert!(
+        pps.last_index > report.last_fault_index,
+        "{scenario}: no PPS sample after the last fault (second {:?}): timed did not recover\n{text}",
+        report.last_fault_index
+    );
+    let wrong = report.with_problem("wrong_second");
+    assert!(wrong.is_empty(), "{scenario}: {} wrong-second samples reached chrony (F1)\n{text}", wrong.len());
+    let blocked = report.with_problem("blocked");
+    assert!(blocked.is_empty(), "{scenario}: {} samples a fault should have blocked\n{text}", blocked.len());
+    let unmatched = report.with_problem("unmatched");
+    assert!(unmatched.is_empty(), "{scenario}: {} samples with no simulated second\n{text}", unmatched.len());
+    // PPS samples carry the simulator's edge stamps, so host load cannot move them: 50 µs is
+    // ten times the lab's 5σ jitter. (Coarse samples are not held to their limit here: they
+    // include this host's scheduling, which other suites measure under controlled load.)
+    assert_eq!(pps.beyond_limit, 0, "{scenario}: PPS samples beyond {} s\n{text}", pps.limit_s);
+}
+
+#[test]
+fn faults_scenario_sends_chrony_no_wrong_second_and_no_blocked_sample() {
+    let (report, log) = replay("faults.toml", 11377);
+    assert_nothing_wrong_reached_chrony("faults.toml", &report, &log);
+}
+
+#[test]
+fn wrong_second_20s_scenario_sends_chrony_no_wrong_second_sample() {
+    let (report, log) = replay("wrong-second-20s.toml", 11378);
+    assert_nothing_wrong_reached_chrony("wrong-second-20s.toml", &report, &log);
+}
