@@ -299,6 +299,26 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_scenario_parses_and_storm_is_a_wrong_minute_with_everything_inside() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut n = 0;
+        for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+            if let Err(e) = Scenario::from_toml(&text) {
+                panic!("{}: {e}", f.path().display());
+            }
+            n += 1;
+        }
+        assert!(n >= 4, "{n} scenarios in {}", dir.display());
+        let s = Scenario::from_toml(&shipped("storm.toml")).unwrap();
+        assert!((40..100).all(|i| s.active(i).wrong_second));
+        let inside: Vec<&str> = (40..100).flat_map(|i| s.active(i).names()).collect();
+        for k in ["drop_pulse", "duplicate_pulse", "garbage", "silence", "no_fix"] {
+            assert!(inside.contains(&k), "{k} missing inside the wrong minute");
+        }
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_rejected_by_name() {
         let e = Scenario::from_toml("baud = 9600\nmesage_delay_ms = 50\n").unwrap_err();
         assert!(e.contains("mesage_delay_ms"), "{e}");
