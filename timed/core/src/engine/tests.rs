@@ -323,3 +323,21 @@ fn a_second_epoch_for_the_same_second_sends_no_second_coarse_sample() {
     assert!(acts.contains(&Action::Rejected(Reject::Duplicate)), "{acts:?}");
     assert_eq!(coarse(&e.on_epoch(&epoch(T0 + 1, None))), 1, "the next second is sent");
 }
+
+#[test]
+fn a_qerr_no_pulse_can_have_is_counted_and_not_applied() {
+    // TIM-TP qErr = −2^31 ps moved five samples by 2.15 ms before it was range-checked.
+    let mut e = engine();
+    feed(&mut e, edge(0, T0, 0));
+    e.on_epoch(&epoch(T0, Some(i32::MIN)));
+    let sent = pps(&feed(&mut e, edge(1, T0 + 1, 0)));
+    assert_eq!(sent.iter().map(|p| (p.sample.offset_ns, p.qerr_ps)).collect::<Vec<_>>(), [(TRUTH_NS, 0)]);
+    assert_eq!(e.rejects().get(Reject::ImplausibleQerr), 1);
+    // A real one (−20 ns) is applied.
+    e.on_epoch(&epoch(T0 + 1, Some(-20_000)));
+    let sent = pps(&feed(&mut e, edge(2, T0 + 2, 0)));
+    assert_eq!(
+        sent.iter().map(|p| (p.sample.offset_ns, p.qerr_ps)).collect::<Vec<_>>(),
+        [(TRUTH_NS - 20, -20_000)]
+    );
+}
