@@ -173,6 +173,39 @@ pub struct Stats {
     pub serial_latency: Vec<(String, Window)>,
     /// Suggested chrony `offset` and `delay` for the coarse refclock, seconds.
     pub suggested_coarse: Option<(f64, f64)>,
+    /// PPS edge-to-datagram latency per label source (the last hour of edges).
+    #[serde(default)]
+    pub edge_latency: Vec<EdgeLatencySummary>,
+}
+
+/// From the moment timed got a PPS edge to its sample handed to every sink.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct EdgeLatencySummary {
+    /// "tim-tp" or "epoch-timing".
+    pub label: Name,
+    pub n: u64,
+    pub p50_s: f64,
+    pub p99_s: f64,
+    pub max_s: f64,
+}
+
+impl EdgeLatencySummary {
+    pub fn all(l: &timed_core::stats::EdgeLatency) -> Vec<EdgeLatencySummary> {
+        use timed_core::engine::LabelSource as L;
+        [(L::TimTp, "tim-tp"), (L::EpochTiming, "epoch-timing")]
+            .into_iter()
+            .filter_map(|(label, name)| {
+                let q = l.summary(label)?;
+                Some(EdgeLatencySummary {
+                    label: Name::Borrowed(name),
+                    n: q.n as u64,
+                    p50_s: q.p50_ns as f64 / 1e9,
+                    p99_s: q.p99_ns as f64 / 1e9,
+                    max_s: q.max_ns as f64 / 1e9,
+                })
+            })
+            .collect()
+    }
 }
 
 impl SourceStats {

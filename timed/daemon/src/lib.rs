@@ -11,7 +11,6 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod health;
-pub mod latency;
 pub mod led;
 pub mod log_state;
 pub mod metrics;

@@ -11,9 +11,9 @@ use crate::serial::{self, SerialEvent, SerialStatus};
 use crate::{log_state::LogState, pps_input};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use timed_core::engine::{self, Action, Engine, Hold, PpsState};
+use timed_core::engine::{self, Action, Engine, Hold, LabelSource, PpsState};
 use timed_core::epoch::{Assembler, Epoch};
-use timed_core::stats::{Config as StatsConfig, LatencyStats, OffsetStats};
+use timed_core::stats::{Config as StatsConfig, EdgeLatency, LatencyStats, OffsetStats};
 use timed_core::stream::StreamDecoder;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
@@ -28,13 +28,11 @@ struct Daemon {
     sinks: Sinks,
     health: Health,
     logs: LogState,
-    latency: crate::latency::Latency,
+    latency: EdgeLatency,
     edge_fetched: Option<(u64, timed_core::epoch::RxStamp)>,
     stats_pps: OffsetStats,
     stats_coarse: OffsetStats,
     serial_latency: LatencyStats,
-    /// Last PPS offset (true − system), to place serial bytes against the true second.
-    pps_offset_ns: Option<i64>,
 }
 
 /// Runs the daemon until SIGINT/SIGTERM. Never returns early on device or chrony trouble.
@@ -66,12 +64,11 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
         sinks: Sinks::new(&cfg),
         health: initial_health(&cfg),
         logs: LogState::default(),
-        latency: crate::latency::Latency::default(),
+        latency: EdgeLatency::default(),
         edge_fetched: None,
         stats_pps: OffsetStats::new(&StatsConfig::pps()),
         stats_coarse: OffsetStats::new(&StatsConfig::serial()),
         serial_latency: LatencyStats::new(),
-        pps_offset_ns: None,
     };
     let gap_ns = i64::from(cfg.receiver.epoch_gap_ms) * 1_000_000;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
@@ -135,7 +132,9 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
             _ = signalled(&mut term) => break,
         }
         for e in &epochs {
-            d.note_latency(e);
+            if let Some(offset) = d.health.pps.last_offset_ns {
+                d.serial_latency.note_epoch(e, offset);
+            }
             d.logs.note_epoch(e);
             d.health.note_epoch(e, d.decoder.assembler().receiver());
             actions.extend(d.engine.on_epoch(e));
@@ -147,7 +146,7 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
             if let (Some((seq, label)), Some((fseq, fetched))) = (sent_edge, d.edge_fetched) {
                 if seq == fseq {
                     let ns = clock.now().monotonic_ns - fetched.monotonic_ns;
-                    d.latency.record(label, Duration::from_nanos(u64::try_from(ns).unwrap_or(0)));
+                    d.latency.record(label, u64::try_from(ns).unwrap_or(0));
                 }
             }
         }
@@ -163,32 +162,11 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
         }
     }
     notify.stopping();
-    d.latency.log();
+    log_latency(&d.latency);
     info!(pps_sent = d.sinks.pps_sent(), coarse_sent = d.sinks.coarse_sent(), "timed stopping");
 }
 
 impl Daemon {
-    /// Serial latency: when each message kind's first byte arrived after the true second, placed
-    /// on the system clock through the latest PPS offset (true = system + offset).
-    fn note_latency(&mut self, e: &Epoch) {
-        let (Some(offset), Some(t), true) = (self.pps_offset_ns, e.time, e.time_valid) else { return };
-        let Ok(second_ns) = i64::try_from(t.unix_nanos()) else { return };
-        if second_ns.rem_euclid(1_000_000_000) != 0 {
-            return;
-        }
-        let mut first: Option<i64> = None;
-        for (kind, rx) in &e.message_rx {
-            let latency = rx.realtime_ns + offset - second_ns;
-            if (0..1_000_000_000).contains(&latency) {
-                self.serial_latency.push(kind, rx.realtime_ns, latency);
-                first = Some(first.map_or(latency, |f| f.min(latency)));
-            }
-        }
-        if let Some(l) = first {
-            self.serial_latency.push_epoch(l);
-        }
-    }
-
     fn publish_stats(&mut self, now_ns: i64) {
         let s = &mut self.health.stats;
         s.pps = (self.stats_pps.histogram().count() > 0)
@@ -201,6 +179,7 @@ impl Daemon {
             .map(|(k, w)| (k.to_string(), crate::health::window("10m", &w)))
             .collect();
         s.suggested_coarse = self.serial_latency.suggest_coarse_offset();
+        s.edge_latency = crate::health::EdgeLatencySummary::all(&self.latency);
     }
 }
 
@@ -284,7 +263,6 @@ fn carry_out(a: Action, d: &mut Daemon) {
     match a {
         Action::SendPps(p) => {
             d.stats_pps.push(p.sample.system_ns, p.sample.offset_ns);
-            d.pps_offset_ns = Some(p.sample.offset_ns);
             d.health.pps.samples += 1;
             d.health.pps.last_offset_ns = Some(p.sample.offset_ns);
             d.health.pps.last_qerr_ps = Some(p.qerr_ps);
@@ -341,5 +319,21 @@ fn log_pps(s: &PpsStatus) {
         }
         PpsStatus::Absent { error } => warn!(%error, "PPS device unavailable; retrying (degraded)"),
         PpsStatus::Lost { error } => warn!(%error, "PPS device lost; reopening (degraded)"),
+    }
+}
+
+/// The edge-to-datagram figures at exit (the snapshot carries them while timed runs).
+fn log_latency(l: &EdgeLatency) {
+    for (label, name) in [(LabelSource::TimTp, "tim-tp"), (LabelSource::EpochTiming, "epoch-timing")] {
+        if let Some(q) = l.summary(label) {
+            info!(
+                label = name,
+                n = q.n,
+                p50_us = q.p50_ns as f64 / 1e3,
+                p99_us = q.p99_ns as f64 / 1e3,
+                max_us = q.max_ns as f64 / 1e3,
+                "PPS edge-to-datagram latency"
+            );
+        }
     }
 }

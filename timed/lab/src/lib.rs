@@ -148,6 +148,23 @@ impl Lab {
         self.dir.join("control.sock")
     }
 
+    /// timed's health snapshot, as JSON, read from its control socket as timectl reads it
+    /// (docs/control.md): one `snapshot` request, one line back.
+    pub fn snapshot(&self) -> Result<serde_json::Value, String> {
+        use std::io::Write;
+        let path = self.control_socket();
+        let mut s = std::os::unix::net::UnixStream::connect(&path)
+            .map_err(|e| format!("control socket {}: {e}", path.display()))?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+        s.write_all(b"snapshot\n").map_err(|e| format!("control socket {}: {e}", path.display()))?;
+        let mut line = String::new();
+        BufReader::new(s)
+            .read_line(&mut line)
+            .map_err(|e| format!("control socket {}: {e}", path.display()))?;
+        serde_json::from_str(&line)
+            .map_err(|e| format!("control socket {}: not a snapshot: {e}", path.display()))
+    }
+
     pub fn chrony_socket(&self) -> PathBuf {
         self.dir.join("chronyd.sock")
     }

@@ -53,6 +53,28 @@ impl LatencyStats {
     }
 
     /// The 10 min summary for one message kind at `now_ns`.
+    /// Notes when each message kind of epoch `e` first arrived after the true second, placed on
+    /// the system clock through the latest PPS offset (true = system + `pps_offset_ns`): only
+    /// for a valid whole-second epoch, and only latencies within the second.
+    pub fn note_epoch(&mut self, e: &crate::epoch::Epoch, pps_offset_ns: i64) {
+        let (Some(t), true) = (e.time, e.time_valid) else { return };
+        let Ok(second_ns) = i64::try_from(t.unix_nanos()) else { return };
+        if second_ns.rem_euclid(1_000_000_000) != 0 {
+            return;
+        }
+        let mut first: Option<i64> = None;
+        for (kind, rx) in &e.message_rx {
+            let latency = rx.realtime_ns + pps_offset_ns - second_ns;
+            if (0..1_000_000_000).contains(&latency) {
+                self.push(kind, rx.realtime_ns, latency);
+                first = Some(first.map_or(latency, |f| f.min(latency)));
+            }
+        }
+        if let Some(l) = first {
+            self.push_epoch(l);
+        }
+    }
+
     pub fn summary(&self, kind: &str, now_ns: i64) -> Option<Summary> {
         self.kinds.iter().find(|(k, _)| k == kind).and_then(|(_, w)| w.summary(now_ns))
     }

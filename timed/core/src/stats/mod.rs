@@ -9,6 +9,7 @@
 //! size from construction, O(1) amortised work per sample.
 
 mod allan;
+mod edge_latency;
 mod histogram;
 mod latency;
 #[cfg(test)]
@@ -16,6 +17,7 @@ mod tests;
 mod window;
 
 pub use allan::{Allan, DEFAULT_BRIDGE_MAX_S, TAUS};
+pub use edge_latency::{EdgeLatency, Quantiles};
 pub use histogram::{Histogram, MAX_BUCKETS};
 pub use latency::{LatencyStats, MAX_KINDS};
 pub use window::Summary;

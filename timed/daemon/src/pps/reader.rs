@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use timed_core::pps::{EdgeSource, PpsEdge};
+use timed_core::pps::{EdgeSource, PpsEdge, SeqTracker};
 
 use super::kernel::{KernelEdge, PpsDevice, PpsError};
 
@@ -49,64 +49,6 @@ impl std::fmt::Display for PpsStatus {
             PpsStatus::Absent { error } => write!(f, "PPS device unavailable: {error}"),
             PpsStatus::Lost { error } => write!(f, "PPS device lost, reopening: {error}"),
         }
-    }
-}
-
-/// Turns the kernel's u32 assert sequence numbers into a monotonic u64 that survives wrap and
-/// reopening, and tells new asserts from repeats (a FETCH woken by a clear edge).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SeqTracker {
-    /// The last kernel assert sequence number seen (`None` before the first device).
-    last: Option<u32>,
-    /// Its extended value.
-    extended: u64,
-}
-
-/// Wrapping differences at or above this are the counter going backwards, not forwards.
-const HALF: u32 = 1 << 31;
-
-impl SeqTracker {
-    /// Takes `seq` as the current assert sequence of a (re)opened device without reporting an
-    /// edge: the assert it describes happened before we were listening.
-    ///
-    /// If `seq` is ahead of the last number seen, the device kept counting while we were away
-    /// and the difference is kept as a gap (missed edges); if it is behind, the device was
-    /// recreated and restarted its counter, and the extended number simply carries on. The
-    /// first device's number is taken as is, so extended and kernel numbers agree until a wrap
-    /// or a recreated device.
-    pub fn prime(&mut self, seq: u32) {
-        match self.last {
-            None => self.extended = u64::from(seq),
-            Some(last) => {
-                let delta = seq.wrapping_sub(last);
-                if delta < HALF {
-                    self.extended += u64::from(delta);
-                }
-            }
-        }
-        self.last = Some(seq);
-    }
-
-    /// Returns the extended sequence number if `seq` is a new assert, `None` for a repeat.
-    /// A jump of more than one is kept as a gap so consumers see the missed edges.
-    pub fn observe(&mut self, seq: u32) -> Option<u64> {
-        let last = match self.last {
-            Some(last) => last,
-            // Never primed: a fresh device counts from 0.
-            None => {
-                self.prime(0);
-                0
-            }
-        };
-        let delta = seq.wrapping_sub(last);
-        if delta == 0 {
-            return None;
-        }
-        // Backwards cannot happen on one open device; if it does, count it as one new edge
-        // rather than inventing a huge gap.
-        self.extended += if delta < HALF { u64::from(delta) } else { 1 };
-        self.last = Some(seq);
-        Some(self.extended)
     }
 }
 
@@ -261,59 +203,6 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
     use std::collections::VecDeque;
-
-    #[test]
-    fn seq_repeats_are_not_edges() {
-        let mut t = SeqTracker::default();
-        t.prime(7);
-        assert_eq!(t.observe(7), None, "a clear edge wakes FETCH with the old assert");
-        assert_eq!(t.observe(8), Some(8));
-        assert_eq!(t.observe(8), None);
-        assert_eq!(t.observe(9), Some(9));
-    }
-
-    #[test]
-    fn seq_wraps_into_u64() {
-        let mut t = SeqTracker::default();
-        t.prime(u32::MAX - 1);
-        assert_eq!(t.observe(u32::MAX), Some(u64::from(u32::MAX)));
-        assert_eq!(t.observe(0), Some(u64::from(u32::MAX) + 1));
-        assert_eq!(t.observe(1), Some(u64::from(u32::MAX) + 2));
-    }
-
-    #[test]
-    fn seq_gaps_are_kept() {
-        let mut t = SeqTracker::default();
-        t.prime(0);
-        assert_eq!(t.observe(1), Some(1));
-        assert_eq!(t.observe(4), Some(4), "two edges missed");
-        // Across the wrap too.
-        let mut t = SeqTracker::default();
-        t.prime(u32::MAX);
-        assert_eq!(t.observe(2), Some(u64::from(u32::MAX) + 3));
-    }
-
-    #[test]
-    fn seq_across_reopen() {
-        let mut t = SeqTracker::default();
-        t.prime(0);
-        assert_eq!(t.observe(5), Some(5));
-        // Same device, it kept counting while we were away: the missed asserts are a gap.
-        t.prime(8);
-        assert_eq!(t.observe(9), Some(9));
-        // A recreated device restarts at 0: the extended number stays monotonic.
-        t.prime(0);
-        assert_eq!(t.observe(1), Some(10));
-        // Backwards on one device (should not happen): one edge, no huge jump.
-        assert_eq!(t.observe(0), Some(11));
-    }
-
-    #[test]
-    fn seq_without_prime_counts_from_zero() {
-        let mut t = SeqTracker::default();
-        assert_eq!(t.observe(0), None);
-        assert_eq!(t.observe(1), Some(1));
-    }
 
     #[test]
     fn backoff_doubles_to_thirty_seconds() {

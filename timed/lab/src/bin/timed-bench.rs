@@ -78,11 +78,12 @@ fn main() {
     std::thread::sleep(Duration::from_secs(seconds));
     let wall = t.elapsed().as_secs_f64();
     let scrapes = scrape_figures(metrics_port);
+    // The edge-to-datagram latency as timed publishes it (snapshot `timed.stats.edge_latency`).
+    let latency = lab.snapshot().map(|s| s["timed"]["stats"]["edge_latency"].clone());
     let [timed, sim, chronyd] = lab.pids();
     let names = ["timed", "timed-sim", "chronyd"];
     let costs: Vec<Option<(f64, u64)>> = [timed, sim, chronyd].iter().map(|p| p.and_then(cost)).collect();
     lab.stop_timed();
-    let log = lab.timed_log();
     println!("# timed-bench: {seconds} s, simulator fill {fill} of 115200 baud, PPS simulated");
     for (n, c) in names.iter().zip(&costs) {
         if let Some((cpu, rss)) = c {
@@ -93,8 +94,22 @@ fn main() {
             );
         }
     }
-    for line in log.lines().filter(|l| l.contains("edge-to-datagram latency")) {
-        println!("latency: {}", line.split("INFO ").nth(1).unwrap_or(line).trim());
+    match latency {
+        Ok(serde_json::Value::Array(labels)) => {
+            for l in labels {
+                let f = |k: &str| l[k].as_f64().unwrap_or(f64::NAN) * 1e6;
+                println!(
+                    "latency: PPS edge-to-datagram label={} n={} p50_us={:.1} p99_us={:.1} max_us={:.1}",
+                    l["label"].as_str().unwrap_or("?"),
+                    l["n"],
+                    f("p50_s"),
+                    f("p99_s"),
+                    f("max_s")
+                );
+            }
+        }
+        Ok(other) => println!("latency: not in the snapshot ({other})"),
+        Err(e) => println!("latency: {e}"),
     }
     if let Some((n, bytes, p50, max)) = scrapes {
         println!(
