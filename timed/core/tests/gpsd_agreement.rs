@@ -1,14 +1,11 @@
-//! Agreement with gpsd on real receiver captures (`shared/testdata/receivers/`): every time gpsd
+//! Agreement with gpsd on real receiver captures (`testdata/receivers/`): every time gpsd
 //! reports in a TPV must be an epoch time timed reports, with a consistent fix class, and timed
 //! must report no valid epoch time gpsd does not. Differences are listed per file with the reason.
 
 use std::collections::BTreeMap;
 use timed_core::epoch::{Assembler, Epoch, Fix};
 use timed_core::stream::StreamDecoder;
-
-fn dir() -> String {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/receivers").to_string()
-}
+use timed_testdata::{capture, capture_names};
 
 fn decode(data: &[u8]) -> Vec<Epoch> {
     let mut d = StreamDecoder::new(Assembler::new());
@@ -50,9 +47,10 @@ struct Agreement {
 }
 
 fn compare(name: &str) -> Agreement {
-    let data = std::fs::read(format!("{}/{name}", dir())).unwrap_or_default();
-    let chk = std::fs::read_to_string(format!("{}/{name}.chk", dir())).unwrap_or_default();
-    assert!(!data.is_empty() && !chk.is_empty(), "{name}: capture or .chk missing");
+    let data = capture(name);
+    let chk =
+        String::from_utf8(capture(&format!("{name}.chk"))).unwrap_or_else(|e| panic!("{name}.chk: {e}"));
+    assert!(!data.is_empty() && !chk.is_empty(), "{name}: capture or .chk empty");
     let epochs = decode(&data);
     let gpsd = gpsd_tpv(&chk);
     let mut timed: BTreeMap<String, Vec<&Epoch>> = BTreeMap::new();
@@ -123,21 +121,11 @@ const FIX_DIFFERS_FIRST: &[(&str, &str, &str)] = &[
 const GSA_LATE: &str = "first epoch of the capture: gpsd prints a TPV (mode 2) on RMC before the \
     epoch's GSA (3D) has arrived, then again with mode 3; timed reports the whole epoch, 3D";
 
-fn all_captures() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir())
-        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect())
-        .unwrap_or_default();
-    names.retain(|n| n.ends_with(".log"));
-    names.sort();
-    assert!(names.len() >= 12, "receiver captures missing from {}", dir());
-    names
-}
-
 #[test]
 fn timed_agrees_with_gpsd_on_every_capture() {
     println!("{:<32} {:>8} {:>10} {:>11}", "capture", "matched", "gpsd-only", "timed-only");
     let mut total = 0;
-    for n in all_captures() {
+    for n in capture_names() {
         let a = compare(&n);
         println!("{n:<32} {:>8} {:>10} {:>11}", a.matched, a.gpsd_only.len(), a.timed_only.len());
         total += a.matched;
@@ -155,7 +143,7 @@ fn timed_agrees_with_gpsd_on_every_capture() {
 /// RTC time but marks it invalid, and never as a fix.
 #[test]
 fn a_receiver_without_fix_has_no_valid_time() {
-    let data = std::fs::read(format!("{}/ublox-lea-5q.log", dir())).unwrap_or_default();
+    let data = capture("ublox-lea-5q.log");
     let epochs = decode(&data);
     assert_eq!(epochs.iter().filter(|e| e.time.is_some()).count(), 9);
     assert!(epochs.iter().all(|e| !e.time_valid && !e.fix_ok && e.fix == Fix::None));
