@@ -63,6 +63,27 @@ fn text_output_names_time_validity() {
     assert!(timed.len() >= 9 && timed.iter().all(|l| l.contains(" INVALID ")), "{s}");
 }
 
+/// README: an epoch is one navigation solution, not one second. The NEO-M8N capture navigates at
+/// 5 Hz, so one second holds five objects, as gpsd prints five TPVs.
+#[test]
+fn faster_than_1hz_gives_an_object_per_solution() {
+    let cap = timed_testdata::capture_path("ublox-neo-m8n.log");
+    let out =
+        Command::new(BIN).args(["decode", "--json"]).arg(&cap).output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let in_one_second: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split("\"time\":\"").nth(1)?.get(..24))
+        .filter(|t| t.starts_with("2017-07-19T08:50:01."))
+        .collect();
+    assert_eq!(
+        in_one_second,
+        ["000", "200", "400", "600", "800"].map(|ms| format!("2017-07-19T08:50:01.{ms}Z")),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn stdin_is_accepted() {
     let data = timed_testdata::capture("ublox-8-time.log");
