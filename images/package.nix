@@ -14,6 +14,8 @@ let
       (root + "/rustfmt.toml")
       (root + "/clippy.toml")
       (root + "/timed")
+      # The receiver captures the unit tests read (checks.tests), through timed/testdata.
+      (root + "/testdata")
       (root + "/udev")
       (root + "/systemd")
       (root + "/boards")
@@ -61,8 +63,8 @@ in
       inherit cargoArtifacts;
       cargoClippyExtraArgs = "--workspace --all-targets -- --deny warnings";
     });
-    # Unit tests of every crate; the integration suites need root, chronyd and the receiver
-    # captures outside the repository (tests/run.sh runs them).
+    # Unit tests of every crate (those reading receiver captures find them in testdata/); the
+    # integration suites need root and chronyd (tests/run.sh runs them).
     tests = craneLib.cargoTest (common // {
       inherit cargoArtifacts;
       cargoTestExtraArgs = "--workspace --lib";

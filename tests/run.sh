@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib/setup.sh
 ensure_rust
+echo "== self-contained (the tests read nothing outside the repository)"
+# First, being cheap (~15 s): a plain clone must build and pass by itself, and a test that read
+# data from beside the checkout would pass here yet fail there. tests/self-contained.sh: how.
+bash tests/self-contained.sh
 # Real peers: chronyd (-x, sandboxed), chronyc, iproute2 for network namespaces, ntpdig as a LAN
 # client. Installed with services blocked (tests/lib/setup.sh).
 ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus curl tmux

@@ -10,7 +10,7 @@
 #  2. builds timed, timed-sim and timed-lab (release) and the gpsd pty shim;
 #  3. pure core: `cargo bench -p timed-core --bench day` (a simulated day: 86 400 epochs + edges
 #     through decoder, engine and statistics; goal < 1 s wall) and `--bench decode` (decoder MB/s
-#     over the real captures in ../shared/testdata/receivers, if present);
+#     over the real captures in testdata/receivers);
 #  4. runs target/release/timed-compare (timed/lab/src/compare/): for each load, a 1 Hz basic NMEA
 #     set at 9600 baud (~300 B/s) and a u-blox UBX+NMEA stream at 95 % of 115200 baud, ONE
 #     timed-sim process writes the same bytes at the same instants to two ptys; timed reads one,
@@ -88,9 +88,9 @@ echo "compare: pure-core benches (timed-core: day, decode)" >&2
 CORE=target/bench/core.log
 : >"$CORE"
 cargo bench --locked --quiet -p timed-core --bench day >>"$CORE"
-# The decode bench reads the captures in ../shared/testdata/receivers; without them it says so.
+# The decode bench reads the captures in testdata/receivers (part of the repository).
 cargo bench --locked --quiet -p timed-core --bench decode >>"$CORE" 2>&1 ||
-    echo "compare: decode bench did not run (captures missing?); see $CORE" >&2
+    echo "compare: decode bench failed; see $CORE" >&2
 
 exec target/release/timed-compare --shim "$SHIM" --core-log "$CORE" --out "$OUT" \
     --command "bash tests/bench/compare.sh ${ARGS[*]}" "${ARGS[@]}"

@@ -8,25 +8,12 @@ use timed_core::framer::Framer;
 use timed_core::stream::StreamDecoder;
 
 fn main() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/receivers");
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "log")).collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    let mut one = Vec::new();
-    for n in &names {
-        one.extend(std::fs::read(n).unwrap_or_default());
-    }
-    if one.is_empty() {
-        eprintln!("no captures found in {dir}");
-        std::process::exit(1);
-    }
+    let captures = timed_testdata::all_captures();
+    let one: Vec<u8> = captures.iter().flat_map(|(_, bytes)| bytes.iter().copied()).collect();
     let reps = (64 << 20) / one.len() + 1;
     let data: Vec<u8> = one.iter().copied().cycle().take(one.len() * reps).collect();
     let mb = data.len() as f64 / 1e6;
-    println!("input: {} captures, {} bytes, repeated {}x = {:.1} MB", names.len(), one.len(), reps, mb);
+    println!("input: {} captures, {} bytes, repeated {}x = {:.1} MB", captures.len(), one.len(), reps, mb);
 
     for round in 0..3 {
         let t = Instant::now();

@@ -9,8 +9,10 @@ secs=${1:-600}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(framer nmea ubx stream)
-caps=../../../../shared/testdata/receivers
-[ -d "$caps" ] || caps=../../../shared/testdata/receivers
+# The captures are in the repository (testdata/receivers, see its README); the Rust tests find
+# them through the timed-testdata crate, this script by the same path relative to itself.
+caps=../../../testdata/receivers
+[ -d "$caps" ] || { echo "run.sh: captures missing: $caps" >&2; exit 1; }
 
 python3 - "$caps" <<'PY'
 import glob, os, sys, hashlib

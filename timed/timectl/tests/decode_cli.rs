@@ -6,21 +6,10 @@ use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_timectl");
 
-fn captures() -> Vec<std::path::PathBuf> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/receivers");
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "log")).collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    assert!(v.len() >= 12, "captures missing in {dir}");
-    v
-}
-
 #[test]
 fn json_lines_for_every_capture() {
-    for cap in captures() {
+    for name in timed_testdata::capture_names() {
+        let cap = timed_testdata::capture_path(&name);
         let out = Command::new(BIN)
             .arg("decode")
             .arg("--json")
@@ -65,7 +54,7 @@ fn json_lines_for_every_capture() {
 
 #[test]
 fn text_output_names_time_validity() {
-    let cap = captures().into_iter().find(|p| p.ends_with("ublox-lea-5q.log")).unwrap_or_default();
+    let cap = timed_testdata::capture_path("ublox-lea-5q.log");
     let out = Command::new(BIN).arg("decode").arg(&cap).output().unwrap_or_else(|e| panic!("{e}"));
     let s = String::from_utf8_lossy(&out.stdout);
     // The first epoch (GGA before any date was seen) has no time at all; the rest carry the
@@ -74,10 +63,30 @@ fn text_output_names_time_validity() {
     assert!(timed.len() >= 9 && timed.iter().all(|l| l.contains(" INVALID ")), "{s}");
 }
 
+/// README: an epoch is one navigation solution, not one second. The NEO-M8N capture navigates at
+/// 5 Hz, so one second holds five objects, as gpsd prints five TPVs.
+#[test]
+fn faster_than_1hz_gives_an_object_per_solution() {
+    let cap = timed_testdata::capture_path("ublox-neo-m8n.log");
+    let out =
+        Command::new(BIN).args(["decode", "--json"]).arg(&cap).output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let in_one_second: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split("\"time\":\"").nth(1)?.get(..24))
+        .filter(|t| t.starts_with("2017-07-19T08:50:01."))
+        .collect();
+    assert_eq!(
+        in_one_second,
+        ["000", "200", "400", "600", "800"].map(|ms| format!("2017-07-19T08:50:01.{ms}Z")),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn stdin_is_accepted() {
-    let cap = captures().into_iter().find(|p| p.ends_with("ublox-8-time.log")).unwrap_or_default();
-    let data = std::fs::read(cap).unwrap_or_default();
+    let data = timed_testdata::capture("ublox-8-time.log");
     let mut child = Command::new(BIN)
         .args(["decode", "--json", "-"])
         .stdin(Stdio::piped())

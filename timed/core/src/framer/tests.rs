@@ -137,25 +137,9 @@ fn endless_garbage_keeps_memory_bounded() {
     assert_eq!(f.buf.len(), BUF_CAP);
 }
 
-fn captures() -> Vec<(String, Vec<u8>)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/receivers");
-    let mut v = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else { panic!("captures missing at {dir}") };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.extension().is_some_and(|x| x == "log") {
-            let Ok(b) = std::fs::read(&p) else { panic!("read {p:?}") };
-            v.push((p.display().to_string(), b));
-        }
-    }
-    v.sort();
-    assert!(v.len() >= 12, "expected the receiver captures, found {}", v.len());
-    v
-}
-
 #[test]
 fn real_captures_frame_without_checksum_errors() {
-    for (name, data) in captures() {
+    for (name, data) in timed_testdata::all_captures() {
         let (out, st) = whole(&data);
         assert!(!out.is_empty(), "{name}");
         assert_eq!(st.nmea_checksum_errors + st.ubx_checksum_errors, 0, "{name}: {st:?}");
@@ -179,7 +163,7 @@ proptest! {
         cut in any::<prop::sample::Index>(),
         sizes in proptest::collection::vec(1usize..700, 1..50),
     ) {
-        let caps = captures();
+        let caps = timed_testdata::all_captures();
         let (_, data) = &caps[file % caps.len()];
         let mut data = data.clone();
         for (i, x) in flips {

@@ -487,19 +487,12 @@ fn parse_ddmm(b: &[u8], deg_digits: usize, limit: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const CAPTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/receivers");
-
-    fn read_capture(name: &str) -> Vec<u8> {
-        let path = format!("{CAPTURES}/{name}");
-        let Ok(bytes) = std::fs::read(&path) else { panic!("capture missing: {path}") };
-        bytes
-    }
+    use timed_testdata::capture;
 
     /// Every checksum-valid sentence in a capture, framed the way the framer hands them over
     /// (`$`/`!` kept, `*hh` and CR/LF stripped). Sentences embedded in binary UBX are found too.
     fn sentences(name: &str) -> Vec<Vec<u8>> {
-        let data = read_capture(name);
+        let data = capture(name);
         let mut out = Vec::new();
         for (start, _) in data.iter().enumerate().filter(|(_, b)| matches!(b, b'$' | b'!')) {
             let rest = data.get(start..).unwrap_or_default();
@@ -1023,7 +1016,7 @@ mod tests {
             "ublox-neo-m9n-nmea.log",
             "ublox-zed-f9p-nmea.log",
         ] {
-            let chk = String::from_utf8_lossy(&read_capture(&format!("{name}.chk"))).into_owned();
+            let chk = String::from_utf8_lossy(&capture(&format!("{name}.chk"))).into_owned();
             let (mut rmc_time, mut pos) = (String::new(), None);
             for line in chk.lines() {
                 if line.starts_with("{\"class\":\"TPV\"") {

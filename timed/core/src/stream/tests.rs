@@ -5,21 +5,6 @@
 use super::*;
 use proptest::prelude::*;
 
-fn captures() -> Vec<Vec<u8>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/receivers");
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
-                .map(|e| (e.path().display().to_string(), std::fs::read(e.path()).unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    assert!(v.len() >= 12, "captures missing in {dir}");
-    v.into_iter().map(|(_, b)| b).collect()
-}
-
 fn epochs(chunks: &[&[u8]]) -> (Vec<Epoch>, FramerStats, DecodeStats) {
     let mut d = StreamDecoder::new(Assembler::new().with_week_pivot(1900));
     let mut out = Vec::new();
@@ -41,8 +26,8 @@ proptest! {
         cut in any::<prop::sample::Index>(),
         sizes in proptest::collection::vec(1usize..900, 1..30),
     ) {
-        let caps = captures();
-        let mut data = caps[file.index(caps.len())].clone();
+        let caps = timed_testdata::all_captures();
+        let mut data = caps[file.index(caps.len())].1.clone();
         for (i, x) in flips {
             let i = i.index(data.len());
             data[i] ^= x;

@@ -587,7 +587,7 @@ mod tests {
             Ok(c) => c,
             Err(e) => panic!(
                 "promtool is needed for this test and could not be run ({e}): install the \
-                 Debian package `prometheus` (see /work/shared/notes/verified-here.md)"
+                 Debian package `prometheus` (tests/run.sh installs it)"
             ),
         };
         child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();

@@ -14,8 +14,8 @@
 //!   socket or port 2947.
 //!
 //! gpsd classifies a pty (major 136–143) as its test harness and then never writes NTP SHM
-//! (gpsd 3.22 serial.c `gpsd_classify`, ntpshm.c `ntpshm_link_activate`; measured here, see
-//! ../shared/notes/verified-here.md). The LD_PRELOAD shim `tests/bench/gpsd-pty-shim.c` makes
+//! (gpsd 3.22 serial.c `gpsd_classify`, ntpshm.c `ntpshm_link_activate`; measured here). The
+//! LD_PRELOAD shim `tests/bench/gpsd-pty-shim.c` (its header has the details) makes
 //! `stat()` of a pty report a ttyS major (4), so gpsd treats it as the UART it stands in for.
 //! That is the only thing done to gpsd.
 
