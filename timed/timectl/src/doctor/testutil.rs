@@ -6,7 +6,7 @@ use super::chrony_conf;
 use super::gather::{Facts, Live};
 use super::system::{Kind, Names, Owner, PathInfo};
 use std::path::{Path, PathBuf};
-use timed::chronyctl::{Report, ServerStats, Source, Tracking};
+use timed::chronyctl::{ChronydState, Report, ServerStats, Source, Tracking};
 use timed::health::{FramerCounts, Health, Pps, Receiver, Sink};
 
 pub const PASSWD: &str = "root:x:0:0::/root:/bin/sh\ntimed:x:998:998::/:/usr/sbin/nologin\n\
@@ -177,5 +177,11 @@ pub fn report(sources: &[(&str, &str, f64)]) -> Report {
             stats: Err("n/a".into()),
         })
         .collect();
-    Report { tracking: Ok(tracking), sources: Ok(sources), serverstats: Ok(ServerStats::default()) }
+    Report {
+        tracking: Ok(tracking),
+        sources: Ok(sources),
+        serverstats: Ok(ServerStats::default()),
+        state: ChronydState::Answered,
+        age_s: 0.0,
+    }
 }

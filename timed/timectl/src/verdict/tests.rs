@@ -41,6 +41,7 @@ fn view(h: Health, c: Result<Report, String>) -> View {
     let m = Message {
         schema: timed::control::SCHEMA,
         kind: "snapshot".into(),
+        refusal: None,
         now_unix_ns: NOW,
         timed: Some(h),
         chrony: None,
