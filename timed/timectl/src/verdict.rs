@@ -3,9 +3,11 @@
 //!
 //! FAILING: the LAN is not getting GPS time (timed down, receiver silent, PPS not reaching
 //! chrony, chrony unsynchronised). DEGRADED: time is served but something a user should fix or
-//! know is wrong (coarse only, antenna fault, jamming, few satellites, SIMULATED PPS).
+//! know is wrong (coarse only, antenna fault, jamming, few satellites, SIMULATED PPS). BUSY: timed runs but its control socket was too busy to answer
+//! (timectl's retries included), so timed's state is unknown: that is not a failing time server,
+//! and anyone in the socket's group could cause it.
 
-use crate::client::View;
+use crate::client::{Failure, View};
 use serde::Serialize;
 use timed::chronyctl::Report;
 use timed::health::Health;
@@ -15,6 +17,9 @@ use timed::health::Health;
 pub enum Verdict {
     Ok,
     Degraded,
+    /// Unknown: timed's socket was busy. Above DEGRADED (nothing says time is served well),
+    /// below FAILING (a failure seen in chronyd's own reading still wins).
+    Busy,
     Failing,
 }
 
@@ -23,6 +28,7 @@ impl Verdict {
         match self {
             Verdict::Ok => "OK",
             Verdict::Degraded => "DEGRADED",
+            Verdict::Busy => "BUSY",
             Verdict::Failing => "FAILING",
         }
     }
@@ -49,6 +55,7 @@ const STALE_S: f64 = 3.5;
 
 pub fn assess(v: &View) -> Assessment {
     let mut r = Vec::new();
+    let busy = v.timed.as_ref().err().is_some_and(|e| e.kind.is_busy());
     match &v.timed {
         Ok(m) => match &m.timed {
             Some(h) => timed_reasons(h, m.now_unix_ns, &mut r),
@@ -56,13 +63,14 @@ pub fn assess(v: &View) -> Assessment {
                 push(&mut r, Verdict::Failing, "timed-empty", "timed sent no state".into(), "restart timed")
             }
         },
-        Err(e) => push(
+        Err(e) if busy => push(
             &mut r,
-            Verdict::Failing,
-            "timed-unreachable",
-            e.clone(),
-            "start timed: systemctl start timed",
+            Verdict::Busy,
+            "timed-busy",
+            format!("timed runs, but its control socket was too busy to answer: {}", e.message),
+            "try again in a moment; if it stays busy, see which processes hold the socket: ss -xp | grep timed",
         ),
+        Err(e) => push(&mut r, Verdict::Failing, "timed-unreachable", e.message.clone(), unreachable_fix(e.kind)),
     }
     let pps_locked = v
         .timed
@@ -72,6 +80,8 @@ pub fn assess(v: &View) -> Assessment {
         .is_some_and(|h| h.pps.state.starts_with("locked"));
     match &v.chrony {
         Ok(c) => chrony_reasons(c, pps_locked, &mut r),
+        // chronyd's reading comes through timed: a busy timed says nothing about chronyd.
+        Err(_) if busy => {}
         Err(e) => push(
             &mut r,
             Verdict::Failing,
@@ -82,6 +92,22 @@ pub fn assess(v: &View) -> Assessment {
     }
     let verdict = r.iter().map(|x| x.severity).max().unwrap_or(Verdict::Ok);
     Assessment { verdict, reasons: r }
+}
+
+/// What to do when timed cannot be reached, by why.
+fn unreachable_fix(kind: Failure) -> &'static str {
+    match kind {
+        Failure::PermissionDenied => {
+            "permission denied: join the socket's group (sudo usermod -aG timed $USER, then log in again) or \
+             run timectl with sudo (docs/privileges.md)"
+        }
+        Failure::NotListening => "timed stopped uncleanly: restart it (systemctl restart timed)",
+        Failure::Hung => "timed accepts but does not answer: restart it (systemctl restart timed)",
+        Failure::Protocol => "point --socket at timed's control socket, with the timectl of the same version",
+        Failure::Missing | Failure::Other | Failure::Busy | Failure::Closed => {
+            "start timed: systemctl start timed (or timectl --socket PATH for another instance)"
+        }
+    }
 }
 
 fn push(r: &mut Vec<Reason>, severity: Verdict, code: &'static str, message: String, fix: &str) {

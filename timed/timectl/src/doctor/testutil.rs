@@ -34,7 +34,10 @@ pub fn facts(toml: &str) -> Facts {
         names,
         identity,
         control_socket: "/run/timed/control.sock".into(),
-        live: Err("no control socket at /run/timed/control.sock: timed is not running".into()),
+        live: Err(crate::client::CtlError {
+            kind: crate::client::Failure::Missing,
+            message: "no control socket at /run/timed/control.sock: timed is not running".into(),
+        }),
         chrony_conf_path: "/etc/chrony/chrony.conf".into(),
         chrony_conf_why: "--chrony-conf".into(),
         chrony_conf: Err("cannot read /etc/chrony/chrony.conf: No such file or directory".into()),

@@ -1,5 +1,5 @@
 use super::*;
-use crate::client::{Message, View};
+use crate::client::{CtlError, Failure, Message, View};
 use timed::health::{Health, Sink};
 
 const NOW: i64 = 1_800_000_000_000_000_000;
@@ -125,10 +125,14 @@ fn without_pps_lock_chrony_on_another_source_is_failing() {
     assert_eq!(r.severity, Verdict::Failing);
 }
 
+fn ctl_error(kind: Failure, message: &str) -> CtlError {
+    CtlError { kind, message: message.into() }
+}
+
 #[test]
 fn unreachable_timed_and_chrony_are_failing() {
     let v = View {
-        timed: Err("no control socket at /x".into()),
+        timed: Err(ctl_error(Failure::Missing, "no control socket at /x")),
         chrony: Err("chronyd at /y: no such file".into()),
         chrony_from: "/y".into(),
     };
@@ -136,4 +140,39 @@ fn unreachable_timed_and_chrony_are_failing() {
     assert_eq!(a.verdict, Verdict::Failing);
     assert_eq!(codes(&a), vec!["timed-unreachable", "chrony-unreachable"]);
     assert!(a.reasons[0].message.contains("/x"));
+}
+
+/// A busy control socket is BUSY (exit 3), never FAILING, and says so; chronyd is not
+/// blamed for the reading timed could not hand over.
+#[test]
+fn a_busy_socket_is_busy_not_failing() {
+    for kind in [Failure::Busy, Failure::Closed] {
+        let v = View {
+            timed: Err(ctl_error(kind, "/run/timed/control.sock: timed refused: busy: 8 watchers connected")),
+            chrony: Err("not read: timed's control socket is busy".into()),
+            chrony_from: "via timed".into(),
+        };
+        let a = assess(&v);
+        assert_eq!(a.verdict, Verdict::Busy, "{kind:?}");
+        assert_eq!(codes(&a), vec!["timed-busy"], "{kind:?}");
+        assert!(a.reasons[0].message.contains("too busy to answer"), "{:?}", a.reasons[0]);
+        assert_eq!(serde_json::to_value(a.verdict).unwrap(), "BUSY");
+        assert_eq!(crate::status::exit_code(a.verdict), std::process::ExitCode::from(3));
+    }
+}
+
+#[test]
+fn permission_denied_says_so_and_how_to_get_access() {
+    let v = View {
+        timed: Err(ctl_error(Failure::PermissionDenied, "permission denied on /run/timed/control.sock")),
+        chrony: Err("x".into()),
+        chrony_from: "x".into(),
+    };
+    let a = assess(&v);
+    let r = &a.reasons[0];
+    assert_eq!(r.code, "timed-unreachable");
+    assert!(r.fix.starts_with("permission denied: join the socket's group"), "{}", r.fix);
+    assert!(r.fix.contains("usermod -aG timed") && r.fix.contains("sudo"), "{}", r.fix);
+    assert!(r.fix.contains("docs/privileges.md"), "{}", r.fix);
+    assert!(!r.fix.contains("start timed"), "{}", r.fix);
 }
