@@ -255,9 +255,11 @@ pub fn query_chrony(socket: &Path) -> Result<Report, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    let r = rt.block_on(timed::chronyctl::query(socket, Duration::from_millis(1500)));
-    match &r.tracking {
-        Ok(_) => Ok(r),
-        Err(e) => Err(format!("chronyd at {}: {e}", socket.display())),
+    let r = rt.block_on(timed::chronyctl::query(socket, timed::chronyctl::LIVE_TIMEOUT));
+    match (&r.tracking, r.state) {
+        (Ok(_), _) => Ok(r),
+        // A hung chronyd is a finding of its own (chronyd-unresponsive), not a missing reading.
+        (Err(_), timed::chronyctl::ChronydState::Unresponsive) => Ok(r),
+        (Err(e), _) => Err(format!("chronyd at {}: {e}", socket.display())),
     }
 }

@@ -2,14 +2,15 @@
 //! chronyd. Pure: the same view always gives the same verdict, so every reason is unit-tested.
 //!
 //! FAILING: the LAN is not getting GPS time (timed down, receiver silent, PPS not reaching
-//! chrony, chrony unsynchronised). DEGRADED: time is served but something a user should fix or
-//! know is wrong (coarse only, antenna fault, jamming, few satellites, SIMULATED PPS). BUSY: timed runs but its control socket was too busy to answer
+//! chrony, chrony unsynchronised or hung). DEGRADED: time is served but
+//! something a user should fix or know is wrong (coarse only, antenna fault, jamming, few
+//! satellites, SIMULATED PPS). BUSY: timed runs but its control socket was too busy to answer
 //! (timectl's retries included), so timed's state is unknown: that is not a failing time server,
 //! and anyone in the socket's group could cause it.
 
 use crate::client::{Failure, View};
 use serde::Serialize;
-use timed::chronyctl::Report;
+use timed::chronyctl::{ChronydState, Report};
 use timed::health::Health;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -270,7 +271,28 @@ fn receiver_health(h: &Health, r: &mut Vec<Reason>) {
 
 fn chrony_reasons(c: &Report, pps_locked: bool, r: &mut Vec<Reason>) {
     use Verdict::{Degraded as D, Failing as F};
-    let Ok(t) = &c.tracking else { return };
+    let t = match (&c.tracking, c.state) {
+        (Ok(t), _) => t,
+        (Err(e), ChronydState::Unresponsive) => {
+            return push(
+                r,
+                F,
+                "chronyd-unresponsive",
+                format!("chronyd is hung: {e}; it reads no samples and answers no NTP client"),
+                "see whether it is stopped (`ps -o pid,stat,args -C chronyd`: state T): resume it (kill -CONT PID) or \
+                 restart it (systemctl restart chrony)",
+            );
+        }
+        (Err(e), _) => {
+            return push(
+                r,
+                F,
+                "chrony-unreachable",
+                format!("chronyd's state cannot be read: {e}"),
+                "start chronyd (systemctl start chrony); `timectl doctor` checks its socket and config",
+            );
+        }
+    };
     if t.leap_code == 3 || t.stratum == 0 || t.ref_time_s == 0.0 {
         push(
             r,

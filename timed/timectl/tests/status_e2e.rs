@@ -348,3 +348,93 @@ fn watchers_and_idle_connections_do_not_starve_status() {
     drop(watchers);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// chronyd stopped (SIGSTOP, as a hung chronyd): status names it within seconds, a scrape does
+/// not wait on it for long, and after SIGCONT the reason goes away.
+#[test]
+fn a_stopped_chronyd_is_named_quickly_and_does_not_stall_scrapes() {
+    const METRICS_PORT: u16 = 19353;
+    let lab = Lab::start(Options { ntp_port: 11353, metrics_port: Some(METRICS_PORT), ..Options::default() })
+        .unwrap_or_else(|e| panic!("lab: {e}"));
+    if wait_for(Duration::from_secs(90), || lab.selected("PPS")).is_err() {
+        panic!("chrony did not select PPS; sources {:?}\n{}", lab.sources(), lab.timed_log());
+    }
+    let ok = wait_for(Duration::from_secs(20), || {
+        codes(&json(&timectl(&lab, &["status", "--json"]))) == ["pps-simulated"]
+    });
+    assert!(ok.is_ok(), "{}", String::from_utf8_lossy(&timectl(&lab, &["status", "--json"]).stdout));
+    let pid = lab.pids()[2].unwrap().to_string();
+    struct Resume(String);
+    impl Drop for Resume {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").args(["-CONT", &self.0]).status();
+        }
+    }
+    assert!(Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
+    let resume = Resume(pid);
+    let stopped = Instant::now();
+
+    // Within 3 s of the stop (the SOCK sinks notice only after ~7 s, when chronyd's queue is full).
+    let mut seen = None;
+    while stopped.elapsed() < Duration::from_secs(3) && seen.is_none() {
+        let t = Instant::now();
+        let o = timectl(&lab, &["status", "--json"]);
+        let took = t.elapsed();
+        let v = json(&o);
+        if codes(&v).contains(&"chronyd-unresponsive".to_string()) {
+            seen = Some((o.status.code(), v, took));
+        }
+    }
+    let (code, v, took) = seen.unwrap_or_else(|| {
+        panic!(
+            "no chronyd-unresponsive: {}",
+            String::from_utf8_lossy(&timectl(&lab, &["status", "--json"]).stdout)
+        )
+    });
+    assert_eq!((code, v["verdict"].as_str()), (Some(2), Some("FAILING")), "{v:#}");
+    assert_eq!(v["chrony"]["state"], "unresponsive", "{v:#}");
+    assert!(took < Duration::from_millis(1500), "status took {took:?} with chronyd stopped");
+    eprintln!("chronyd-unresponsive {:?} after SIGSTOP; that status took {took:?}", stopped.elapsed());
+    // Read directly, too.
+    let chrony = lab.chrony_socket();
+    let v = json(&timectl(&lab, &["--chrony-socket", chrony.to_str().unwrap(), "status", "--json"]));
+    assert!(codes(&v).contains(&"chronyd-unresponsive".to_string()), "{v:#}");
+
+    // Scrapes: each bounded by one short chronyd timeout, most served from the held reading.
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let body = scrape(METRICS_PORT);
+        times.push(t.elapsed());
+        assert!(body.lines().any(|l| l == "chrony_up 0.0" || l == "chrony_up 0"), "{body}");
+        assert!(body.contains("timed_receiver_epochs"), "{body}");
+    }
+    let total: Duration = times.iter().sum();
+    eprintln!("5 scrapes with chronyd stopped: {times:?}");
+    assert!(times.iter().all(|t| *t < Duration::from_millis(700)), "{times:?}");
+    assert!(total < Duration::from_millis(1500), "{times:?}");
+    // Once the held reading is 3 s old chronyd is asked again: one short wait, no more.
+    std::thread::sleep(Duration::from_millis(3200));
+    let t = Instant::now();
+    assert!(scrape(METRICS_PORT).contains("chrony_up 0"));
+    let asking = t.elapsed();
+    eprintln!("a scrape that asks the stopped chronyd again: {asking:?}");
+    assert!(asking < Duration::from_millis(700), "{asking:?}");
+
+    drop(resume);
+    let back = wait_for(Duration::from_secs(15), || {
+        !codes(&json(&timectl(&lab, &["status", "--json"]))).contains(&"chronyd-unresponsive".to_string())
+    });
+    assert!(back.is_ok(), "{}", String::from_utf8_lossy(&timectl(&lab, &["status", "--json"]).stdout));
+}
+
+/// One GET of timed's metrics endpoint (HTTP/1.0: the server closes after the body).
+fn scrape(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}

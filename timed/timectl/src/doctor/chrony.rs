@@ -6,6 +6,7 @@ use super::chrony_conf::{ChronyConf, Refclock};
 use super::gather::{Chronyd, Facts};
 use super::Check;
 use std::path::{Path, PathBuf};
+use timed::chronyctl::ChronydState;
 
 /// chrony-conf, chronyd-running, chronyd-second, chronyd-reachable, chrony-refclock-pps,
 /// chrony-refclock-coarse.
@@ -166,6 +167,15 @@ fn reachable(f: &Facts, ours: &[(&Chronyd, Vec<String>)]) -> Check {
     const ID: &str = "chronyd-reachable";
     let sock = f.chrony_socket.display();
     match &f.chrony {
+        Ok(r) if r.state == ChronydState::Unresponsive => Check::fail(
+            ID,
+            format!(
+                "chronyd does not answer on {sock}: {}",
+                r.tracking.as_ref().err().map_or("no answer", |e| e.as_str())
+            ),
+            "chronyd is hung or stopped (`ps -o pid,stat,args -C chronyd`: state T): resume it (kill -CONT PID) or \
+             restart it (systemctl restart chrony)",
+        ),
         Ok(r) => {
             let t = r
                 .tracking

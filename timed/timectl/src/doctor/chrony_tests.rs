@@ -261,3 +261,19 @@ fn makestep_for_a_box_without_rtc() {
     f.chrony_conf = Ok(conf("makestep 0.1 -1\n"));
     assert_eq!(makestep(&f).message, "/etc/chrony/chrony.conf:1: makestep 0.1 -1 (steps whenever needed)");
 }
+
+#[test]
+fn a_hung_chronyd_is_not_reported_as_answering() {
+    let mut f = good();
+    f.chrony = Ok(Report {
+        state: timed::chronyctl::ChronydState::Unresponsive,
+        ..Report::down("chronyd did not answer command 33 within 300ms".into())
+    });
+    let c = by_id(&f, "chronyd-reachable");
+    assert_eq!(c.status, Status::Fail, "{c:?}");
+    assert_eq!(
+        c.message,
+        "chronyd does not answer on /run/chrony/chronyd.sock: chronyd did not answer command 33 within 300ms"
+    );
+    assert!(fix(&c).contains("kill -CONT"), "{c:?}");
+}

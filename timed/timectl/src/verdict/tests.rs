@@ -92,6 +92,15 @@ fn each_failure_is_named_with_a_fix() {
                 s[0].state = "candidate".into();
             }
         }),
+        ("chronyd-unresponsive", Verdict::Failing, |_, c| {
+            *c = Report {
+                state: timed::chronyctl::ChronydState::Unresponsive,
+                ..Report::down("chronyd did not answer command 33 within 300ms".into())
+            };
+        }),
+        ("chrony-unreachable", Verdict::Failing, |_, c| {
+            *c = Report::down("cannot reach chronyd at /run/chrony/chronyd.sock: Connection refused".into());
+        }),
         ("refclock-falseticker", Verdict::Degraded, |_, c| {
             if let Ok(s) = &mut c.sources {
                 let mut gps = s[0].clone();
@@ -142,6 +151,22 @@ fn unreachable_timed_and_chrony_are_failing() {
     assert!(a.reasons[0].message.contains("/x"));
 }
 
+/// A hung chronyd is named even while every other part of the box is healthy (before, a
+/// reading whose tracking failed added no reason at all and the verdict stayed OK).
+#[test]
+fn a_hung_chronyd_alone_makes_the_box_failing() {
+    let (h, _) = good();
+    let c = Report {
+        state: timed::chronyctl::ChronydState::Unresponsive,
+        ..Report::down("chronyd did not answer command 33 within 300ms".into())
+    };
+    let a = assess(&view(h, Ok(c)));
+    assert_eq!(codes(&a), vec!["chronyd-unresponsive"]);
+    assert_eq!(a.verdict, Verdict::Failing);
+    assert!(a.reasons[0].message.contains("within 300ms"), "{:?}", a.reasons[0]);
+    assert!(a.reasons[0].fix.contains("kill -CONT"), "{:?}", a.reasons[0]);
+}
+
 /// A busy control socket is BUSY (exit 3), never FAILING, and says so; chronyd is not
 /// blamed for the reading timed could not hand over.
 #[test]
@@ -159,6 +184,13 @@ fn a_busy_socket_is_busy_not_failing() {
         assert_eq!(serde_json::to_value(a.verdict).unwrap(), "BUSY");
         assert_eq!(crate::status::exit_code(a.verdict), std::process::ExitCode::from(3));
     }
+    // chronyd read directly and failing still makes the box FAILING.
+    let v = View {
+        timed: Err(ctl_error(Failure::Busy, "busy")),
+        chrony: Ok(Report::down("cannot reach chronyd".into())),
+        chrony_from: "/run/chrony/chronyd.sock".into(),
+    };
+    assert_eq!(assess(&v).verdict, Verdict::Failing);
 }
 
 #[test]
