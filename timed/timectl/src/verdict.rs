@@ -2,13 +2,14 @@
 //! chronyd. Pure: the same view always gives the same verdict, so every reason is unit-tested.
 //!
 //! FAILING: the LAN is not getting GPS time (timed down, receiver silent, PPS not reaching
-//! chrony, chrony unsynchronised or hung). DEGRADED: time is served but
+//! chrony, chrony unsynchronised or hung, the clock seconds off). DEGRADED: time is served but
 //! something a user should fix or know is wrong (coarse only, antenna fault, jamming, few
 //! satellites, SIMULATED PPS). BUSY: timed runs but its control socket was too busy to answer
 //! (timectl's retries included), so timed's state is unknown: that is not a failing time server,
 //! and anyone in the socket's group could cause it.
 
 use crate::client::{Failure, View};
+use crate::fmt::secs;
 use serde::Serialize;
 use timed::chronyctl::{ChronydState, Report};
 use timed::health::Health;
@@ -53,6 +54,9 @@ pub struct Assessment {
 
 /// Seconds without an epoch / PPS edge before the receiver / PPS counts as silent.
 const STALE_S: f64 = 3.5;
+/// A system clock this far from chronyd's reference is not a stratum-1 clock any more, whatever
+/// its sources say: applications on the box read it, and chronyd needs minutes to slew it.
+const LARGE_OFFSET_S: f64 = 1.0;
 
 pub fn assess(v: &View) -> Assessment {
     let mut r = Vec::new();
@@ -302,6 +306,23 @@ fn chrony_reasons(c: &Report, pps_locked: bool, r: &mut Vec<Reason>) {
             "wait for PPS samples (~15 s); `timectl chrony` shows why sources are not selected",
         );
         return;
+    }
+    let off =
+        if t.system_offset_s.abs() >= t.last_offset_s.abs() { t.system_offset_s } else { t.last_offset_s };
+    if off.abs() >= LARGE_OFFSET_S {
+        push(
+            r,
+            F,
+            "system-offset-large",
+            format!(
+                "the system clock is {} off (chronyd: system time {}, last offset {})",
+                secs(off.abs()).trim_start_matches('+'),
+                secs(t.system_offset_s),
+                secs(t.last_offset_s)
+            ),
+            "chronyd slews at most 83 ms per second, so seconds take minutes: step now (chronyc makestep) and \
+             add `makestep 1 3` to chrony.conf so it steps at boot (`timectl doctor` checks makestep)",
+        );
     }
     let sources = c.sources.as_ref().map(|s| s.as_slice()).unwrap_or_default();
     let selected = sources.iter().find(|s| s.state == "selected");

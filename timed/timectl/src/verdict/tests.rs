@@ -92,6 +92,16 @@ fn each_failure_is_named_with_a_fix() {
                 s[0].state = "candidate".into();
             }
         }),
+        ("system-offset-large", Verdict::Failing, |_, c| {
+            if let Ok(t) = &mut c.tracking {
+                t.system_offset_s = -2.5;
+            }
+        }),
+        ("system-offset-large", Verdict::Failing, |_, c| {
+            if let Ok(t) = &mut c.tracking {
+                t.last_offset_s = 1.2;
+            }
+        }),
         ("chronyd-unresponsive", Verdict::Failing, |_, c| {
             *c = Report {
                 state: timed::chronyctl::ChronydState::Unresponsive,
@@ -165,6 +175,24 @@ fn a_hung_chronyd_alone_makes_the_box_failing() {
     assert_eq!(a.verdict, Verdict::Failing);
     assert!(a.reasons[0].message.contains("within 300ms"), "{:?}", a.reasons[0]);
     assert!(a.reasons[0].fix.contains("kill -CONT"), "{:?}", a.reasons[0]);
+}
+
+#[test]
+fn a_clock_seconds_off_is_named_with_its_offset() {
+    let (h, mut c) = good();
+    if let Ok(t) = &mut c.tracking {
+        t.system_offset_s = 3.25;
+    }
+    let a = assess(&view(h, Ok(c)));
+    assert_eq!(codes(&a), vec!["system-offset-large"]);
+    assert!(a.reasons[0].message.contains("3.250 s off"), "{:?}", a.reasons[0]);
+    assert!(a.reasons[0].fix.contains("makestep 1 3"), "{:?}", a.reasons[0]);
+    // Below a second is chrony's ordinary business, not this reason.
+    let (h, mut c) = good();
+    if let Ok(t) = &mut c.tracking {
+        t.system_offset_s = 0.9;
+    }
+    assert!(assess(&view(h, Ok(c))).reasons.is_empty());
 }
 
 /// A busy control socket is BUSY (exit 3), never FAILING, and says so; chronyd is not
