@@ -45,6 +45,9 @@ pub struct Facts {
     pub chrony_conf_path: PathBuf,
     /// Why that file ("--chrony-conf", "-f of chronyd pid 42", "Debian's default").
     pub chrony_conf_why: String,
+    /// chronyd is known to read that file (`--chrony-conf`, or a running chronyd's `-f`); false
+    /// when it is only the default guessed while no chronyd runs with it.
+    pub chrony_conf_confirmed: bool,
     pub chrony_conf: Result<ChronyConf, String>,
     pub chronyds: Vec<Chronyd>,
     pub chrony_socket: PathBuf,
@@ -129,6 +132,9 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
             None => default_chrony_conf(),
         },
     };
+    let same = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let chrony_conf_confirmed =
+        args.chrony_conf.is_some() || chronyds.iter().any(|d| same(&d.config) == same(&chrony_conf_path));
     let chrony_conf = chrony_conf::load(&chrony_conf_path);
     let chrony = client::query_chrony(&chrony_socket);
 
@@ -179,6 +185,7 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
         live,
         chrony_conf_path,
         chrony_conf_why,
+        chrony_conf_confirmed,
         chrony_conf,
         chronyds,
         chrony_socket,

@@ -40,6 +40,7 @@ pub fn facts(toml: &str) -> Facts {
         }),
         chrony_conf_path: "/etc/chrony/chrony.conf".into(),
         chrony_conf_why: "--chrony-conf".into(),
+        chrony_conf_confirmed: true,
         chrony_conf: Err("cannot read /etc/chrony/chrony.conf: No such file or directory".into()),
         chronyds: Vec::new(),
         chrony_socket: "/run/chrony/chronyd.sock".into(),
