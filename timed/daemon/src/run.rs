@@ -39,9 +39,17 @@ struct Daemon {
 /// Must run inside a `tokio::task::LocalSet` (the metrics endpoint's tasks are local).
 pub async fn run(cfg: Config) {
     let (tx, rx) = watch::channel(Arc::new(Health::default()));
-    crate::metrics::start(&cfg.metrics, &cfg.chrony.command_socket, rx.clone()).await;
+    // One reader of chronyd for the metrics endpoint and the control socket: a hung chronyd
+    // then costs one short timeout for all of them (chronyctl::Cache).
+    let chrony = (!cfg.chrony.command_socket.as_os_str().is_empty()).then(|| {
+        std::rc::Rc::new(crate::chronyctl::Cache::new(
+            cfg.chrony.command_socket.clone(),
+            crate::chronyctl::LIVE_TIMEOUT,
+        ))
+    });
+    crate::metrics::start(&cfg.metrics, chrony.clone(), rx.clone()).await;
     let _led = crate::led::start(&cfg.led, rx.clone());
-    let _control = crate::control::start(&cfg, rx).await;
+    let _control = crate::control::start(&cfg, chrony, rx).await;
     run_with(cfg, tx).await;
 }
 

@@ -38,7 +38,9 @@ fn render(report: &Report) -> String {
 fn served_chrony(socket: &Path) -> String {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let health = timed::health::Health::default();
-    let text = rt.block_on(timed::metrics::scrape(&health, timed::metrics::gpsd::Position::Off, socket));
+    let cache = chronyctl::Cache::new(socket.to_path_buf(), chronyctl::LIVE_TIMEOUT);
+    let text =
+        rt.block_on(timed::metrics::scrape(&health, timed::metrics::gpsd::Position::Off, Some(&cache)));
     text.lines()
         .filter(|l| l.contains(" chrony_") || l.starts_with("chrony_"))
         .map(|l| format!("{l}\n"))

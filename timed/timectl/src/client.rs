@@ -1,12 +1,70 @@
 //! Talking to a running timed (its control socket, docs/control.md) and, when asked, to chronyd
-//! directly. Every failure becomes a sentence that names the socket and says what to do.
+//! directly. Every failure becomes a sentence that names the socket and says what to do, with a
+//! typed kind ([`Failure`]) so that the verdict tells a busy socket from a dead timed without
+//! reading the sentence.
 
+use serde::Serialize;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use timed::chronyctl::Report;
 pub use timed::control::Message;
+use timed::control::Refusal;
+
+/// Why timed's state could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Failure {
+    /// timed answered `busy` to every attempt: it runs, its socket is full.
+    Busy,
+    /// timed accepted and closed before answering, every attempt: it runs but sheds
+    /// connections (overloaded socket), or is stopping.
+    Closed,
+    /// The socket's permissions do not let this user connect.
+    PermissionDenied,
+    /// No socket at that path.
+    Missing,
+    /// A socket file nobody listens on (timed stopped uncleanly).
+    NotListening,
+    /// Connected, but no answer in time.
+    Hung,
+    /// An answer that is not timed's (another program, another schema).
+    Protocol,
+    Other,
+}
+
+impl Failure {
+    /// timed runs and only its socket is too busy to answer: its state is unknown, not bad.
+    pub fn is_busy(self) -> bool {
+        matches!(self, Failure::Busy | Failure::Closed)
+    }
+}
+
+/// A failed request to timed: what happened, in words that name the socket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CtlError {
+    pub kind: Failure,
+    pub message: String,
+}
+
+impl CtlError {
+    fn new(kind: Failure, message: String) -> CtlError {
+        CtlError { kind, message }
+    }
+}
+
+impl From<CtlError> for String {
+    fn from(e: CtlError) -> String {
+        e.message
+    }
+}
+
+/// A busy socket is asked again this many times, after these pauses (about 1 s in all):
+/// watchers and idle connections come and go, and a one-shot request is admitted as soon as
+/// the server has room.
+const BUSY_RETRIES: [Duration; 3] =
+    [Duration::from_millis(150), Duration::from_millis(300), Duration::from_millis(600)];
 
 /// Where to look, from the command line.
 #[derive(Clone, Debug)]
@@ -19,7 +77,7 @@ pub struct Target {
 /// What timectl knows about the running system.
 pub struct View {
     /// timed's message, or why there is none.
-    pub timed: Result<Message, String>,
+    pub timed: Result<Message, CtlError>,
     /// chronyd's view, or why there is none.
     pub chrony: Result<Report, String>,
     /// Where chronyd's view came from ("via timed", or the socket read directly).
@@ -39,6 +97,11 @@ impl Target {
                     "via timed".to_string(),
                 ),
             },
+            // timed runs but could not answer: its chronyd reading is not to be had, and asking
+            // chronyd directly would only add a permission error for most users.
+            (None, Err(e)) if e.kind.is_busy() => {
+                (Err("not read: timed's control socket is busy".to_string()), "via timed".to_string())
+            }
             (None, Err(_)) => {
                 let p = Path::new(DEFAULT_CHRONY_SOCKET);
                 (query_chrony(p), p.display().to_string())
@@ -51,14 +114,24 @@ impl Target {
 pub const DEFAULT_SOCKET: &str = "/run/timed/control.sock";
 pub const DEFAULT_CHRONY_SOCKET: &str = "/run/chrony/chronyd.sock";
 
-/// Asks timed for one snapshot.
-pub fn snapshot(socket: &Path) -> Result<Message, String> {
-    let mut lines = request(socket, "snapshot")?;
-    next_message(&mut lines, socket)
+/// Asks timed for one snapshot; a busy socket is asked again a few times before giving up.
+pub fn snapshot(socket: &Path) -> Result<Message, CtlError> {
+    let mut pauses = BUSY_RETRIES.iter();
+    loop {
+        let r = request(socket, "snapshot").and_then(|mut lines| next_message(&mut lines, socket));
+        match (r, pauses.next()) {
+            (Err(e), Some(pause)) if e.kind.is_busy() => std::thread::sleep(*pause),
+            (Err(e), None) if e.kind.is_busy() => {
+                let tries = BUSY_RETRIES.len() + 1;
+                return Err(CtlError::new(e.kind, format!("{} ({tries} attempts in about 1 s)", e.message)));
+            }
+            (r, _) => return r,
+        }
+    }
 }
 
 /// Opens a change stream: a snapshot, then updates.
-pub fn watch(socket: &Path) -> Result<Stream, String> {
+pub fn watch(socket: &Path) -> Result<Stream, CtlError> {
     let r = request(socket, "watch")?;
     // Updates come at least every few seconds while timed runs (PPS edges, epochs); a longer
     // silence means timed stopped or hangs, which the caller shows.
@@ -72,7 +145,7 @@ pub struct Stream {
 }
 
 impl Stream {
-    pub fn next_message(&mut self) -> Result<Message, String> {
+    pub fn next_message(&mut self) -> Result<Message, CtlError> {
         next_message(&mut self.r, &self.socket)
     }
 
@@ -81,57 +154,98 @@ impl Stream {
     }
 }
 
-fn request(socket: &Path, what: &str) -> Result<BufReader<UnixStream>, String> {
+fn request(socket: &Path, what: &str) -> Result<BufReader<UnixStream>, CtlError> {
     let mut s = UnixStream::connect(socket).map_err(|e| connect_error(socket, &e))?;
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
-    s.write_all(format!("{what}\n").as_bytes())
-        .map_err(|e| format!("{}: cannot send the request: {e}", socket.display()))?;
+    // A server that refuses may have written its answer and closed before reading the request:
+    // the write then fails (EPIPE, ECONNRESET) but the answer is there to read, so a failed
+    // write is judged by what can still be read.
+    if let Err(e) = s.write_all(format!("{what}\n").as_bytes()) {
+        if !matches!(e.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset) {
+            return Err(CtlError::new(
+                Failure::Other,
+                format!("{}: cannot send the request: {e}", socket.display()),
+            ));
+        }
+    }
     Ok(BufReader::new(s))
 }
 
-fn next_message(r: &mut BufReader<UnixStream>, socket: &Path) -> Result<Message, String> {
+fn next_message(r: &mut BufReader<UnixStream>, socket: &Path) -> Result<Message, CtlError> {
+    let p = socket.display();
     let mut line = String::new();
     match r.read_line(&mut line) {
-        Ok(0) => return Err(format!("{}: timed closed the connection (is it stopping?)", socket.display())),
+        Ok(0) => {
+            return Err(CtlError::new(
+                Failure::Closed,
+                format!(
+                "{p}: timed closed the connection before answering (socket overloaded, or timed stopping)"
+            ),
+            ))
+        }
         Ok(_) => {}
         Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-            return Err(format!("{}: timed did not answer in time (is it hung?)", socket.display()))
+            return Err(CtlError::new(
+                Failure::Hung,
+                format!("{p}: timed did not answer in time (is it hung?)"),
+            ))
         }
-        Err(e) => return Err(format!("{}: reading: {e}", socket.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            return Err(CtlError::new(
+                Failure::Closed,
+                format!(
+                    "{p}: timed reset the connection before answering (socket overloaded, or timed stopping)"
+                ),
+            ))
+        }
+        Err(e) => return Err(CtlError::new(Failure::Other, format!("{p}: reading: {e}"))),
     }
     let m: Message = serde_json::from_str(&line).map_err(|e| {
-        format!("{}: not a timed control message ({e}); is this timed's control socket?", socket.display())
+        CtlError::new(
+            Failure::Protocol,
+            format!("{p}: not a timed control message ({e}); is this timed's control socket?"),
+        )
     })?;
     if m.schema != timed::control::SCHEMA {
-        return Err(format!(
-            "{}: timed speaks control schema {}, this timectl {}: use the timectl of the same version",
-            socket.display(),
-            m.schema,
-            timed::control::SCHEMA
+        return Err(CtlError::new(
+            Failure::Protocol,
+            format!(
+                "{p}: timed speaks control schema {}, this timectl {}: use the timectl of the same version",
+                m.schema,
+                timed::control::SCHEMA
+            ),
         ));
     }
     if let Some(e) = &m.error {
-        return Err(format!("{}: timed refused: {e}", socket.display()));
+        let kind = if m.refusal == Some(Refusal::Busy) { Failure::Busy } else { Failure::Protocol };
+        return Err(CtlError::new(kind, format!("{p}: timed refused: {e}")));
     }
     Ok(m)
 }
 
-fn connect_error(socket: &Path, e: &std::io::Error) -> String {
+fn connect_error(socket: &Path, e: &std::io::Error) -> CtlError {
     let p = socket.display();
     match e.kind() {
-        std::io::ErrorKind::NotFound => format!(
-            "no control socket at {p}: timed is not running, or uses another [control] socket \
-             (systemctl status timed; or timectl --socket PATH)"
+        std::io::ErrorKind::NotFound => CtlError::new(
+            Failure::Missing,
+            format!(
+                "no control socket at {p}: timed is not running, or uses another [control] socket \
+                 (systemctl status timed; or timectl --socket PATH)"
+            ),
         ),
-        std::io::ErrorKind::PermissionDenied => format!(
-            "permission denied on {p}: add yourself to the socket's group (sudo usermod -aG timed \
-             $USER, then log in again) or run timectl with sudo"
+        std::io::ErrorKind::PermissionDenied => CtlError::new(
+            Failure::PermissionDenied,
+            format!(
+                "permission denied on {p}: add yourself to the socket's group (sudo usermod -aG timed \
+                 $USER, then log in again) or run timectl with sudo"
+            ),
         ),
-        std::io::ErrorKind::ConnectionRefused => {
-            format!("{p} exists but nothing listens: timed stopped uncleanly; restart it (systemctl restart timed)")
-        }
-        _ => format!("{p}: cannot connect: {e}"),
+        std::io::ErrorKind::ConnectionRefused => CtlError::new(
+            Failure::NotListening,
+            format!("{p} exists but nothing listens: timed stopped uncleanly; restart it (systemctl restart timed)"),
+        ),
+        _ => CtlError::new(Failure::Other, format!("{p}: cannot connect: {e}")),
     }
 }
 
@@ -141,9 +255,11 @@ pub fn query_chrony(socket: &Path) -> Result<Report, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    let r = rt.block_on(timed::chronyctl::query(socket, Duration::from_millis(1500)));
-    match &r.tracking {
-        Ok(_) => Ok(r),
-        Err(e) => Err(format!("chronyd at {}: {e}", socket.display())),
+    let r = rt.block_on(timed::chronyctl::query(socket, timed::chronyctl::LIVE_TIMEOUT));
+    match (&r.tracking, r.state) {
+        (Ok(_), _) => Ok(r),
+        // A hung chronyd is a finding of its own (chronyd-unresponsive), not a missing reading.
+        (Err(_), timed::chronyctl::ChronydState::Unresponsive) => Ok(r),
+        (Err(e), _) => Err(format!("chronyd at {}: {e}", socket.display())),
     }
 }

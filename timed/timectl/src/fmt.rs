@@ -54,6 +54,16 @@ pub fn print_out(text: &str) -> Result<(), String> {
     }
 }
 
+/// Exit status when timed's control socket was too busy to answer (after retries): timed's state
+/// is unknown, which health checks must not take for a failing time server (2).
+pub const EXIT_BUSY: u8 = 3;
+
+/// Says that timed's socket is busy and returns [`EXIT_BUSY`].
+pub fn busy(cmd: &str, why: &str) -> ExitCode {
+    eprintln!("timectl {cmd}: BUSY (timed runs; its state is unknown): {why}");
+    ExitCode::from(EXIT_BUSY)
+}
+
 /// Exit code for a command result: errors printed on stderr, exit 2 (timectl's "failing").
 pub fn finish(cmd: &str, r: Result<ExitCode, String>) -> ExitCode {
     match r {

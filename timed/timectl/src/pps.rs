@@ -4,7 +4,7 @@
 //! 4 a second, so two edges closer than 250 ms (a duplicate pulse) show as one here; timed's
 //! `rejects` count them.
 
-use crate::client::{watch, Target};
+use crate::client::{watch, Failure, Target};
 use crate::fmt::{secs, unsigned};
 use serde::Serialize;
 use std::process::ExitCode;
@@ -46,13 +46,17 @@ pub fn run(t: &Target, a: &Args, json: bool) -> Result<ExitCode, String> {
     let mut shown = 0u64;
     let mut first = true;
     while a.count.is_none_or(|n| shown < n) {
-        let m = stream.next_message().map_err(|e| {
-            if e.contains("did not answer") {
-                format!("no PPS edge for {} s (check `timectl status`): {e}", a.timeout)
-            } else {
-                e
+        let m = match stream.next_message() {
+            Ok(m) => m,
+            Err(e) if e.kind == Failure::Hung => {
+                return Err(format!(
+                    "no PPS edge for {} s (check `timectl status`): {}",
+                    a.timeout, e.message
+                ))
             }
-        })?;
+            Err(e) if e.kind.is_busy() => return Ok(crate::fmt::busy("pps", &e.message)),
+            Err(e) => return Err(e.message),
+        };
         let Some(h) = m.timed else { continue };
         let p = &h.pps;
         if first {

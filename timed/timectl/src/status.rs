@@ -1,5 +1,6 @@
 //! `timectl status`: the verdict with its reasons, then receiver, PPS, outputs and chrony, each
-//! on a few lines. Exit 0 OK, 1 DEGRADED, 2 FAILING (so scripts and health checks can use it).
+//! on a few lines. Exit 0 OK, 1 DEGRADED, 2 FAILING, 3 BUSY (timed's control socket too busy to
+//! answer: state unknown, not failing), so scripts and health checks can use it.
 
 use crate::client::{Target, View};
 use crate::fmt::{ago, opt, secs, unsigned};
@@ -18,6 +19,8 @@ struct StatusJson<'a> {
     reasons: &'a [crate::verdict::Reason],
     timed: Option<&'a Health>,
     timed_error: Option<&'a str>,
+    /// Why `timed` is null, typed (`busy`, `permission-denied`, `missing`, …).
+    timed_error_kind: Option<crate::client::Failure>,
     chrony: Option<&'a Report>,
     chrony_error: Option<&'a str>,
     chrony_from: &'a str,
@@ -32,7 +35,8 @@ pub fn run(t: &Target, json: bool) -> Result<ExitCode, String> {
             verdict: a.verdict,
             reasons: &a.reasons,
             timed: v.timed.as_ref().ok().and_then(|m| m.timed.as_ref()),
-            timed_error: v.timed.as_ref().err().map(|s| s.as_str()),
+            timed_error: v.timed.as_ref().err().map(|e| e.message.as_str()),
+            timed_error_kind: v.timed.as_ref().err().map(|e| e.kind),
             chrony: v.chrony.as_ref().ok(),
             chrony_error: v.chrony.as_ref().err().map(|s| s.as_str()),
             chrony_from: &v.chrony_from,
@@ -48,6 +52,7 @@ pub fn exit_code(v: Verdict) -> ExitCode {
         Verdict::Ok => 0,
         Verdict::Degraded => 1,
         Verdict::Failing => 2,
+        Verdict::Busy => crate::fmt::EXIT_BUSY,
     })
 }
 

@@ -2,12 +2,16 @@
 //! chronyd. Pure: the same view always gives the same verdict, so every reason is unit-tested.
 //!
 //! FAILING: the LAN is not getting GPS time (timed down, receiver silent, PPS not reaching
-//! chrony, chrony unsynchronised). DEGRADED: time is served but something a user should fix or
-//! know is wrong (coarse only, antenna fault, jamming, few satellites, SIMULATED PPS).
+//! chrony, chrony unsynchronised or hung, the clock seconds off). DEGRADED: time is served but
+//! something a user should fix or know is wrong (coarse only, antenna fault, jamming, few
+//! satellites, SIMULATED PPS). BUSY: timed runs but its control socket was too busy to answer
+//! (timectl's retries included), so timed's state is unknown: that is not a failing time server,
+//! and anyone in the socket's group could cause it.
 
-use crate::client::View;
+use crate::client::{Failure, View};
+use crate::fmt::secs;
 use serde::Serialize;
-use timed::chronyctl::Report;
+use timed::chronyctl::{ChronydState, Report};
 use timed::health::Health;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -15,6 +19,9 @@ use timed::health::Health;
 pub enum Verdict {
     Ok,
     Degraded,
+    /// Unknown: timed's socket was busy. Above DEGRADED (nothing says time is served well),
+    /// below FAILING (a failure seen in chronyd's own reading still wins).
+    Busy,
     Failing,
 }
 
@@ -23,6 +30,7 @@ impl Verdict {
         match self {
             Verdict::Ok => "OK",
             Verdict::Degraded => "DEGRADED",
+            Verdict::Busy => "BUSY",
             Verdict::Failing => "FAILING",
         }
     }
@@ -46,9 +54,13 @@ pub struct Assessment {
 
 /// Seconds without an epoch / PPS edge before the receiver / PPS counts as silent.
 const STALE_S: f64 = 3.5;
+/// A system clock this far from chronyd's reference is not a stratum-1 clock any more, whatever
+/// its sources say: applications on the box read it, and chronyd needs minutes to slew it.
+const LARGE_OFFSET_S: f64 = 1.0;
 
 pub fn assess(v: &View) -> Assessment {
     let mut r = Vec::new();
+    let busy = v.timed.as_ref().err().is_some_and(|e| e.kind.is_busy());
     match &v.timed {
         Ok(m) => match &m.timed {
             Some(h) => timed_reasons(h, m.now_unix_ns, &mut r),
@@ -56,13 +68,14 @@ pub fn assess(v: &View) -> Assessment {
                 push(&mut r, Verdict::Failing, "timed-empty", "timed sent no state".into(), "restart timed")
             }
         },
-        Err(e) => push(
+        Err(e) if busy => push(
             &mut r,
-            Verdict::Failing,
-            "timed-unreachable",
-            e.clone(),
-            "start timed: systemctl start timed",
+            Verdict::Busy,
+            "timed-busy",
+            format!("timed runs, but its control socket was too busy to answer: {}", e.message),
+            "try again in a moment; if it stays busy, see which processes hold the socket: ss -xp | grep timed",
         ),
+        Err(e) => push(&mut r, Verdict::Failing, "timed-unreachable", e.message.clone(), unreachable_fix(e.kind)),
     }
     let pps_locked = v
         .timed
@@ -72,6 +85,8 @@ pub fn assess(v: &View) -> Assessment {
         .is_some_and(|h| h.pps.state.starts_with("locked"));
     match &v.chrony {
         Ok(c) => chrony_reasons(c, pps_locked, &mut r),
+        // chronyd's reading comes through timed: a busy timed says nothing about chronyd.
+        Err(_) if busy => {}
         Err(e) => push(
             &mut r,
             Verdict::Failing,
@@ -82,6 +97,22 @@ pub fn assess(v: &View) -> Assessment {
     }
     let verdict = r.iter().map(|x| x.severity).max().unwrap_or(Verdict::Ok);
     Assessment { verdict, reasons: r }
+}
+
+/// What to do when timed cannot be reached, by why.
+fn unreachable_fix(kind: Failure) -> &'static str {
+    match kind {
+        Failure::PermissionDenied => {
+            "permission denied: join the socket's group (sudo usermod -aG timed $USER, then log in again) or \
+             run timectl with sudo (docs/privileges.md)"
+        }
+        Failure::NotListening => "timed stopped uncleanly: restart it (systemctl restart timed)",
+        Failure::Hung => "timed accepts but does not answer: restart it (systemctl restart timed)",
+        Failure::Protocol => "point --socket at timed's control socket, with the timectl of the same version",
+        Failure::Missing | Failure::Other | Failure::Busy | Failure::Closed => {
+            "start timed: systemctl start timed (or timectl --socket PATH for another instance)"
+        }
+    }
 }
 
 fn push(r: &mut Vec<Reason>, severity: Verdict, code: &'static str, message: String, fix: &str) {
@@ -244,7 +275,28 @@ fn receiver_health(h: &Health, r: &mut Vec<Reason>) {
 
 fn chrony_reasons(c: &Report, pps_locked: bool, r: &mut Vec<Reason>) {
     use Verdict::{Degraded as D, Failing as F};
-    let Ok(t) = &c.tracking else { return };
+    let t = match (&c.tracking, c.state) {
+        (Ok(t), _) => t,
+        (Err(e), ChronydState::Unresponsive) => {
+            return push(
+                r,
+                F,
+                "chronyd-unresponsive",
+                format!("chronyd is hung: {e}; it reads no samples and answers no NTP client"),
+                "see whether it is stopped (`ps -o pid,stat,args -C chronyd`: state T): resume it (kill -CONT PID) or \
+                 restart it (systemctl restart chrony)",
+            );
+        }
+        (Err(e), _) => {
+            return push(
+                r,
+                F,
+                "chrony-unreachable",
+                format!("chronyd's state cannot be read: {e}"),
+                "start chronyd (systemctl start chrony); `timectl doctor` checks its socket and config",
+            );
+        }
+    };
     if t.leap_code == 3 || t.stratum == 0 || t.ref_time_s == 0.0 {
         push(
             r,
@@ -254,6 +306,23 @@ fn chrony_reasons(c: &Report, pps_locked: bool, r: &mut Vec<Reason>) {
             "wait for PPS samples (~15 s); `timectl chrony` shows why sources are not selected",
         );
         return;
+    }
+    let off =
+        if t.system_offset_s.abs() >= t.last_offset_s.abs() { t.system_offset_s } else { t.last_offset_s };
+    if off.abs() >= LARGE_OFFSET_S {
+        push(
+            r,
+            F,
+            "system-offset-large",
+            format!(
+                "the system clock is {} off (chronyd: system time {}, last offset {})",
+                secs(off.abs()).trim_start_matches('+'),
+                secs(t.system_offset_s),
+                secs(t.last_offset_s)
+            ),
+            "chronyd slews at most 83 ms per second, so seconds take minutes: step now (chronyc makestep) and \
+             add `makestep 1 3` to chrony.conf so it steps at boot (`timectl doctor` checks makestep)",
+        );
     }
     let sources = c.sources.as_ref().map(|s| s.as_slice()).unwrap_or_default();
     let selected = sources.iter().find(|s| s.state == "selected");

@@ -36,9 +36,17 @@ struct State {
 
 pub fn run(t: &Target, a: &Args, json: bool) -> Result<ExitCode, String> {
     let mut stream = watch(&t.socket)?;
+    // The first answer decides between a stream and a refusal: a busy socket (all watcher
+    // places taken) is said as such before the screen is taken over.
+    let first = match stream.next_message() {
+        Ok(m) => m,
+        Err(e) if e.kind.is_busy() => return Ok(crate::fmt::busy("watch", &e.message)),
+        Err(e) => return Err(e.message),
+    };
     let (tx, rx) = mpsc::channel::<Result<Message, String>>();
+    let _ = tx.send(Ok(first));
     std::thread::spawn(move || loop {
-        let m = stream.next_message();
+        let m = stream.next_message().map_err(String::from);
         let end = m.is_err();
         if tx.send(m).is_err() || end {
             return;
@@ -147,7 +155,7 @@ fn draw(f: &mut Frame, st: &State) {
     };
     let colour = match a.verdict {
         crate::verdict::Verdict::Ok => Color::Green,
-        crate::verdict::Verdict::Degraded => Color::Yellow,
+        crate::verdict::Verdict::Degraded | crate::verdict::Verdict::Busy => Color::Yellow,
         crate::verdict::Verdict::Failing => Color::Red,
     };
     let mut lines = vec![Line::styled(format!("verdict: {}", a.verdict.name()), Style::default().fg(colour))];

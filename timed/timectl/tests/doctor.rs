@@ -612,3 +612,50 @@ fn a_world_writable_shm_segment() {
     );
     r.expect("chronyd-running", "ok", &["SHM unit 5"]);
 }
+
+/// No chronyd for this set-up and no --chrony-conf: the doctor can only guess Debian's default
+/// chrony.conf. It must say that chronyd is not running (or not with these files) and which file
+/// it could not confirm, instead of advising refclock or makestep lines for that file.
+#[test]
+fn chronyd_down_without_chrony_conf_names_the_unconfirmed_default() {
+    let t = std::env::temp_dir().join(format!("timectl-doctor-guess-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&t);
+    std::fs::create_dir_all(&t).unwrap();
+    let td = t.display().to_string();
+    std::fs::write(
+        t.join("timed.toml"),
+        format!(
+            "[receiver]\ndevice = \"{td}/gps0\"\n\n[pps]\nsource = \"off\"\n\n\
+             [chrony]\ncommand_socket = \"{td}/chronyd.sock\"\n\n[chrony.sock]\npps = \"{td}/pps.sock\"\ncoarse = \"\"\n\n\
+             [control]\nsocket = \"{td}/control.sock\"\n"
+        ),
+    )
+    .unwrap();
+    let cfg = format!("{td}/timed.toml");
+    let r = doctor(&t.join("control.sock"), &["--config", &cfg, "--window", "0.5"]);
+    let default = if Path::new("/etc/chrony/chrony.conf").exists() {
+        "/etc/chrony/chrony.conf"
+    } else {
+        "/etc/chrony.conf"
+    };
+    // Another engineer's or test's chronyd may run with its own files: then it says so.
+    let why = [
+        "chronyd is not running".to_string(),
+        format!("no running chronyd uses {default} or {td}/chronyd.sock"),
+    ];
+    // timed's PPS socket is in no chrony.conf on this machine: unconfirmed, not "add it there".
+    let (status, msg, fix) = r.check("chrony-refclock-pps");
+    assert_eq!(status, "skip", "{msg} / {fix}");
+    assert!(why.iter().any(|w| msg.starts_with(&format!("{w}, so which configuration it reads"))), "{msg}");
+    assert!(msg.contains(&format!("{default} is only the default")), "{msg}");
+    assert!(fix.is_empty(), "no advice about a file chronyd may not read: {fix}");
+    // makestep: Debian's default has `makestep 1 3`, reported as found but unconfirmed; a file
+    // without it is unconfirmed as above.
+    let (status, msg, fix) = r.check("makestep");
+    match status.as_str() {
+        "ok" => assert!(why.iter().any(|w| msg.ends_with(&format!("(unconfirmed: {w})"))), "{msg}"),
+        "skip" => assert!(msg.contains(&format!("{default} is only the default")) && fix.is_empty(), "{msg}"),
+        _ => panic!("makestep: {status}: {msg} / {fix}"),
+    }
+    let _ = std::fs::remove_dir_all(&t);
+}

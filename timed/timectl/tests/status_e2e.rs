@@ -232,3 +232,209 @@ fn a_missing_control_socket_is_named() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// A control socket that answers every request `busy` (as timed does for a 9th watcher): status
+/// asks again a few times, then says BUSY and exits 3, not FAILING/2; watch says the same.
+#[test]
+fn a_busy_control_socket_is_busy_not_failing() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let dir = std::env::temp_dir().join(format!("timectl-busy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("control.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut line = String::new();
+            let _ = BufReader::new(&s).read_line(&mut line);
+            let _ = s.write_all(
+                b"{\"schema\":1,\"kind\":\"error\",\"refusal\":\"busy\",\"now_unix_ns\":0,\
+                  \"error\":\"busy: 8 watchers connected; try again later\"}\n",
+            );
+        }
+    });
+    let t = Instant::now();
+    let o = timectl_at(&sock, &["status", "--json"]);
+    let took = t.elapsed();
+    let v = json(&o);
+    assert_eq!(o.status.code(), Some(3), "{v:#}");
+    assert_eq!(v["verdict"], "BUSY", "{v:#}");
+    assert_eq!(codes(&v), vec!["timed-busy"], "{v:#}");
+    assert_eq!(v["timed_error_kind"], "busy", "{v:#}");
+    let msg = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("too busy to answer") && msg.contains("busy: 8 watchers"), "{msg}");
+    assert_eq!(served.load(Ordering::SeqCst), 4, "one request and three retries");
+    assert!(took < Duration::from_secs(3), "retries took {took:?}");
+    eprintln!("status against a socket that is always busy: exit 3 after {took:?}");
+
+    let o = timectl_at(&sock, &["status"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.starts_with("timed ?: BUSY\n"), "{text}");
+    assert_eq!(o.status.code(), Some(3));
+    let o = timectl_at(&sock, &["watch", "--json"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("BUSY (timed runs; its state is unknown)"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The real timed with every watcher place taken and more silent connections than it waits
+/// for: `timectl status` still gets timed's state at once (before, it said FAILING with
+/// "busy: 8 clients connected" or "Broken pipe").
+#[test]
+fn watchers_and_idle_connections_do_not_starve_status() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixStream;
+    let dir = std::env::temp_dir().join(format!("timectl-starve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("timed.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[receiver]\ndevice = \"{d}/absent\"\n[pps]\nsource = \"off\"\n[chrony]\ncommand_socket = \"\"\n\
+             [chrony.sock]\npps = \"{d}/pps.sock\"\ncoarse = \"\"\n[metrics]\nenabled = false\n\
+             [control]\nsocket = \"{d}/control.sock\"\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let bin = timed_lab::locate_bin("timed", "TIMED_BIN").unwrap();
+    let child = Command::new(bin).arg("-c").arg(&cfg).stderr(std::process::Stdio::null()).spawn().unwrap();
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _timed = Stop(child);
+    let sock = dir.join("control.sock");
+    wait_for(Duration::from_secs(10), || UnixStream::connect(&sock).is_ok()).unwrap();
+    let mut watchers = Vec::new();
+    for _ in 0..8 {
+        let mut s = UnixStream::connect(&sock).unwrap();
+        s.write_all(b"watch\n").unwrap();
+        let mut r = BufReader::new(s);
+        let mut first = String::new();
+        r.read_line(&mut first).unwrap();
+        assert!(first.contains("\"kind\":\"snapshot\""), "{first}");
+        watchers.push(r);
+    }
+    let mut idle: Vec<UnixStream> = (0..40).map(|_| UnixStream::connect(&sock).unwrap()).collect();
+    let mut worst = Duration::ZERO;
+    for round in 0..5 {
+        let t = Instant::now();
+        let o = timectl_at(&sock, &["status", "--json"]);
+        worst = worst.max(t.elapsed());
+        let v = json(&o);
+        let c = codes(&v);
+        assert!(!c.iter().any(|c| c == "timed-busy" || c == "timed-unreachable"), "round {round}: {v:#}");
+        assert_eq!(v["timed"]["receiver"]["serial_state"], "absent", "round {round}: {v:#}");
+        // This timed has no receiver: FAILING for that, and only that kind of reason.
+        assert_eq!((o.status.code(), c[0].as_str()), (Some(2), "receiver-unavailable"), "{v:#}");
+        idle.drain(..10);
+        idle.extend((0..10).map(|_| UnixStream::connect(&sock).unwrap()));
+    }
+    assert!(worst < Duration::from_secs(1), "slowest status with 8 watchers and 40 idle: {worst:?}");
+    eprintln!("status with 8 watchers and 40 idle connections: slowest of 5 took {worst:?}");
+    drop(watchers);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// chronyd stopped (SIGSTOP, as a hung chronyd): status names it within seconds, a scrape does
+/// not wait on it for long, and after SIGCONT the reason goes away.
+#[test]
+fn a_stopped_chronyd_is_named_quickly_and_does_not_stall_scrapes() {
+    const METRICS_PORT: u16 = 19353;
+    let lab = Lab::start(Options { ntp_port: 11353, metrics_port: Some(METRICS_PORT), ..Options::default() })
+        .unwrap_or_else(|e| panic!("lab: {e}"));
+    if wait_for(Duration::from_secs(90), || lab.selected("PPS")).is_err() {
+        panic!("chrony did not select PPS; sources {:?}\n{}", lab.sources(), lab.timed_log());
+    }
+    let ok = wait_for(Duration::from_secs(20), || {
+        codes(&json(&timectl(&lab, &["status", "--json"]))) == ["pps-simulated"]
+    });
+    assert!(ok.is_ok(), "{}", String::from_utf8_lossy(&timectl(&lab, &["status", "--json"]).stdout));
+    let pid = lab.pids()[2].unwrap().to_string();
+    struct Resume(String);
+    impl Drop for Resume {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").args(["-CONT", &self.0]).status();
+        }
+    }
+    assert!(Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
+    let resume = Resume(pid);
+    let stopped = Instant::now();
+
+    // Within 3 s of the stop (the SOCK sinks notice only after ~7 s, when chronyd's queue is full).
+    let mut seen = None;
+    while stopped.elapsed() < Duration::from_secs(3) && seen.is_none() {
+        let t = Instant::now();
+        let o = timectl(&lab, &["status", "--json"]);
+        let took = t.elapsed();
+        let v = json(&o);
+        if codes(&v).contains(&"chronyd-unresponsive".to_string()) {
+            seen = Some((o.status.code(), v, took));
+        }
+    }
+    let (code, v, took) = seen.unwrap_or_else(|| {
+        panic!(
+            "no chronyd-unresponsive: {}",
+            String::from_utf8_lossy(&timectl(&lab, &["status", "--json"]).stdout)
+        )
+    });
+    assert_eq!((code, v["verdict"].as_str()), (Some(2), Some("FAILING")), "{v:#}");
+    assert_eq!(v["chrony"]["state"], "unresponsive", "{v:#}");
+    assert!(took < Duration::from_millis(1500), "status took {took:?} with chronyd stopped");
+    eprintln!("chronyd-unresponsive {:?} after SIGSTOP; that status took {took:?}", stopped.elapsed());
+    // Read directly, too.
+    let chrony = lab.chrony_socket();
+    let v = json(&timectl(&lab, &["--chrony-socket", chrony.to_str().unwrap(), "status", "--json"]));
+    assert!(codes(&v).contains(&"chronyd-unresponsive".to_string()), "{v:#}");
+
+    // Scrapes: each bounded by one short chronyd timeout, most served from the held reading.
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let body = scrape(METRICS_PORT);
+        times.push(t.elapsed());
+        assert!(body.lines().any(|l| l == "chrony_up 0.0" || l == "chrony_up 0"), "{body}");
+        assert!(body.contains("timed_receiver_epochs"), "{body}");
+    }
+    let total: Duration = times.iter().sum();
+    eprintln!("5 scrapes with chronyd stopped: {times:?}");
+    assert!(times.iter().all(|t| *t < Duration::from_millis(700)), "{times:?}");
+    assert!(total < Duration::from_millis(1500), "{times:?}");
+    // Once the held reading is 3 s old chronyd is asked again: one short wait, no more.
+    std::thread::sleep(Duration::from_millis(3200));
+    let t = Instant::now();
+    assert!(scrape(METRICS_PORT).contains("chrony_up 0"));
+    let asking = t.elapsed();
+    eprintln!("a scrape that asks the stopped chronyd again: {asking:?}");
+    assert!(asking < Duration::from_millis(700), "{asking:?}");
+
+    drop(resume);
+    let back = wait_for(Duration::from_secs(15), || {
+        !codes(&json(&timectl(&lab, &["status", "--json"]))).contains(&"chronyd-unresponsive".to_string())
+    });
+    assert!(back.is_ok(), "{}", String::from_utf8_lossy(&timectl(&lab, &["status", "--json"]).stdout));
+}
+
+/// One GET of timed's metrics endpoint (HTTP/1.0: the server closes after the body).
+fn scrape(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}

@@ -65,7 +65,23 @@ fn explain(path: &Path, e: &io::Error) -> String {
     let p = path.display();
     match e.raw_os_error() {
         Some(libc::ENOENT) => format!("{p} does not exist: is chronyd running with `refclock SOCK {p}`?"),
-        Some(libc::ECONNREFUSED) => format!("{p} exists but nobody listens: chronyd stopped or restarting"),
+        // The kernel refuses a send to anything that is not a bound socket the same way: say
+        // what is really at the path, since "nobody listens" sends the user after chronyd.
+        Some(libc::ECONNREFUSED) => match std::fs::symlink_metadata(path).map(|m| m.file_type()) {
+            Ok(t) if t.is_dir() => format!(
+                "{p} is a directory, not chronyd's socket: remove it (chronyd creates the socket for \
+                 `refclock SOCK {p}` when it starts) or point [chrony.sock] at the socket"
+            ),
+            Ok(t) if t.is_file() => format!(
+                "{p} is a regular file, not chronyd's socket: remove it and restart chronyd (it creates \
+                 the socket for `refclock SOCK {p}` when it starts)"
+            ),
+            Ok(t) if !std::os::unix::fs::FileTypeExt::is_socket(&t) => format!(
+                "{p} is not a socket (a {}): remove it and restart chronyd",
+                if t.is_symlink() { "symbolic link" } else { "device or pipe" }
+            ),
+            _ => format!("{p} exists but nobody listens: chronyd stopped or restarting"),
+        },
         Some(libc::EACCES) | Some(libc::EPERM) => format!(
             "{p}: permission denied: chronyd creates the socket root-owned 0755; let timed write it \
              (see docs/privileges.md)"
@@ -101,6 +117,30 @@ mod tests {
         assert_eq!((sink.stats.sent, sink.stats.errors), (1, 2));
         drop(server);
         assert!(matches!(sink.send(&s), Some(SinkState::Failing(ref m)) if m.contains("nobody listens")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Not a socket at the path: the kernel says "connection refused" as for a dead chronyd, but
+    /// the message must name what is there instead of blaming chronyd.
+    #[test]
+    fn a_file_or_directory_at_the_path_is_named() {
+        let dir = std::env::temp_dir().join(format!("timed-sock-kind-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("pps.sock")).unwrap();
+        std::fs::write(dir.join("coarse.sock"), b"").unwrap();
+        let s = Sample { system_ns: 1_700_000_000_000_000_000, offset_ns: 0, leap: Default::default() };
+        for (name, says) in
+            [("pps.sock", "is a directory, not chronyd's socket"), ("coarse.sock", "is a regular file")]
+        {
+            let mut sink = SockSink::new(&dir.join(name));
+            match sink.send(&s) {
+                Some(SinkState::Failing(m)) => {
+                    assert!(m.contains(says), "{name}: {m}");
+                    assert!(!m.contains("nobody listens"), "{name}: {m}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

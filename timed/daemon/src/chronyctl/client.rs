@@ -119,22 +119,45 @@ impl Client {
         let mut out = Vec::with_capacity(req.length());
         req.serialize(&mut out);
         let deadline = Instant::now() + self.timeout;
-        self.sock.send(&out).await.map_err(|e| format!("send to chronyd: {e}"))?;
+        // The deadline covers the send too: a chronyd that stopped reading leaves its socket's
+        // queue full (earlier readers' requests), and the send would then wait forever.
+        match tokio::time::timeout_at(deadline, self.sock.send(&out)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(format!("send to chronyd: {e}")),
+            Err(_) => {
+                return Err(self.stall(format!(
+                    "chronyd did not take command {cmd} within {:?} (its queue is full)",
+                    self.timeout
+                )))
+            }
+        }
         let mut buf = vec![0u8; MAX_REPLY];
         loop {
             let n = match tokio::time::timeout_at(deadline, self.sock.recv(&mut buf)).await {
                 Ok(Ok(n)) => n,
                 Ok(Err(e)) => return Err(format!("receive from chronyd: {e}")),
                 Err(_) => {
-                    let why = format!("chronyd did not answer command {cmd} within {:?}", self.timeout);
-                    self.stalled = Some(why.clone());
-                    return Err(why);
+                    return Err(
+                        self.stall(format!("chronyd did not answer command {cmd} within {:?}", self.timeout))
+                    )
                 }
             };
             if let Some(raw) = check_reply(&buf[..n], self.seq, cmd)? {
                 return Ok(raw);
             }
         }
+    }
+}
+
+impl Client {
+    /// Whether a request went unanswered within the timeout (chronyd hung, not absent).
+    pub fn stalled(&self) -> bool {
+        self.stalled.is_some()
+    }
+
+    fn stall(&mut self, why: String) -> String {
+        self.stalled = Some(why.clone());
+        why
     }
 }
 

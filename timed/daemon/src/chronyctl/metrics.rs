@@ -513,6 +513,8 @@ mod tests {
                 ntp_span_s: Some(3),
                 ..Default::default()
             }),
+            state: super::super::ChronydState::Answered,
+            age_s: 0.0,
         }
     }
 

@@ -20,9 +20,11 @@
 //! Unprivileged users otherwise fall back to chronyc's UDP port 323, which this client does not
 //! use (serverstats are refused there anyway).
 
+mod cache;
 mod client;
 mod metrics;
 
+pub use cache::Cache;
 pub use metrics::register;
 
 use chrony_candm::common::ChronyAddr;
@@ -37,6 +39,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// even against a chronyd with a huge pool.
 const MAX_SOURCES: u32 = 64;
 
+/// How long timed waits for each answer of chronyd in the reads made for `timectl` and the
+/// metrics endpoint. chronyd answers a command in well under a millisecond; an answer that takes
+/// longer than this means chronyd is hung (stopped, swapping, stuck in I/O), and every reader
+/// of this crate must learn that within a fraction of a second instead of waiting it out.
+pub const LIVE_TIMEOUT: Duration = Duration::from_millis(300);
+
 /// One reading of chronyd. Each part fails on its own; tracking failing means chronyd did not
 /// answer at all, and then the other parts are not asked.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,6 +52,26 @@ pub struct Report {
     pub tracking: Result<Tracking, String>,
     pub sources: Result<Vec<Source>, String>,
     pub serverstats: Result<ServerStats, String>,
+    /// Whether chronyd answered; typed so that readers never parse the error texts above.
+    #[serde(default)]
+    pub state: ChronydState,
+    /// Seconds since this reading was taken (readings are shared for a moment, [`Cache`]).
+    #[serde(default)]
+    pub age_s: f64,
+}
+
+/// What became of the reading's first request (tracking).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChronydState {
+    /// chronyd answered (its answers may still be refusals, in the parts' errors).
+    #[default]
+    Answered,
+    /// The command socket exists and took the request, but no answer came within the timeout:
+    /// chronyd is hung or stopped (SIGSTOP), not dead.
+    Unresponsive,
+    /// No chronyd to ask: the socket is missing, refuses connections or may not be written.
+    Unreachable,
 }
 
 /// `chronyc tracking`.
@@ -157,7 +185,8 @@ pub async fn query(socket: &Path, timeout: Duration) -> Report {
     let tracking = tracking(&mut c).await;
     if let Err(e) = &tracking {
         let e = e.clone();
-        return Report { tracking, ..Report::down(e) };
+        let state = if c.stalled() { ChronydState::Unresponsive } else { ChronydState::Unreachable };
+        return Report { tracking, state, ..Report::down(e) };
     }
     let sources = sources(&mut c).await;
     // Name the tracked NTP server as its source entry does.
@@ -168,13 +197,19 @@ pub async fn query(socket: &Path, timeout: Duration) -> Report {
         }
     }
     let serverstats = serverstats(&mut c).await;
-    Report { tracking, sources, serverstats }
+    Report { tracking, sources, serverstats, state: ChronydState::Answered, age_s: 0.0 }
 }
 
 impl Report {
-    /// Every part failed for the same reason.
+    /// Every part failed for the same reason: there was no chronyd to ask.
     pub fn down(why: String) -> Report {
-        Report { tracking: Err(why.clone()), sources: Err(why.clone()), serverstats: Err(why) }
+        Report {
+            tracking: Err(why.clone()),
+            sources: Err(why.clone()),
+            serverstats: Err(why),
+            state: ChronydState::Unreachable,
+            age_s: 0.0,
+        }
     }
 }
 

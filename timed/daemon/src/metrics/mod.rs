@@ -11,15 +11,16 @@ use crate::config::Metrics as MetricsConfig;
 use crate::health::Health;
 use families::{labels, Reg};
 use prometheus_client::registry::Registry;
+use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::watch;
 
 /// Starts the endpoint on the current `LocalSet` if enabled. A listen failure is logged and the
-/// daemon goes on without metrics.
+/// daemon goes on without metrics. chronyd is read through `chrony` (shared with the control
+/// socket), so a scrape never waits on a hung chronyd for more than one short timeout.
 pub async fn start(
     cfg: &MetricsConfig,
-    chrony_socket: &std::path::Path,
+    chrony: Option<Rc<crate::chronyctl::Cache>>,
     health: watch::Receiver<Arc<Health>>,
 ) {
     if !cfg.enabled {
@@ -32,23 +33,25 @@ pub async fn start(
             return;
         }
     };
-    let chrony = chrony_socket.to_path_buf();
     let position = cfg.position;
     let render = move || {
         let h = health.borrow().clone();
         let chrony = chrony.clone();
-        async move { scrape(&h, position, &chrony).await }
+        async move { scrape(&h, position, chrony.as_deref()).await }
     };
     tokio::task::spawn_local(server::serve(listener, render));
 }
 
-/// One scrape: all three families.
-pub async fn scrape(h: &Health, position: gpsd::Position, chrony_socket: &std::path::Path) -> String {
+/// One scrape: all three families (`chrony_*` only when a chronyd reader is given).
+pub async fn scrape(
+    h: &Health,
+    position: gpsd::Position,
+    chrony: Option<&crate::chronyctl::Cache>,
+) -> String {
     let mut registry = Registry::default();
     register_timed(h, &mut registry);
-    if !chrony_socket.as_os_str().is_empty() {
-        let report = crate::chronyctl::query(chrony_socket, Duration::from_millis(800)).await;
-        crate::chronyctl::register(&report, &mut registry);
+    if let Some(c) = chrony {
+        crate::chronyctl::register(&c.read().await, &mut registry);
     }
     let pps_buckets: Vec<(f64, u64)> = h.stats.pps.as_ref().map(|s| s.histogram.clone()).unwrap_or_default();
     gpsd::register(h, position, &pps_buckets, &mut registry);

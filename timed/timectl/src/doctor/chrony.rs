@@ -4,8 +4,9 @@
 
 use super::chrony_conf::{ChronyConf, Refclock};
 use super::gather::{Chronyd, Facts};
-use super::Check;
+use super::{Check, Status};
 use std::path::{Path, PathBuf};
+use timed::chronyctl::ChronydState;
 
 /// chrony-conf, chronyd-running, chronyd-second, chronyd-reachable, chrony-refclock-pps,
 /// chrony-refclock-coarse.
@@ -16,9 +17,36 @@ pub fn all(f: &Facts) -> Vec<Check> {
         running(f, &ours),
         second(f, &ours),
         reachable(f, &ours),
-        refclock(f, Which::Pps),
-        refclock(f, Which::Coarse),
+        unconfirmed(f, refclock(f, Which::Pps)),
+        unconfirmed(f, refclock(f, Which::Coarse)),
     ]
+}
+
+/// A check of a chrony.conf that no running chronyd is known to read (none runs, and the doctor
+/// fell back to the default path) cannot tell the user to edit that file: chronyd may be started
+/// with another one. A problem found there is reported as unconfirmed (skip, naming the file),
+/// a good finding says it is unconfirmed.
+fn unconfirmed(f: &Facts, c: Check) -> Check {
+    if f.chrony_conf_confirmed || c.status == Status::Skip {
+        return c;
+    }
+    let why = if f.chronyds.is_empty() {
+        "chronyd is not running".to_string()
+    } else {
+        format!("no running chronyd uses {} or {}", f.chrony_conf_path.display(), f.chrony_socket.display())
+    };
+    let path = f.chrony_conf_path.display();
+    match c.status {
+        Status::Ok => Check::ok(c.id, format!("{} (unconfirmed: {why})", c.message)),
+        _ => Check::skip(
+            c.id,
+            format!(
+                "{why}, so which configuration it reads cannot be confirmed; {path} is only the default and says: {} \
+                 (start chronyd and run the doctor again, or name its file with --chrony-conf FILE)",
+                c.message
+            ),
+        ),
+    }
 }
 
 fn canonical(p: &Path) -> PathBuf {
@@ -166,6 +194,15 @@ fn reachable(f: &Facts, ours: &[(&Chronyd, Vec<String>)]) -> Check {
     const ID: &str = "chronyd-reachable";
     let sock = f.chrony_socket.display();
     match &f.chrony {
+        Ok(r) if r.state == ChronydState::Unresponsive => Check::fail(
+            ID,
+            format!(
+                "chronyd does not answer on {sock}: {}",
+                r.tracking.as_ref().err().map_or("no answer", |e| e.as_str())
+            ),
+            "chronyd is hung or stopped (`ps -o pid,stat,args -C chronyd`: state T): resume it (kill -CONT PID) or \
+             restart it (systemctl restart chrony)",
+        ),
         Ok(r) => {
             let t = r
                 .tracking
@@ -364,6 +401,10 @@ fn one(f: &Facts, conf: &ChronyConf, out: &Output, which: Which, loaded: Option<
 const SLEW_S_PER_S: f64 = 12.0;
 
 pub fn makestep(f: &Facts) -> Check {
+    unconfirmed(f, makestep_in(f))
+}
+
+fn makestep_in(f: &Facts) -> Check {
     const ID: &str = "makestep";
     let Ok(conf) = &f.chrony_conf else { return Check::skip(ID, "chrony.conf unreadable (see chrony-conf)") };
     let rtc = if f.rtcs.is_empty() {

@@ -261,3 +261,54 @@ fn makestep_for_a_box_without_rtc() {
     f.chrony_conf = Ok(conf("makestep 0.1 -1\n"));
     assert_eq!(makestep(&f).message, "/etc/chrony/chrony.conf:1: makestep 0.1 -1 (steps whenever needed)");
 }
+
+/// chronyd down and no --chrony-conf: the doctor reads the default file but must not send the
+/// user to edit it (chronyd may be started with another one): it says chronyd is not running
+/// and which file it could not confirm.
+#[test]
+fn chronyd_down_the_default_file_is_not_confirmed() {
+    let mut f = facts(TOML);
+    f.chrony_conf = Ok(conf("confdir /etc/chrony/conf.d\n"));
+    f.chrony_conf_why = "the default: no running chronyd listens on the command socket".into();
+    f.chrony_conf_confirmed = false;
+    for id in ["chrony-refclock-pps", "makestep"] {
+        let c = by_id(&f, id);
+        assert_eq!(c.status, Status::Skip, "{c:?}");
+        assert!(
+            c.message.starts_with(
+                "chronyd is not running, so which configuration it reads cannot be confirmed; \
+                 /etc/chrony/chrony.conf is only the default"
+            ),
+            "{c:?}"
+        );
+        assert!(c.message.contains("--chrony-conf FILE"), "{c:?}");
+        assert_eq!(c.fix, None, "no advice about a file chronyd may not read: {c:?}");
+    }
+    // What the default file does have is reported, marked unconfirmed.
+    f.chrony_conf = Ok(conf(GOOD));
+    let c = by_id(&f, "chrony-refclock-pps");
+    assert_eq!(c.status, Status::Ok, "{c:?}");
+    assert!(c.message.ends_with("(unconfirmed: chronyd is not running)"), "{c:?}");
+    // Named with --chrony-conf, the same file is judged as before.
+    f.chrony_conf = Ok(conf("confdir /etc/chrony/conf.d\n"));
+    f.chrony_conf_confirmed = true;
+    let c = by_id(&f, "chrony-refclock-pps");
+    assert_eq!(c.status, Status::Fail, "{c:?}");
+    assert!(fix(&c).starts_with("add `refclock SOCK"), "{c:?}");
+}
+
+#[test]
+fn a_hung_chronyd_is_not_reported_as_answering() {
+    let mut f = good();
+    f.chrony = Ok(Report {
+        state: timed::chronyctl::ChronydState::Unresponsive,
+        ..Report::down("chronyd did not answer command 33 within 300ms".into())
+    });
+    let c = by_id(&f, "chronyd-reachable");
+    assert_eq!(c.status, Status::Fail, "{c:?}");
+    assert_eq!(
+        c.message,
+        "chronyd does not answer on /run/chrony/chronyd.sock: chronyd did not answer command 33 within 300ms"
+    );
+    assert!(fix(&c).contains("kill -CONT"), "{c:?}");
+}

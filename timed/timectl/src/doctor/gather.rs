@@ -4,7 +4,7 @@
 use super::chrony_conf::{self, ChronyConf};
 use super::system::{self, Identity, Names, PathInfo, Proc, Shm};
 use super::Args;
-use crate::client::{self, Target};
+use crate::client::{self, CtlError, Failure, Target};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use timed::chronyctl::Report;
@@ -39,10 +39,15 @@ pub struct Facts {
     pub names: Names,
     pub identity: Identity,
     pub control_socket: PathBuf,
-    pub live: Result<Live, String>,
+    /// timed watched over the window, or why it could not be read (typed: a busy or forbidden
+    /// socket is not a stopped timed).
+    pub live: Result<Live, CtlError>,
     pub chrony_conf_path: PathBuf,
     /// Why that file ("--chrony-conf", "-f of chronyd pid 42", "Debian's default").
     pub chrony_conf_why: String,
+    /// chronyd is known to read that file (`--chrony-conf`, or a running chronyd's `-f`); false
+    /// when it is only the default guessed while no chronyd runs with it.
+    pub chrony_conf_confirmed: bool,
     pub chrony_conf: Result<ChronyConf, String>,
     pub chronyds: Vec<Chronyd>,
     pub chrony_socket: PathBuf,
@@ -108,9 +113,8 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
         }
         _ => target.socket.clone(),
     };
-    let first = client::snapshot(&control_socket).and_then(|m| {
-        m.timed.map(|h| (h, m.now_unix_ns)).ok_or_else(|| "timed answered without its state".to_string())
-    });
+    let first = client::snapshot(&control_socket)
+        .and_then(|m| m.timed.map(|h| (h, m.now_unix_ns)).ok_or_else(|| empty(&control_socket)));
 
     let identity = identity(args, &names)?;
     let chrony_socket = target.chrony_socket.clone().unwrap_or_else(|| match cfg {
@@ -128,6 +132,9 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
             None => default_chrony_conf(),
         },
     };
+    let same = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let chrony_conf_confirmed =
+        args.chrony_conf.is_some() || chronyds.iter().any(|d| same(&d.config) == same(&chrony_conf_path));
     let chrony_conf = chrony_conf::load(&chrony_conf_path);
     let chrony = client::query_chrony(&chrony_socket);
 
@@ -161,7 +168,7 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
             let left = Duration::from_secs_f64(args.window).saturating_sub(started.elapsed());
             std::thread::sleep(left);
             client::snapshot(&control_socket).and_then(|m| {
-                let b = m.timed.ok_or("timed answered without its state")?;
+                let b = m.timed.ok_or_else(|| empty(&control_socket))?;
                 let dt_s = (m.now_unix_ns - a_ns) as f64 / 1e9;
                 Ok(Live { a, b, dt_s, now_ns: m.now_unix_ns })
             })
@@ -178,6 +185,7 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
         live,
         chrony_conf_path,
         chrony_conf_why,
+        chrony_conf_confirmed,
         chrony_conf,
         chronyds,
         chrony_socket,
@@ -191,6 +199,13 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
         shm: system::shm_segments(),
         rtcs: system::rtcs(),
     })
+}
+
+fn empty(socket: &Path) -> CtlError {
+    CtlError {
+        kind: Failure::Protocol,
+        message: format!("{}: timed answered without its state", socket.display()),
+    }
 }
 
 fn default_chrony_conf() -> (PathBuf, String) {

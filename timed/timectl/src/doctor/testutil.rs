@@ -6,7 +6,7 @@ use super::chrony_conf;
 use super::gather::{Facts, Live};
 use super::system::{Kind, Names, Owner, PathInfo};
 use std::path::{Path, PathBuf};
-use timed::chronyctl::{Report, ServerStats, Source, Tracking};
+use timed::chronyctl::{ChronydState, Report, ServerStats, Source, Tracking};
 use timed::health::{FramerCounts, Health, Pps, Receiver, Sink};
 
 pub const PASSWD: &str = "root:x:0:0::/root:/bin/sh\ntimed:x:998:998::/:/usr/sbin/nologin\n\
@@ -34,9 +34,13 @@ pub fn facts(toml: &str) -> Facts {
         names,
         identity,
         control_socket: "/run/timed/control.sock".into(),
-        live: Err("no control socket at /run/timed/control.sock: timed is not running".into()),
+        live: Err(crate::client::CtlError {
+            kind: crate::client::Failure::Missing,
+            message: "no control socket at /run/timed/control.sock: timed is not running".into(),
+        }),
         chrony_conf_path: "/etc/chrony/chrony.conf".into(),
         chrony_conf_why: "--chrony-conf".into(),
+        chrony_conf_confirmed: true,
         chrony_conf: Err("cannot read /etc/chrony/chrony.conf: No such file or directory".into()),
         chronyds: Vec::new(),
         chrony_socket: "/run/chrony/chronyd.sock".into(),
@@ -177,5 +181,11 @@ pub fn report(sources: &[(&str, &str, f64)]) -> Report {
             stats: Err("n/a".into()),
         })
         .collect();
-    Report { tracking: Ok(tracking), sources: Ok(sources), serverstats: Ok(ServerStats::default()) }
+    Report {
+        tracking: Ok(tracking),
+        sources: Ok(sources),
+        serverstats: Ok(ServerStats::default()),
+        state: ChronydState::Answered,
+        age_s: 0.0,
+    }
 }

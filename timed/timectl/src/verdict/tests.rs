@@ -1,5 +1,5 @@
 use super::*;
-use crate::client::{Message, View};
+use crate::client::{CtlError, Failure, Message, View};
 use timed::health::{Health, Sink};
 
 const NOW: i64 = 1_800_000_000_000_000_000;
@@ -41,6 +41,7 @@ fn view(h: Health, c: Result<Report, String>) -> View {
     let m = Message {
         schema: timed::control::SCHEMA,
         kind: "snapshot".into(),
+        refusal: None,
         now_unix_ns: NOW,
         timed: Some(h),
         chrony: None,
@@ -91,6 +92,25 @@ fn each_failure_is_named_with_a_fix() {
                 s[0].state = "candidate".into();
             }
         }),
+        ("system-offset-large", Verdict::Failing, |_, c| {
+            if let Ok(t) = &mut c.tracking {
+                t.system_offset_s = -2.5;
+            }
+        }),
+        ("system-offset-large", Verdict::Failing, |_, c| {
+            if let Ok(t) = &mut c.tracking {
+                t.last_offset_s = 1.2;
+            }
+        }),
+        ("chronyd-unresponsive", Verdict::Failing, |_, c| {
+            *c = Report {
+                state: timed::chronyctl::ChronydState::Unresponsive,
+                ..Report::down("chronyd did not answer command 33 within 300ms".into())
+            };
+        }),
+        ("chrony-unreachable", Verdict::Failing, |_, c| {
+            *c = Report::down("cannot reach chronyd at /run/chrony/chronyd.sock: Connection refused".into());
+        }),
         ("refclock-falseticker", Verdict::Degraded, |_, c| {
             if let Ok(s) = &mut c.sources {
                 let mut gps = s[0].clone();
@@ -124,10 +144,14 @@ fn without_pps_lock_chrony_on_another_source_is_failing() {
     assert_eq!(r.severity, Verdict::Failing);
 }
 
+fn ctl_error(kind: Failure, message: &str) -> CtlError {
+    CtlError { kind, message: message.into() }
+}
+
 #[test]
 fn unreachable_timed_and_chrony_are_failing() {
     let v = View {
-        timed: Err("no control socket at /x".into()),
+        timed: Err(ctl_error(Failure::Missing, "no control socket at /x")),
         chrony: Err("chronyd at /y: no such file".into()),
         chrony_from: "/y".into(),
     };
@@ -135,4 +159,80 @@ fn unreachable_timed_and_chrony_are_failing() {
     assert_eq!(a.verdict, Verdict::Failing);
     assert_eq!(codes(&a), vec!["timed-unreachable", "chrony-unreachable"]);
     assert!(a.reasons[0].message.contains("/x"));
+}
+
+/// A hung chronyd is named even while every other part of the box is healthy (before, a
+/// reading whose tracking failed added no reason at all and the verdict stayed OK).
+#[test]
+fn a_hung_chronyd_alone_makes_the_box_failing() {
+    let (h, _) = good();
+    let c = Report {
+        state: timed::chronyctl::ChronydState::Unresponsive,
+        ..Report::down("chronyd did not answer command 33 within 300ms".into())
+    };
+    let a = assess(&view(h, Ok(c)));
+    assert_eq!(codes(&a), vec!["chronyd-unresponsive"]);
+    assert_eq!(a.verdict, Verdict::Failing);
+    assert!(a.reasons[0].message.contains("within 300ms"), "{:?}", a.reasons[0]);
+    assert!(a.reasons[0].fix.contains("kill -CONT"), "{:?}", a.reasons[0]);
+}
+
+#[test]
+fn a_clock_seconds_off_is_named_with_its_offset() {
+    let (h, mut c) = good();
+    if let Ok(t) = &mut c.tracking {
+        t.system_offset_s = 3.25;
+    }
+    let a = assess(&view(h, Ok(c)));
+    assert_eq!(codes(&a), vec!["system-offset-large"]);
+    assert!(a.reasons[0].message.contains("3.250 s off"), "{:?}", a.reasons[0]);
+    assert!(a.reasons[0].fix.contains("makestep 1 3"), "{:?}", a.reasons[0]);
+    // Below a second is chrony's ordinary business, not this reason.
+    let (h, mut c) = good();
+    if let Ok(t) = &mut c.tracking {
+        t.system_offset_s = 0.9;
+    }
+    assert!(assess(&view(h, Ok(c))).reasons.is_empty());
+}
+
+/// A busy control socket is BUSY (exit 3), never FAILING, and says so; chronyd is not
+/// blamed for the reading timed could not hand over.
+#[test]
+fn a_busy_socket_is_busy_not_failing() {
+    for kind in [Failure::Busy, Failure::Closed] {
+        let v = View {
+            timed: Err(ctl_error(kind, "/run/timed/control.sock: timed refused: busy: 8 watchers connected")),
+            chrony: Err("not read: timed's control socket is busy".into()),
+            chrony_from: "via timed".into(),
+        };
+        let a = assess(&v);
+        assert_eq!(a.verdict, Verdict::Busy, "{kind:?}");
+        assert_eq!(codes(&a), vec!["timed-busy"], "{kind:?}");
+        assert!(a.reasons[0].message.contains("too busy to answer"), "{:?}", a.reasons[0]);
+        assert_eq!(serde_json::to_value(a.verdict).unwrap(), "BUSY");
+        assert_eq!(crate::status::exit_code(a.verdict), std::process::ExitCode::from(3));
+    }
+    // chronyd read directly and failing still makes the box FAILING.
+    let v = View {
+        timed: Err(ctl_error(Failure::Busy, "busy")),
+        chrony: Ok(Report::down("cannot reach chronyd".into())),
+        chrony_from: "/run/chrony/chronyd.sock".into(),
+    };
+    assert_eq!(assess(&v).verdict, Verdict::Failing);
+}
+
+#[test]
+fn permission_denied_says_so_and_how_to_get_access() {
+    let v = View {
+        timed: Err(ctl_error(Failure::PermissionDenied, "permission denied on /run/timed/control.sock")),
+        chrony: Err("x".into()),
+        chrony_from: "x".into(),
+    };
+    let a = assess(&v);
+    let r = &a.reasons[0];
+    assert_eq!(r.code, "timed-unreachable");
+    assert!(r.fix.starts_with("permission denied: join the socket's group"), "{}", r.fix);
+    assert!(r.fix.contains("usermod -aG timed") && r.fix.contains("sudo"), "{}", r.fix);
+    assert!(r.fix.contains("docs/privileges.md"), "{}", r.fix);
+    assert!(!r.fix.contains("start timed"), "{}", r.fix);
 }

@@ -4,13 +4,17 @@
 //! every change the event loop publishes (coalesced to at most 4 a second).
 //!
 //! Read-only by construction: the server holds only a `watch::Receiver` of the loop's health
-//! snapshots and a chronyd command-socket path it queries (tracking, sources, serverstats). It
-//! cannot change timed's or chrony's state. Bounded: at most [`MAX_CLIENTS`] connections, a
-//! request must arrive within 2 s, and a client that does not read its output for 5 s is dropped
-//! (the watch channel keeps only the latest snapshot, so a slow reader never grows a queue).
+//! snapshots and a reader of chronyd's command socket (tracking, sources, serverstats, shared
+//! with the metrics endpoint). It cannot change timed's or chrony's state. Who is served and for
+//! how long (one-shot requests are never starved by watchers) is [`serve`]'s policy.
 //! Failures (path taken by a live timed, directory missing, permissions) are logged once and the
 //! daemon goes on without the socket: timectl then says the socket is missing.
 
+mod serve;
+
+pub use serve::{MAX_ONESHOT, MAX_PENDING, MAX_WATCHERS};
+
+use crate::chronyctl::Cache;
 use crate::config::{self, Config};
 use crate::health::Health;
 use serde::{Deserialize, Serialize};
@@ -18,20 +22,18 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::UnixListener;
 use tokio::sync::watch;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
 /// The schema version in every message; bumped on incompatible changes.
 pub const SCHEMA: u32 = 1;
-pub const MAX_CLIENTS: usize = 8;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-const MIN_UPDATE_INTERVAL: Duration = Duration::from_millis(250);
-/// chronyd's view is re-read for watchers at most this often (each read is 5+ requests).
+/// A watcher is sent chronyd's view again at most this often (each reading is 5+ requests).
 const CHRONY_REFRESH: Duration = Duration::from_secs(4);
-const CHRONY_TIMEOUT: Duration = Duration::from_millis(800);
+/// A client that does not read its output for this long is dropped (the watch channel keeps
+/// only the latest snapshot, so a slow reader never grows a queue).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One line on the socket.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -39,6 +41,10 @@ pub struct Message {
     pub schema: u32,
     /// "snapshot" (complete), "update" (`chrony` only when re-read) or "error".
     pub kind: String,
+    /// Why the server refused, in `error` messages: typed, so that clients can tell a busy
+    /// socket (try again) from their own mistake without reading `error`'s words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
     /// When the server wrote this line (system clock, Unix ns).
     pub now_unix_ns: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +59,18 @@ pub struct Message {
     pub error: Option<String>,
 }
 
+/// Why a request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refusal {
+    /// Too many clients of that kind right now; the same request later will be served.
+    Busy,
+    /// No request line arrived in time.
+    NoRequest,
+    /// The request is not `snapshot` or `watch`.
+    UnknownRequest,
+}
+
 /// Removes the socket file when the daemon stops.
 pub struct Guard(Option<PathBuf>);
 
@@ -65,7 +83,7 @@ impl Drop for Guard {
 }
 
 /// Binds the socket (if configured) and serves it on the current `LocalSet`.
-pub async fn start(cfg: &Config, health: watch::Receiver<Arc<Health>>) -> Guard {
+pub async fn start(cfg: &Config, chrony: Option<Rc<Cache>>, health: watch::Receiver<Arc<Health>>) -> Guard {
     let path = cfg.control.socket.clone();
     if path.as_os_str().is_empty() {
         return Guard(None);
@@ -78,8 +96,7 @@ pub async fn start(cfg: &Config, health: watch::Receiver<Arc<Health>>) -> Guard 
         }
     };
     info!(socket = %path.display(), "control socket ready");
-    let chrony = Rc::new(cfg.chrony.command_socket.clone());
-    tokio::task::spawn_local(serve(listener, health, chrony));
+    tokio::task::spawn_local(serve::serve(listener, health, chrony));
     Guard(Some(path))
 }
 
@@ -122,107 +139,16 @@ fn bind(path: &Path, mode: u32, group: &str) -> Result<UnixListener, String> {
     Ok(listener)
 }
 
-async fn serve(listener: UnixListener, health: watch::Receiver<Arc<Health>>, chrony: Rc<PathBuf>) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CLIENTS));
-    let mut logged_accept_error = false;
-    loop {
-        let stream = match listener.accept().await {
-            Ok((s, _)) => s,
-            Err(e) => {
-                if !logged_accept_error {
-                    warn!("control socket accept failed: {e}");
-                    logged_accept_error = true;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tokio::task::spawn_local(refuse(stream));
-            continue;
-        };
-        let health = health.clone();
-        let chrony = chrony.clone();
-        tokio::task::spawn_local(async move {
-            let _permit = permit;
-            let _ = client(stream, health, &chrony).await;
-        });
-    }
-}
-
-async fn refuse(mut s: UnixStream) {
-    let m = error_message(format!("busy: {MAX_CLIENTS} clients connected; try again"));
-    let _ = tokio::time::timeout(WRITE_TIMEOUT, write_line(&mut s, &m)).await;
-}
-
-/// Serves one connection; `Err` only ends it.
-async fn client(
-    s: UnixStream,
-    mut health: watch::Receiver<Arc<Health>>,
-    chrony: &Path,
-) -> Result<(), std::io::Error> {
-    let (rd, mut wr) = s.into_split();
-    let mut line = String::new();
-    let mut rd = BufReader::new(rd.take(256));
-    match tokio::time::timeout(REQUEST_TIMEOUT, rd.read_line(&mut line)).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(e),
-        Err(_) => {
-            let m = error_message("no request within 2 s; send \"snapshot\" or \"watch\"".into());
-            return write_timed(&mut wr, &m).await;
-        }
-    }
-    match line.trim() {
-        "snapshot" => {
-            let h = health.borrow_and_update().clone();
-            let m = snapshot(&h, chrony).await;
-            write_timed(&mut wr, &m).await
-        }
-        "watch" => {
-            let h = health.borrow_and_update().clone();
-            write_timed(&mut wr, &snapshot(&h, chrony).await).await?;
-            let mut last_chrony = tokio::time::Instant::now();
-            let mut scratch = [0u8; 64];
-            loop {
-                tokio::time::sleep(MIN_UPDATE_INTERVAL).await;
-                // Wait for a change, but notice a client that hangs up while nothing changes
-                // (a degraded, idle timed may publish nothing for hours): its place is freed.
-                tokio::select! {
-                    changed = health.changed() => if changed.is_err() {
-                        return Ok(()); // the daemon is stopping
-                    },
-                    n = rd.read(&mut scratch) => match n {
-                        Ok(0) | Err(_) => return Ok(()),
-                        Ok(_) => continue, // nothing more is expected from a watcher; ignore
-                    },
-                }
-                let h = health.borrow_and_update().clone();
-                let mut m = message("update", Some(h.as_ref().clone()));
-                if last_chrony.elapsed() >= CHRONY_REFRESH {
-                    last_chrony = tokio::time::Instant::now();
-                    fill_chrony(&mut m, chrony).await;
-                }
-                write_timed(&mut wr, &m).await?;
-            }
-        }
-        other => {
-            let m = error_message(format!("unknown request {other:?}; send \"snapshot\" or \"watch\""));
-            write_timed(&mut wr, &m).await
-        }
-    }
-}
-
-async fn snapshot(h: &Health, chrony: &Path) -> Message {
+async fn snapshot(h: &Health, chrony: Option<&Cache>) -> Message {
     let mut m = message("snapshot", Some(h.clone()));
     fill_chrony(&mut m, chrony).await;
     m
 }
 
-async fn fill_chrony(m: &mut Message, chrony: &Path) {
-    if chrony.as_os_str().is_empty() {
-        m.chrony_note = Some("[chrony] command_socket is \"\" in timed.toml".into());
-    } else {
-        m.chrony = Some(crate::chronyctl::query(chrony, CHRONY_TIMEOUT).await);
+async fn fill_chrony(m: &mut Message, chrony: Option<&Cache>) {
+    match chrony {
+        Some(c) => m.chrony = Some(c.read().await),
+        None => m.chrony_note = Some("[chrony] command_socket is \"\" in timed.toml".into()),
     }
 }
 
@@ -230,6 +156,7 @@ fn message(kind: &str, timed: Option<Health>) -> Message {
     Message {
         schema: SCHEMA,
         kind: kind.into(),
+        refusal: None,
         now_unix_ns: crate::clock::realtime_ns(),
         timed,
         chrony: None,
@@ -238,8 +165,8 @@ fn message(kind: &str, timed: Option<Health>) -> Message {
     }
 }
 
-fn error_message(e: String) -> Message {
-    Message { error: Some(e), ..message("error", None) }
+fn error_message(refusal: Refusal, e: String) -> Message {
+    Message { error: Some(e), refusal: Some(refusal), ..message("error", None) }
 }
 
 async fn write_timed<W: AsyncWriteExt + Unpin>(w: &mut W, m: &Message) -> Result<(), std::io::Error> {
