@@ -21,7 +21,9 @@ use tracing::{info, warn};
 pub fn state_of(h: &Health) -> LedState {
     let pps_used = h.pps.source != "off";
     let broken = |state: &str| matches!(state, "absent" | "lost");
-    if broken(&h.receiver.serial_state) || (pps_used && broken(&h.pps.device_state)) {
+    // Held pulses (a receiver off by whole seconds, moved pulses) are a fault the owner must see.
+    let held = h.pps.state.starts_with("held");
+    if broken(&h.receiver.serial_state) || (pps_used && broken(&h.pps.device_state)) || held {
         LedState::Fault
     } else if h.pps.state.starts_with("locked") {
         LedState::Locked
@@ -142,6 +144,7 @@ mod tests {
         assert_eq!(state_of(&health("opening", "opening", "acquiring", "kernel")), LedState::Acquiring);
         assert_eq!(state_of(&health("absent", "open", "acquiring", "kernel")), LedState::Fault);
         assert_eq!(state_of(&health("open", "lost", "locked-tim-tp", "kernel")), LedState::Fault);
+        assert_eq!(state_of(&health("open", "open", "held-label-jump", "kernel")), LedState::Fault);
         // With PPS off, the PPS device's state does not matter.
         assert_eq!(state_of(&health("open", "absent", "acquiring", "off")), LedState::Acquiring);
     }

@@ -183,6 +183,28 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
                 format!("no PPS edge on {} for {}", p.device, ago(age_s(now, p.last_edge_ns))),
                 "check the PPS wire (GPIO18) and that the receiver has a fix (PPS is off without one)",
             );
+        } else if p.state == "held-label-jump" {
+            let by = p.label_jump_s.map_or("whole seconds".to_string(), |s| format!("{s:+} s"));
+            push(
+                r,
+                F,
+                "pps-label-jump",
+                format!(
+                    "the receiver labels its pulses {by} away from the pulse count: timed holds every \
+                     sample (a receiver off by whole seconds, or a spoofer)"
+                ),
+                "check the receiver against another clock (`timectl doctor` compares chronyd's NTP \
+                 sources); if the receiver was wrong before and is right now, restart timed",
+            );
+        } else if p.state == "held-pulse-moved" {
+            push(
+                r,
+                F,
+                "pps-pulse-moved",
+                "the PPS pulses are not where the count of pulses puts them: timed holds them".into(),
+                "check the PPS wire and the receiver (a glitching line, a receiver restarting); \
+                 `timectl pps` shows the edges",
+            );
         } else if !p.state.starts_with("locked") {
             push(
                 r,

@@ -342,6 +342,10 @@ fn receiver_and_pps_faults() {
     wait_timed(&lab, "timed holding the mislabelled pulses", |t| {
         t["pps"]["state"] == "held-label-jump" && t["pps"]["label_jump_s"] == 1
     });
+    let st = status(&lab);
+    let codes: Vec<&str> =
+        st["reasons"].as_array().into_iter().flatten().filter_map(|r| r["code"].as_str()).collect();
+    assert!(codes.contains(&"pps-label-jump") && st["verdict"] == "FAILING", "{st:#}");
     lab.restart_timed().unwrap();
     let a_second_off = || {
         let src = lab.sources().unwrap_or_default();

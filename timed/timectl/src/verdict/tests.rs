@@ -73,6 +73,11 @@ fn each_failure_is_named_with_a_fix() {
         ("pps-device", Verdict::Failing, |h, _| h.pps.device_state = "absent".into()),
         ("pps-no-edges", Verdict::Failing, |h, _| h.pps.last_edge_ns = None),
         ("pps-unpaired", Verdict::Failing, |h, _| h.pps.state = "acquiring".into()),
+        ("pps-label-jump", Verdict::Failing, |h, _| {
+            h.pps.state = "held-label-jump".into();
+            h.pps.label_jump_s = Some(1);
+        }),
+        ("pps-pulse-moved", Verdict::Failing, |h, _| h.pps.state = "held-pulse-moved".into()),
         ("pps-off", Verdict::Degraded, |h, _| h.pps.source = "off".into()),
         ("pps-simulated", Verdict::Degraded, |h, _| h.pps.simulated = true),
         ("sink-failing", Verdict::Failing, |h, _| h.sinks[0].state = "failing".into()),
