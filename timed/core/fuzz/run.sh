@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS each (default 600), seeded from the real receiver captures,
-# and prints executions and crashes per target. Needs a nightly toolchain and cargo-fuzz:
+# Runs every fuzz target for SECONDS each (default 600), seeded from the real receiver captures (the
+# engine target from a generated minute of a healthy receiver), and prints executions and crashes
+# per target. Needs a nightly toolchain and cargo-fuzz:
 #   rustup toolchain install nightly && cargo install cargo-fuzz
-# Usage: timed/core/fuzz/run.sh [SECONDS] [TARGET...]
+# Usage: [CAPTURES=DIR] timed/core/fuzz/run.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framer nmea ubx stream)
-caps=../../../../shared/testdata/receivers
+[ ${#targets[@]} -gt 0 ] || targets=(framer nmea ubx stream engine)
+# The captures live in shared/ beside the clone (CI) or inside it; CAPTURES overrides both.
+caps=${CAPTURES:-../../../../shared/testdata/receivers}
 [ -d "$caps" ] || caps=../../../shared/testdata/receivers
 
 python3 - "$caps" <<'PY'
@@ -36,6 +38,15 @@ for f in glob.glob(f"{caps}/*.log"):
             if 0 < j - i < 200:
                 put("nmea", data[i:j])
         i += 1
+# The engine target reads a program (fuzz_targets/engine.rs): seed it with a minute of a healthy
+# receiver, so the fuzzer starts from a locked pulse train instead of having to find one.
+seed = bytes([1]) + (100).to_bytes(2, "little")
+for _ in range(60):
+    seed += bytes([2, 1]) + (0).to_bytes(4, "little")              # the edge, on time
+    seed += bytes([0, 15, 0, 0])                                   # 120 ms later
+    seed += bytes([4, 6, 0, 0]) + (4000).to_bytes(4, "little")     # its epoch, TIM-TP qErr 4 ns
+    seed += bytes([5, 0, 110, 0, 0])                               # a tick; on to the next second
+put("engine", seed)
 PY
 
 for t in "${targets[@]}"; do
