@@ -1,5 +1,9 @@
 //! `timed-demo`: timed on the simulated receiver feeding a sandboxed chronyd, until it serves
 //! stratum 1. Prints what it serves as `name: value` lines, then status; cleans up on Ctrl-C.
+//!
+//! Owns: the demo's command line and output. Must not depend on: timed's crates (the library's
+//! rule: the lab drives the binaries as a user would).
+#![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
