@@ -13,7 +13,7 @@
 //! Both use only differences of CLOCK_MONOTONIC_RAW timestamps, so a system clock that is wrong
 //! by hours (a Pi without RTC at boot), or stepped meanwhile, labels edges as well as a good one.
 //!
-//! Trusting a label: the receiver's word is checked against the pulse count ([`train`]): once a
+//! Trusting a label: the receiver's word is checked against the pulse count (`train`): once a
 //! pulse train runs, an edge is the second the count says, whatever the receiver claims; a label
 //! whole seconds away is rejected ([`Reject::LabelJump`], state [`Hold::LabelJump`]) and the
 //! count goes on, so no length of wrong labels ever moves it. Only a lost count (no pulse for so
