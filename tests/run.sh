@@ -21,6 +21,9 @@ fi
 
 echo "== format"
 cargo fmt --all -- --check
+echo "== boundaries (docs/architecture.md: core dependencies, where unsafe lives, API docs, crate docs)"
+# About 15 s plus building the workspace's dependencies for the docs, which clippy then reuses.
+bash tests/boundaries.sh
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build"
