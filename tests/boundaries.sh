@@ -110,6 +110,9 @@ fresh
 inject timed/led/src/lib.rs '#![forbid(unsafe_code)]' ''
 expect_failure unsafe timed/led/src/lib.rs "a crate root without forbid"
 fresh
+inject timed/core/fuzz/fuzz_targets/engine.rs '#![forbid(unsafe_code)]' ''
+expect_failure unsafe timed/core/fuzz/fuzz_targets/engine.rs "a fuzz target without forbid"
+fresh
 inject timed/daemon/src/health.rs $'\n' $'\nfn peek(p: *const u8) -> u8 { unsafe { *p } }\n'
 expect_failure unsafe timed/daemon/src/health.rs:2 "an unsafe block outside the two modules"
 fresh

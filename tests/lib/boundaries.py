@@ -2,8 +2,9 @@
 
 CHECK is one of:
   core-deps  timed-core's normal and build dependencies are exactly memchr (the core is sans-IO)
-  unsafe     every crate root forbids unsafe code (the daemon's library denies it), and `unsafe`
-             and unsafe_code lint exemptions appear only where docs/architecture.md says
+  unsafe     every crate root, fuzz targets included, forbids unsafe code (the daemon's library
+             denies it), and `unsafe` and unsafe_code lint exemptions appear only where
+             docs/architecture.md says
   headers    every lib.rs and main.rs opens with a //! doc naming what it owns and what it must
              not depend on; every other binary opens with a //! doc
 
@@ -35,9 +36,15 @@ def fail(path, what):
     failures.append(f"boundaries: {path}: {what}")
 
 
-def metadata(root):
+# The fuzz targets are a workspace of their own (built only by the fuzzer); their roots are
+# crate roots all the same.
+MANIFESTS = ["Cargo.toml", "timed/core/fuzz/Cargo.toml"]
+
+
+def metadata(root, manifest="Cargo.toml"):
     out = subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--offline"],
+        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--offline", "--manifest-path",
+         os.path.join(root, manifest)],
         cwd=root, check=True, capture_output=True, text=True,
     ).stdout
     return json.loads(out)
@@ -84,9 +91,10 @@ def rust_files(root):
 
 def check_unsafe(root, meta):
     roots = {}
-    for p in meta["packages"]:
-        for t in p["targets"]:
-            roots[rel(root, t["src_path"])] = t["name"]
+    for m in [meta] + [metadata(root, f) for f in MANIFESTS[1:]]:
+        for p in m["packages"]:
+            for t in p["targets"]:
+                roots[rel(root, t["src_path"])] = t["name"]
     for path in sorted(roots):
         want = "deny" if path in DENY_ROOTS else "forbid"
         text = open(os.path.join(root, path), encoding="utf-8").read()

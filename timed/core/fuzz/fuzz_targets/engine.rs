@@ -9,6 +9,7 @@
 //! qErr, leap-second announcements, and edges with any timestamp at all (a simulated-edge
 //! datagram carries an arbitrary i64).
 #![no_main]
+#![forbid(unsafe_code)]
 use libfuzzer_sys::fuzz_target;
 use timed_core::engine::{Action, Config, Engine};
 use timed_core::epoch::{Epoch, Fix, LeapEvent, NextPulse, RxStamp};
