@@ -25,6 +25,9 @@ fi
 
 echo "== format"
 cargo fmt --all -- --check
+echo "== boundaries (docs/architecture.md: core dependencies, where unsafe lives, API docs, crate docs)"
+# About 15 s plus building the workspace's dependencies for the docs, which clippy then reuses.
+bash tests/boundaries.sh
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build"
@@ -34,6 +37,13 @@ echo "== tests"
 cargo test --workspace --locked
 # Further suites, one block each (owned by the issue that added them):
 # -- suites --
+echo "== fuzz smoke (timed-core: framer, nmea, ubx, stream, engine; 15 s each)"
+# Catches a target that no longer builds and a crash within reach of the seeds; the long runs
+# are timed/core/fuzz/run.sh 600. Cost measured on the shared 2-core machine: 95 s with the
+# instrumented build done (75 s of it fuzzing), about 1 min more for that build, and on a
+# machine without cargo-fuzz about 1 min to install it from crates.io.
+command -v cargo-fuzz >/dev/null || cargo install --locked --quiet cargo-fuzz@0.13.2
+bash timed/core/fuzz/run.sh 15
 echo "== Raspberry Pi architectures and the Debian packages (aarch64 under qemu-user, armv7, .deb)"
 # Issue 6 (deb). timed.toml(5) against the keys timed accepts (1 s); tests/aarch64.sh: the workspace's
 # tests for aarch64 under qemu-user with per-crate counts, timed-core and timed for armv7 with their

@@ -6,6 +6,7 @@
 //! `cargo bench -p timed-core --bench day` prints one `day:` line per round. Figures, not
 //! assertions — but a day that does not yield 86 400 PPS and coarse samples is an error (exit 1):
 //! a fast wrong pipeline is no figure. Issue 7's goal: the day in under 1 s of wall time.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

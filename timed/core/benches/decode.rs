@@ -1,6 +1,7 @@
 //! Decode throughput over all real receiver captures concatenated, single core.
 //! `cargo bench -p timed-core --bench decode` prints MB/s for the framer alone and for the whole
 //! pipeline (framer + NMEA/UBX decoders + epoch assembly). Figures, not assertions.
+#![forbid(unsafe_code)]
 
 use std::time::Instant;
 use timed_core::epoch::Assembler;

@@ -4,6 +4,7 @@
 //! through the engine. `cargo bench -p timed-core --bench faults [-- SCHEDULES HOURS]` prints
 //! one `faults:` line and `FAULTS <name> <value>` figures. Figures, not assertions — but a
 //! wrong sample is an error (exit 1): the count must be 0.
+#![forbid(unsafe_code)]
 
 #[path = "../tests/support/world.rs"]
 mod world;

@@ -2,6 +2,7 @@
 //! `cargo bench -p timed-core --bench stats` prints ns per `OffsetStats::push` over a day of 1 Hz
 //! PPS samples (windows, histogram and 24 h ADEV/TDEV together), the time of one full query, and
 //! the memory of the 24 h ADEV/TDEV state. Figures, not assertions.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS each (default 600), seeded from the real receiver captures,
-# and prints executions and crashes per target. Needs a nightly toolchain and cargo-fuzz:
-#   rustup toolchain install nightly && cargo install cargo-fuzz
-# Usage: timed/core/fuzz/run.sh [SECONDS] [TARGET...]
+# Runs every fuzz target for SECONDS each (default 600), seeded from the real receiver captures (the
+# engine target from a generated minute of a healthy receiver), and prints executions and crashes
+# per target; exits 1 if any target crashed or did not run. Needs cargo-fuzz
+# (`cargo install --locked cargo-fuzz`) and uses a nightly toolchain if there is one.
+# Usage: [CAPTURES=DIR] timed/core/fuzz/run.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framer nmea ubx stream)
+[ ${#targets[@]} -gt 0 ] || targets=(framer nmea ubx stream engine)
 # The captures are in the repository (testdata/receivers, see its README); the Rust tests find
 # them through the timed-testdata crate, this script by the same path relative to itself.
-caps=../../../testdata/receivers
+# CAPTURES overrides it.
+caps=${CAPTURES:-../../../testdata/receivers}
 [ -d "$caps" ] || { echo "run.sh: captures missing: $caps" >&2; exit 1; }
 
 python3 - "$caps" <<'PY'
@@ -38,17 +40,44 @@ for f in glob.glob(f"{caps}/*.log"):
             if 0 < j - i < 200:
                 put("nmea", data[i:j])
         i += 1
+# The engine target reads a program (fuzz_targets/engine.rs): seed it with a minute of a healthy
+# receiver, so the fuzzer starts from a locked pulse train instead of having to find one.
+seed = bytes([1]) + (100).to_bytes(2, "little")
+for _ in range(60):
+    seed += bytes([2, 1]) + (0).to_bytes(4, "little")              # the edge, on time
+    seed += bytes([0, 15, 0, 0])                                   # 120 ms later
+    seed += bytes([4, 6, 0, 0]) + (4000).to_bytes(4, "little")     # its epoch, TIM-TP qErr 4 ns
+    seed += bytes([5, 0, 110, 0, 0])                               # a tick; on to the next second
+put("engine", seed)
 PY
 
+# The fuzzer's instrumentation needs unstable compiler flags: a nightly toolchain where there is
+# one, else the machine's stable toolchain told to accept them (the same compiler otherwise).
+toolchain=+nightly
+if ! rustup toolchain list 2>/dev/null | grep '^nightly' >/dev/null; then
+    toolchain=+stable
+    export RUSTC_BOOTSTRAP=1
+fi
+
+found=0
 for t in "${targets[@]}"; do
     log=$(mktemp)
+    # Only this run's findings count, not artifacts left by an earlier one.
+    before=$(ls artifacts/"$t" 2>/dev/null | grep -c -E '^(crash|oom|timeout|leak)-' || true)
     set +e
-    cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=1024 -print_final_stats=1 >"$log" 2>&1
+    cargo "$toolchain" fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=1024 \
+        -print_final_stats=1 >"$log" 2>&1
     rc=$?
     set -e
     execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
-    crashes=$(ls artifacts/"$t" 2>/dev/null | grep -c -E '^(crash|oom|timeout|leak)-' || true)
+    after=$(ls artifacts/"$t" 2>/dev/null | grep -c -E '^(crash|oom|timeout|leak)-' || true)
+    crashes=$((after - before))
     echo "FUZZ $t seconds=$secs executions=${execs:-?} crashes=$crashes exit=$rc"
-    [ $rc -eq 0 ] || tail -30 "$log"
+    if [ $rc -ne 0 ] || [ $crashes -ne 0 ]; then
+        tail -30 "$log"
+        found=1
+    fi
     rm -f "$log"
 done
+# A crash, or a target that did not run, fails the run (the artifacts stay for reproduction).
+exit $found

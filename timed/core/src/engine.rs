@@ -13,7 +13,7 @@
 //! Both use only differences of CLOCK_MONOTONIC_RAW timestamps, so a system clock that is wrong
 //! by hours (a Pi without RTC at boot), or stepped meanwhile, labels edges as well as a good one.
 //!
-//! Trusting a label: the receiver's word is checked against the pulse count ([`train`]): once a
+//! Trusting a label: the receiver's word is checked against the pulse count (`train`): once a
 //! pulse train runs, an edge is the second the count says, whatever the receiver claims; a label
 //! whole seconds away is rejected ([`Reject::LabelJump`], state [`Hold::LabelJump`]) and the
 //! count goes on, so no length of wrong labels ever moves it. Only a lost count (no pulse for so
@@ -50,6 +50,12 @@ const COARSE_MARGIN_NS: i64 = 50_000_000;
 /// time-pulse clock (about 21 ns for a 48 MHz u-blox 8, 8 ns for an F9T), with margin. A larger
 /// qErr is garbage and is not applied: applied, a qErr of −2^31 ps would move the sample 2.1 ms.
 const QERR_MAX_PS: u32 = 100_000;
+/// An edge stamped further than this from when timed received it cannot be placed on the raw
+/// clock. Kernel edges are read within milliseconds of their stamp, so only a system clock step
+/// between capture and read (which makes the edge wrong by the step anyway) or a simulated-edge
+/// datagram with an arbitrary timestamp gets here; the bound also keeps the raw-clock arithmetic
+/// that follows far from overflow.
+const MAX_EDGE_AGE_NS: i64 = 3600 * NS;
 
 /// Engine settings (from timed.toml `[engine]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -222,15 +228,21 @@ impl Engine {
     /// which places the edge on the raw clock: raw = received.raw − (received.real − edge.real).
     pub fn on_edge(&mut self, edge: PpsEdge, received: RxStamp) -> Vec<Action> {
         let mut out = Vec::new();
-        let raw_ns = received.monotonic_ns - (received.realtime_ns - edge.system_ns);
+        let age = received.realtime_ns.checked_sub(edge.system_ns).filter(|a| a.abs() <= MAX_EDGE_AGE_NS);
+        let Some(raw_ns) = age.and_then(|a| received.monotonic_ns.checked_sub(a)) else {
+            self.reject(Reject::ImplausibleTime, &mut out);
+            return out;
+        };
         let edge = RawEdge { edge, raw_ns };
         if let Some(prev) = self.last_edge {
-            if edge.edge.seq == prev.edge.seq || edge.raw_ns - prev.raw_ns < NS / 2 {
+            if edge.edge.seq == prev.edge.seq || edge.raw_ns.saturating_sub(prev.raw_ns) < NS / 2 {
                 self.reject(Reject::Duplicate, &mut out);
                 return out;
             }
-            if edge.edge.seq > prev.edge.seq + 1 {
-                for _ in 0..(edge.edge.seq - prev.edge.seq - 1).min(3600) {
+            // A sequence that went back (a restarted simulator) is not a gap.
+            let missed = edge.edge.seq.saturating_sub(prev.edge.seq).saturating_sub(1);
+            if missed > 0 {
+                for _ in 0..missed.min(3600) {
                     self.reject(Reject::MissedPulse, &mut out);
                 }
             }
@@ -425,7 +437,7 @@ impl Engine {
                 // serial time (a PPS label a second off the burst that labelled it).
                 let recent = self.last_coarse_raw_ns.is_some_and(|t| (edge.raw_ns - t).abs() < 5 * NS);
                 if let Some(c) = self.last_coarse.filter(|_| recent) {
-                    if (offset_ns - c.sample.offset_ns).abs() > self.cfg.coarse_agreement_ns {
+                    if offset_ns.abs_diff(c.sample.offset_ns) > self.cfg.coarse_agreement_ns.unsigned_abs() {
                         self.reject(Reject::WrongSecond, out);
                         return;
                     }

@@ -1,12 +1,16 @@
 //! timed-core: the sans-IO heart of timed.
 //!
 //! Owns: framing of mixed NMEA 0183 / UBX byte streams ([`framer`]), message decoders
-//! ([`nmea`], [`ubx`]), calendar and GPS-time arithmetic ([`time`]) and assembly of one
-//! navigation epoch's messages into an [`epoch::Epoch`].
+//! ([`nmea`], [`ubx`]), calendar and GPS-time arithmetic ([`time`]), assembly of one
+//! navigation epoch's messages into an [`epoch::Epoch`] (and bytes to epochs in one call,
+//! [`stream`]), PPS edges ([`pps`]), the [`engine`] that labels each edge with its second and
+//! qualifies samples, the offset statistics ([`stats`]) and chrony's SOCK/SHM records
+//! ([`chrony`]).
 //!
 //! Must not depend on: tokio or any async runtime, the system clock, files, sockets, or any
 //! other I/O. Time always comes in as an argument, so hours of receiver output can be replayed in
 //! a test in milliseconds. Adapters in other crates do the I/O and feed bytes in.
+#![forbid(unsafe_code)]
 
 pub mod chrony;
 pub mod engine;

@@ -6,6 +6,7 @@
 //! The world (tests/support/world.rs) is SIMULATED: receiver, PPS pin and clocks. Why this test
 //! takes a few seconds: it runs 600 schedules of two simulated hours each (1200 h) in a debug
 //! build. `cargo bench -p timed-core --bench faults` runs a longer storm and prints figures.
+#![forbid(unsafe_code)]
 
 #[path = "support/world.rs"]
 mod world;

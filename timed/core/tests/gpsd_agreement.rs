@@ -1,6 +1,7 @@
 //! Agreement with gpsd on real receiver captures (`testdata/receivers/`): every time gpsd
 //! reports in a TPV must be an epoch time timed reports, with a consistent fix class, and timed
 //! must report no valid epoch time gpsd does not. Differences are listed per file with the reason.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use timed_core::epoch::{Assembler, Epoch, Fix};

@@ -1,5 +1,11 @@
-//! The daemon's clock reads: CLOCK_REALTIME (what chrony's samples are about) and
-//! CLOCK_MONOTONIC_RAW (for gaps, timeouts and the engine's pulse count), taken together.
+//! The clock reads behind every timestamp the engine sees: CLOCK_REALTIME (what chrony's samples
+//! are about) and CLOCK_MONOTONIC_RAW (for the engine's gaps, timeouts and pulse count), taken
+//! together, plus CLOCK_REALTIME alone for the wall-clock fields of the health snapshot.
+//!
+//! Not the daemon's only clock reads: its timers, deadlines and rate limits (the event loop's tick,
+//! the metrics server, the control socket, the LED, the watchdog, log rate limiting, chronyd
+//! queries) use std's or tokio's `Instant`, CLOCK_MONOTONIC, where chrony's slewing (below) only
+//! stretches a timeout by a few percent at worst. None of those reaches the engine.
 //!
 //! Why MONOTONIC_RAW and not MONOTONIC: chrony slews the system clock by changing its frequency
 //! (up to 83 ms/s by default), and CLOCK_MONOTONIC follows those changes; CLOCK_MONOTONIC_RAW is

@@ -3,7 +3,9 @@
 //! Owns: configuration, the serial, PPS and simulated-edge inputs, chrony SOCK/SHM outputs and
 //! the event loop that feeds the core engine and carries out its actions.
 //! Must not contain: decoding or time logic (that is `timed-core`'s, testable without I/O).
-//! `unsafe` lives only in `pps::kernel` (RFC 2783 ioctls) and `chrony::shm_sys` (SysV SHM).
+//! `unsafe` lives only in `pps::kernel` (RFC 2783 ioctls) and `chrony::shm_sys` (SysV SHM): the
+//! crate denies it and those two module declarations alone expect it (tests/boundaries.sh).
+#![deny(unsafe_code)]
 
 pub mod chrony;
 pub mod chronyctl;

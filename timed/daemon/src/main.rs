@@ -1,5 +1,11 @@
-//! The `timed` binary: command line, logging set-up, exit codes (sysexits: 0 ok, 64 usage,
-//! 78 configuration).
+//! The `timed` binary: command line, logging set-up and exit codes: 0 ok (and `--help`,
+//! `--version`), 2 for a bad command line (clap's own exit), 78 (sysexits `EX_CONFIG`) for a bad
+//! configuration, which the unit's `RestartPreventExitStatus=` does not restart, 1 if the
+//! runtime cannot start.
+//!
+//! Owns: only that start-up. Must not contain: anything the daemon does once running, which is
+//! the library's (`timed::run`), so the tests and `timectl` reach it without this binary.
+#![forbid(unsafe_code)]
 
 use clap::Parser;
 use std::path::PathBuf;

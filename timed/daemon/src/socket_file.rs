@@ -8,7 +8,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 /// Makes `path` free for `bind`: nothing there, or a stale socket (removed). Anything else is an
-/// error saying what is there; `key` names the setting to change (e.g. "[control] socket").
+/// error saying what is there; `key` names the setting to change (e.g. `"[control] socket"`).
 pub fn clear_stale(path: &Path, key: &str) -> Result<(), String> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,

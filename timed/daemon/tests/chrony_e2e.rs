@@ -2,6 +2,7 @@
 //! sockets). The receiver and the PPS pin are simulated by timed-sim (they do not exist here);
 //! everything else is real, and the assertions are on chrony's own figures (`refclocks.log`,
 //! `chronyc`), never on timed's.
+#![forbid(unsafe_code)]
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 //! user boundary, as with Debian's `_chrony`), and no chronyd at all. Every figure is checked
 //! against chronyc's own output, and the `chrony_*` part of timed's metrics endpoint against
 //! `promtool check metrics` (Debian package `prometheus`).
-
+#![forbid(unsafe_code)]
 // Test code throughout (helpers included): a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

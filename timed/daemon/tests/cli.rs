@@ -1,4 +1,5 @@
 //! The `timed` binary's command line: configuration checks and exit codes (sysexits 78).
+#![forbid(unsafe_code)]
 
 use std::process::Command;
 

@@ -1,6 +1,7 @@
 //! The control socket of the real `timed` binary: schema, change stream, bounded connections,
 //! timeouts, permissions, and never taking over a live socket. timed runs without a receiver or
 //! PPS (both degraded states are part of the snapshot).
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;

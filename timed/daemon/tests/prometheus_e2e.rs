@@ -2,7 +2,7 @@
 //! real timed, real chronyd -x): every PromQL expression of the shipped Grafana dashboard must
 //! return data, chrony's figures must show the injected truth, and timed's PPS statistics must
 //! match the simulator's configured jitter.
-
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used)] // test harness: a failed set-up step should stop the test loudly
 
 use serde_json::Value;

@@ -17,7 +17,7 @@
 //! neighbouring edges. A wrong second shows as an error of about ±1 s.
 //!
 //! Owns: parsing both logs, matching, the per-refclock summary, offending samples and their
-//! text and JSON forms. [`report`] renders.
+//! text and JSON forms. `report` renders.
 
 mod report;
 #[cfg(test)]
@@ -246,7 +246,7 @@ pub fn parse_refclocks(text: &str) -> Result<Vec<RefSample>, String> {
     Ok(out)
 }
 
-/// The truth second whose edge is nearest `t_ns` (within [`MATCH_WINDOW_NS`]), and the truth
+/// The truth second whose edge is nearest `t_ns` (within `MATCH_WINDOW_NS`), and the truth
 /// offset at `t_ns` in seconds, interpolated between the neighbouring edges (a drifting clock).
 pub fn truth_at(truth: &[TruthSecond], t_ns: i64) -> Option<(usize, f64)> {
     let after = truth.partition_point(|s| s.edge_system_ns <= t_ns);

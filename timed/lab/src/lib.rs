@@ -5,6 +5,7 @@
 //!
 //! Owns: process start-up, configuration files for the three, chronyc queries and cleanup.
 //! Must not depend on timed's crates: it drives the binaries exactly as a user would.
+#![forbid(unsafe_code)]
 
 pub mod audit;
 mod chronyc;

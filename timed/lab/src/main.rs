@@ -2,6 +2,10 @@
 //! stratum 1. Prints what it serves as `name: value` lines, then status; cleans up on Ctrl-C.
 //! With `--scenario FILE` it replays a simulator scenario, ends with it (when the scenario has
 //! `seconds`) and prints the audit of what chrony received against the simulator's truth.
+//!
+//! Owns: the demo's command line and output. Must not depend on: timed's crates (the library's
+//! rule: the lab drives the binaries as a user would).
+#![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! `timed-lab audit` on the hand-written fixtures (tests/fixtures/audit-*): exit status, the
 //! text report's offending line and the JSON form. Fast (no lab is started).
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -13,6 +13,7 @@
 //!
 //! Needs `cargo build -p timed -p timed-sim` first (the lab drives those binaries) and root
 //! (chronyd). Private ports 11377–11379 (no metrics endpoint), apart from the other suites.
+#![forbid(unsafe_code)]
 
 use std::path::Path;
 use std::time::Duration;

@@ -7,6 +7,7 @@
 //! for tests.
 //! Must not depend on: the daemon, tokio, or any clock. Mapping the daemon's health to a
 //! [`LedState`] is the daemon's job (`timed/daemon/src/led.rs`).
+#![forbid(unsafe_code)]
 
 #[cfg(feature = "cdev")]
 pub mod cdev;

@@ -1,4 +1,5 @@
 //! The status LED against a recording pin: what reaches the pin, and when, for each lock state.
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;

@@ -7,6 +7,7 @@
 //! Owns: checking the inputs, checking the image is for the board, writing and verifying.
 //! Must not depend on the daemon or timectl; it touches images only through Debian's sfdisk,
 //! mtools and debugfs (no loop mounts, so it runs without root).
+#![forbid(unsafe_code)]
 
 pub mod image;
 pub mod inputs;

@@ -1,5 +1,9 @@
 //! `timed-provision <board> <image> --ssh-host-key F [--wifi F]`: see the library's docs.
 //! Run as `nix run .#provision -- ...` (which passes --boards); docs/install-nixos.md.
+//!
+//! Owns: the command line and exit status. Must not contain: checking or writing, which are the
+//! library's (tested on real images without this binary).
+#![forbid(unsafe_code)]
 
 use clap::Parser;
 use std::path::PathBuf;

@@ -15,6 +15,12 @@
 //! state per second, [`ubx`] / [`nmea`] encoders, [`burst`] message order and faults,
 //! [`pty`] ptys and CFG replies, [`scheduler`] the real-time loop, [`rng`] random draws,
 //! [`uart`] a host UART at the wrong speed (`--host-baud`, a SIMULATED baud mismatch).
+//!
+//! Must not depend on: the daemon or timectl. It stands in for the hardware, so it speaks only
+//! the wire: UBX/NMEA bytes (framed with `timed-core`'s checksums) and the simulated-edge
+//! datagram. Its own encoders are independent of the core's decoders, so a test that decodes
+//! what the simulator sent checks one against the other.
+#![forbid(unsafe_code)]
 
 mod args;
 mod burst;

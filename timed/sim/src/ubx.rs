@@ -172,8 +172,8 @@ pub fn mon_rf() -> Vec<u8> {
 }
 
 /// MON-VER (0A 04): software and hardware version and extension strings (u-blox M8
-/// interface description, UBX-MON-VER: char[30] swVersion, char[10] hwVersion, then char[30]
-/// extensions). Names the simulator in MOD= so no screen mistakes it for a receiver.
+/// interface description, UBX-MON-VER: `char[30] swVersion`, `char[10] hwVersion`, then
+/// `char[30]` extensions). Names the simulator in MOD= so no screen mistakes it for a receiver.
 pub fn mon_ver() -> Vec<u8> {
     let field = |s: &str, n: usize| {
         let mut b = s.as_bytes().to_vec();

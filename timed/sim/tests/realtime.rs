@@ -1,6 +1,6 @@
 //! Runs the real binary for about four seconds: two ptys, an edge socket and a truth log in a
 //! temporary directory, read the way the daemon will read them.
-
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use nix::fcntl::OFlag;

@@ -7,6 +7,10 @@
 //! any checkout location and any working directory the test runner picks. Everything here panics
 //! with the path on failure: the captures are part of the repository, so a missing or unreadable
 //! one is a broken checkout, never a reason to skip.
+//!
+//! Owns: the captures' location and reading them. Must not depend on: any timed crate (every
+//! crate's tests depend on it) or anything outside the repository.
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,7 @@
 //! types (snapshot schema, configuration parser, chrony client) and must not depend on the
 //! daemon's event loop or write to anything the daemon owns. Decoding and time logic live in
 //! `timed-core`; this crate must not re-implement them.
+#![forbid(unsafe_code)]
 
 mod board;
 mod chrony;

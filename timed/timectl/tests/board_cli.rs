@@ -1,6 +1,7 @@
 //! `timectl validate-board` and `timectl board ...` as a user (and the Debian package) runs them:
 //! every shipped board file is valid; each kind of mistake is caught and reported at its line;
 //! the rendered chrony lines are accepted by the real chronyd (`chronyd -p` parses them).
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! `timectl decode` as a user runs it: every real capture decodes to JSON lines with the
 //! documented fields; a file that is not a capture gets a clear message and a non-zero exit.
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 use std::process::{Command, Stdio};

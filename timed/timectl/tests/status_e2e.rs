@@ -2,6 +2,7 @@
 //! chronyd (Debian `chrony`, `-x`, private sockets and ports). The receiver and PPS pin are
 //! simulated by timed-sim (they cannot exist here); the assertions compare timectl's output with
 //! what chronyc and the simulator's injected truth say.
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;

@@ -1,6 +1,7 @@
 //! Framer: any bytes, chunked by the first input byte, must frame identically to one whole push
 //! and never panic.
 #![no_main]
+#![forbid(unsafe_code)]
 use libfuzzer_sys::fuzz_target;
 use timed_core::framer::{Frame, Framer};
 

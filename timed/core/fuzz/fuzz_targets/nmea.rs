@@ -1,5 +1,6 @@
 //! NMEA decoder: any sentence bytes decode or fail cleanly.
 #![no_main]
+#![forbid(unsafe_code)]
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,5 +1,6 @@
 //! Whole pipeline: framer, decoders and epoch assembly over arbitrary bytes never panic.
 #![no_main]
+#![forbid(unsafe_code)]
 use libfuzzer_sys::fuzz_target;
 use timed_core::epoch::Assembler;
 use timed_core::stream::StreamDecoder;

@@ -20,7 +20,8 @@ pub enum Reject {
     /// last trusted one: the receiver is off, not the clock.
     LabelJump,
     /// A date no receiver can honestly report (before the software's release, or more than
-    /// 1024 GPS weeks after it).
+    /// 1024 GPS weeks after it); or an edge stamped more than an hour away from when timed
+    /// received it, which cannot be placed on the raw clock.
     ImplausibleTime,
     /// Within a second of an announced leap second, where Unix labels repeat or skip.
     LeapSecond,

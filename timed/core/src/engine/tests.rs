@@ -341,3 +341,50 @@ fn a_qerr_no_pulse_can_have_is_counted_and_not_applied() {
         [(TRUTH_NS - 20, -20_000)]
     );
 }
+
+#[test]
+fn an_edge_stamped_hours_from_its_receipt_is_implausible_and_the_count_goes_on() {
+    // Found by the engine fuzz target: a simulated-edge datagram carries any i64 timestamp, and
+    // placing it on the raw clock overflowed. Such edges are rejected before any arithmetic.
+    let mut e = engine();
+    let sent = |e: &mut Engine, i: i64| {
+        let mut s = pps(&feed(e, edge(i as u64, T0 + i, 0)));
+        s.extend(pps(&e.on_epoch(&epoch(T0 + i, Some(0)))));
+        s
+    };
+    assert_eq!(sent(&mut e, 0).len(), 1);
+    let at = now((T0 + 1) * NS);
+    for system_ns in [i64::MIN, i64::MAX, at.realtime_ns - 3601 * NS, at.realtime_ns + 3601 * NS] {
+        let hostile = PpsEdge { seq: 1, system_ns, source: EdgeSource::Simulated };
+        assert_eq!(e.on_edge(hostile, at), vec![Action::Rejected(Reject::ImplausibleTime)]);
+    }
+    assert_eq!(e.rejects().get(Reject::ImplausibleTime), 4);
+    // The hostile edges took no sequence number and moved nothing: the next pulses go out.
+    for i in 1..4 {
+        let s = sent(&mut e, i);
+        assert_eq!(s.iter().map(|p| p.second).collect::<Vec<_>>(), vec![T0 + i]);
+    }
+    // A sequence number at the top of its range (a gap, counted up to an hour of pulses), then
+    // one that went back (a restarted simulator): no overflow, and going back is no gap.
+    let at = |i: i64| edge(0, T0 + i, 0);
+    feed(&mut e, PpsEdge { seq: u64::MAX, ..at(4) });
+    assert_eq!(e.rejects().get(Reject::MissedPulse), 3600);
+    feed(&mut e, PpsEdge { seq: 0, ..at(5) });
+    assert_eq!(e.rejects().get(Reject::MissedPulse), 3600);
+}
+
+#[test]
+fn a_system_clock_set_centuries_away_between_an_edge_and_its_burst_is_a_wrong_second() {
+    // Found by the engine fuzz target: comparing the PPS offset with the coarse one overflowed
+    // when the system clock was set from one end of its range to the other in between.
+    let mut e = engine();
+    let late = (i64::MAX / NS - 10) * NS;
+    let ed = PpsEdge { seq: 1, system_ns: late, source: EdgeSource::Kernel };
+    let raw = 100 * NS;
+    assert!(pps(&e.on_edge(ed, RxStamp { realtime_ns: late, monotonic_ns: raw })).is_empty());
+    let mut ep = epoch(T0, None);
+    ep.rx = Some(RxStamp { realtime_ns: -(T0 * NS * 4), monotonic_ns: raw + DELAY_NS });
+    let acts = e.on_epoch(&ep);
+    assert!(pps(&acts).is_empty(), "{acts:?}");
+    assert!(acts.contains(&Action::Rejected(Reject::WrongSecond)), "{acts:?}");
+}

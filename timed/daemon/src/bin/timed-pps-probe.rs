@@ -4,6 +4,7 @@
 //!
 //! Exit status: 0 after N edges; 1 if they did not all arrive within the timeout; 2 on usage
 //! errors. Status changes (device opened, absent, lost) go to stderr.
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,6 +1,5 @@
 //! The System V shared-memory calls behind the NTP SHM sink: the daemon's only `unsafe` outside
 //! the kernel PPS ioctls, kept to attach, volatile stores and detach.
-#![allow(unsafe_code)]
 
 use std::io;
 

@@ -1,7 +1,12 @@
-//! chrony `refclock SOCK` output: one 40-byte `sock_sample` (pulse = 0, offset = true − system)
-//! per sample, sent on an unconnected datagram socket to the path chrony created. Sending to the
+//! chrony `refclock SOCK` output: one `sock_sample` (pulse = 0, offset = true − system) per
+//! sample, sent on an unconnected datagram socket to the path chrony created. Sending to the
 //! path every time means a restarted chronyd (a new socket at the same path) gets the very next
 //! sample without any reconnect logic.
+//!
+//! The record is in the target's native layout, because chronyd reads it as its own C struct:
+//! 40 bytes where `struct timeval` is 16 (LP64: x86_64, aarch64), 32 where it is 8 (ILP32 with a
+//! 32-bit `time_t`, such as armv7 gnueabihf). chronyd drops a datagram of any other size, so the
+//! assertion below ties timed-core's `Abi` for this target to libc's `timeval`.
 
 use super::{SinkState, SinkStats};
 use std::io;

@@ -12,13 +12,15 @@
 //! client must bind a named socket that chronyd, usually running as another user (`_chrony`),
 //! can write to: without mode 0666 on it the reply is silently lost. It binds next to chronyd's
 //! socket (as chronyc does) or, if it cannot create files there, in the temporary directory.
-//! chronyd creates its own socket `0755` owned by its user, so only root and chronyd's user can
-//! send to it (Debian: `/run/chrony` is `_chrony:_chrony 0750`): run timed as root or as
-//! `_chrony`. A user who was granted write access to the socket but not to its directory is
-//! served by the temporary-directory fallback. Under systemd `PrivateTmp=yes` that fallback is
-//! invisible to chronyd, so such a service needs the first location (root or `_chrony`).
-//! Unprivileged users otherwise fall back to chronyc's UDP port 323, which this client does not
-//! use (serverstats are refused there anyway).
+//! chronyd creates its own socket `0755` owned by its user, so by default only root and chronyd's
+//! user can send to it. timed runs as its own user, not as either: the shipped chrony drop-in
+//! (`systemd/chrony.service.d/timed.conf`) makes the socket group-writable and `/run/chrony`
+//! `0750`, and timed's unit adds it to chronyd's group (`SupplementaryGroups=_chrony`). timed
+//! cannot create its reply socket in `/run/chrony` then (the group has no write permission there),
+//! so it uses the temporary-directory fallback; the unit's `/tmp` is private (`PrivateTmp=yes`)
+//! and invisible to chronyd, hence `TMPDIR=/run/timed` in the unit. docs/privileges.md has the
+//! whole picture. Without such access the chrony part of status and metrics reports the error;
+//! chronyc's UDP port 323 is not used (serverstats are refused there anyway).
 
 mod cache;
 mod client;

@@ -6,7 +6,7 @@
 //! Read-only by construction: the server holds only a `watch::Receiver` of the loop's health
 //! snapshots and a reader of chronyd's command socket (tracking, sources, serverstats, shared
 //! with the metrics endpoint). It cannot change timed's or chrony's state. Who is served and for
-//! how long (one-shot requests are never starved by watchers) is [`serve`]'s policy.
+//! how long (one-shot requests are never starved by watchers) is `serve`'s policy.
 //! Failures (path taken by a live timed, directory missing, permissions) are logged once and the
 //! daemon goes on without the socket: timectl then says the socket is missing.
 

@@ -6,7 +6,6 @@
 //! properly sized, initialised `repr(C)` value that lives across the call.
 //!
 //! See linux/Documentation/driver-api/pps.rst for the user-space API this implements.
-#![allow(unsafe_code)]
 
 use std::fmt;
 use std::fs::File;

@@ -5,6 +5,7 @@
 //!
 //! usage: timed-bench [--seconds N (600)] [--fill FRACTION (0.95)] [--ntp-port PORT (11250)]
 //!                    [--satellites N]   (also times 20 scrapes of the metrics endpoint)
+#![forbid(unsafe_code)]
 
 use std::time::{Duration, Instant};
 use timed_lab::{Lab, Options};

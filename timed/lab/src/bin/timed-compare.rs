@@ -7,6 +7,7 @@
 //!                      [--loads basic,saturated] [--message-delay-ms MS (120)]
 //!                      [--message-jitter-ms MS (simulator default 5)] [--port-base PORT (11460)]
 //!                      [--core-log FILE] [--out FILE] [--command TEXT] [--keep]
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,6 +1,7 @@
 //! `timed-lab audit`: holds every sample in a chrony refclocks.log against the simulator's
 //! truth log (see `timed_lab::audit`). Exit 0: no offending sample; 1: offending samples
 //! (listed); 64: usage; 66: a file could not be read or parsed.
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -5,7 +5,7 @@
 //! error as chrony saw it (raw offsets in each chronyd's `refclocks.log`) against the
 //! simulator's truth log. [`report`] renders the Markdown table and `RATIO` lines.
 //!
-//! Owns: the rig ([`rig`]), the measurements ([`measure`]) and the report. Like the rest of
+//! Owns: the rig (`rig`), the measurements ([`measure`]) and the report. Like the rest of
 //! timed-lab it drives the programs as a user would and depends on none of timed's crates.
 
 pub mod measure;
