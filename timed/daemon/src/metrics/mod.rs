@@ -6,6 +6,8 @@
 pub(crate) mod families;
 pub mod gpsd;
 mod server;
+#[cfg(test)]
+mod tests;
 
 use crate::config::Metrics as MetricsConfig;
 use crate::health::Health;
