@@ -21,6 +21,10 @@ fi
 
 echo "== format"
 cargo fmt --all -- --check
+echo "== file sizes (at most 500 lines of non-test code per .rs file)"
+# After the format check: the count finds test modules by the layout rustfmt gives them.
+bash tests/file-sizes.sh --self-test
+bash tests/file-sizes.sh
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build"
