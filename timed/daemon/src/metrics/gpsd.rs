@@ -221,7 +221,7 @@ fn register_sky(h: &Health, registry: &mut Registry) {
     gauges(registry, "gpsd_sat_az", "Azimuth, degrees from true north", az);
     let el = per_sat(&|s| s.elev_deg.map(f64::from));
     gauges(registry, "gpsd_sat_el", "Elevation, degrees", el);
-    let used_flag = per_sat(&|s| Some(if s.used { 1.0 } else { 0.0 }));
+    let used_flag = per_sat(&|s| Some(families::flag(s.used)));
     gauges(registry, "gpsd_used", "1 if the satellite is used in the solution", used_flag);
 }
 

@@ -14,7 +14,7 @@ fn exposition(h: &Health, position: gpsd::Position, chrony: Option<&Report>) -> 
     let mut registry = Registry::default();
     register_timed(h, &mut registry);
     if let Some(report) = chrony {
-        crate::chronyctl::register(report, &mut registry);
+        chrony::register(report, &mut registry);
     }
     let pps_buckets: Vec<(f64, u64)> = h.stats.pps.as_ref().map(|s| s.histogram.clone()).unwrap_or_default();
     gpsd::register(h, position, &pps_buckets, &mut registry);

@@ -63,83 +63,18 @@
 //!
 //! Counters are registered in prometheus-client's OpenMetrics form (family `x`, sample
 //! `x_total`; the table lists sample names, which are what PromQL sees and what the exporter
-//! exposes). The endpoint (`metrics::families::render`) rewrites counter HELP/TYPE lines to
+//! exposes). The endpoint (`families::render`) rewrites counter HELP/TYPE lines to
 //! `x_total` for the Prometheus text format it serves, which is then line for line what the
 //! exporter's text exposition has and what `promtool check metrics` accepts.
 
-use super::{Report, Source};
-use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
-use prometheus_client::metrics::MetricType;
+use super::families::{flag, labels, Labels, Reg};
+use crate::chronyctl::{Report, Source, SourceStats};
 use prometheus_client::registry::Registry;
 
-type Labels = Vec<(String, String)>;
-
-/// One family of pre-computed samples (each scrape builds a fresh registry from a [`Report`]).
-#[derive(Debug)]
-struct Family {
-    kind: MetricType,
-    samples: Vec<(Labels, f64)>,
-}
-
-impl Family {
-    fn sample(&self, e: &mut MetricEncoder, v: f64) -> Result<(), std::fmt::Error> {
-        match self.kind {
-            MetricType::Counter => e.encode_counter::<NoLabelSet, f64, f64>(&v, None),
-            _ => e.encode_gauge(&v),
-        }
-    }
-}
-
-impl EncodeMetric for Family {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        for (labels, v) in &self.samples {
-            // No label braces at all for unlabelled samples (an empty set would print `{}`).
-            if labels.is_empty() {
-                self.sample(&mut encoder, *v)?;
-            } else {
-                self.sample(&mut encoder.encode_family(labels)?, *v)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn metric_type(&self) -> MetricType {
-        self.kind
-    }
-
-    fn is_empty(&self) -> bool {
-        self.samples.is_empty()
-    }
-}
-
-struct Reg<'a>(&'a mut Registry);
-
-impl Reg<'_> {
-    fn add(&mut self, kind: MetricType, name: &str, help: &str, samples: Vec<(Labels, f64)>) {
-        if !samples.is_empty() {
-            self.0.register(name, help, Family { kind, samples });
-        }
-    }
-
-    fn gauge(&mut self, name: &str, help: &str, v: f64) {
-        self.add(MetricType::Gauge, name, help, vec![(Vec::new(), v)]);
-    }
-
-    fn counter(&mut self, name: &str, help: &str, v: Option<u64>) {
-        if let Some(v) = v {
-            self.add(MetricType::Counter, name, help, vec![(Vec::new(), v as f64)]);
-        }
-    }
-
-    /// One sample per source, labelled `source_address`, `source_name`.
-    fn per_source(&mut self, name: &str, help: &str, list: &[Source], f: impl Fn(&Source) -> Option<f64>) {
-        let samples = list.iter().filter_map(|s| Some((source_labels(s), f(s)?))).collect();
-        self.add(MetricType::Gauge, name, help, samples);
-    }
-}
-
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+/// One sample per source, labelled `source_address`, `source_name`.
+fn per_source(r: &mut Reg, name: &str, help: &str, list: &[Source], f: impl Fn(&Source) -> Option<f64>) {
+    let samples = list.iter().filter_map(|s| Some((source_labels(s), f(s)?))).collect();
+    r.gauges(name, help, samples);
 }
 
 fn source_labels(s: &Source) -> Labels {
@@ -168,18 +103,10 @@ fn exporter_mode(mode: &str) -> &str {
     }
 }
 
-fn b(v: bool) -> f64 {
-    if v {
-        1.0
-    } else {
-        0.0
-    }
-}
-
 /// Adds the `chrony_*` families for `report` to `registry`.
 pub fn register(report: &Report, registry: &mut Registry) {
     let mut r = Reg(registry);
-    r.gauge("chrony_up", "1 if chronyd answered the tracking query", b(report.tracking.is_ok()));
+    r.gauge("chrony_up", "1 if chronyd answered the tracking query", flag(report.tracking.is_ok()));
     let stats_failed = match &report.sources {
         Ok(list) => list.iter().any(|s| s.stats.is_err()),
         Err(_) => true,
@@ -190,11 +117,10 @@ pub fn register(report: &Report, registry: &mut Registry) {
         ("sourcestats", stats_failed),
         ("serverstats", report.serverstats.is_err()),
     ];
-    r.add(
-        MetricType::Gauge,
+    r.gauges(
         "chrony_query_errors",
         "1 if this query to chronyd failed during this scrape (its families are then absent)",
-        errors.iter().map(|(q, failed)| (labels(&[("query", q)]), b(*failed))).collect(),
+        errors.iter().map(|(q, failed)| (labels(&[("query", q)]), flag(*failed))).collect(),
     );
     if let Ok(t) = &report.tracking {
         let address = t.ref_address.clone().unwrap_or_else(|| t.ref_name.clone());
@@ -204,12 +130,7 @@ pub fn register(report: &Report, registry: &mut Registry) {
             ("tracking_name", &t.ref_name),
             ("tracking_refid", &refid),
         ]);
-        r.add(
-            MetricType::Gauge,
-            "chrony_tracking_info",
-            "Reference chronyd tracks (always 1)",
-            vec![(info, 1.0)],
-        );
+        r.gauges("chrony_tracking_info", "Reference chronyd tracks (always 1)", vec![(info, 1.0)]);
         r.gauge(
             "chrony_tracking_last_offset_seconds",
             "Offset measured at the last clock update, seconds",
@@ -230,7 +151,7 @@ pub fn register(report: &Report, registry: &mut Registry) {
         r.gauge(
             "chrony_tracking_remote_reference",
             "1 if chronyd tracks an NTP server or peer, 0 for a refclock or the local reference",
-            b(remote),
+            flag(remote),
         );
         r.gauge(
             "chrony_tracking_rms_offset_seconds",
@@ -275,7 +196,7 @@ pub fn register(report: &Report, registry: &mut Registry) {
     }
     if let Ok(s) = &report.serverstats {
         let c = |r: &mut Reg, n: &str, h: &str, v: Option<u64>| {
-            r.counter(&format!("chrony_serverstats_{n}"), h, v)
+            r.counter_opt(&format!("chrony_serverstats_{n}"), h, v)
         };
         c(&mut r, "ntp_packets_received", "Valid NTP requests received", Some(s.ntp_hits));
         c(&mut r, "nts_ke_connections_accepted", "NTS-KE connections accepted", s.nke_hits);
@@ -348,34 +269,42 @@ pub fn register(report: &Report, registry: &mut Registry) {
 }
 
 fn register_sources(r: &mut Reg, list: &[Source]) {
-    r.per_source(
+    per_source(
+        r,
         "chrony_sources_last_sample_age_seconds",
         "Seconds since the source's last good sample",
         list,
         |s| s.last_rx_ago_s.map(f64::from),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sources_reachability_ratio",
         "Fraction of the last 8 polls that reached the source",
         list,
         |s| Some(f64::from(s.reach.count_ones()) / 8.0),
     );
-    r.per_source("chrony_sources_reachability_success", "1 if the last poll reached the source", list, |s| {
-        Some(f64::from(s.reach & 1))
-    });
-    r.per_source(
+    per_source(
+        r,
+        "chrony_sources_reachability_success",
+        "1 if the last poll reached the source",
+        list,
+        |s| Some(f64::from(s.reach & 1)),
+    );
+    per_source(
+        r,
         "chrony_sources_last_sample_offset_seconds",
         "Last sample offset (system - source), adjusted for later corrections, seconds",
         list,
         |s| Some(s.last_offset_s),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sources_last_sample_error_margin_seconds",
         "Error bound of the last sample, seconds",
         list,
         |s| Some(s.last_error_s),
     );
-    r.per_source("chrony_sources_polling_interval_seconds", "Polling interval, seconds", list, |s| {
+    per_source(r, "chrony_sources_polling_interval_seconds", "Polling interval, seconds", list, |s| {
         Some(2f64.powi(i32::from(s.poll)))
     });
     let states = list
@@ -387,51 +316,53 @@ fn register_sources(r: &mut Reg, list: &[Source]) {
             (l, 1.0)
         })
         .collect();
-    r.add(
-        MetricType::Gauge,
-        "chrony_sources_state_info",
-        "Selection state and mode of the source (always 1)",
-        states,
-    );
-    r.per_source("chrony_sources_stratum", "Stratum of the source", list, |s| Some(f64::from(s.stratum)));
-    let st = |f: fn(&super::SourceStats) -> f64| move |s: &Source| s.stats.as_ref().ok().map(f);
-    r.per_source(
+    r.gauges("chrony_sources_state_info", "Selection state and mode of the source (always 1)", states);
+    per_source(r, "chrony_sources_stratum", "Stratum of the source", list, |s| Some(f64::from(s.stratum)));
+    let st = |f: fn(&SourceStats) -> f64| move |s: &Source| s.stats.as_ref().ok().map(f);
+    per_source(
+        r,
         "chrony_sourcestats_samples",
         "Samples retained for the source",
         list,
         st(|x| f64::from(x.samples)),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_runs",
         "Runs of same-sign residuals after the last regression",
         list,
         st(|x| f64::from(x.runs)),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_span_seconds",
         "Time between the oldest and newest retained samples, seconds",
         list,
         st(|x| f64::from(x.span_s)),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_stddev",
         "Estimated standard deviation of the samples, seconds",
         list,
         st(|x| x.std_dev_s),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_frequency_ppms",
         "Estimated residual frequency of the source, ppm",
         list,
         st(|x| x.frequency_ppm),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_frequency_skew_ppms",
         "Error bound of the residual frequency, ppm",
         list,
         st(|x| x.freq_skew_ppm),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_offset",
         "Estimated offset of the source (system - source), seconds",
         list,
@@ -441,8 +372,8 @@ fn register_sources(r: &mut Reg, list: &[Source]) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ServerStats, SourceStats, Tracking};
     use super::*;
+    use crate::chronyctl::{ServerStats, Tracking};
 
     fn source(address: &str, name: &str, mode: &str, state_code: u16, stats: bool) -> Source {
         Source {
