@@ -2,11 +2,16 @@
 //! snapshot), `chrony_*` (chronyd through its command socket, SuperQ/chrony_exporter names) and
 //! `gpsd_*` (the receiver under gpsd exporter names). Names and units: docs/metrics.md.
 //! Must not reach into the event loop: it only reads published snapshots.
+//!
+//! Every family is encoded by `families` (one encoder, one text format); `chrony`, `gpsd` and
+//! `stats` build theirs from a chronyd report or the health snapshot, this module the rest of
+//! `timed_*`.
 
 pub mod chrony;
 pub(crate) mod families;
 pub mod gpsd;
 mod server;
+mod stats;
 #[cfg(test)]
 mod tests;
 
@@ -73,7 +78,7 @@ pub fn register_timed(h: &Health, registry: &mut Registry) {
     }
     register_receiver(h, &mut r);
     register_pps(h, &mut r);
-    crate::stats_metrics::register(&h.stats, &mut r);
+    stats::register(&h.stats, &mut r);
 }
 
 fn register_receiver(h: &Health, r: &mut Reg<'_>) {

@@ -1,8 +1,8 @@
 //! `timed_offset_*`, `timed_serial_latency_seconds` and the coarse-offset suggestion, rendered
 //! from the statistics in the health snapshot (docs/metrics.md).
 
+use super::families::{labels, Hist, Reg};
 use crate::health::{SourceStats, Stats};
-use crate::metrics::families::{labels, Hist, Reg};
 
 pub fn register(s: &Stats, r: &mut Reg<'_>) {
     let sources: Vec<(&str, &SourceStats)> = [("pps", s.pps.as_ref()), ("coarse", s.coarse.as_ref())]
