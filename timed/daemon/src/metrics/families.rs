@@ -161,7 +161,7 @@ fn to_prometheus_text(om: &str) -> String {
         match meta {
             Some((tag, rest)) => {
                 let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
-                // (A family already named `x_total` stays as it is.)
+                // Never `x_total_total`: a family registered under its sample name keeps it.
                 if counters.contains(name) && !name.ends_with("_total") {
                     out.push_str(&format!("{tag}{name}_total {tail}\n"));
                 } else {
