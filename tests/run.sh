@@ -28,6 +28,10 @@ cargo fmt --all -- --check
 echo "== boundaries (docs/architecture.md: core dependencies, where unsafe lives, API docs, crate docs)"
 # About 15 s plus building the workspace's dependencies for the docs, which clippy then reuses.
 bash tests/boundaries.sh
+echo "== file sizes (at most 500 lines of non-test code per .rs file)"
+# After the format check: the count finds test modules by the layout rustfmt gives them.
+bash tests/file-sizes.sh --self-test
+bash tests/file-sizes.sh
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build"

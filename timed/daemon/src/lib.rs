@@ -22,4 +22,3 @@ pub mod pps_input;
 pub mod run;
 pub mod serial;
 pub mod socket_file;
-pub mod stats_metrics;

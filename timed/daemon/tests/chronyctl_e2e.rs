@@ -27,7 +27,7 @@ fn query(socket: &Path, timeout: Duration) -> Report {
 
 fn render(report: &Report) -> String {
     let mut registry = prometheus_client::registry::Registry::default();
-    chronyctl::register(report, &mut registry);
+    timed::metrics::chrony::register(report, &mut registry);
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, &registry).unwrap();
     out

@@ -1,11 +1,11 @@
 //! chronyd's view, read through its command socket: tracking, sources (with source data, select
 //! data and sourcestats for every index, refclocks included) and serverstats, as plain
-//! serialisable structs, and the `chrony_*` Prometheus families made from them (`metrics`).
+//! serialisable structs (the `chrony_*` Prometheus families made from them: `metrics::chrony`).
 //!
 //! Owns: the command-protocol client (`client`: our datagram socket, deadlines, reply checks;
-//! the wire format is `chrony-candm`'s) and the mapping to SuperQ/chrony_exporter's metric names.
+//! the wire format is `chrony-candm`'s).
 //! Must not depend on the rest of timed (event loop, sinks, health): the metrics endpoint and a
-//! status command call [`query`] and [`register`] and nothing else, and a chronyd that is down,
+//! status command call [`query`] and nothing else, and a chronyd that is down,
 //! slow or hostile yields errors in the [`Report`], never a panic or a hang.
 //!
 //! Who may ask (measured with chrony 4.3): chronyd replies to the client's socket *path*, so the
@@ -24,10 +24,8 @@
 
 mod cache;
 mod client;
-mod metrics;
 
 pub use cache::Cache;
-pub use metrics::register;
 
 use chrony_candm::common::ChronyAddr;
 use chrony_candm::reply::{ReplyBody, SourceMode, SourceState};

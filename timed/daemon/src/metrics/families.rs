@@ -12,6 +12,15 @@ pub fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
+/// A yes/no state as a gauge value: 1 or 0.
+pub fn flag(v: bool) -> f64 {
+    if v {
+        1.0
+    } else {
+        0.0
+    }
+}
+
 #[derive(Debug)]
 pub struct GaugeFamily(pub Vec<(Labels, f64)>);
 
@@ -99,6 +108,13 @@ impl Reg<'_> {
         self.counter_f64(name, help, v as f64);
     }
 
+    /// Nothing when the count is unknown (a field chronyd's reply version lacks), unlike 0.
+    pub fn counter_opt(&mut self, name: &str, help: &str, v: Option<u64>) {
+        if let Some(v) = v {
+            self.counter(name, help, v);
+        }
+    }
+
     pub fn counter_f64(&mut self, name: &str, help: &str, v: f64) {
         self.0.register(name, help, CounterFamily(vec![(Vec::new(), v)]));
     }
@@ -145,8 +161,7 @@ fn to_prometheus_text(om: &str) -> String {
         match meta {
             Some((tag, rest)) => {
                 let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
-                // (A family already named `x_total`, as chronyctl writes chrony_exporter's
-                // counters, stays as it is.)
+                // Never `x_total_total`: a family registered under its sample name keeps it.
                 if counters.contains(name) && !name.ends_with("_total") {
                     out.push_str(&format!("{tag}{name}_total {tail}\n"));
                 } else {

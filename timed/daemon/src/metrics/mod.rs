@@ -2,14 +2,22 @@
 //! snapshot), `chrony_*` (chronyd through its command socket, SuperQ/chrony_exporter names) and
 //! `gpsd_*` (the receiver under gpsd exporter names). Names and units: docs/metrics.md.
 //! Must not reach into the event loop: it only reads published snapshots.
+//!
+//! Every family is encoded by `families` (one encoder, one text format); `chrony`, `gpsd` and
+//! `stats` build theirs from a chronyd report or the health snapshot, this module the rest of
+//! `timed_*`.
 
+pub mod chrony;
 pub(crate) mod families;
 pub mod gpsd;
 mod server;
+mod stats;
+#[cfg(test)]
+mod tests;
 
 use crate::config::Metrics as MetricsConfig;
 use crate::health::Health;
-use families::{labels, Reg};
+use families::{flag, labels, Reg};
 use prometheus_client::registry::Registry;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -51,19 +59,11 @@ pub async fn scrape(
     let mut registry = Registry::default();
     register_timed(h, &mut registry);
     if let Some(c) = chrony {
-        crate::chronyctl::register(&c.read().await, &mut registry);
+        chrony::register(&c.read().await, &mut registry);
     }
     let pps_buckets: Vec<(f64, u64)> = h.stats.pps.as_ref().map(|s| s.histogram.clone()).unwrap_or_default();
     gpsd::register(h, position, &pps_buckets, &mut registry);
     families::render(&registry)
-}
-
-fn b(v: bool) -> f64 {
-    if v {
-        1.0
-    } else {
-        0.0
-    }
 }
 
 /// The `timed_*` families.
@@ -81,7 +81,7 @@ pub fn register_timed(h: &Health, registry: &mut Registry) {
     }
     register_receiver(h, &mut r);
     register_pps(h, &mut r);
-    crate::stats_metrics::register(&h.stats, &mut r);
+    stats::register(&h.stats, &mut r);
 }
 
 fn register_receiver(h: &Health, r: &mut Reg<'_>) {
@@ -89,7 +89,7 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
     r.gauges(
         "timed_receiver_up",
         "1 while the receiver's serial device is open",
-        vec![(labels(&[("device", &rx.device)]), b(rx.serial_state == "open"))],
+        vec![(labels(&[("device", &rx.device)]), flag(rx.serial_state == "open"))],
     );
     r.counter("timed_receiver_bytes", "Bytes read from the receiver", rx.framer.bytes);
     r.counters(
@@ -108,8 +108,8 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
         _ => 0.0,
     };
     r.gauge("timed_receiver_fix_type", "0 none, 2 2D, 3 3D, 5 time-only", fix_type);
-    r.gauge("timed_receiver_fix_ok", "1 if the receiver flags its fix valid", b(rx.fix_ok));
-    r.gauge("timed_receiver_time_valid", "1 if the receiver vouches for its time", b(rx.time_valid));
+    r.gauge("timed_receiver_fix_ok", "1 if the receiver flags its fix valid", flag(rx.fix_ok));
+    r.gauge("timed_receiver_time_valid", "1 if the receiver vouches for its time", flag(rx.time_valid));
     let per_c = |used: bool| -> Vec<_> {
         rx.constellations
             .iter()
@@ -155,11 +155,11 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
         r.gauges(
             "timed_receiver_antenna_ok",
             "1 if the antenna supervisor reports OK",
-            vec![(labels(&[("status", a)]), b(a == "ok"))],
+            vec![(labels(&[("status", a)]), flag(a == "ok"))],
         );
     }
     if let Some(p) = &rx.antenna_power {
-        r.gauge("timed_receiver_antenna_power_on", "1 if antenna power is on", b(p == "on"));
+        r.gauge("timed_receiver_antenna_power_on", "1 if antenna power is on", flag(p == "on"));
     }
     r.gauge_opt(
         "timed_receiver_jamming_state",
@@ -172,8 +172,8 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
         "0 unknown, 1 none, 2 indicated, 3 multiple",
         rx.spoofing.map(f64::from),
     );
-    r.gauge_opt("timed_receiver_survey_active", "Survey-in running", rx.survey_active.map(b));
-    r.gauge_opt("timed_receiver_survey_valid", "Survey-in position valid", rx.survey_valid.map(b));
+    r.gauge_opt("timed_receiver_survey_active", "Survey-in running", rx.survey_active.map(flag));
+    r.gauge_opt("timed_receiver_survey_valid", "Survey-in position valid", rx.survey_valid.map(flag));
     r.gauge_opt(
         "timed_receiver_survey_duration_seconds",
         "Survey-in duration",
@@ -189,7 +189,7 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
         r.gauge(
             "timed_receiver_leap_valid",
             "1 if the leap second count came from the constellation",
-            b(rx.leap_valid),
+            flag(rx.leap_valid),
         );
         r.gauge(
             "timed_receiver_leap_announced",
@@ -204,9 +204,9 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
     r.gauges(
         "timed_pps_up",
         "1 while the PPS device is open",
-        vec![(labels(&[("source", p.source.as_ref())]), b(p.device_state == "open"))],
+        vec![(labels(&[("source", p.source.as_ref())]), flag(p.device_state == "open"))],
     );
-    r.gauge("timed_pps_simulated", "1 when PPS edges come from timed-sim", b(p.simulated));
+    r.gauge("timed_pps_simulated", "1 when PPS edges come from timed-sim", flag(p.simulated));
     r.counter("timed_pps_edges", "PPS assert edges received", p.edges);
     let label = match p.state.as_ref() {
         "locked-tim-tp" => "tim-tp",
@@ -216,7 +216,7 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
     r.gauges(
         "timed_pps_locked",
         "1 while edges are labelled and sent",
-        vec![(labels(&[("label", label)]), b(label != "none"))],
+        vec![(labels(&[("label", label)]), flag(label != "none"))],
     );
     r.counter("timed_pps_samples", "PPS samples handed to chrony", p.samples);
     r.counter("timed_coarse_samples", "Coarse serial samples handed to chrony", h.coarse_samples);
@@ -235,7 +235,7 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
     r.gauges(
         "timed_sink_up",
         "1 while a chrony sink delivers",
-        h.sinks.iter().map(|s| (sink(s), b(s.state == "ok"))).collect(),
+        h.sinks.iter().map(|s| (sink(s), flag(s.state == "ok"))).collect(),
     );
     r.counters(
         "timed_sink_sent",

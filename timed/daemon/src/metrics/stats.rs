@@ -1,8 +1,8 @@
 //! `timed_offset_*`, `timed_serial_latency_seconds` and the coarse-offset suggestion, rendered
 //! from the statistics in the health snapshot (docs/metrics.md).
 
-use crate::health::{SourceStats, Stats};
-use crate::metrics::families::{labels, Hist, Reg};
+use super::families::{labels, Hist, Reg};
+use crate::health::{EdgeLatencySummary, SourceStats, Stats};
 
 pub fn register(s: &Stats, r: &mut Reg<'_>) {
     let sources: Vec<(&str, &SourceStats)> = [("pps", s.pps.as_ref()), ("coarse", s.coarse.as_ref())]
@@ -97,6 +97,18 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
             .flat_map(|(k, w)| {
                 stats.iter().map(move |(st, f)| (labels(&[("message", k), ("stat", st)]), f(w)))
             })
+            .collect(),
+    );
+    // Quantiles as gauges with a `stat` label, like the serial latency above: the window is a
+    // sliding hour of edges, so a Prometheus summary's _sum/_count would not mean what they say.
+    let q: [(&str, fn(&EdgeLatencySummary) -> f64); 3] =
+        [("p50", |l| l.p50_s), ("p99", |l| l.p99_s), ("max", |l| l.max_s)];
+    r.gauges(
+        "timed_pps_edge_latency_seconds",
+        "From timed getting a PPS edge to its sample handed to every sink (last hour of edges)",
+        s.edge_latency
+            .iter()
+            .flat_map(|l| q.iter().map(move |(st, f)| (labels(&[("label", &l.label), ("stat", st)]), f(l))))
             .collect(),
     );
     if let Some((offset, delay)) = s.suggested_coarse {

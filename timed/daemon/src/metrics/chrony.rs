@@ -63,83 +63,18 @@
 //!
 //! Counters are registered in prometheus-client's OpenMetrics form (family `x`, sample
 //! `x_total`; the table lists sample names, which are what PromQL sees and what the exporter
-//! exposes). The endpoint (`metrics::families::render`) rewrites counter HELP/TYPE lines to
+//! exposes). The endpoint (`families::render`) rewrites counter HELP/TYPE lines to
 //! `x_total` for the Prometheus text format it serves, which is then line for line what the
 //! exporter's text exposition has and what `promtool check metrics` accepts.
 
-use super::{Report, Source};
-use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
-use prometheus_client::metrics::MetricType;
+use super::families::{flag, labels, Labels, Reg};
+use crate::chronyctl::{Report, Source, SourceStats};
 use prometheus_client::registry::Registry;
 
-type Labels = Vec<(String, String)>;
-
-/// One family of pre-computed samples (each scrape builds a fresh registry from a [`Report`]).
-#[derive(Debug)]
-struct Family {
-    kind: MetricType,
-    samples: Vec<(Labels, f64)>,
-}
-
-impl Family {
-    fn sample(&self, e: &mut MetricEncoder, v: f64) -> Result<(), std::fmt::Error> {
-        match self.kind {
-            MetricType::Counter => e.encode_counter::<NoLabelSet, f64, f64>(&v, None),
-            _ => e.encode_gauge(&v),
-        }
-    }
-}
-
-impl EncodeMetric for Family {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        for (labels, v) in &self.samples {
-            // No label braces at all for unlabelled samples (an empty set would print `{}`).
-            if labels.is_empty() {
-                self.sample(&mut encoder, *v)?;
-            } else {
-                self.sample(&mut encoder.encode_family(labels)?, *v)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn metric_type(&self) -> MetricType {
-        self.kind
-    }
-
-    fn is_empty(&self) -> bool {
-        self.samples.is_empty()
-    }
-}
-
-struct Reg<'a>(&'a mut Registry);
-
-impl Reg<'_> {
-    fn add(&mut self, kind: MetricType, name: &str, help: &str, samples: Vec<(Labels, f64)>) {
-        if !samples.is_empty() {
-            self.0.register(name, help, Family { kind, samples });
-        }
-    }
-
-    fn gauge(&mut self, name: &str, help: &str, v: f64) {
-        self.add(MetricType::Gauge, name, help, vec![(Vec::new(), v)]);
-    }
-
-    fn counter(&mut self, name: &str, help: &str, v: Option<u64>) {
-        if let Some(v) = v {
-            self.add(MetricType::Counter, name, help, vec![(Vec::new(), v as f64)]);
-        }
-    }
-
-    /// One sample per source, labelled `source_address`, `source_name`.
-    fn per_source(&mut self, name: &str, help: &str, list: &[Source], f: impl Fn(&Source) -> Option<f64>) {
-        let samples = list.iter().filter_map(|s| Some((source_labels(s), f(s)?))).collect();
-        self.add(MetricType::Gauge, name, help, samples);
-    }
-}
-
-fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+/// One sample per source, labelled `source_address`, `source_name`.
+fn per_source(r: &mut Reg, name: &str, help: &str, list: &[Source], f: impl Fn(&Source) -> Option<f64>) {
+    let samples = list.iter().filter_map(|s| Some((source_labels(s), f(s)?))).collect();
+    r.gauges(name, help, samples);
 }
 
 fn source_labels(s: &Source) -> Labels {
@@ -168,18 +103,10 @@ fn exporter_mode(mode: &str) -> &str {
     }
 }
 
-fn b(v: bool) -> f64 {
-    if v {
-        1.0
-    } else {
-        0.0
-    }
-}
-
 /// Adds the `chrony_*` families for `report` to `registry`.
 pub fn register(report: &Report, registry: &mut Registry) {
     let mut r = Reg(registry);
-    r.gauge("chrony_up", "1 if chronyd answered the tracking query", b(report.tracking.is_ok()));
+    r.gauge("chrony_up", "1 if chronyd answered the tracking query", flag(report.tracking.is_ok()));
     let stats_failed = match &report.sources {
         Ok(list) => list.iter().any(|s| s.stats.is_err()),
         Err(_) => true,
@@ -190,11 +117,10 @@ pub fn register(report: &Report, registry: &mut Registry) {
         ("sourcestats", stats_failed),
         ("serverstats", report.serverstats.is_err()),
     ];
-    r.add(
-        MetricType::Gauge,
+    r.gauges(
         "chrony_query_errors",
         "1 if this query to chronyd failed during this scrape (its families are then absent)",
-        errors.iter().map(|(q, failed)| (labels(&[("query", q)]), b(*failed))).collect(),
+        errors.iter().map(|(q, failed)| (labels(&[("query", q)]), flag(*failed))).collect(),
     );
     if let Ok(t) = &report.tracking {
         let address = t.ref_address.clone().unwrap_or_else(|| t.ref_name.clone());
@@ -204,12 +130,7 @@ pub fn register(report: &Report, registry: &mut Registry) {
             ("tracking_name", &t.ref_name),
             ("tracking_refid", &refid),
         ]);
-        r.add(
-            MetricType::Gauge,
-            "chrony_tracking_info",
-            "Reference chronyd tracks (always 1)",
-            vec![(info, 1.0)],
-        );
+        r.gauges("chrony_tracking_info", "Reference chronyd tracks (always 1)", vec![(info, 1.0)]);
         r.gauge(
             "chrony_tracking_last_offset_seconds",
             "Offset measured at the last clock update, seconds",
@@ -230,7 +151,7 @@ pub fn register(report: &Report, registry: &mut Registry) {
         r.gauge(
             "chrony_tracking_remote_reference",
             "1 if chronyd tracks an NTP server or peer, 0 for a refclock or the local reference",
-            b(remote),
+            flag(remote),
         );
         r.gauge(
             "chrony_tracking_rms_offset_seconds",
@@ -275,7 +196,7 @@ pub fn register(report: &Report, registry: &mut Registry) {
     }
     if let Ok(s) = &report.serverstats {
         let c = |r: &mut Reg, n: &str, h: &str, v: Option<u64>| {
-            r.counter(&format!("chrony_serverstats_{n}"), h, v)
+            r.counter_opt(&format!("chrony_serverstats_{n}"), h, v)
         };
         c(&mut r, "ntp_packets_received", "Valid NTP requests received", Some(s.ntp_hits));
         c(&mut r, "nts_ke_connections_accepted", "NTS-KE connections accepted", s.nke_hits);
@@ -348,34 +269,42 @@ pub fn register(report: &Report, registry: &mut Registry) {
 }
 
 fn register_sources(r: &mut Reg, list: &[Source]) {
-    r.per_source(
+    per_source(
+        r,
         "chrony_sources_last_sample_age_seconds",
         "Seconds since the source's last good sample",
         list,
         |s| s.last_rx_ago_s.map(f64::from),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sources_reachability_ratio",
         "Fraction of the last 8 polls that reached the source",
         list,
         |s| Some(f64::from(s.reach.count_ones()) / 8.0),
     );
-    r.per_source("chrony_sources_reachability_success", "1 if the last poll reached the source", list, |s| {
-        Some(f64::from(s.reach & 1))
-    });
-    r.per_source(
+    per_source(
+        r,
+        "chrony_sources_reachability_success",
+        "1 if the last poll reached the source",
+        list,
+        |s| Some(f64::from(s.reach & 1)),
+    );
+    per_source(
+        r,
         "chrony_sources_last_sample_offset_seconds",
         "Last sample offset (system - source), adjusted for later corrections, seconds",
         list,
         |s| Some(s.last_offset_s),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sources_last_sample_error_margin_seconds",
         "Error bound of the last sample, seconds",
         list,
         |s| Some(s.last_error_s),
     );
-    r.per_source("chrony_sources_polling_interval_seconds", "Polling interval, seconds", list, |s| {
+    per_source(r, "chrony_sources_polling_interval_seconds", "Polling interval, seconds", list, |s| {
         Some(2f64.powi(i32::from(s.poll)))
     });
     let states = list
@@ -387,51 +316,53 @@ fn register_sources(r: &mut Reg, list: &[Source]) {
             (l, 1.0)
         })
         .collect();
-    r.add(
-        MetricType::Gauge,
-        "chrony_sources_state_info",
-        "Selection state and mode of the source (always 1)",
-        states,
-    );
-    r.per_source("chrony_sources_stratum", "Stratum of the source", list, |s| Some(f64::from(s.stratum)));
-    let st = |f: fn(&super::SourceStats) -> f64| move |s: &Source| s.stats.as_ref().ok().map(f);
-    r.per_source(
+    r.gauges("chrony_sources_state_info", "Selection state and mode of the source (always 1)", states);
+    per_source(r, "chrony_sources_stratum", "Stratum of the source", list, |s| Some(f64::from(s.stratum)));
+    let st = |f: fn(&SourceStats) -> f64| move |s: &Source| s.stats.as_ref().ok().map(f);
+    per_source(
+        r,
         "chrony_sourcestats_samples",
         "Samples retained for the source",
         list,
         st(|x| f64::from(x.samples)),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_runs",
         "Runs of same-sign residuals after the last regression",
         list,
         st(|x| f64::from(x.runs)),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_span_seconds",
         "Time between the oldest and newest retained samples, seconds",
         list,
         st(|x| f64::from(x.span_s)),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_stddev",
         "Estimated standard deviation of the samples, seconds",
         list,
         st(|x| x.std_dev_s),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_frequency_ppms",
         "Estimated residual frequency of the source, ppm",
         list,
         st(|x| x.frequency_ppm),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_frequency_skew_ppms",
         "Error bound of the residual frequency, ppm",
         list,
         st(|x| x.freq_skew_ppm),
     );
-    r.per_source(
+    per_source(
+        r,
         "chrony_sourcestats_offset",
         "Estimated offset of the source (system - source), seconds",
         list,
@@ -440,201 +371,4 @@ fn register_sources(r: &mut Reg, list: &[Source]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::{ServerStats, SourceStats, Tracking};
-    use super::*;
-
-    fn source(address: &str, name: &str, mode: &str, state_code: u16, stats: bool) -> Source {
-        Source {
-            index: 0,
-            address: address.into(),
-            name: name.into(),
-            mode: mode.into(),
-            state: String::new(),
-            state_code,
-            stratum: 0,
-            poll: 2,
-            reach: 0o377,
-            last_rx_ago_s: Some(3),
-            last_offset_s: -250e-6,
-            last_offset_orig_s: -250e-6,
-            last_error_s: 1e-7,
-            options: None,
-            stats: if stats {
-                Ok(SourceStats {
-                    samples: 8,
-                    runs: 5,
-                    span_s: 28,
-                    frequency_ppm: 0.001,
-                    freq_skew_ppm: 0.05,
-                    offset_s: -1e-7,
-                    offset_error_s: 1e-7,
-                    std_dev_s: 2e-7,
-                })
-            } else {
-                Err("timeout".into())
-            },
-        }
-    }
-
-    pub(crate) fn fixture() -> Report {
-        Report {
-            tracking: Ok(Tracking {
-                ref_id: 0x5050_5300,
-                ref_name: "PPS".into(),
-                ref_address: None,
-                stratum: 1,
-                leap_code: 0,
-                leap_status: "normal".into(),
-                ref_time_s: 1.7e9,
-                system_offset_s: 250e-6,
-                last_offset_s: -1e-7,
-                rms_offset_s: 5e-7,
-                frequency_ppm: -1.5,
-                residual_freq_ppm: 0.001,
-                skew_ppm: 0.02,
-                root_delay_s: 1e-9,
-                root_dispersion_s: 1e-5,
-                update_interval_s: 4.0,
-            }),
-            sources: Ok(vec![
-                source("PPS", "PPS", "refclock", 0, true),
-                source("GPS", "GPS", "refclock", 1, true),
-                source("192.0.2.1", "ntp.example", "server", 4, false),
-            ]),
-            serverstats: Ok(ServerStats {
-                ntp_hits: 12,
-                cmd_hits: 34,
-                nke_hits: Some(0),
-                nke_drops: Some(0),
-                ntp_auth_hits: Some(0),
-                ntp_interleaved_hits: Some(1),
-                ntp_timestamps: Some(2),
-                ntp_span_s: Some(3),
-                ..Default::default()
-            }),
-            state: super::super::ChronydState::Answered,
-            age_s: 0.0,
-        }
-    }
-
-    fn render(report: &Report) -> String {
-        let mut registry = Registry::default();
-        register(report, &mut registry);
-        let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &registry).unwrap();
-        out
-    }
-
-    fn has(text: &str, line: &str) {
-        assert!(text.lines().any(|l| l == line), "missing line {line:?} in\n{text}");
-    }
-
-    #[test]
-    fn tracking_families_use_chrony_exporter_names() {
-        let t = render(&fixture());
-        has(&t, "chrony_up 1.0");
-        has(
-            &t,
-            r#"chrony_tracking_info{tracking_address="PPS",tracking_name="PPS",tracking_refid="50505300"} 1.0"#,
-        );
-        has(&t, "chrony_tracking_system_time_seconds 0.00025");
-        has(&t, "chrony_tracking_stratum 1.0");
-        has(&t, "chrony_tracking_remote_reference 0.0");
-        has(&t, "chrony_tracking_leap_status 0.0");
-        has(&t, "# TYPE chrony_tracking_last_offset_seconds gauge");
-        for n in [
-            "reference_timestamp_seconds",
-            "rms_offset_seconds",
-            "root_delay_seconds",
-            "root_dispersion_seconds",
-        ] {
-            assert!(t.contains(&format!("\nchrony_tracking_{n} ")), "{n}");
-        }
-        for n in ["frequency_ppms", "residual_frequency_ppms", "skew_ppms", "update_interval_seconds"] {
-            assert!(t.contains(&format!("\nchrony_tracking_{n} ")), "{n}");
-        }
-    }
-
-    #[test]
-    fn source_families_label_refclocks_by_refid() {
-        let t = render(&fixture());
-        has(
-            &t,
-            r#"chrony_sources_state_info{source_address="PPS",source_name="PPS",source_state="sync",source_mode="reference clock"} 1.0"#,
-        );
-        has(
-            &t,
-            r#"chrony_sources_state_info{source_address="GPS",source_name="GPS",source_state="unreach",source_mode="reference clock"} 1.0"#,
-        );
-        has(
-            &t,
-            r#"chrony_sources_state_info{source_address="192.0.2.1",source_name="ntp.example",source_state="candidate",source_mode="client"} 1.0"#,
-        );
-        has(&t, r#"chrony_sources_reachability_ratio{source_address="PPS",source_name="PPS"} 1.0"#);
-        has(&t, r#"chrony_sources_reachability_success{source_address="PPS",source_name="PPS"} 1.0"#);
-        has(&t, r#"chrony_sources_polling_interval_seconds{source_address="PPS",source_name="PPS"} 4.0"#);
-        has(
-            &t,
-            r#"chrony_sources_last_sample_offset_seconds{source_address="PPS",source_name="PPS"} -0.00025"#,
-        );
-        has(&t, r#"chrony_sources_last_sample_age_seconds{source_address="GPS",source_name="GPS"} 3.0"#);
-        for n in ["last_sample_error_margin_seconds", "stratum"] {
-            assert!(t.contains(&format!("\nchrony_sources_{n}{{")), "{n}");
-        }
-        // sourcestats for refclocks; the NTP source whose sourcestats failed is left out.
-        has(&t, r#"chrony_sourcestats_samples{source_address="PPS",source_name="PPS"} 8.0"#);
-        has(&t, r#"chrony_sourcestats_offset{source_address="GPS",source_name="GPS"} -1e-7"#);
-        for n in ["runs", "span_seconds", "stddev", "frequency_ppms", "frequency_skew_ppms"] {
-            assert!(t.contains(&format!("\nchrony_sourcestats_{n}{{")), "{n}");
-        }
-        assert!(!t.contains(r#"chrony_sourcestats_samples{source_address="192.0.2.1""#));
-        has(&t, r#"chrony_query_errors{query="sourcestats"} 1.0"#);
-        has(&t, r#"chrony_query_errors{query="sources"} 0.0"#);
-    }
-
-    #[test]
-    fn serverstats_counters_end_in_total_once() {
-        let t = render(&fixture());
-        has(&t, "# TYPE chrony_serverstats_ntp_packets_received counter");
-        has(&t, "chrony_serverstats_ntp_packets_received_total 12.0");
-        has(&t, "chrony_serverstats_command_packets_received_total 34.0");
-        has(&t, "# TYPE chrony_serverstats_ntp_timestamps_held gauge");
-        has(&t, "chrony_serverstats_ntp_timestamps_held 2.0");
-        has(&t, "# TYPE chrony_serverstats_ntp_timestamp_span_seconds gauge");
-        for n in ["ntp_packets_dropped", "command_packets_dropped", "client_log_records_dropped"] {
-            has(&t, &format!("chrony_serverstats_{n}_total 0.0"));
-        }
-        for n in ["nts_ke_connections_accepted", "nts_ke_connections_dropped", "authenticated_ntp_packets"] {
-            has(&t, &format!("chrony_serverstats_{n}_total 0.0"));
-        }
-        has(&t, "chrony_serverstats_interleaved_ntp_packets_total 1.0");
-        assert!(!t.contains("_total_total"));
-        // A v3 reply has no timestamp-source counters: those families are absent, not zero.
-        assert!(!t.contains("chrony_serverstats_ntp_kernel_rx_timestamps"));
-    }
-
-    #[test]
-    fn chronyd_down_leaves_only_up_and_errors() {
-        let t = render(&Report::down("connection refused".into()));
-        has(&t, "chrony_up 0.0");
-        for q in ["tracking", "sources", "sourcestats", "serverstats"] {
-            has(&t, &format!(r#"chrony_query_errors{{query="{q}"}} 1.0"#));
-        }
-        let families: Vec<&str> = t.lines().filter(|l| l.starts_with("# TYPE")).collect();
-        assert_eq!(families, ["# TYPE chrony_up gauge", "# TYPE chrony_query_errors gauge"]);
-    }
-
-    #[test]
-    fn optional_query_failures_keep_chrony_up() {
-        let mut r = fixture();
-        r.serverstats = Err("not authorised".into());
-        r.sources = Err("timeout".into());
-        let t = render(&r);
-        has(&t, "chrony_up 1.0");
-        has(&t, r#"chrony_query_errors{query="serverstats"} 1.0"#);
-        has(&t, r#"chrony_query_errors{query="sources"} 1.0"#);
-        has(&t, r#"chrony_query_errors{query="tracking"} 0.0"#);
-        assert!(!t.contains("chrony_serverstats_") && !t.contains("chrony_sources_"));
-    }
-}
+mod tests;
