@@ -101,8 +101,8 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
     );
     // Quantiles as gauges with a `stat` label, like the serial latency above: the window is a
     // sliding hour of edges, so a Prometheus summary's _sum/_count would not mean what they say.
-    let q: [(&str, fn(&EdgeLatencySummary) -> f64); 3] =
-        [("p50", |l| l.p50_s), ("p99", |l| l.p99_s), ("max", |l| l.max_s)];
+    type Stat = fn(&EdgeLatencySummary) -> f64;
+    let q: [(&str, Stat); 3] = [("p50", |l| l.p50_s), ("p99", |l| l.p99_s), ("max", |l| l.max_s)];
     r.gauges(
         "timed_pps_edge_latency_seconds",
         "From timed getting a PPS edge to its sample handed to every sink (last hour of edges)",
