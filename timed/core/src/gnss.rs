@@ -28,19 +28,26 @@ impl Constellation {
         Constellation::Unknown,
     ];
 
-    /// From a u-blox `gnssId` (UBX-13003221 appendix A "GNSS identifiers").
+    /// u-blox `gnssId`s (UBX-13003221 appendix A "GNSS identifiers"), the one table both ways.
+    const UBX_GNSS_IDS: [(u8, Constellation); 8] = [
+        (0, Constellation::Gps),
+        (1, Constellation::Sbas),
+        (2, Constellation::Galileo),
+        (3, Constellation::Beidou),
+        (4, Constellation::Imes),
+        (5, Constellation::Qzss),
+        (6, Constellation::Glonass),
+        (7, Constellation::Navic),
+    ];
+
+    /// From a u-blox `gnssId`.
     pub fn from_ubx_gnss_id(id: u8) -> Constellation {
-        match id {
-            0 => Constellation::Gps,
-            1 => Constellation::Sbas,
-            2 => Constellation::Galileo,
-            3 => Constellation::Beidou,
-            4 => Constellation::Imes,
-            5 => Constellation::Qzss,
-            6 => Constellation::Glonass,
-            7 => Constellation::Navic,
-            _ => Constellation::Unknown,
-        }
+        Self::UBX_GNSS_IDS.iter().find(|(i, _)| *i == id).map_or(Constellation::Unknown, |(_, c)| *c)
+    }
+
+    /// The u-blox `gnssId` (255 for unknown: gpsd-compatible labels carry it).
+    pub fn ubx_gnss_id(self) -> u8 {
+        Self::UBX_GNSS_IDS.iter().find(|(_, c)| *c == self).map_or(255, |(i, _)| *i)
     }
 
     /// From an NMEA 4.1 GSA/GSV system id.
@@ -85,5 +92,19 @@ impl Constellation {
             Constellation::Navic => "navic",
             Constellation::Unknown => "unknown",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ubx_gnss_ids_both_ways() {
+        for id in 0..=7u8 {
+            assert_eq!(Constellation::from_ubx_gnss_id(id).ubx_gnss_id(), id);
+        }
+        assert_eq!(Constellation::from_ubx_gnss_id(9), Constellation::Unknown);
+        assert_eq!(Constellation::Unknown.ubx_gnss_id(), 255);
     }
 }

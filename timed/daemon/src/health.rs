@@ -8,6 +8,9 @@ use std::borrow::Cow;
 
 /// Text that is usually a constant name but must deserialize too (timectl reads the snapshot).
 pub type Name = Cow<'static, str>;
+
+mod states;
+pub use states::{Antenna, DeviceState, FixKind, PpsLock, SinkState};
 use timed_core::engine::{Hold, PpsState, Reject, RejectCounts};
 use timed_core::epoch::{Epoch, ReceiverInfo};
 use timed_core::framer::FramerStats;
@@ -30,7 +33,7 @@ pub struct Sat {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Receiver {
     pub device: String,
-    pub serial_state: String,
+    pub serial_state: DeviceState,
     pub serial_error: Option<String>,
     pub model: Option<String>,
     pub firmware: Option<String>,
@@ -39,7 +42,7 @@ pub struct Receiver {
     pub time: Option<String>,
     pub time_valid: bool,
     pub time_source: Option<Name>,
-    pub fix: Name,
+    pub fix: FixKind,
     pub fix_ok: bool,
     pub sats_used: Option<u16>,
     pub sats_seen: Option<u16>,
@@ -52,7 +55,7 @@ pub struct Receiver {
     pub leap_valid: bool,
     /// +1 / −1 when a leap second is announced.
     pub leap_change: Option<i8>,
-    pub antenna: Option<String>,
+    pub antenna: Option<Antenna>,
     pub antenna_power: Option<String>,
     pub jamming_state: Option<u8>,
     pub jam_ind: Option<u8>,
@@ -90,14 +93,14 @@ pub struct Pps {
     pub source: Name,
     pub simulated: bool,
     pub device: String,
-    pub device_state: String,
+    pub device_state: DeviceState,
     pub device_error: Option<String>,
     pub edges: u64,
     pub last_edge_ns: Option<i64>,
     pub last_seq: Option<u64>,
-    /// "acquiring", "locked-tim-tp", "locked-epoch-timing", "held-label-jump" (the receiver's
-    /// labels are `label_jump_s` away from the pulse count), "held-pulse-moved".
-    pub state: Name,
+    /// Pairing; `held-label-jump`: the receiver's labels are `label_jump_s` away from the pulse
+    /// count.
+    pub state: PpsLock,
     /// While held for a label jump: how many seconds the receiver's labels are off the count.
     #[serde(default)]
     pub label_jump_s: Option<i64>,
@@ -114,7 +117,7 @@ pub struct Sink {
     /// "sock-pps", "sock-coarse", "shm-pps", "shm-coarse".
     pub kind: Name,
     pub target: String,
-    pub state: String,
+    pub state: SinkState,
     pub error: Option<String>,
     pub sent: u64,
     pub errors: u64,
@@ -263,7 +266,7 @@ impl Health {
         r.time = e.time.map(|t| t.rfc3339_millis());
         r.time_valid = e.time_valid;
         r.time_source = e.time_source.map(|s| s.name().into());
-        r.fix = e.fix.name().into();
+        r.fix = e.fix.into();
         r.fix_ok = e.fix_ok;
         r.sats_used = e.sats_used;
         r.sats_seen = e.sats_seen;
@@ -274,7 +277,7 @@ impl Health {
             .iter()
             .map(|s| Sat {
                 gnss: s.constellation.name().into(),
-                gnss_id: ubx_gnss_id(s.constellation),
+                gnss_id: s.constellation.ubx_gnss_id(),
                 svid: s.sv_id,
                 cno_dbhz: s.cno_dbhz,
                 elev_deg: s.elev_deg,
@@ -289,7 +292,7 @@ impl Health {
         r.leap_change = e.leap.event.map(|ev| ev.change);
         // Health messages come every few seconds: keep the last known value between them.
         if let Some(a) = e.antenna {
-            r.antenna = Some(format!("{a:?}").to_lowercase());
+            r.antenna = Some(a.into());
         }
         if let Some(p) = e.antenna_power {
             r.antenna_power = Some(format!("{p:?}").to_lowercase());
@@ -329,32 +332,11 @@ impl Health {
     }
 
     pub fn note_engine(&mut self, state: PpsState, rejects: &RejectCounts) {
-        self.pps.state = Name::Borrowed(match state {
-            PpsState::Acquiring => "acquiring",
-            PpsState::Locked(timed_core::engine::LabelSource::TimTp) => "locked-tim-tp",
-            PpsState::Locked(timed_core::engine::LabelSource::EpochTiming) => "locked-epoch-timing",
-            PpsState::Held(Hold::LabelJump { .. }) => "held-label-jump",
-            PpsState::Held(Hold::PulseMoved) => "held-pulse-moved",
-        });
+        self.pps.state = state.into();
         self.pps.label_jump_s = match state {
             PpsState::Held(Hold::LabelJump { by_s }) => Some(by_s),
             _ => None,
         };
         self.pps.rejects = Reject::ALL.iter().map(|r| (r.name().into(), rejects.get(*r))).collect();
-    }
-}
-
-fn ubx_gnss_id(c: timed_core::gnss::Constellation) -> u8 {
-    use timed_core::gnss::Constellation as C;
-    match c {
-        C::Gps => 0,
-        C::Sbas => 1,
-        C::Galileo => 2,
-        C::Beidou => 3,
-        C::Imes => 4,
-        C::Qzss => 5,
-        C::Glonass => 6,
-        C::Navic => 7,
-        C::Unknown => 255,
     }
 }

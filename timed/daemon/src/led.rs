@@ -20,12 +20,13 @@ use tracing::{info, warn};
 /// What the LED shows for a snapshot.
 pub fn state_of(h: &Health) -> LedState {
     let pps_used = h.pps.source != "off";
-    let broken = |state: &str| matches!(state, "absent" | "lost");
     // Held pulses (a receiver off by whole seconds, moved pulses) are a fault the owner must see.
-    let held = h.pps.state.starts_with("held");
-    if broken(&h.receiver.serial_state) || (pps_used && broken(&h.pps.device_state)) || held {
+    if h.receiver.serial_state.is_broken()
+        || (pps_used && h.pps.device_state.is_broken())
+        || h.pps.state.is_held()
+    {
         LedState::Fault
-    } else if h.pps.state.starts_with("locked") {
+    } else if h.pps.state.is_locked() {
         LedState::Locked
     } else {
         LedState::Acquiring
@@ -128,25 +129,27 @@ mod tests {
     use super::*;
     use timed_led::recording::RecordingPin;
 
-    fn health(serial: &str, pps_device: &str, pps_state: &'static str, source: &'static str) -> Health {
+    use crate::health::{DeviceState as D, PpsLock as L};
+
+    fn health(serial: D, pps_device: D, pps_state: L, source: &'static str) -> Health {
         let mut h = Health::default();
-        h.receiver.serial_state = serial.into();
-        h.pps.device_state = pps_device.into();
-        h.pps.state = pps_state.into();
+        h.receiver.serial_state = serial;
+        h.pps.device_state = pps_device;
+        h.pps.state = pps_state;
         h.pps.source = source.into();
         h
     }
 
     #[test]
     fn health_maps_to_lock_states() {
-        assert_eq!(state_of(&health("open", "open", "locked-tim-tp", "kernel")), LedState::Locked);
-        assert_eq!(state_of(&health("open", "open", "acquiring", "kernel")), LedState::Acquiring);
-        assert_eq!(state_of(&health("opening", "opening", "acquiring", "kernel")), LedState::Acquiring);
-        assert_eq!(state_of(&health("absent", "open", "acquiring", "kernel")), LedState::Fault);
-        assert_eq!(state_of(&health("open", "lost", "locked-tim-tp", "kernel")), LedState::Fault);
-        assert_eq!(state_of(&health("open", "open", "held-label-jump", "kernel")), LedState::Fault);
+        assert_eq!(state_of(&health(D::Open, D::Open, L::LockedTimTp, "kernel")), LedState::Locked);
+        assert_eq!(state_of(&health(D::Open, D::Open, L::Acquiring, "kernel")), LedState::Acquiring);
+        assert_eq!(state_of(&health(D::Opening, D::Opening, L::Acquiring, "kernel")), LedState::Acquiring);
+        assert_eq!(state_of(&health(D::Absent, D::Open, L::Acquiring, "kernel")), LedState::Fault);
+        assert_eq!(state_of(&health(D::Open, D::Lost, L::LockedTimTp, "kernel")), LedState::Fault);
+        assert_eq!(state_of(&health(D::Open, D::Open, L::HeldLabelJump, "kernel")), LedState::Fault);
         // With PPS off, the PPS device's state does not matter.
-        assert_eq!(state_of(&health("open", "absent", "acquiring", "off")), LedState::Acquiring);
+        assert_eq!(state_of(&health(D::Open, D::Absent, L::Acquiring, "off")), LedState::Acquiring);
     }
 
     #[test]
@@ -172,7 +175,7 @@ mod tests {
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async {
-                let (tx, rx) = watch::channel(Arc::new(health("open", "open", "acquiring", "kernel")));
+                let (tx, rx) = watch::channel(Arc::new(health(D::Open, D::Open, L::Acquiring, "kernel")));
                 let pin = RecordingPin::new();
                 let guard = start_with(pin.clone(), rx);
                 let step = |ms| tokio::time::sleep(Duration::from_millis(ms));
@@ -180,10 +183,10 @@ mod tests {
                 assert_eq!(pin.writes(), vec![true]);
                 step(1000).await; // 1 Hz: off at 500, on at 1000
                 assert_eq!(pin.writes(), vec![true, false, true]);
-                tx.send_replace(Arc::new(health("open", "open", "locked-tim-tp", "kernel")));
+                tx.send_replace(Arc::new(health(D::Open, D::Open, L::LockedTimTp, "kernel")));
                 step(5000).await; // solid: nothing more (it was lit)
                 assert_eq!(pin.writes(), vec![true, false, true]);
-                tx.send_replace(Arc::new(health("lost", "open", "acquiring", "kernel")));
+                tx.send_replace(Arc::new(health(D::Lost, D::Open, L::Acquiring, "kernel")));
                 step(450).await; // 5 Hz from the change: on, off 100, on 200, off 300, on 400
                 assert_eq!(pin.writes(), vec![true, false, true, false, true, false, true]);
                 drop(guard);

@@ -168,16 +168,16 @@ fn one_line(s: &str) -> String {
 
 /// The one-line status `systemctl status timed` shows.
 pub fn status_line(h: &Health) -> String {
-    let lock = if h.pps.state.starts_with("locked") {
-        format!("PPS {}", h.pps.state)
+    let lock = if h.pps.state.is_locked() {
+        format!("PPS {}", h.pps.state.name())
     } else if h.pps.source == "off" {
         "PPS off, coarse only".to_string()
     } else {
         "PPS acquiring".to_string()
     };
-    let mut parts = vec![lock, format!("receiver {} {}", h.receiver.device, h.receiver.serial_state)];
+    let mut parts = vec![lock, format!("receiver {} {}", h.receiver.device, h.receiver.serial_state.name())];
     if h.pps.source != "off" {
-        parts.push(format!("PPS device {} {}", h.pps.device, h.pps.device_state));
+        parts.push(format!("PPS device {} {}", h.pps.device, h.pps.device_state.name()));
     }
     parts.join("; ")
 }

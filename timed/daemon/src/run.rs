@@ -6,7 +6,7 @@
 use crate::chrony::Sinks;
 use crate::clock::Clock;
 use crate::config::{Config, PpsSource};
-use crate::health::Health;
+use crate::health::{DeviceState, FixKind, Health, PpsLock};
 use crate::serial::{self, SerialEvent, SerialStatus};
 use crate::{log_state::LogState, pps_input};
 use std::sync::Arc;
@@ -209,8 +209,8 @@ fn initial_health(cfg: &Config) -> Health {
         ..Health::default()
     };
     h.receiver.device = cfg.receiver.device.display().to_string();
-    h.receiver.serial_state = "opening".into();
-    h.receiver.fix = "none".into();
+    h.receiver.serial_state = DeviceState::Opening;
+    h.receiver.fix = FixKind::None;
     h.receiver.leap_source = "unknown".into();
     h.pps.source = match cfg.pps.source {
         PpsSource::Kernel => "kernel",
@@ -223,28 +223,28 @@ fn initial_health(cfg: &Config) -> Health {
         PpsSource::Simulated => cfg.pps.sim_socket.display().to_string(),
         _ => cfg.pps.device.display().to_string(),
     };
-    h.pps.device_state = "opening".into();
-    h.pps.state = "acquiring".into();
+    h.pps.device_state = DeviceState::Opening;
+    h.pps.state = PpsLock::Acquiring;
     h
 }
 
 fn note_serial(h: &mut Health, s: &SerialStatus) {
     let (state, error) = match s {
-        SerialStatus::Open { .. } => ("open", None),
-        SerialStatus::Absent { error, .. } => ("absent", Some(error.clone())),
-        SerialStatus::Lost { error, .. } => ("lost", Some(error.clone())),
+        SerialStatus::Open { .. } => (DeviceState::Open, None),
+        SerialStatus::Absent { error, .. } => (DeviceState::Absent, Some(error.clone())),
+        SerialStatus::Lost { error, .. } => (DeviceState::Lost, Some(error.clone())),
     };
-    h.receiver.serial_state = state.into();
+    h.receiver.serial_state = state;
     h.receiver.serial_error = error;
 }
 
 fn note_pps(h: &mut Health, s: &PpsStatus) {
     let (state, error) = match s {
-        PpsStatus::Opened { .. } => ("open", None),
-        PpsStatus::Absent { error } => ("absent", Some(error.clone())),
-        PpsStatus::Lost { error } => ("lost", Some(error.clone())),
+        PpsStatus::Opened { .. } => (DeviceState::Open, None),
+        PpsStatus::Absent { error } => (DeviceState::Absent, Some(error.clone())),
+        PpsStatus::Lost { error } => (DeviceState::Lost, Some(error.clone())),
     };
-    h.pps.device_state = state.into();
+    h.pps.device_state = state;
     h.pps.device_error = error;
 }
 

@@ -12,7 +12,7 @@ use crate::client::{Failure, View};
 use crate::fmt::secs;
 use serde::Serialize;
 use timed::chronyctl::{ChronydState, Report};
-use timed::health::Health;
+use timed::health::{DeviceState, Health, PpsLock, SinkState};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -77,12 +77,8 @@ pub fn assess(v: &View) -> Assessment {
         ),
         Err(e) => push(&mut r, Verdict::Failing, "timed-unreachable", e.message.clone(), unreachable_fix(e.kind)),
     }
-    let pps_locked = v
-        .timed
-        .as_ref()
-        .ok()
-        .and_then(|m| m.timed.as_ref())
-        .is_some_and(|h| h.pps.state.starts_with("locked"));
+    let pps_locked =
+        v.timed.as_ref().ok().and_then(|m| m.timed.as_ref()).is_some_and(|h| h.pps.state.is_locked());
     match &v.chrony {
         Ok(c) => chrony_reasons(c, pps_locked, &mut r),
         // chronyd's reading comes through timed: a busy timed says nothing about chronyd.
@@ -126,7 +122,7 @@ fn age_s(now_ns: i64, then_ns: Option<i64>) -> Option<f64> {
 fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
     use Verdict::{Degraded as D, Failing as F};
     let rx = &h.receiver;
-    if rx.serial_state != "open" {
+    if rx.serial_state != DeviceState::Open {
         let why = rx.serial_error.clone().unwrap_or_default();
         push(
             r,
@@ -162,7 +158,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
             "set [pps] source = \"kernel\"",
         );
     } else {
-        if p.device_state != "open" {
+        if p.device_state != DeviceState::Open {
             push(
                 r,
                 F,
@@ -183,7 +179,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
                 format!("no PPS edge on {} for {}", p.device, ago(age_s(now, p.last_edge_ns))),
                 "check the PPS wire (GPIO18) and that the receiver has a fix (PPS is off without one)",
             );
-        } else if p.state == "held-label-jump" {
+        } else if p.state == PpsLock::HeldLabelJump {
             let by = p.label_jump_s.map_or("whole seconds".to_string(), |s| format!("{s:+} s"));
             push(
                 r,
@@ -196,7 +192,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
                 "check the receiver against another clock (`timectl doctor` compares chronyd's NTP \
                  sources); if the receiver was wrong before and is right now, restart timed",
             );
-        } else if p.state == "held-pulse-moved" {
+        } else if p.state == PpsLock::HeldPulseMoved {
             push(
                 r,
                 F,
@@ -205,7 +201,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
                 "check the PPS wire and the receiver (a glitching line, a receiver restarting); \
                  `timectl pps` shows the edges",
             );
-        } else if !p.state.starts_with("locked") {
+        } else if !p.state.is_locked() {
             push(
                 r,
                 F,
@@ -225,7 +221,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
         }
     }
     for s in &h.sinks {
-        if s.state == "failing" {
+        if s.state == SinkState::Failing {
             push(
                 r,
                 F,
@@ -238,7 +234,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
     if h.sinks.is_empty() {
         push(r, F, "no-sinks", "no chrony output is configured".into(), "set [chrony.sock] pps/coarse paths");
     }
-    if rx.serial_state == "open" && rx.epochs > 0 {
+    if rx.serial_state == DeviceState::Open && rx.epochs > 0 {
         receiver_health(h, r);
     }
 }
@@ -246,7 +242,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
 fn receiver_health(h: &Health, r: &mut Vec<Reason>) {
     use Verdict::Degraded as D;
     let rx = &h.receiver;
-    if let Some(a) = rx.antenna.as_deref().filter(|a| matches!(*a, "short" | "open")) {
+    if let Some(a) = rx.antenna.filter(|a| a.is_fault()) {
         push(r, D, "antenna", format!("antenna {a}"), "check the antenna cable and connector");
     }
     match rx.jamming_state {

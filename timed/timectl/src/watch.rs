@@ -73,7 +73,7 @@ pub fn run(t: &Target, a: &Args, json: bool) -> Result<ExitCode, String> {
         }
         if let Some(h) = &m.timed {
             if let (Some(seq), Some(off)) = (h.pps.last_seq, h.pps.last_offset_ns) {
-                if st.offsets.back().is_none_or(|(s, _)| *s != seq) && h.pps.state.starts_with("locked") {
+                if st.offsets.back().is_none_or(|(s, _)| *s != seq) && h.pps.state.is_locked() {
                     st.offsets.push_back((seq, off));
                     while st.offsets.len() > st.history {
                         st.offsets.pop_front();

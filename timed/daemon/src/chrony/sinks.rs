@@ -57,9 +57,9 @@ impl Sinks {
         let mut v = Vec::new();
         let one = |kind: &'static str, target: String, state: &SinkState, stats: &super::SinkStats| {
             let (state, error) = match state {
-                SinkState::Idle => ("idle".to_string(), None),
-                SinkState::Ok => ("ok".to_string(), None),
-                SinkState::Failing(e) => ("failing".to_string(), Some(e.clone())),
+                SinkState::Idle => (health::SinkState::Idle, None),
+                SinkState::Ok => (health::SinkState::Ok, None),
+                SinkState::Failing(e) => (health::SinkState::Failing, Some(e.clone())),
             };
             health::Sink {
                 kind: kind.into(),

@@ -48,7 +48,7 @@
 //! locate the antenna only to hundreds of kilometres.
 
 use super::families::{self, Hist, Reg};
-use crate::health::{Health, Sat};
+use crate::health::{DeviceState, FixKind, Health, Sat};
 use prometheus_client::registry::Registry;
 
 /// How much of the receiver position the `gpsd_*` family shows (`[metrics] position`).
@@ -113,7 +113,7 @@ fn owned(l: Labels) -> families::Labels {
 /// `--pps-histogram`.
 pub fn register(h: &Health, position: Position, pps_buckets: &[(f64, u64)], registry: &mut Registry) {
     let rx = &h.receiver;
-    let live = rx.serial_state == "open";
+    let live = rx.serial_state == DeviceState::Open;
     register_info(h, registry);
     gauge(registry, "gpsd_mode", "Fix mode: 0 not seen yet, 1 no fix, 2 2D, 3 3D", Some(gpsd_mode(h)));
     if live {
@@ -142,14 +142,13 @@ pub fn register(h: &Health, position: Position, pps_buckets: &[(f64, u64)], regi
 /// receiver (UBX fixType 5 → `MODE_3D` with `STATUS_TIME` in `driver_ubx.c`).
 pub fn gpsd_mode(h: &Health) -> f64 {
     let rx = &h.receiver;
-    if rx.serial_state != "open" || rx.epochs == 0 {
+    if rx.serial_state != DeviceState::Open || rx.epochs == 0 {
         return 0.0;
     }
-    match (rx.fix.as_ref(), rx.fix_ok) {
-        (_, false) => 1.0,
-        ("2d", true) => 2.0,
-        ("3d" | "time", true) => 3.0,
-        _ => 1.0,
+    match (rx.fix, rx.fix_ok) {
+        (_, false) | (FixKind::None, true) => 1.0,
+        (FixKind::TwoD, true) => 2.0,
+        (FixKind::ThreeD | FixKind::Time, true) => 3.0,
     }
 }
 
@@ -157,7 +156,7 @@ fn register_fix(h: &Health, position: Position, registry: &mut Registry) {
     let rx = &h.receiver;
     let status = match gpsd_mode(h) {
         m if m < 2.0 => 0.0,
-        _ if rx.fix == "time" => 7.0,
+        _ if rx.fix == FixKind::Time => 7.0,
         _ => 1.0,
     };
     gauge(registry, "gpsd_status", "Fix status: 0 unknown, 1 GPS, 7 time-only (surveyed)", Some(status));

@@ -16,7 +16,7 @@ mod stats;
 mod tests;
 
 use crate::config::Metrics as MetricsConfig;
-use crate::health::Health;
+use crate::health::{Antenna, DeviceState, FixKind, Health, SinkState};
 use families::{flag, labels, Reg};
 use prometheus_client::registry::Registry;
 use std::rc::Rc;
@@ -89,7 +89,7 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
     r.gauges(
         "timed_receiver_up",
         "1 while the receiver's serial device is open",
-        vec![(labels(&[("device", &rx.device)]), flag(rx.serial_state == "open"))],
+        vec![(labels(&[("device", &rx.device)]), flag(rx.serial_state == DeviceState::Open))],
     );
     r.counter("timed_receiver_bytes", "Bytes read from the receiver", rx.framer.bytes);
     r.counters(
@@ -101,11 +101,11 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
     r.counter("timed_receiver_garbage_bytes", "Bytes outside any frame", rx.framer.garbage_bytes);
     r.counter("timed_receiver_decode_errors", "Frames that did not decode", rx.framer.decode_errors);
     r.counter("timed_receiver_epochs", "Navigation epochs assembled", rx.epochs);
-    let fix_type = match rx.fix.as_ref() {
-        "2d" => 2.0,
-        "3d" => 3.0,
-        "time" => 5.0,
-        _ => 0.0,
+    let fix_type = match rx.fix {
+        FixKind::None => 0.0,
+        FixKind::TwoD => 2.0,
+        FixKind::ThreeD => 3.0,
+        FixKind::Time => 5.0,
     };
     r.gauge("timed_receiver_fix_type", "0 none, 2 2D, 3 3D, 5 time-only", fix_type);
     r.gauge("timed_receiver_fix_ok", "1 if the receiver flags its fix valid", flag(rx.fix_ok));
@@ -155,7 +155,7 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
         r.gauges(
             "timed_receiver_antenna_ok",
             "1 if the antenna supervisor reports OK",
-            vec![(labels(&[("status", a)]), flag(a == "ok"))],
+            vec![(labels(&[("status", a.name())]), flag(*a == Antenna::Ok))],
         );
     }
     if let Some(p) = &rx.antenna_power {
@@ -204,15 +204,11 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
     r.gauges(
         "timed_pps_up",
         "1 while the PPS device is open",
-        vec![(labels(&[("source", p.source.as_ref())]), flag(p.device_state == "open"))],
+        vec![(labels(&[("source", p.source.as_ref())]), flag(p.device_state == DeviceState::Open))],
     );
     r.gauge("timed_pps_simulated", "1 when PPS edges come from timed-sim", flag(p.simulated));
     r.counter("timed_pps_edges", "PPS assert edges received", p.edges);
-    let label = match p.state.as_ref() {
-        "locked-tim-tp" => "tim-tp",
-        "locked-epoch-timing" => "epoch-timing",
-        _ => "none",
-    };
+    let label = p.state.label().unwrap_or("none");
     r.gauges(
         "timed_pps_locked",
         "1 while edges are labelled and sent",
@@ -235,7 +231,7 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
     r.gauges(
         "timed_sink_up",
         "1 while a chrony sink delivers",
-        h.sinks.iter().map(|s| (sink(s), flag(s.state == "ok"))).collect(),
+        h.sinks.iter().map(|s| (sink(s), flag(s.state == SinkState::Ok))).collect(),
     );
     r.counters(
         "timed_sink_sent",

@@ -6,7 +6,10 @@
 
 use super::*;
 use crate::chronyctl::{Report, ServerStats, Source, SourceStats as ChronySourceStats, Tracking};
-use crate::health::{EdgeLatencySummary, FramerCounts, Pps, Receiver, Sat, Sink, SourceStats, Stats, Window};
+use crate::health::{
+    Antenna, DeviceState, EdgeLatencySummary, FixKind, FramerCounts, Pps, PpsLock, Receiver, Sat, Sink,
+    SinkState, SourceStats, Stats, Window,
+};
 
 /// Renders what [`scrape`] serves for `h`, with `chrony` in place of asking chronyd (`None`:
 /// no command socket configured).
@@ -93,12 +96,12 @@ fn busy() -> Health {
         config_path: "/etc/timed/timed.toml".into(),
         receiver: Receiver {
             device: "/dev/ttyAMA0".into(),
-            serial_state: "open".into(),
+            serial_state: DeviceState::Open,
             model: Some("00190000".into()),
             firmware: Some("EXT CORE 1.00 (61b2dd)".into()),
             extensions: vec!["FWVER=TIM 2.20".into(), "PROTVER=29.00".into()],
             time_valid: true,
-            fix: "time".into(),
+            fix: FixKind::Time,
             fix_ok: true,
             sats_used: Some(3),
             sats_seen: Some(5),
@@ -115,7 +118,7 @@ fn busy() -> Health {
             leap_source: "receiver".into(),
             leap_valid: true,
             leap_change: Some(0),
-            antenna: Some("ok".into()),
+            antenna: Some(Antenna::Ok),
             antenna_power: Some("on".into()),
             jamming_state: Some(1),
             jam_ind: Some(7),
@@ -144,9 +147,9 @@ fn busy() -> Health {
         pps: Pps {
             source: "kernel".into(),
             device: "/dev/pps0".into(),
-            device_state: "open".into(),
+            device_state: DeviceState::Open,
             edges: 3600,
-            state: "locked-tim-tp".into(),
+            state: PpsLock::LockedTimTp,
             samples: 3598,
             last_offset_ns: Some(-180),
             last_qerr_ps: Some(-1250),
@@ -158,7 +161,7 @@ fn busy() -> Health {
             Sink {
                 kind: "sock-pps".into(),
                 target: "/run/chrony/timed-pps.sock".into(),
-                state: "ok".into(),
+                state: SinkState::Ok,
                 sent: 3598,
                 last_sent_ns: Some(1_750_003_600_000_000_000),
                 ..Sink::default()
@@ -166,7 +169,7 @@ fn busy() -> Health {
             Sink {
                 kind: "shm-coarse".into(),
                 target: "SHM 2".into(),
-                state: "error".into(),
+                state: SinkState::Failing,
                 error: Some("no segment".into()),
                 errors: 4,
                 ..Sink::default()
@@ -282,8 +285,8 @@ fn a_busy_scrape_is_unchanged() {
 #[test]
 fn a_failing_scrape_is_unchanged() {
     let mut h = busy();
-    h.receiver.serial_state = "lost".into();
-    h.pps.device_state = "error".into();
+    h.receiver.serial_state = DeviceState::Lost;
+    h.pps.device_state = DeviceState::Lost;
     h.stats = Stats::default();
     let text = mask_process_cost(&exposition(
         &h,

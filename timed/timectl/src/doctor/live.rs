@@ -7,7 +7,7 @@ use super::chrony_conf::Refclock;
 use super::gather::{Facts, Live};
 use super::Check;
 use crate::fmt::{secs, unsigned};
-use timed::health::Health;
+use timed::health::{DeviceState, Health};
 
 const NOT_RUNNING: &str = "timed is not running (see timed-running)";
 
@@ -33,7 +33,7 @@ fn serial_data(f: &Facts, l: &Live) -> Check {
     const ID: &str = "serial-data";
     let rx = &l.b.receiver;
     let dev = &rx.device;
-    if rx.serial_state != "open" {
+    if rx.serial_state != DeviceState::Open {
         return Check::fail(
             ID,
             format!(
@@ -74,7 +74,7 @@ fn serial_data(f: &Facts, l: &Live) -> Check {
 fn serial_speed(f: &Facts, l: &Live) -> Check {
     const ID: &str = "serial-speed";
     let bytes = delta(l, |h| h.receiver.framer.bytes);
-    if bytes == 0 || l.b.receiver.serial_state != "open" {
+    if bytes == 0 || l.b.receiver.serial_state != DeviceState::Open {
         return Check::skip(ID, "no bytes to judge (see serial-data)");
     }
     let nmea = delta(l, |h| h.receiver.framer.nmea);
@@ -137,7 +137,7 @@ fn receiver_fix(l: &Live) -> Check {
     }
     let sats = format!("{} of {} satellites used", rx.sats_used.unwrap_or(0), rx.sats_seen.unwrap_or(0));
     if !rx.time_valid {
-        let antenna = rx.antenna.as_deref().map_or(String::new(), |a| format!(", antenna {a}"));
+        let antenna = rx.antenna.map_or(String::new(), |a| format!(", antenna {a}"));
         return Check::fail(
             ID,
             format!("the receiver on {} reports no valid time: fix {}, {sats}{antenna}", rx.device, rx.fix),
@@ -167,7 +167,7 @@ fn pps_edges(l: &Live) -> Check {
     const ID: &str = "pps-edges";
     let p = &l.b.pps;
     let dev = &p.device;
-    if p.device_state != "open" {
+    if p.device_state != DeviceState::Open {
         return Check::fail(
             ID,
             format!(
@@ -223,7 +223,7 @@ fn pps_edges(l: &Live) -> Check {
 fn pps_pairing(f: &Facts, l: &Live) -> Check {
     const ID: &str = "pps-pairing";
     let p = &l.b.pps;
-    if p.device_state != "open" || delta(l, |h| h.pps.edges) == 0 {
+    if p.device_state != DeviceState::Open || delta(l, |h| h.pps.edges) == 0 {
         return Check::skip(ID, "no edges to pair (see pps-edges)");
     }
     let mut counts: Vec<(String, u64)> = p

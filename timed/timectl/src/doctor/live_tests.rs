@@ -3,7 +3,7 @@
 use super::*;
 use crate::doctor::testutil::{conf, facts, healthy, live, reject, report, TOML};
 use crate::doctor::Status;
-use timed::health::Window;
+use timed::health::{Antenna, DeviceState, FixKind, PpsLock, Window};
 
 fn fix(c: &Check) -> &str {
     c.fix.as_deref().unwrap_or_default()
@@ -47,7 +47,7 @@ fn no_bytes_a_lost_port_and_a_full_line() {
     assert_eq!(c.message, "no bytes from /dev/gps0 in 3.0 s (90000 since timed started)");
     assert!(fix(&c).contains("console=serial0") && fix(&c).contains("fuser -v /dev/gps0"), "{c:?}");
     let mut b = healthy(103);
-    b.receiver.serial_state = "lost".into();
+    b.receiver.serial_state = DeviceState::Lost;
     b.receiver.serial_error = Some("Input/output error".into());
     let r = receiver(&with(b));
     assert!(r[0].message.contains("/dev/gps0: lost (Input/output error)"), "{:?}", r[0]);
@@ -88,9 +88,9 @@ fn garbage_at_the_wrong_speed_fails_and_some_noise_warns() {
 fn no_valid_time_fails_and_no_epochs_skips() {
     let mut b = healthy(103);
     b.receiver.time_valid = false;
-    b.receiver.fix = "none".into();
+    b.receiver.fix = FixKind::None;
     b.receiver.sats_used = Some(0);
-    b.receiver.antenna = Some("open".into());
+    b.receiver.antenna = Some(Antenna::Open);
     let c = by_id(receiver(&with(b)), "receiver-fix");
     assert_eq!(c.status, Status::Fail);
     assert_eq!(
@@ -130,7 +130,7 @@ fn no_edges_too_many_edges_and_flaky_edges() {
     reject(&mut b, "duplicate", 1);
     assert_eq!(pps(&with(b))[0].status, Status::Warn);
     let mut b = healthy(103);
-    b.pps.device_state = "absent".into();
+    b.pps.device_state = DeviceState::Absent;
     b.pps.device_error = Some("No such file or directory".into());
     let p = pps(&with(b));
     assert!(p[0].message.contains("cannot use PPS /dev/pps0: absent (No such file"), "{:?}", p[0]);
@@ -143,7 +143,7 @@ fn no_edges_too_many_edges_and_flaky_edges() {
 #[test]
 fn unpaired_edges_name_the_dominant_reject_and_its_fix() {
     let mut b = healthy(103);
-    b.pps.state = "acquiring".into();
+    b.pps.state = PpsLock::Acquiring;
     b.pps.samples = 100;
     reject(&mut b, "wrong_second", 3);
     reject(&mut b, "no_fix", 1);
@@ -156,7 +156,7 @@ fn unpaired_edges_name_the_dominant_reject_and_its_fix() {
     );
     assert!(fix(c).contains("time-pulse alignment"), "{c:?}");
     let mut b = healthy(103);
-    b.pps.state = "acquiring".into();
+    b.pps.state = PpsLock::Acquiring;
     b.pps.samples = 100;
     reject(&mut b, "unlabelled", 3);
     assert!(fix(&pps(&with(b))[1]).contains("[0, 990] ms"));
@@ -244,7 +244,7 @@ fn pulses_a_second_off_the_ntp_sources_are_paired_with_the_wrong_second() {
 #[test]
 fn unpaired_edges_without_epochs_point_at_the_serial_line() {
     let mut b = healthy(103);
-    b.pps.state = "acquiring".into();
+    b.pps.state = PpsLock::Acquiring;
     b.pps.samples = 100;
     b.receiver.epochs = 100;
     reject(&mut b, "unlabelled", 3);

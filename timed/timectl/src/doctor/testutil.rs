@@ -7,7 +7,7 @@ use super::gather::{Facts, Live};
 use super::system::{Kind, Names, Owner, PathInfo};
 use std::path::{Path, PathBuf};
 use timed::chronyctl::{ChronydState, Report, ServerStats, Source, Tracking};
-use timed::health::{FramerCounts, Health, Pps, Receiver, Sink};
+use timed::health::{DeviceState, FixKind, FramerCounts, Health, Pps, PpsLock, Receiver, Sink, SinkState};
 
 pub const PASSWD: &str = "root:x:0:0::/root:/bin/sh\ntimed:x:998:998::/:/usr/sbin/nologin\n\
                           _chrony:x:102:106::/var/lib/chrony:/usr/sbin/nologin\n";
@@ -83,9 +83,9 @@ pub fn healthy(secs: u64) -> Health {
     let mut h = Health { version: "0.1.0".into(), started_unix_s: 1_000, ..Health::default() };
     h.receiver = Receiver {
         device: "/dev/gps0".into(),
-        serial_state: "open".into(),
+        serial_state: DeviceState::Open,
         time_valid: true,
-        fix: "3d".into(),
+        fix: FixKind::ThreeD,
         fix_ok: true,
         sats_used: Some(9),
         sats_seen: Some(12),
@@ -97,10 +97,10 @@ pub fn healthy(secs: u64) -> Health {
     h.pps = Pps {
         source: "kernel".into(),
         device: "/dev/pps0".into(),
-        device_state: "open".into(),
+        device_state: DeviceState::Open,
         edges: secs,
         last_edge_ns: Some(((1_000 + secs) * 1_000_000_000) as i64),
-        state: "locked-tim-tp".into(),
+        state: PpsLock::LockedTimTp,
         samples: secs,
         last_offset_ns: Some(250_000),
         rejects: [
@@ -121,7 +121,7 @@ pub fn healthy(secs: u64) -> Health {
     h.sinks = vec![Sink {
         kind: "sock-pps".into(),
         target: "/run/chrony/timed-pps.sock".into(),
-        state: "ok".into(),
+        state: SinkState::Ok,
         ..Sink::default()
     }];
     h

@@ -1,6 +1,6 @@
 use super::*;
 use crate::client::{CtlError, Failure, Message, View};
-use timed::health::{Health, Sink};
+use timed::health::{Antenna, DeviceState, FixKind, Health, PpsLock, Sink, SinkState};
 
 const NOW: i64 = 1_800_000_000_000_000_000;
 
@@ -10,26 +10,26 @@ fn good() -> (Health, Report) {
     let mut h = Health::default();
     let rx = &mut h.receiver;
     rx.device = "/dev/gps0".into();
-    rx.serial_state = "open".into();
+    rx.serial_state = DeviceState::Open;
     rx.epochs = 100;
     rx.last_epoch_ns = Some(NOW - 300_000_000);
     rx.time_valid = true;
-    rx.fix = "3d".into();
+    rx.fix = FixKind::ThreeD;
     rx.fix_ok = true;
     rx.sats_used = Some(12);
     rx.leap_valid = true;
-    rx.antenna = Some("ok".into());
+    rx.antenna = Some(Antenna::Ok);
     rx.jamming_state = Some(1);
     rx.spoofing = Some(1);
     h.pps.source = "kernel".into();
     h.pps.device = "/dev/pps0".into();
-    h.pps.device_state = "open".into();
+    h.pps.device_state = DeviceState::Open;
     h.pps.last_edge_ns = Some(NOW - 200_000_000);
-    h.pps.state = "locked-tim-tp".into();
+    h.pps.state = PpsLock::LockedTimTp;
     h.sinks = vec![Sink {
         kind: "sock-pps".into(),
         target: "/run/chrony/timed-pps.sock".into(),
-        state: "ok".into(),
+        state: SinkState::Ok,
         ..Sink::default()
     }];
     // chronyd at stratum 1, its PPS refclock selected (the doctor's fixture).
@@ -67,22 +67,22 @@ fn a_healthy_box_is_ok_without_reasons() {
 fn each_failure_is_named_with_a_fix() {
     type Break = fn(&mut Health, &mut Report);
     let cases: &[(&str, Verdict, Break)] = &[
-        ("receiver-unavailable", Verdict::Failing, |h, _| h.receiver.serial_state = "absent".into()),
+        ("receiver-unavailable", Verdict::Failing, |h, _| h.receiver.serial_state = DeviceState::Absent),
         ("receiver-silent", Verdict::Failing, |h, _| h.receiver.last_epoch_ns = Some(NOW - 10_000_000_000)),
         ("receiver-time-invalid", Verdict::Failing, |h, _| h.receiver.time_valid = false),
-        ("pps-device", Verdict::Failing, |h, _| h.pps.device_state = "absent".into()),
+        ("pps-device", Verdict::Failing, |h, _| h.pps.device_state = DeviceState::Absent),
         ("pps-no-edges", Verdict::Failing, |h, _| h.pps.last_edge_ns = None),
-        ("pps-unpaired", Verdict::Failing, |h, _| h.pps.state = "acquiring".into()),
+        ("pps-unpaired", Verdict::Failing, |h, _| h.pps.state = PpsLock::Acquiring),
         ("pps-label-jump", Verdict::Failing, |h, _| {
-            h.pps.state = "held-label-jump".into();
+            h.pps.state = PpsLock::HeldLabelJump;
             h.pps.label_jump_s = Some(1);
         }),
-        ("pps-pulse-moved", Verdict::Failing, |h, _| h.pps.state = "held-pulse-moved".into()),
+        ("pps-pulse-moved", Verdict::Failing, |h, _| h.pps.state = PpsLock::HeldPulseMoved),
         ("pps-off", Verdict::Degraded, |h, _| h.pps.source = "off".into()),
         ("pps-simulated", Verdict::Degraded, |h, _| h.pps.simulated = true),
-        ("sink-failing", Verdict::Failing, |h, _| h.sinks[0].state = "failing".into()),
+        ("sink-failing", Verdict::Failing, |h, _| h.sinks[0].state = SinkState::Failing),
         ("no-sinks", Verdict::Failing, |h, _| h.sinks.clear()),
-        ("antenna", Verdict::Degraded, |h, _| h.receiver.antenna = Some("short".into())),
+        ("antenna", Verdict::Degraded, |h, _| h.receiver.antenna = Some(Antenna::Short)),
         ("jamming", Verdict::Degraded, |h, _| h.receiver.jamming_state = Some(3)),
         ("spoofing", Verdict::Degraded, |h, _| h.receiver.spoofing = Some(2)),
         ("few-satellites", Verdict::Degraded, |h, _| h.receiver.sats_used = Some(2)),
@@ -140,7 +140,7 @@ fn each_failure_is_named_with_a_fix() {
 #[test]
 fn without_pps_lock_chrony_on_another_source_is_failing() {
     let (mut h, mut c) = good();
-    h.pps.state = "acquiring".into();
+    h.pps.state = PpsLock::Acquiring;
     if let Ok(s) = &mut c.sources {
         s[0].state = "unusable".into();
     }

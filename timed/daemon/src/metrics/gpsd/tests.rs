@@ -1,5 +1,5 @@
 use super::*;
-use crate::health::Receiver;
+use crate::health::{DeviceState, FixKind, Receiver};
 
 fn sat(gnss_id: u8, svid: u16, cno: Option<u8>, el: Option<i16>, az: Option<i16>, used: bool) -> Sat {
     Sat { gnss: "".into(), gnss_id, svid, cno_dbhz: cno, elev_deg: el, azim_deg: az, used }
@@ -10,8 +10,8 @@ fn health() -> Health {
         version: "0.1.0".into(),
         receiver: Receiver {
             device: "/dev/ttyAMA0".into(),
-            serial_state: "open".into(),
-            fix: "time".into(),
+            serial_state: DeviceState::Open,
+            fix: FixKind::Time,
             fix_ok: true,
             epochs: 12,
             satellites: vec![
@@ -172,31 +172,31 @@ fn coarse_rounds_and_off_withholds_position() {
 #[test]
 fn mode_and_status_follow_the_fix() {
     let cases = [
-        ("open", 12, "time", true, 3.0, Some(7.0)),
-        ("open", 12, "3d", true, 3.0, Some(1.0)),
-        ("open", 12, "2d", true, 2.0, Some(1.0)),
-        ("open", 12, "3d", false, 1.0, Some(0.0)),
-        ("open", 12, "none", false, 1.0, Some(0.0)),
-        ("open", 0, "none", false, 0.0, Some(0.0)),
-        ("lost", 12, "3d", true, 0.0, None),
+        (DeviceState::Open, 12, FixKind::Time, true, 3.0, Some(7.0)),
+        (DeviceState::Open, 12, FixKind::ThreeD, true, 3.0, Some(1.0)),
+        (DeviceState::Open, 12, FixKind::TwoD, true, 2.0, Some(1.0)),
+        (DeviceState::Open, 12, FixKind::ThreeD, false, 1.0, Some(0.0)),
+        (DeviceState::Open, 12, FixKind::None, false, 1.0, Some(0.0)),
+        (DeviceState::Open, 0, FixKind::None, false, 0.0, Some(0.0)),
+        (DeviceState::Lost, 12, FixKind::ThreeD, true, 0.0, None),
     ];
     for (state, epochs, fix, fix_ok, mode, status) in cases {
         let mut h = health();
-        h.receiver.serial_state = state.into();
-        (h.receiver.epochs, h.receiver.fix, h.receiver.fix_ok) = (epochs, fix.into(), fix_ok);
+        h.receiver.serial_state = state;
+        (h.receiver.epochs, h.receiver.fix, h.receiver.fix_ok) = (epochs, fix, fix_ok);
         let text = render(&h, Position::Full, &[]);
         let value = |name: &str| {
             text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
         };
-        assert_eq!(value("gpsd_mode"), Some(mode), "{state} {epochs} {fix} {fix_ok}");
-        assert_eq!(value("gpsd_status"), status, "{state} {epochs} {fix} {fix_ok}");
+        assert_eq!(value("gpsd_mode"), Some(mode), "{state:?} {epochs} {fix:?} {fix_ok}");
+        assert_eq!(value("gpsd_status"), status, "{state:?} {epochs} {fix:?} {fix_ok}");
     }
 }
 
 #[test]
 fn lost_receiver_keeps_only_mode_and_info() {
     let mut h = health();
-    h.receiver.serial_state = "lost".into();
+    h.receiver.serial_state = DeviceState::Lost;
     let text = render(&h, Position::Full, &[]);
     let families: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).collect();
     assert_eq!(families, ["gpsd_version_info gauge", "gpsd_devices_info gauge", "gpsd_mode gauge"], "{text}");
