@@ -24,6 +24,7 @@
 //! ([`Config::earliest_unix_s`]) never make samples.
 
 mod check;
+pub mod integrity;
 mod leap;
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,7 @@ use crate::chrony::Sample;
 use crate::epoch::{Epoch, RxStamp};
 use crate::pps::PpsEdge;
 pub use check::{Reject, RejectCounts};
+use integrity::{Gate, GateState, Signal};
 use leap::LeapWatch;
 use std::collections::VecDeque;
 use train::{Judgement, Point, Train};
@@ -81,6 +83,8 @@ pub struct Config {
     /// Times before it, or more than 1024 GPS weeks after it (a week-rollover bug the other way,
     /// or garbage), are implausible and never reach chrony.
     pub earliest_unix_s: i64,
+    /// The integrity gate's signals, responses and limits.
+    pub integrity: integrity::Config,
 }
 
 impl Default for Config {
@@ -94,6 +98,7 @@ impl Default for Config {
             coarse_agreement_ns: 400_000_000,
             // 2025-01-01T00:00:00Z.
             earliest_unix_s: 1_735_689_600,
+            integrity: integrity::Config::default(),
         }
     }
 }
@@ -154,6 +159,8 @@ pub enum Action {
     /// Something was rejected (counted already; log it if the reason is new or has changed).
     Rejected(Reject),
     PpsStateChanged(PpsState),
+    /// The integrity gate opened, closed or started its hold-off.
+    GateChanged(GateState),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -192,11 +199,13 @@ pub struct Engine {
     counts: RejectCounts,
     state: PpsState,
     leap: LeapWatch,
+    gate: Gate,
 }
 
 impl Engine {
     pub fn new(cfg: Config) -> Engine {
         Engine {
+            gate: Gate::new(cfg.integrity.clone()),
             pps: Train::new(cfg.outlier_ns, true),
             bursts: Train::new(COARSE_PHASE_TOL_NS, false),
             cfg,
@@ -222,6 +231,27 @@ impl Engine {
 
     pub fn state(&self) -> PpsState {
         self.state
+    }
+
+    /// The integrity gate (its state, signals and counters).
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
+    fn update_gate(&mut self, now_raw_ns: i64, out: &mut Vec<Action>) {
+        if let Some(s) = self.gate.update(now_raw_ns) {
+            out.push(Action::GateChanged(s));
+        }
+    }
+
+    /// Withholds a sample while the gate is closed.
+    fn gate_closed(&mut self, out: &mut Vec<Action>) -> bool {
+        if self.gate.is_open() {
+            return false;
+        }
+        self.gate.withheld += 1;
+        self.reject(Reject::GateClosed, out);
+        true
     }
 
     /// A PPS edge was captured; `received` is when timed got it (both clocks read together),
@@ -274,6 +304,8 @@ impl Engine {
             self.announced = None;
             return out;
         };
+        self.gate.note_epoch(epoch, rx.monotonic_ns);
+        self.update_gate(rx.monotonic_ns, &mut out);
         let time_ns = epoch.time.and_then(|t| i64::try_from(t.unix_nanos()).ok());
         let plausible = time_ns.is_none_or(|t| self.plausible(t));
         if !plausible {
@@ -306,6 +338,8 @@ impl Engine {
             self.reject(Reject::Duplicate, out);
         } else if let Err(r) = self.judge_burst(rx.monotonic_ns, true_ns) {
             self.reject(r, out);
+        } else if self.gate_closed(out) {
+            // Counted; chrony coasts.
         } else {
             let system_ns = rx.realtime_ns - self.cfg.serial_delay_ns;
             let leap = self.leap.indicator(true_ns);
@@ -354,7 +388,7 @@ impl Engine {
             return self.leap.withhold(second);
         }
         match self.bursts.judge(rx_raw_ns, second) {
-            Judgement::Unanchored | Judgement::OnTrain => {
+            Judgement::Unanchored | Judgement::OnTrain { .. } => {
                 self.bursts.push(Point { raw_ns: rx_raw_ns, second });
                 self.leap.withhold(second)
             }
@@ -416,6 +450,7 @@ impl Engine {
         if stale {
             self.set_state(PpsState::Acquiring, &mut out);
         }
+        self.update_gate(now.monotonic_ns, &mut out);
         out
     }
 
@@ -431,11 +466,23 @@ impl Engine {
         let second = second_ns.div_euclid(NS);
         let offset_ns = second_ns + i64::from(qerr_ps) / 1000 - edge.edge.system_ns;
         self.last_judged_raw_ns = Some(edge.raw_ns);
-        match self.pps.judge(edge.raw_ns, second) {
+        let judged = self.pps.judge(edge.raw_ns, second);
+        let raw = edge.raw_ns;
+        self.gate.note(Signal::WrongSecond, matches!(judged, Judgement::LabelOff { .. }), raw);
+        let shifted = match judged {
+            Judgement::OnTrain { phase_ns, drift_ns } => {
+                phase_ns.abs() > self.cfg.integrity.time_shift_ns.saturating_add(drift_ns)
+            }
+            Judgement::PhaseOff { .. } => true,
+            Judgement::Unanchored | Judgement::LabelOff { .. } => false,
+        };
+        self.gate.note(Signal::TimeShift, shifted, raw);
+        self.update_gate(raw, out);
+        match judged {
             Judgement::Unanchored => {
                 // A new train: only the receiver's word, so it must at least agree with its own
                 // serial time (a PPS label a second off the burst that labelled it).
-                let recent = self.last_coarse_raw_ns.is_some_and(|t| (edge.raw_ns - t).abs() < 5 * NS);
+                let recent = self.last_coarse_raw_ns.is_some_and(|t| t.abs_diff(edge.raw_ns) < 5 * NS as u64);
                 if let Some(c) = self.last_coarse.filter(|_| recent) {
                     if offset_ns.abs_diff(c.sample.offset_ns) > self.cfg.coarse_agreement_ns.unsigned_abs() {
                         self.reject(Reject::WrongSecond, out);
@@ -444,7 +491,7 @@ impl Engine {
                 }
                 self.pps.push(Point { raw_ns: edge.raw_ns, second });
             }
-            Judgement::OnTrain => self.pps.push(Point { raw_ns: edge.raw_ns, second }),
+            Judgement::OnTrain { .. } => self.pps.push(Point { raw_ns: edge.raw_ns, second }),
             Judgement::LabelOff { by_s, second: counted } => {
                 if self.leap.explains(counted, by_s) {
                     self.pps.shift(by_s);
@@ -464,6 +511,9 @@ impl Engine {
                 self.set_state(PpsState::Held(Hold::PulseMoved), out);
                 return;
             }
+        }
+        if self.gate_closed(out) {
+            return;
         }
         if let Err(r) = self.leap.withhold(second) {
             self.reject(r, out);

@@ -7,7 +7,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 mod decode;
+mod integrity;
 mod validate;
+pub use integrity::{Integrity, Resp, Responses};
 
 pub use validate::{group_id, GROUP_FILE};
 
@@ -27,6 +29,7 @@ pub struct Config {
     pub control: Control,
     pub led: Led,
     pub log: Log,
+    pub integrity: Integrity,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]

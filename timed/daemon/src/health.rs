@@ -9,7 +9,9 @@ use std::borrow::Cow;
 /// Text that is usually a constant name but must deserialize too (timectl reads the snapshot).
 pub type Name = Cow<'static, str>;
 
+mod integrity;
 mod states;
+pub use integrity::{GateName, Integrity, IntegritySignal};
 pub use states::{Antenna, DeviceState, FixKind, PpsLock, SinkState};
 use timed_core::engine::{Hold, PpsState, Reject, RejectCounts};
 use timed_core::epoch::{Epoch, ReceiverInfo};
@@ -252,6 +254,9 @@ pub struct Health {
     pub coarse_samples: u64,
     pub sinks: Vec<Sink>,
     pub stats: Stats,
+    /// The integrity gate.
+    #[serde(default)]
+    pub integrity: Integrity,
 }
 
 impl Health {

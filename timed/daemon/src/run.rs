@@ -11,6 +11,7 @@ use crate::serial::{self, SerialEvent, SerialStatus};
 use crate::{log_state::LogState, pps_input};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use timed_core::engine::integrity::GateState;
 use timed_core::engine::{self, Action, Engine, Hold, LabelSource, PpsState};
 use timed_core::epoch::{Assembler, Epoch};
 use timed_core::stats::{Config as StatsConfig, EdgeLatency, LatencyStats, OffsetStats};
@@ -161,6 +162,7 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
         if changed {
             d.health.note_framer(d.decoder.framer_stats(), d.decoder.decode_stats());
             d.health.note_engine(d.engine.state(), d.engine.rejects());
+            d.health.integrity = crate::health::Integrity::from_gate(d.engine.gate(), clock.now());
             d.health.sinks = d.sinks.health();
             if !epochs.is_empty() {
                 d.publish_stats(clock.now().realtime_ns);
@@ -255,6 +257,7 @@ fn engine_config(cfg: &Config) -> engine::Config {
         serial_delay_ns: ms(cfg.receiver.serial_delay_ms),
         epoch_after_edge_ns: (ms(cfg.engine.epoch_window_ms[0]), ms(cfg.engine.epoch_window_ms[1])),
         outlier_ns: ms(cfg.engine.outlier_ms),
+        integrity: cfg.integrity.to_core(),
         ..engine::Config::default()
     }
 }
@@ -300,6 +303,16 @@ fn carry_out(a: Action, d: &mut Daemon) {
                  or a spoofer; a system clock step never looks like this)"
             )
         }
+        Action::GateChanged(GateState::Closed { signal }) => warn!(
+            signal = signal.name(),
+            "integrity gate closed: no sample reaches chrony while the receiver's time cannot be \
+             trusted; chrony coasts"
+        ),
+        Action::GateChanged(GateState::HoldingOff { signal, until_ns }) => {
+            let in_s = (until_ns - crate::clock::Clock.now().monotonic_ns) as f64 / 1e9;
+            info!(signal = signal.name(), reopens_in_s = in_s, "integrity signals clear: holding off")
+        }
+        Action::GateChanged(GateState::Open) => info!("integrity gate open: samples reach chrony"),
         Action::PpsStateChanged(PpsState::Held(Hold::PulseMoved)) => {
             warn!("PPS held: the pulses are not where the pulse train puts them (moved or glitching)")
         }

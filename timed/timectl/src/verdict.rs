@@ -12,7 +12,7 @@ use crate::client::{Failure, View};
 use crate::fmt::secs;
 use serde::Serialize;
 use timed::chronyctl::{ChronydState, Report};
-use timed::health::{DeviceState, Health, PpsLock, SinkState};
+use timed::health::{DeviceState, GateName, Health, PpsLock, SinkState};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -236,6 +236,55 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
     }
     if rx.serial_state == DeviceState::Open && rx.epochs > 0 {
         receiver_health(h, r);
+    }
+    integrity(h, r);
+}
+
+/// The integrity gate: closed (or holding off) is FAILING, a warning signal DEGRADED.
+fn integrity(h: &Health, r: &mut Vec<Reason>) {
+    let g = &h.integrity;
+    let signal = g.signal.as_deref().unwrap_or("?");
+    let fix = |s: &str| match s {
+        "antenna-open" | "antenna-short" => "check the antenna, its cable and connectors",
+        "jamming" | "jamming-warning" => "look for a jammer or interference near the antenna (`timectl sky`)",
+        "spoofing" => "the receiver reports spoofing: check the sky view and for transmitters nearby",
+        "no-fix" => "the receiver has no valid fix: check the antenna's view of the sky",
+        "time-accuracy" => "the receiver's time accuracy is poor: check the antenna's view of the sky",
+        "position-jump" => {
+            "the reported position jumped: a spoofer or a moved antenna (restart timed if moved)"
+        }
+        "time-shift" => "the pulses moved against their own train: a spoofer or a receiver glitch",
+        "wrong-second" => "the receiver labels its pulses with the wrong second (see pps-label-jump)",
+        _ => "`timectl status --json` lists the signals",
+    };
+    match g.state {
+        GateName::Open => {}
+        GateName::Closed => push(
+            r,
+            Verdict::Failing,
+            "integrity-gate",
+            format!("integrity gate closed by {signal}: no sample reaches chrony, chrony coasts"),
+            fix(signal),
+        ),
+        GateName::HoldingOff => push(
+            r,
+            Verdict::Failing,
+            "integrity-gate",
+            format!(
+                "integrity gate holding off after {signal}: samples resume in {:.0} s if it stays clear",
+                g.reopens_in_s.unwrap_or(0.0).max(0.0)
+            ),
+            fix(signal),
+        ),
+    }
+    for s in g.signals.iter().filter(|s| s.active && s.response == "warn") {
+        push(
+            r,
+            Verdict::Degraded,
+            "integrity-warning",
+            format!("integrity signal {} raised", s.signal),
+            fix(&s.signal),
+        );
     }
 }
 

@@ -28,6 +28,9 @@ pub enum Reject {
     /// A TIM-TP qErr larger than any time pulse can have: not applied (the sample goes out
     /// uncorrected, a few nanoseconds worse). Counted, not a lost sample.
     ImplausibleQerr,
+    /// The integrity gate is closed (a signal says the receiver's time cannot be trusted, or
+    /// the hold-off after one has not passed): chrony coasts.
+    GateClosed,
     /// The receiver has no valid fix.
     NoFix,
     /// The receiver does not vouch for its time (validity flags, RMC status V).
@@ -37,7 +40,7 @@ pub enum Reject {
 }
 
 impl Reject {
-    pub const ALL: [Reject; 12] = [
+    pub const ALL: [Reject; 13] = [
         Reject::MissedPulse,
         Reject::Duplicate,
         Reject::Unlabelled,
@@ -47,6 +50,7 @@ impl Reject {
         Reject::ImplausibleTime,
         Reject::LeapSecond,
         Reject::ImplausibleQerr,
+        Reject::GateClosed,
         Reject::NoFix,
         Reject::InvalidTime,
         Reject::Stale,
@@ -64,6 +68,7 @@ impl Reject {
             Reject::ImplausibleTime => "implausible_time",
             Reject::LeapSecond => "leap_second",
             Reject::ImplausibleQerr => "implausible_qerr",
+            Reject::GateClosed => "gate_closed",
             Reject::NoFix => "no_fix",
             Reject::InvalidTime => "invalid_time",
             Reject::Stale => "stale",

@@ -1,3 +1,4 @@
+use super::integrity::{GateState, Signal};
 use super::*;
 use crate::chrony::Leap;
 use crate::epoch::{Fix, LeapEvent, LeapState, NextPulse, RxStamp};
@@ -55,6 +56,13 @@ fn pps(actions: &[Action]) -> Vec<PpsSample> {
 
 fn engine() -> Engine {
     Engine::new(Config { serial_delay_ns: DELAY_NS, ..Config::default() })
+}
+
+/// Without the integrity gate's hold-off: the pulse count's own decisions, edge by edge (the
+/// hold-off is tested in integrity_tests.rs and below).
+fn engine_without_holdoff() -> Engine {
+    let integrity = integrity::Config { holdoff_ns: 0, ..integrity::Config::default() };
+    Engine::new(Config { serial_delay_ns: DELAY_NS, integrity, ..Config::default() })
 }
 
 #[test]
@@ -170,7 +178,7 @@ fn invalid_time_and_no_fix_never_make_samples() {
 
 #[test]
 fn a_label_that_jumps_a_second_is_rejected_and_the_count_goes_on() {
-    let mut e = engine();
+    let mut e = engine_without_holdoff();
     for i in 0..3 {
         feed(&mut e, edge(i as u64, T0 + i, 0));
         e.on_epoch(&epoch(T0 + i, Some(0)));
@@ -234,7 +242,7 @@ fn edges_without_an_epoch_are_unlabelled_and_the_lock_is_lost() {
 
 #[test]
 fn a_moved_pulse_is_an_outlier_and_a_clock_step_is_followed_at_the_next_edge() {
-    let mut e = engine();
+    let mut e = engine_without_holdoff();
     let mut n = 0;
     for i in 0..5 {
         feed(&mut e, edge(i as u64, T0 + i, 0));
@@ -387,4 +395,29 @@ fn a_system_clock_set_centuries_away_between_an_edge_and_its_burst_is_a_wrong_se
     let acts = e.on_epoch(&ep);
     assert!(pps(&acts).is_empty(), "{acts:?}");
     assert!(acts.contains(&Action::Rejected(Reject::WrongSecond)), "{acts:?}");
+}
+
+#[test]
+fn after_a_wrong_second_the_gate_holds_off_ten_seconds_then_samples_resume() {
+    let mut e = engine();
+    let mut sent = |e: &mut Engine, i: i64, label: i64| {
+        let mut ep = epoch(label, Some(0));
+        ep.rx = epoch(T0 + i, None).rx;
+        let mut s = pps(&feed(e, edge(i as u64, T0 + i, 0)));
+        s.extend(pps(&e.on_epoch(&ep)));
+        e.tick(now((T0 + i) * NS + 500_000_000));
+        s
+    };
+    for i in 0..5 {
+        assert_eq!(sent(&mut e, i, T0 + i).len(), 1, "second {i}");
+    }
+    // Seconds 5..8 announced a second ahead: their successors' pulses are held.
+    for i in 5..8 {
+        sent(&mut e, i, T0 + i + 1);
+    }
+    assert!(matches!(e.gate().state(), GateState::Closed { signal: Signal::WrongSecond }));
+    // Right again from 8 on: withheld until 10 s after the last wrong one, then sent.
+    let resumed: Vec<i64> = (8..25).filter(|&i| !sent(&mut e, i, T0 + i).is_empty()).collect();
+    assert_eq!(resumed.first(), Some(&18), "{resumed:?}");
+    assert!(e.rejects().get(Reject::GateClosed) >= 9);
 }

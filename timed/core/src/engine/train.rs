@@ -47,8 +47,9 @@ pub(super) struct Point {
 pub(super) enum Judgement {
     /// No train to compare with (nothing yet, or too long since its last point).
     Unanchored,
-    /// The label continues the count.
-    OnTrain,
+    /// The label continues the count; the pulse is `phase_ns` from where the train put it,
+    /// which the raw clock's drift alone can explain up to `drift_ns`.
+    OnTrain { phase_ns: i64, drift_ns: i64 },
     /// On the train's phase, but the label is `by_s` seconds away from the count; the count
     /// says the edge is `second`.
     LabelOff { by_s: i64, second: i64 },
@@ -73,18 +74,28 @@ impl Train {
         Train { tol_ns, measure_rate, last: None, history: VecDeque::new() }
     }
 
-    /// Raw-clock nanoseconds per true second, once measured.
-    fn rate(&self) -> Option<f64> {
+    /// Raw-clock nanoseconds per true second over the train so far (from two seconds on: the
+    /// pulses' microsecond jitter over two seconds is a ppm, better than assuming a perfect
+    /// oscillator), and whether it is measured well enough ([`RATE_MIN_SPAN_S`]) to narrow the
+    /// drift allowed.
+    fn rate(&self) -> Option<(f64, bool)> {
         let (first, last) = (self.history.front()?, self.last?);
         let span_s = last.second - first.second;
-        (span_s >= RATE_MIN_SPAN_S).then(|| (last.raw_ns - first.raw_ns) as f64 / span_s as f64)
+        (span_s >= 2)
+            .then(|| ((last.raw_ns - first.raw_ns) as f64 / span_s as f64, span_s >= RATE_MIN_SPAN_S))
+    }
+
+    /// What the raw clock's drift can explain `gap_ns` (raw) after the last point.
+    fn drift(&self, gap_ns: i64) -> i64 {
+        let known = self.rate().is_some_and(|(_, known)| known);
+        let ppb = if known { DRIFT_KNOWN_PPB } else { DRIFT_UNKNOWN_PPB };
+        let gap_s = (gap_ns.unsigned_abs() / NS as u64).min(1 << 32) as i64 + 1;
+        gap_s.saturating_mul(ppb)
     }
 
     /// The phase tolerance `gap_ns` (raw) after the last point.
     fn tolerance(&self, gap_ns: i64) -> i64 {
-        let ppb = if self.rate().is_some() { DRIFT_KNOWN_PPB } else { DRIFT_UNKNOWN_PPB };
-        let gap_s = (gap_ns.unsigned_abs() / NS as u64).min(1 << 32) as i64 + 1;
-        self.tol_ns.saturating_add(gap_s.saturating_mul(ppb))
+        self.tol_ns.saturating_add(self.drift(gap_ns))
     }
 
     /// Whether the train can still count seconds at raw time `raw_ns`.
@@ -95,7 +106,7 @@ impl Train {
     /// The UTC time (Unix ns) the train puts at raw time `raw_ns`, while it is alive.
     pub fn utc_at(&self, raw_ns: i64) -> Option<i64> {
         let last = self.last.filter(|_| self.alive_at(raw_ns))?;
-        let per_s = self.rate().unwrap_or(NS as f64);
+        let per_s = self.rate().map_or(NS as f64, |(r, _)| r);
         let elapsed = ((raw_ns - last.raw_ns) as f64 / per_s * NS as f64).round() as i64;
         Some(last.second * NS + elapsed)
     }
@@ -105,7 +116,7 @@ impl Train {
         let Some(last) = self.last.filter(|_| self.alive_at(raw_ns)) else {
             return Judgement::Unanchored;
         };
-        let per_s = self.rate().unwrap_or(NS as f64);
+        let per_s = self.rate().map_or(NS as f64, |(r, _)| r);
         let elapsed_s = (raw_ns - last.raw_ns) as f64 / per_s;
         let count = elapsed_s.round() as i64;
         let phase_ns = ((elapsed_s - count as f64) * NS as f64).round() as i64;
@@ -116,7 +127,7 @@ impl Train {
         }
         let second = last.second + count;
         if label == second {
-            Judgement::OnTrain
+            Judgement::OnTrain { phase_ns, drift_ns: self.drift(raw_ns - last.raw_ns) }
         } else {
             Judgement::LabelOff { by_s: label - second, second }
         }
@@ -170,7 +181,7 @@ mod tests {
     fn counts_seconds_and_tells_label_errors_from_moved_pulses() {
         let t = train_with(3, NS);
         let raw = 5 * NS + 3 * NS;
-        assert_eq!(t.judge(raw, T0 + 3), Judgement::OnTrain);
+        assert!(matches!(t.judge(raw, T0 + 3), Judgement::OnTrain { phase_ns: 0, .. }));
         assert_eq!(t.judge(raw, T0 + 4), Judgement::LabelOff { by_s: 1, second: T0 + 3 });
         assert_eq!(t.judge(raw, T0 + 1), Judgement::LabelOff { by_s: -2, second: T0 + 3 });
         assert_eq!(t.judge(raw + 300_000_000, T0 + 3), Judgement::PhaseOff { by_ns: 300_000_000 });
@@ -186,7 +197,7 @@ mod tests {
         let t = train_with(20, per_s);
         assert!(t.rate().is_some());
         let raw = 5 * NS + (19 + 3600) * per_s;
-        assert_eq!(t.judge(raw, T0 + 19 + 3600), Judgement::OnTrain);
+        assert!(matches!(t.judge(raw, T0 + 19 + 3600), Judgement::OnTrain { .. }));
         assert_eq!(t.utc_at(raw), Some((T0 + 19 + 3600) * NS));
     }
 
@@ -207,6 +218,6 @@ mod tests {
     fn a_shift_moves_the_count() {
         let mut t = train_with(3, NS);
         t.shift(-1);
-        assert_eq!(t.judge(5 * NS + 3 * NS, T0 + 2), Judgement::OnTrain);
+        assert!(matches!(t.judge(5 * NS + 3 * NS, T0 + 2), Judgement::OnTrain { .. }));
     }
 }

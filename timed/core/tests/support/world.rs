@@ -28,6 +28,9 @@ pub const PPS_ANY_BOUND_NS: i64 = 5_000_000;
 /// A coarse sample further than this from the truth is wrong (the receiver's own burst jitter
 /// is ±5 ms; anything below a second would be a worse figure, a second or more is the bug).
 pub const COARSE_BOUND_NS: i64 = 50_000_000;
+/// The integrity gate's default hold-off, seconds (samples are rightly withheld that long after
+/// a fault clears).
+const HOLDOFF_S: i64 = 10;
 
 /// splitmix64: small, seedable, good enough to spread faults.
 #[derive(Clone, Debug)]
@@ -232,7 +235,7 @@ pub fn run(s: &Schedule) -> Outcome {
             }
         }
         let step_here: Vec<Step> = s.steps.iter().filter(|st| st.at == i).copied().collect();
-        let quiet = s.faults.iter().all(|f| i + 5 < f.from || i >= f.to + 5);
+        let quiet = s.faults.iter().all(|f| i + 5 < f.from || i >= f.to + 5 + HOLDOFF_S);
         for st in step_here.iter().filter(|st| !st.mid) {
             offset += st.by_ns;
             pending_step = Some((sec * NS - 100_000_000, offset, quiet));
@@ -322,7 +325,8 @@ pub fn run(s: &Schedule) -> Outcome {
         }
         let tick = sec * NS + 500_000_000;
         acts.extend(e.tick(RxStamp { realtime_ns: tick - offset, monotonic_ns: raw(tick) }));
-        let healthy = s.faults.iter().all(|f| i + 5 < f.from || i >= f.to + 5)
+        // Healthy: no fault within 5 s, nor within the integrity gate's hold-off after one.
+        let healthy = s.faults.iter().all(|f| i + 5 < f.from || i >= f.to + 5 + HOLDOFF_S)
             && s.steps.iter().all(|st| (st.at - i).abs() > 5);
         let mut sent_pps = false;
         for a in acts {

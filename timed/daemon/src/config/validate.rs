@@ -48,9 +48,10 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
         v.push((
             "engine.outlier_ms",
             format!("engine.outlier_ms = {outlier} must be a finite number of milliseconds above 0"),
-            Some("the default is 100.0".into()),
+            Some("the default is 2.0".into()),
         ));
     }
+    v.extend(c.integrity.problems().into_iter().map(|(k, m)| (k, m, None)));
     if c.pps.source == PpsSource::Kernel && c.pps.device.as_os_str().is_empty() {
         v.push(("pps.device", "pps.source is \"kernel\" but pps.device is empty".into(), None));
     }

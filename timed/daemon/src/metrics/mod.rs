@@ -16,7 +16,7 @@ mod stats;
 mod tests;
 
 use crate::config::Metrics as MetricsConfig;
-use crate::health::{Antenna, DeviceState, FixKind, Health, SinkState};
+use crate::health::{Antenna, DeviceState, FixKind, GateName, Health, SinkState};
 use families::{flag, labels, Reg};
 use prometheus_client::registry::Registry;
 use std::rc::Rc;
@@ -81,6 +81,7 @@ pub fn register_timed(h: &Health, registry: &mut Registry) {
     }
     register_receiver(h, &mut r);
     register_pps(h, &mut r);
+    register_integrity(h, &mut r);
     stats::register(&h.stats, &mut r);
 }
 
@@ -197,6 +198,29 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
             f64::from(rx.leap_change.unwrap_or(0)),
         );
     }
+}
+
+fn register_integrity(h: &Health, r: &mut Reg<'_>) {
+    let g = &h.integrity;
+    r.gauge(
+        "timed_integrity_gate_open",
+        "1 while samples may reach chrony (no closing signal, hold-off over)",
+        flag(g.state == GateName::Open),
+    );
+    r.gauges(
+        "timed_integrity_signal_active",
+        "1 while the signal is raised (response: close, warn or ignore)",
+        g.signals
+            .iter()
+            .map(|s| (labels(&[("signal", &s.signal), ("response", &s.response)]), flag(s.active)))
+            .collect(),
+    );
+    r.counters(
+        "timed_integrity_signal_raised",
+        "Times the signal was raised",
+        g.signals.iter().map(|s| (labels(&[("signal", &s.signal)]), s.raised)).collect(),
+    );
+    r.counter("timed_integrity_withheld_samples", "Samples withheld while the gate was closed", g.withheld);
 }
 
 fn register_pps(h: &Health, r: &mut Reg<'_>) {

@@ -7,8 +7,8 @@
 use super::*;
 use crate::chronyctl::{Report, ServerStats, Source, SourceStats as ChronySourceStats, Tracking};
 use crate::health::{
-    Antenna, DeviceState, EdgeLatencySummary, FixKind, FramerCounts, Pps, PpsLock, Receiver, Sat, Sink,
-    SinkState, SourceStats, Stats, Window,
+    Antenna, DeviceState, EdgeLatencySummary, FixKind, FramerCounts, GateName, Integrity, IntegritySignal,
+    Pps, PpsLock, Receiver, Sat, Sink, SinkState, SourceStats, Stats, Window,
 };
 
 /// Renders what [`scrape`] serves for `h`, with `chrony` in place of asking chronyd (`None`:
@@ -187,6 +187,28 @@ fn busy() -> Health {
                 p99_s: 180e-6,
                 max_s: 950e-6,
             }],
+        },
+        integrity: Integrity {
+            state: GateName::HoldingOff,
+            signal: Some("jamming".into()),
+            reopens_in_s: Some(4.5),
+            signals: vec![
+                IntegritySignal {
+                    signal: "jamming".into(),
+                    response: "close".into(),
+                    active: false,
+                    active_for_s: None,
+                    raised: 2,
+                },
+                IntegritySignal {
+                    signal: "jamming-warning".into(),
+                    response: "warn".into(),
+                    active: true,
+                    active_for_s: Some(12.0),
+                    raised: 3,
+                },
+            ],
+            withheld: 17,
         },
     }
 }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::client::{CtlError, Failure, Message, View};
-use timed::health::{Antenna, DeviceState, FixKind, Health, PpsLock, Sink, SinkState};
+use timed::health::{Antenna, DeviceState, FixKind, GateName, Health, PpsLock, Sink, SinkState};
 
 const NOW: i64 = 1_800_000_000_000_000_000;
 
@@ -78,6 +78,23 @@ fn each_failure_is_named_with_a_fix() {
             h.pps.label_jump_s = Some(1);
         }),
         ("pps-pulse-moved", Verdict::Failing, |h, _| h.pps.state = PpsLock::HeldPulseMoved),
+        ("integrity-gate", Verdict::Failing, |h, _| {
+            h.integrity.state = GateName::Closed;
+            h.integrity.signal = Some("antenna-open".into());
+        }),
+        ("integrity-gate", Verdict::Failing, |h, _| {
+            h.integrity.state = GateName::HoldingOff;
+            h.integrity.signal = Some("spoofing".into());
+            h.integrity.reopens_in_s = Some(7.0);
+        }),
+        ("integrity-warning", Verdict::Degraded, |h, _| {
+            h.integrity.signals = vec![timed::health::IntegritySignal {
+                signal: "jamming-warning".into(),
+                response: "warn".into(),
+                active: true,
+                ..Default::default()
+            }];
+        }),
         ("pps-off", Verdict::Degraded, |h, _| h.pps.source = "off".into()),
         ("pps-simulated", Verdict::Degraded, |h, _| h.pps.simulated = true),
         ("sink-failing", Verdict::Failing, |h, _| h.sinks[0].state = SinkState::Failing),

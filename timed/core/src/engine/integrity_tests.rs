@@ -1,0 +1,126 @@
+use super::*;
+use crate::epoch::Jamming;
+
+const S: i64 = NS;
+
+fn good() -> Epoch {
+    Epoch {
+        time_valid: true,
+        fix: Fix::ThreeD,
+        fix_ok: true,
+        tacc_ns: Some(20),
+        antenna: Some(AntennaStatus::Ok),
+        jamming: Some(Jamming { state: 1, indicator: 10 }),
+        spoofing: Some(1),
+        position: Some(Position {
+            lat_deg: 47.3769,
+            lon_deg: 8.5417,
+            alt_hae_m: Some(456.0),
+            alt_msl_m: None,
+        }),
+        ..Epoch::default()
+    }
+}
+
+/// Feeds `e` at second `t` and returns the gate's state after it.
+fn at(g: &mut Gate, e: &Epoch, t: i64) -> GateState {
+    g.note_epoch(e, t * S);
+    g.update(t * S);
+    g.state()
+}
+
+#[test]
+fn a_cut_antenna_closes_at_once_and_reopens_only_after_the_holdoff() {
+    let mut g = Gate::new(Config::default());
+    for t in 0..5 {
+        assert_eq!(at(&mut g, &good(), t), GateState::Open);
+    }
+    let cut = Epoch { antenna: Some(AntennaStatus::Open), ..good() };
+    assert_eq!(at(&mut g, &cut, 5), GateState::Closed { signal: Signal::AntennaOpen });
+    assert_eq!(at(&mut g, &cut, 6), GateState::Closed { signal: Signal::AntennaOpen });
+    // Mended at 7: holding off until 6 + 10 s.
+    assert_eq!(
+        at(&mut g, &good(), 7),
+        GateState::HoldingOff { signal: Signal::AntennaOpen, until_ns: 16 * S }
+    );
+    assert_eq!(
+        at(&mut g, &good(), 15),
+        GateState::HoldingOff { signal: Signal::AntennaOpen, until_ns: 16 * S }
+    );
+    assert_eq!(at(&mut g, &good(), 16), GateState::Open);
+    assert_eq!(g.signal(Signal::AntennaOpen).raised, 1);
+}
+
+#[test]
+fn each_signal_from_the_epoch() {
+    let cases: Vec<(Signal, Epoch)> = vec![
+        (Signal::AntennaShort, Epoch { antenna: Some(AntennaStatus::Short), ..good() }),
+        (Signal::Jamming, Epoch { jamming: Some(Jamming { state: 3, indicator: 10 }), ..good() }),
+        (Signal::Jamming, Epoch { jamming: Some(Jamming { state: 1, indicator: 201 }), ..good() }),
+        (Signal::Spoofing, Epoch { spoofing: Some(2), ..good() }),
+        (Signal::Spoofing, Epoch { spoofing: Some(3), ..good() }),
+        (Signal::NoFix, Epoch { fix_ok: false, ..good() }),
+        (Signal::NoFix, Epoch { time_valid: false, ..good() }),
+        (Signal::TimeAccuracy, Epoch { tacc_ns: Some(1_001), ..good() }),
+    ];
+    for (signal, e) in cases {
+        let mut g = Gate::new(Config::default());
+        at(&mut g, &good(), 0);
+        assert_eq!(at(&mut g, &e, 1), GateState::Closed { signal }, "{e:?}");
+    }
+}
+
+#[test]
+fn a_warning_shows_but_keeps_the_gate_open_and_ignore_hides() {
+    let mut g = Gate::new(Config::default());
+    at(&mut g, &good(), 0);
+    let warn = Epoch { jamming: Some(Jamming { state: 2, indicator: 10 }), ..good() };
+    assert_eq!(at(&mut g, &warn, 1), GateState::Open);
+    assert_eq!(
+        g.active().map(|(s, r, _)| (s, r)).collect::<Vec<_>>(),
+        [(Signal::JammingWarning, Response::Warn)]
+    );
+    let mut cfg = Config::default();
+    for (s, r) in cfg.responses.iter_mut() {
+        if *s == Signal::Spoofing {
+            *r = Response::Ignore;
+        }
+    }
+    let mut g = Gate::new(cfg);
+    at(&mut g, &good(), 0);
+    assert_eq!(at(&mut g, &Epoch { spoofing: Some(2), ..good() }, 1), GateState::Open);
+    assert_eq!(g.active().count(), 0);
+}
+
+#[test]
+fn a_receiver_still_acquiring_at_start_is_no_event_to_hold_off_from() {
+    let mut g = Gate::new(Config::default());
+    let cold = Epoch { fix: Fix::None, fix_ok: false, time_valid: false, ..good() };
+    assert_eq!(at(&mut g, &cold, 0), GateState::Closed { signal: Signal::NoFix });
+    assert_eq!(at(&mut g, &good(), 40), GateState::Open, "no hold-off after the first fix");
+    // A fix lost later is: the hold-off applies.
+    assert_eq!(at(&mut g, &cold, 50), GateState::Closed { signal: Signal::NoFix });
+    assert!(matches!(at(&mut g, &good(), 51), GateState::HoldingOff { .. }));
+}
+
+#[test]
+fn a_position_jump_against_where_the_appliance_stood() {
+    let mut g = Gate::new(Config::default());
+    for t in 0..60 {
+        at(&mut g, &good(), t);
+    }
+    let mut moved = good();
+    if let Some(p) = moved.position.as_mut() {
+        p.lat_deg += 500.0 / 111_195.0; // 500 m north
+    }
+    assert_eq!(at(&mut g, &moved, 60), GateState::Closed { signal: Signal::PositionJump });
+    let mut near = good();
+    if let Some(p) = near.position.as_mut() {
+        p.lat_deg += 20.0 / 111_195.0; // 20 m: a fix's scatter, not a jump
+    }
+    assert!(matches!(at(&mut g, &near, 61), GateState::HoldingOff { .. }));
+    assert!(
+        (distance_m(&good().position.unwrap_or_default(), &moved.position.unwrap_or_default()) - 500.0).abs()
+            < 1.0
+    );
+}
