@@ -400,7 +400,7 @@ fn a_system_clock_set_centuries_away_between_an_edge_and_its_burst_is_a_wrong_se
 #[test]
 fn after_a_wrong_second_the_gate_holds_off_ten_seconds_then_samples_resume() {
     let mut e = engine();
-    let mut sent = |e: &mut Engine, i: i64, label: i64| {
+    let sent = |e: &mut Engine, i: i64, label: i64| {
         let mut ep = epoch(label, Some(0));
         ep.rx = epoch(T0 + i, None).rx;
         let mut s = pps(&feed(e, edge(i as u64, T0 + i, 0)));
