@@ -5,8 +5,7 @@
 //! against chronyc's own output, and the `chrony_*` part of timed's metrics endpoint against
 //! `promtool check metrics` (Debian package `prometheus`).
 
-// Test code throughout (helpers included): a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! The control socket of the real `timed` binary: schema, change stream, bounded connections,
 //! timeouts, permissions, and never taking over a live socket. timed runs without a receiver or
 //! PPS (both degraded states are part of the snapshot).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -8,7 +8,7 @@
 //! of seconds (one byte per second against the read deadlines) and a shorter run would end
 //! before any deadline could have freed a slot; the deadline tests wait out one deadline each.
 //! Opens ~210 sockets: the soft `ulimit -n` must allow that (checked, not assumed).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,7 +1,7 @@
 //! The real `timed` binary talking sd_notify to a socket this test listens on, as systemd would
 //! for `Type=notify` with `WatchdogSec=` (systemd itself cannot run here: no PID 1); and what it
 //! does under the unit when the status LED's GPIO line cannot be had.
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;

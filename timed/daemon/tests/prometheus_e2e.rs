@@ -3,7 +3,7 @@
 //! return data, chrony's figures must show the injected truth, and timed's PPS statistics must
 //! match the simulator's configured jitter.
 
-#![allow(clippy::unwrap_used)] // test harness: a failed set-up step should stop the test loudly
+#![expect(clippy::unwrap_used, reason = "test harness: a failed set-up step should stop the test loudly")]
 
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};

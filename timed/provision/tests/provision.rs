@@ -3,7 +3,7 @@
 //! by mcopy, ext4 `NIXOS_SD` from mkfs.ext4 -d), runs the binary, and checks the result with
 //! independent tools (debugfs, e2fsck, mtype, cmp). What cannot be had here is the NixOS image
 //! itself (nixpkgs cannot be evaluated or built on this machine): the layout is reproduced.
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! Runs the real binary for about four seconds: two ptys, an edge socket and a truth log in a
 //! temporary directory, read the way the daemon will read them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use nix::fcntl::OFlag;
 use nix::sys::signal::{kill, Signal};

@@ -1,7 +1,7 @@
 //! `timectl validate-board` and `timectl board ...` as a user (and the Debian package) runs them:
 //! every shipped board file is valid; each kind of mistake is caught and reported at its line;
 //! the rendered chrony lines are accepted by the real chronyd (`chronyd -p` parses them).
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

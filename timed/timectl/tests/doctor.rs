@@ -4,7 +4,11 @@
 //! private files and ports) and the real timed. What cannot exist here is simulated by timed-sim
 //! and says so: the receiver and its PPS pin, and a UART at the wrong speed (`--host-baud`
 //! re-samples the receiver's bit stream as a UART at 115200 would read a 9600 baud receiver).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "helpers outside #[test] fns: a failed unwrap is a failed test"
+)]
 
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;

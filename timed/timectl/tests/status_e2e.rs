@@ -2,7 +2,11 @@
 //! chronyd (Debian `chrony`, `-x`, private sockets and ports). The receiver and PPS pin are
 //! simulated by timed-sim (they cannot exist here); the assertions compare timectl's output with
 //! what chronyc and the simulator's injected truth say.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "helpers outside #[test] fns: a failed unwrap is a failed test"
+)]
 
 use serde_json::Value;
 use std::path::Path;

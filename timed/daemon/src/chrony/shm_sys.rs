@@ -1,6 +1,9 @@
 //! The System V shared-memory calls behind the NTP SHM sink: the daemon's only `unsafe` outside
 //! the kernel PPS ioctls, kept to attach, volatile stores and detach.
-#![allow(unsafe_code)]
+#![expect(
+    unsafe_code,
+    reason = "shmat, volatile stores to the attached segment and shmdt have no safe wrapper"
+)]
 
 use std::io;
 

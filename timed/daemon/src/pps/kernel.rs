@@ -6,7 +6,10 @@
 //! properly sized, initialised `repr(C)` value that lives across the call.
 //!
 //! See linux/Documentation/driver-api/pps.rst for the user-space API this implements.
-#![allow(unsafe_code)]
+#![expect(
+    unsafe_code,
+    reason = "the PPS ioctls: each unsafe block is one ioctl(2) on a descriptor we own (see above)"
+)]
 
 use std::fmt;
 use std::fs::File;

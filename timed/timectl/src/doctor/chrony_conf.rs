@@ -293,7 +293,6 @@ fn wildmatch(p: &[u8], s: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
