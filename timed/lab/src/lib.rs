@@ -200,25 +200,8 @@ impl Lab {
             cmd.arg("--scenario").arg(s);
         }
         cmd.args(&o.sim_args);
-        let log = std::fs::File::create(d.join("sim.log")).map_err(|e| e.to_string())?;
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        let out = child.stdout.take().ok_or("simulator has no stdout")?;
-        self.sim = Some(child);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if line.trim() == "ready" {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        rx.recv_timeout(Duration::from_secs(15))
-            .map_err(|_| format!("timed-sim did not become ready (see {}/sim.log)", d.display()))
+        self.sim = Some(spawn_sim(cmd, bin, d)?);
+        Ok(())
     }
 
     /// Stops the simulator: the receiver's pty vanishes (as a USB receiver unplugged).
@@ -378,6 +361,37 @@ pub fn sim_command(bin: &Path) -> Command {
 }
 
 const SIM_FIFO: [&str; 2] = ["--fifo", "10"];
+
+/// Starts the simulator command (from [`sim_command`]) with its stderr in `dir/sim.log` and
+/// returns once it says `ready` (its ptys and sockets exist then); stops it if it never does.
+pub(crate) fn spawn_sim(mut cmd: Command, bin: &Path, dir: &Path) -> Result<Child, String> {
+    let path = dir.join("sim.log");
+    let log = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let Some(out) = child.stdout.take() else {
+        stop(&mut child);
+        return Err("timed-sim has no stdout".into());
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Reads to the end, not only to `ready`: a full pipe would block the simulator.
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line.trim() == "ready" {
+                let _ = tx.send(());
+            }
+        }
+    });
+    if rx.recv_timeout(Duration::from_secs(15)).is_err() {
+        stop(&mut child);
+        return Err(format!("timed-sim did not become ready (see {})", path.display()));
+    }
+    Ok(child)
+}
 
 /// Whether this process may start a SCHED_FIFO program (`chrt` present and permitted).
 pub fn realtime_allowed() -> bool {

@@ -22,7 +22,6 @@
 use super::{Load, Settings};
 use crate::chronyd::stop;
 use crate::{locate_bin, Chronyd, Scratch};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -198,26 +197,9 @@ impl Rig {
                 c.args(["--protocol", "ubx+nmea", "--fill", "0.95"]);
             }
         }
-        let log = std::fs::File::create(d.join("sim.log")).map_err(|e| format!("{}: {e}", d.display()))?;
-        let mut child = c
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        let out = child.stdout.take().ok_or("timed-sim has no stdout")?;
+        let child = crate::spawn_sim(c, bin, &d)?;
         self.procs.push((Proc::Sim, child));
         self.logs.push((Proc::Sim, d.join("sim.log")));
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if line.trim() == "ready" {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        rx.recv_timeout(Duration::from_secs(15))
-            .map_err(|_| format!("timed-sim did not become ready (see {}/sim.log)", d.display()))?;
         self.started = Instant::now();
         Ok(())
     }
