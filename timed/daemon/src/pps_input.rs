@@ -96,8 +96,7 @@ mod tests {
     /// absent with a message naming the path and what is there.
     #[tokio::test]
     async fn a_file_at_the_sim_socket_is_kept_and_reported() {
-        let dir = std::env::temp_dir().join(format!("timed-pps-input-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = timed_lab::Scratch::new("timed-pps-input").unwrap();
         let file = dir.join("notes.txt");
         std::fs::write(&file, "not a socket").unwrap();
         let cfg = Pps { source: PpsSource::Simulated, device: "".into(), sim_socket: file.clone() };
@@ -110,6 +109,5 @@ mod tests {
         assert!(error.contains(&file.display().to_string()), "{error}");
         assert!(error.contains("is a regular file, not a socket"), "{error}");
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a socket");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -76,11 +76,8 @@ mod tests {
     use super::*;
     use std::os::unix::net::{UnixDatagram, UnixListener};
 
-    fn dir(name: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("timed-socket-file-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn dir(name: &str) -> timed_lab::Scratch {
+        timed_lab::Scratch::new(&format!("timed-socket-file-{name}")).unwrap()
     }
 
     #[test]
@@ -110,7 +107,6 @@ mod tests {
         drop(UnixDatagram::bind(&stale).unwrap());
         assert_eq!(clear_stale(&stale, "[x] y"), Ok(()));
         assert!(std::fs::symlink_metadata(&stale).is_err());
-        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
@@ -131,6 +127,5 @@ mod tests {
         std::fs::write(&file, "keep me").unwrap();
         remove_own(&file);
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
-        std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -5,16 +5,14 @@
 //! against chronyc's own output, and the `chrony_*` part of timed's metrics endpoint against
 //! `promtool check metrics` (Debian package `prometheus`).
 #![forbid(unsafe_code)]
-// Test code throughout (helpers included): a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use timed::chronyctl::{self, Report};
-use timed_lab::{wait_for, Lab, Options};
+use timed_lab::{wait_for, Chronyd, Lab, Options, Scratch};
 
 /// True − system offset the lab injects.
 const TRUTH: f64 = 250e-6;
@@ -92,65 +90,6 @@ fn chronyc(socket: &Path, args: &[&str]) -> Vec<String> {
 
 fn kill(pid: u32, signal: &str) {
     let _ = Command::new("kill").args([signal, &pid.to_string()]).status();
-}
-
-/// A private chronyd (`-x`) in its own 0750 directory owned by `user`, as chronyd requires for
-/// its command socket when it drops privileges to that user.
-struct Chronyd {
-    dir: PathBuf,
-    child: Child,
-}
-
-impl Chronyd {
-    fn start(name: &str, user: &str, conf: &str) -> Chronyd {
-        let dir = std::env::temp_dir().join(format!("chronyctl-e2e-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o750)).unwrap();
-        assert!(Command::new("chown").arg(format!("{user}:")).arg(&dir).status().unwrap().success());
-        let d = dir.display();
-        let conf = format!(
-            "{conf}\ncmdport 0\nbindcmdaddress {d}/chronyd.sock\npidfile {d}/chronyd.pid\n\
-             driftfile {d}/drift\nlogdir {d}\n"
-        );
-        std::fs::write(dir.join("chrony.conf"), conf).unwrap();
-        let log = std::fs::File::create(dir.join("chronyd.out")).unwrap();
-        let child = Command::new("chronyd")
-            .args(["-d", "-x", "-u", user, "-f"])
-            .arg(dir.join("chrony.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let c = Chronyd { dir, child };
-        let sock = c.socket();
-        wait_for(Duration::from_secs(10), || sock.exists())
-            .unwrap_or_else(|_| panic!("no command socket: {}", c.log()));
-        c
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.join("chronyd.sock")
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("chronyd.out")).unwrap_or_default()
-    }
-}
-
-impl Drop for Chronyd {
-    fn drop(&mut self) {
-        kill(self.child.id(), "-CONT");
-        kill(self.child.id(), "-TERM");
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(3) && matches!(self.child.try_wait(), Ok(None)) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 #[test]
@@ -256,11 +195,13 @@ fn lab_chronyd_and_its_ntp_client_read_like_chronyc() {
 
     // A second chronyd, running as `nobody`, that takes its time from the lab over NTP.
     let port = lab.opts.ntp_port;
-    let client = Chronyd::start(
-        "client",
-        "nobody",
-        &format!("server 127.0.0.1 port {port} iburst minpoll 0 maxpoll 0\nport 0"),
-    );
+    let client = Chronyd::builder()
+        .user("nobody")
+        .start_scratch(
+            "chronyctl-e2e-client",
+            &format!("server 127.0.0.1 port {port} iburst minpoll 0 maxpoll 0\nport 0"),
+        )
+        .unwrap_or_else(|e| panic!("client chronyd: {e}"));
     let cs = client.socket();
     wait_for(Duration::from_secs(60), || {
         query(&cs, TIMEOUT).sources.is_ok_and(|l| l.iter().any(|s| s.state == "selected"))
@@ -309,11 +250,12 @@ fn lab_chronyd_and_its_ntp_client_read_like_chronyc() {
     assert!(as_member.contains(r#""stratum":2"#), "as uid 4242 in group nogroup: {as_member}");
 
     // A chronyd that stops answering costs one timeout, not one per request.
-    kill(client.child.id(), "-STOP");
+    let client_pid = client.pid().unwrap();
+    kill(client_pid, "-STOP");
     let started = Instant::now();
     let r = query(&cs, Duration::from_millis(300));
     let took = started.elapsed();
-    kill(client.child.id(), "-CONT");
+    kill(client_pid, "-CONT");
     assert!(r.tracking.as_ref().is_err_and(|e| e.contains("did not answer")), "{r:?}");
     assert!(took < Duration::from_millis(600), "stalled chronyd: query took {took:?}");
     has(&render(&r), "chrony_up 0.0");
@@ -327,9 +269,7 @@ fn lab_chronyd_and_its_ntp_client_read_like_chronyc() {
 /// Runs [`query_from_env`] in this test binary as another user; returns what it printed.
 fn run_as(uid: &str, gid: &str, socket: &Path) -> String {
     // A copy in a world-readable directory: the checkout may live where other users cannot go.
-    let dir = std::env::temp_dir().join(format!("chronyctl-e2e-{}-exe-{uid}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = Scratch::with_mode(&format!("chronyctl-e2e-exe-{uid}"), 0o755).unwrap();
     let exe = dir.join("chronyctl_e2e");
     std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
     let out = Command::new("setpriv")
@@ -339,7 +279,6 @@ fn run_as(uid: &str, gid: &str, socket: &Path) -> String {
         .env("CHRONYCTL_E2E_SOCKET", socket)
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
@@ -353,8 +292,7 @@ fn query_from_env() {
 
 #[test]
 fn no_chronyd_means_errors_within_the_timeout_and_chrony_up_0() {
-    let dir = std::env::temp_dir().join(format!("chronyctl-e2e-{}-none", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("chronyctl-e2e-none").unwrap();
     // A socket file nobody listens on (chronyd killed hard), and no file at all.
     let stale = dir.join("chronyd.sock");
     drop(std::os::unix::net::UnixDatagram::bind(&stale).unwrap());
@@ -373,5 +311,4 @@ fn no_chronyd_means_errors_within_the_timeout_and_chrony_up_0() {
     // Our client sockets are cleaned up.
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(left.len(), 1, "{left:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

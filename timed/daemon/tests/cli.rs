@@ -14,8 +14,7 @@ fn check_config_accepts_the_shipped_example() {
 
 #[test]
 fn check_config_names_every_problem_and_exits_78() {
-    let dir = std::env::temp_dir().join(format!("timed-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = timed_lab::Scratch::new("timed-cli").unwrap();
     let bad = dir.join("bad.toml");
     std::fs::write(
         &bad,
@@ -33,15 +32,13 @@ fn check_config_names_every_problem_and_exits_78() {
     let out = Command::new(BIN).args(["-c", "/nonexistent/timed.toml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/timed.toml:0:0: cannot read"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// What the daemon could not run with is caught before a restart: all of it, in one run, each at
 /// its key's position.
 #[test]
 fn check_config_rejects_what_would_fail_at_run_time() {
-    let dir = std::env::temp_dir().join(format!("timed-cli-runtime-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = timed_lab::Scratch::new("timed-cli-runtime").unwrap();
     let bad = dir.join("bad.toml");
     std::fs::write(
         &bad,
@@ -82,15 +79,13 @@ fn check_config_rejects_what_would_fail_at_run_time() {
         err.starts_with(&format!("{f}:2:19: engine.epoch_window_ms: invalid length 3, expected two numbers")),
         "{err}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A value of the wrong type no longer ends the check: what follows it is reported in the
 /// same run, in file order.
 #[test]
 fn check_config_goes_on_after_a_wrong_type() {
-    let dir = std::env::temp_dir().join(format!("timed-cli-all-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = timed_lab::Scratch::new("timed-cli-all").unwrap();
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "[receiver]\nbaud = \"fast\"\nparity = 1\n[chrony.sock]\npps = \"x.sock\"\n")
         .unwrap();
@@ -110,15 +105,13 @@ fn check_config_goes_on_after_a_wrong_type() {
         ],
         "{err}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// With `[pps] source = "off"` and no receiver, timed idles: degraded, not busy (a closed PPS
 /// channel once made the event loop spin). Measured from /proc after 3 s.
 #[test]
 fn without_pps_and_receiver_timed_idles() {
-    let dir = std::env::temp_dir().join(format!("timed-cli-idle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = timed_lab::Scratch::new("timed-cli-idle").unwrap();
     let cfg = dir.join("t.toml");
     std::fs::write(
         &cfg,
@@ -140,5 +133,4 @@ fn without_pps_and_receiver_timed_idles() {
     assert!(ticks < 30, "timed used {ticks} ticks of CPU in 3 s while idle\n{log}");
     assert!(out.status.success(), "{log}");
     assert!(log.contains("receiver serial unavailable; retrying (degraded)"), "{log}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,13 +2,13 @@
 //! timeouts, permissions, and never taking over a live socket. timed runs without a receiver or
 //! PPS (both degraded states are part of the snapshot).
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -16,21 +16,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_timed");
 
 struct Timed {
     child: Child,
-    dir: PathBuf,
+    dir: timed_lab::Scratch,
 }
 
 impl Drop for Timed {
     fn drop(&mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 fn start(name: &str, control: &str) -> Timed {
-    let dir = std::env::temp_dir().join(format!("timed-control-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = timed_lab::Scratch::new(&format!("timed-control-{name}")).unwrap();
     let cfg = dir.join("t.toml");
     std::fs::write(
         &cfg,

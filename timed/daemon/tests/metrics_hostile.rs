@@ -9,11 +9,10 @@
 //! before any deadline could have freed a slot; the deadline tests wait out one deadline each.
 //! Opens ~210 sockets: the soft `ulimit -n` must allow that (checked, not assumed).
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -37,7 +36,7 @@ const CLIENT_HELLO: &[u8] = &[
 
 struct Timed {
     child: Child,
-    dir: PathBuf,
+    dir: timed_lab::Scratch,
     addr: SocketAddr,
 }
 
@@ -45,16 +44,13 @@ impl Drop for Timed {
     fn drop(&mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 impl Timed {
     /// timed without receiver, PPS, chrony or control socket: only the metrics endpoint matters.
     fn start(name: &str) -> Timed {
-        let dir = std::env::temp_dir().join(format!("timed-metrics-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = timed_lab::Scratch::new(&format!("timed-metrics-{name}")).unwrap();
         // A port the kernel just handed out and nobody holds: free unless another process
         // takes it in the next few milliseconds.
         let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();

@@ -2,20 +2,17 @@
 //! for `Type=notify` with `WatchdogSec=` (systemd itself cannot run here: no PID 1); and what it
 //! does under the unit when the status LED's GPIO line cannot be had.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::os::unix::net::UnixDatagram;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_timed");
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("timed-notify-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> timed_lab::Scratch {
+    timed_lab::Scratch::new(&format!("timed-notify-{name}")).unwrap()
 }
 
 /// A timed with no receiver, no PPS, no sinks and no listeners: only the notifications matter.
@@ -105,7 +102,6 @@ fn ready_then_watchdog_pings_at_half_the_interval_then_stopping() {
     assert!(statuses[0].ends_with("/absent absent"), "{statuses:?}");
     // SIGTERM: STOPPING=1 before exiting.
     assert!(after.iter().any(|(_, m)| lines(m)[0] == "STOPPING=1"), "{after:?}\n{log}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -125,7 +121,6 @@ fn abstract_socket_and_a_watchdog_meant_for_another_process() {
     assert_eq!(code, Some(0), "{log}");
     assert_eq!(msgs.first().map(|(_, m)| lines(m)[0]), Some("READY=1"), "{msgs:?}\n{log}");
     assert!(msgs.iter().all(|(_, m)| !lines(m).contains(&"WATCHDOG=1")), "{msgs:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -140,7 +135,6 @@ fn an_unusable_notify_socket_is_logged_and_timed_runs_on() {
     let said = log.matches("cannot notify the service manager").count();
     assert_eq!(said, 1, "{log}");
     assert!(log.contains(missing.to_str().unwrap()), "{log}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// An LED line that cannot be had (here: a chip path that is no GPIO chip; on a Pi, a typo or a
@@ -161,5 +155,4 @@ fn an_unavailable_led_line_is_logged_and_timed_still_gets_ready() {
     assert_eq!(msgs.first().map(|(_, m)| lines(m)[0]), Some("READY=1"), "{msgs:?}\n{log}");
     assert_eq!(log.matches("status LED unavailable").count(), 1, "{log}");
     assert!(log.contains(&format!("GPIO line 17 on {}", chip.display())), "{log}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

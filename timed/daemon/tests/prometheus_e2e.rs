@@ -3,7 +3,7 @@
 //! return data, chrony's figures must show the injected truth, and timed's PPS statistics must
 //! match the simulator's configured jitter.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used)] // test harness: a failed set-up step should stop the test loudly
+#![expect(clippy::unwrap_used, reason = "test harness: a failed set-up step should stop the test loudly")]
 
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
@@ -17,14 +17,13 @@ const PROM_PORT: u16 = 19090;
 
 struct Prometheus {
     child: Child,
-    dir: std::path::PathBuf,
+    /// Removed when dropped, after prometheus has stopped.
+    _dir: timed_lab::Scratch,
 }
 
 impl Prometheus {
     fn start(target: &str) -> Prometheus {
-        let dir = std::env::temp_dir().join(format!("timed-prom-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = timed_lab::Scratch::new("timed-prom").unwrap();
         let conf = dir.join("prometheus.yml");
         std::fs::write(
             &conf,
@@ -41,7 +40,7 @@ impl Prometheus {
             .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start prometheus (apt-get install prometheus): {e}"));
-        Prometheus { child, dir }
+        Prometheus { child, _dir: dir }
     }
 
     /// Instant query; returns the result vector.
@@ -75,7 +74,6 @@ impl Drop for Prometheus {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

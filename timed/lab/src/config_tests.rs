@@ -21,7 +21,8 @@ fn generated_timed_toml_has_no_indented_lines() {
 
 #[test]
 fn generated_chrony_conf_has_no_indented_lines() {
-    let text = chrony_conf(Path::new("/tmp/lab"), &Options::default());
+    let text =
+        chrony_conf(Path::new("/tmp/lab"), &Options::default()) + &private_lines(Path::new("/tmp/lab"));
     assert!(text.contains("refclock SOCK /tmp/lab/pps.sock"), "{text}");
     assert_eq!(indented(&text), Vec::<String>::new(), "chrony.conf:\n{text}");
 }

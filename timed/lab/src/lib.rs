@@ -9,11 +9,16 @@
 
 pub mod audit;
 mod chronyc;
+mod chronyd;
 pub mod compare;
 #[cfg(test)]
 mod config_tests;
+mod scratch;
 pub use chronyc::{Source, Tracking};
+pub use chronyd::{private_lines, Chronyd, ChronydBuilder};
+pub use scratch::Scratch;
 
+use chronyd::stop;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -80,10 +85,12 @@ impl Default for Options {
 pub struct Lab {
     pub dir: PathBuf,
     pub opts: Options,
-    chronyd: Option<Child>,
+    chronyd: Option<Chronyd>,
     sim: Option<Child>,
     timed: Option<Child>,
     pub started: Instant,
+    /// Owns `dir`: dropped (removed, unless kept) after every process has stopped.
+    scratch: Scratch,
 }
 
 /// Finds a workspace binary: `$ENV` if set, else next to the running executable (or one
@@ -107,10 +114,16 @@ impl Lab {
     pub fn start(opts: Options) -> Result<Lab, String> {
         let timed_bin = locate_bin("timed", "TIMED_BIN")?;
         let sim_bin = locate_bin("timed-sim", "TIMED_SIM_BIN")?;
-        let dir = make_dir()?;
-        let mut lab = Lab { dir, opts, chronyd: None, sim: None, timed: None, started: Instant::now() };
-        lab.write_configs()?;
-        lab.start_chronyd()?;
+        // chronyd disables a command socket in a world-accessible directory.
+        let scratch = Scratch::with_mode("timed-lab", 0o750)?;
+        let dir = scratch.to_path_buf();
+        let mut lab =
+            Lab { dir, opts, chronyd: None, sim: None, timed: None, started: Instant::now(), scratch };
+        write(&lab.dir.join("timed.toml"), &timed_toml(&lab.dir, &lab.opts))?;
+        let chronyd = Chronyd::builder()
+            .netns(lab.opts.netns.as_deref())
+            .start(&lab.dir, &chrony_conf(&lab.dir, &lab.opts))?;
+        lab.chronyd = Some(chronyd);
         lab.start_sim(&sim_bin)?;
         lab.start_timed(&timed_bin)?;
         lab.started = Instant::now();
@@ -174,35 +187,6 @@ impl Lab {
         self.dir.join("chronyd.sock")
     }
 
-    fn write_configs(&self) -> Result<(), String> {
-        write(&self.dir.join("chrony.conf"), &chrony_conf(&self.dir, &self.opts))?;
-        write(&self.dir.join("timed.toml"), &timed_toml(&self.dir, &self.opts))
-    }
-
-    fn start_chronyd(&mut self) -> Result<(), String> {
-        let log = std::fs::File::create(self.dir.join("chronyd.out")).map_err(|e| e.to_string())?;
-        let mut cmd = match &self.opts.netns {
-            Some(ns) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns, "chronyd"]);
-                c
-            }
-            None => Command::new("chronyd"),
-        };
-        cmd.args(["-d", "-x", "-u", "root", "-f"]).arg(self.dir.join("chrony.conf"));
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start chronyd (apt-get install chrony): {e}"))?;
-        self.chronyd = Some(child);
-        let sock = self.chrony_socket();
-        wait_for(Duration::from_secs(10), || sock.exists()).map(|_| ()).map_err(|_| {
-            format!("chronyd did not create {} (see {}/chronyd.out)", sock.display(), self.dir.display())
-        })
-    }
-
     fn start_sim(&mut self, bin: &Path) -> Result<(), String> {
         let d = &self.dir;
         let o = &self.opts;
@@ -221,25 +205,8 @@ impl Lab {
             cmd.arg("--scenario").arg(s);
         }
         cmd.args(&o.sim_args);
-        let log = std::fs::File::create(d.join("sim.log")).map_err(|e| e.to_string())?;
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        let out = child.stdout.take().ok_or("simulator has no stdout")?;
-        self.sim = Some(child);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if line.trim() == "ready" {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        rx.recv_timeout(Duration::from_secs(15))
-            .map_err(|_| format!("timed-sim did not become ready (see {}/sim.log)", d.display()))
+        self.sim = Some(spawn_sim(cmd, bin, d)?);
+        Ok(())
     }
 
     /// Stops the simulator: the receiver's pty vanishes (as a USB receiver unplugged).
@@ -256,18 +223,15 @@ impl Lab {
         self.start_sim(&bin)
     }
 
-    /// Stops chronyd and starts it again with the same configuration (timed keeps running).
+    /// Stops chronyd and starts it again on chrony.conf as it is now (timed keeps running).
     pub fn restart_chronyd(&mut self) -> Result<(), String> {
-        if let Some(c) = self.chronyd.as_mut() {
-            stop(c);
-        }
-        let _ = std::fs::remove_file(self.chrony_socket());
-        self.start_chronyd()
+        self.chronyd.as_mut().ok_or("the lab has no chronyd")?.restart()
     }
 
     /// Process ids of timed, timed-sim and chronyd.
     pub fn pids(&self) -> [Option<u32>; 3] {
-        [&self.timed, &self.sim, &self.chronyd].map(|c| c.as_ref().map(Child::id))
+        let [timed, sim] = [&self.timed, &self.sim].map(|c| c.as_ref().map(Child::id));
+        [timed, sim, self.chronyd.as_ref().and_then(Chronyd::pid)]
     }
 
     /// Stops timed (SIGTERM, so it logs its exit figures).
@@ -324,21 +288,25 @@ impl Lab {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        for c in [self.timed.as_mut(), self.sim.as_mut(), self.chronyd.as_mut()].into_iter().flatten() {
+        for c in [self.timed.as_mut(), self.sim.as_mut()].into_iter().flatten() {
             stop(c);
+        }
+        if let Some(c) = self.chronyd.as_mut() {
+            c.stop();
         }
         if self.opts.output == Output::Shm {
             for key in ["0x4e545030", "0x4e545031"] {
                 let _ = Command::new("ipcrm").args(["-M", key]).stderr(Stdio::null()).status();
             }
         }
-        if !self.opts.keep_dir {
-            let _ = std::fs::remove_dir_all(&self.dir);
+        // Read now, not at start: a test may decide to keep the directory while it runs.
+        if self.opts.keep_dir {
+            self.scratch.keep();
         }
     }
 }
 
-/// The lab's chrony.conf: both refclocks, private sockets, ports and files.
+/// The lab's chrony.conf: both refclocks, its port (the private files are [`Chronyd`]'s).
 fn chrony_conf(dir: &Path, o: &Options) -> String {
     let d = dir.display();
     let (pps, coarse) = match o.output {
@@ -354,8 +322,7 @@ fn chrony_conf(dir: &Path, o: &Options) -> String {
     format!(
         "# timed lab: private chronyd, started with -x (never steers this machine's clock)\n\
          {pps}\n{coarse}\n\
-         cmdport 0\nbindcmdaddress {d}/chronyd.sock\npidfile {d}/chronyd.pid\n\
-         driftfile {d}/chrony.drift\nlogdir {d}\nlog refclocks tracking\n\
+         log refclocks tracking\n\
          makestep 1 3\n\
          port {}\nbindaddress {}\nallow {}\n",
         o.ntp_port, o.bind_address, o.allow
@@ -386,28 +353,12 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
     )
 }
 
-/// SIGTERM, then SIGKILL after 3 s.
-fn stop(c: &mut Child) {
-    if let Ok(pid) = i32::try_from(c.id()) {
-        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).stderr(Stdio::null()).status();
-    }
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(3) {
-        if !matches!(c.try_wait(), Ok(None)) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = c.kill();
-    let _ = c.wait();
-}
-
 /// The simulator stands in for a receiver, which emits on its own hardware clock, not on a
 /// shared CPU: where allowed (root) it runs SCHED_FIFO, so a busy host (a 2-core CI machine
 /// running several labs) does not start its bursts late. Measured without it under load: first
 /// bytes up to 9 ms late, all of it charged to the daemon's coarse samples. The daemon under
 /// test keeps the normal policy.
-pub(crate) fn sim_command(bin: &Path) -> Command {
+pub fn sim_command(bin: &Path) -> Command {
     if !realtime_allowed() {
         return Command::new(bin);
     }
@@ -418,6 +369,37 @@ pub(crate) fn sim_command(bin: &Path) -> Command {
 
 const SIM_FIFO: [&str; 2] = ["--fifo", "10"];
 
+/// Starts the simulator command (from [`sim_command`]) with its stderr in `dir/sim.log` and
+/// returns once it says `ready` (its ptys and sockets exist then); stops it if it never does.
+pub(crate) fn spawn_sim(mut cmd: Command, bin: &Path, dir: &Path) -> Result<Child, String> {
+    let path = dir.join("sim.log");
+    let log = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let Some(out) = child.stdout.take() else {
+        stop(&mut child);
+        return Err("timed-sim has no stdout".into());
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Reads to the end, not only to `ready`: a full pipe would block the simulator.
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line.trim() == "ready" {
+                let _ = tx.send(());
+            }
+        }
+    });
+    if rx.recv_timeout(Duration::from_secs(15)).is_err() {
+        stop(&mut child);
+        return Err(format!("timed-sim did not become ready (see {})", path.display()));
+    }
+    Ok(child)
+}
+
 /// Whether this process may start a SCHED_FIFO program (`chrt` present and permitted).
 pub fn realtime_allowed() -> bool {
     Command::new("chrt")
@@ -427,21 +409,6 @@ pub fn realtime_allowed() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
-}
-
-fn make_dir() -> Result<PathBuf, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let base = std::env::temp_dir();
-    for i in 0..1000u32 {
-        let d = base.join(format!("timed-lab-{}-{i}", std::process::id()));
-        if std::fs::create_dir(&d).is_ok() {
-            // chronyd disables a command socket in a world-accessible directory.
-            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o750))
-                .map_err(|e| e.to_string())?;
-            return Ok(d);
-        }
-    }
-    Err(format!("cannot create a lab directory in {}", base.display()))
 }
 
 fn write(p: &Path, s: &str) -> Result<(), String> {

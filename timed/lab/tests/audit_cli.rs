@@ -56,10 +56,10 @@ fn audit_of_the_healthy_samples_exits_0() {
         .filter(|l| !l.contains("1.000251e+00") && !l.contains("5.000000e-05"))
         .map(|l| format!("{l}\n"))
         .collect();
-    let path = std::env::temp_dir().join(format!("timed-lab-audit-cli-{}.log", std::process::id()));
+    let dir = timed_lab::Scratch::new("timed-lab-audit-cli").unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("refclocks.log");
     std::fs::write(&path, healthy).unwrap_or_else(|e| panic!("{e}"));
     let out = audit(&[], &path);
-    let _ = std::fs::remove_file(&path);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.ends_with("audit: OK\n"), "{text}");

@@ -1,6 +1,6 @@
 //! The status LED against a recording pin: what reaches the pin, and when, for each lock state.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::time::Duration;
 use timed_led::recording::RecordingPin;

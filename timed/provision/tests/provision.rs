@@ -4,30 +4,17 @@
 //! independent tools (debugfs, e2fsck, mtype, cmp). What cannot be had here is the NixOS image
 //! itself (nixpkgs cannot be evaluated or built on this machine): the layout is reproduced.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use timed_lab::Scratch;
 
 const BIN: &str = env!("CARGO_BIN_EXE_timed-provision");
 const MIB: u64 = 1024 * 1024;
 
-struct Dir(PathBuf);
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("timed-provision-test-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-    fn p(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+fn scratch(tag: &str) -> Scratch {
+    Scratch::new(&format!("timed-provision-test-{tag}")).unwrap()
 }
 
 fn sh(cmd: &mut Command) -> Output {
@@ -47,8 +34,8 @@ fn config_txt(section: &str) -> String {
 
 /// An sd-image.nix-style image: 8 MiB gap, FAT firmware partition, ext4 root of `root_mib`
 /// populated with a NixOS-like tree (no /var, as in a fresh image). `fill` leaves the root full.
-fn build_image(d: &Dir, name: &str, section: &str, root_mib: u64, fill: bool) -> PathBuf {
-    let img = d.p(name);
+fn build_image(d: &Scratch, name: &str, section: &str, root_mib: u64, fill: bool) -> PathBuf {
+    let img = d.join(name);
     let (gap, fat) = (8, 32);
     std::fs::File::create(&img).unwrap().set_len((gap + fat + root_mib) * MIB).unwrap();
     let layout = format!(
@@ -62,25 +49,25 @@ fn build_image(d: &Dir, name: &str, section: &str, root_mib: u64, fill: bool) ->
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), layout.as_bytes()).unwrap();
     assert!(child.wait().unwrap().success());
 
-    let fat_img = d.p(&format!("{name}.fat"));
+    let fat_img = d.join(format!("{name}.fat"));
     std::fs::File::create(&fat_img).unwrap().set_len(fat * MIB).unwrap();
     sh(Command::new("mkfs.vfat").args(["-n", "FIRMWARE"]).arg(&fat_img));
-    let conf = d.p("config.txt");
+    let conf = d.join("config.txt");
     std::fs::write(&conf, config_txt(section)).unwrap();
     sh(Command::new("mcopy").arg("-i").arg(&fat_img).arg(&conf).arg("::config.txt"));
 
-    let tree = d.p(&format!("{name}.tree"));
+    let tree = d.join(format!("{name}.tree"));
     for dir in ["nix/store", "boot/firmware", "etc"] {
         std::fs::create_dir_all(tree.join(dir)).unwrap();
     }
     std::fs::write(tree.join("nix-path-registration"), "x\n").unwrap();
-    let root_img = d.p(&format!("{name}.root"));
+    let root_img = d.join(format!("{name}.root"));
     std::fs::File::create(&root_img).unwrap().set_len(root_mib * MIB).unwrap();
     sh(Command::new("mkfs.ext4").args(["-q", "-F", "-L", "NIXOS_SD", "-d"]).arg(&tree).arg(&root_img));
     if fill {
         // Fill every free block (debugfs `write` then quietly creates short or empty files).
         // Incompressible, non-zero data: debugfs copies zero blocks as holes.
-        let filler = d.p("filler");
+        let filler = d.join("filler");
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let data: Vec<u8> = (0..root_mib * MIB)
             .map(|_| {
@@ -107,10 +94,10 @@ fn build_image(d: &Dir, name: &str, section: &str, root_mib: u64, fill: bool) ->
     img
 }
 
-fn keypair(d: &Dir, kind: &str, pass: &str) -> PathBuf {
+fn keypair(d: &Scratch, kind: &str, pass: &str) -> PathBuf {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let key = d.p(&format!("host_{kind}_{n}"));
+    let key = d.join(format!("host_{kind}_{n}"));
     sh(Command::new("ssh-keygen").args(["-q", "-t", kind, "-N", pass, "-C", "test", "-f"]).arg(&key));
     key
 }
@@ -132,8 +119,8 @@ fn stderr(o: &Output) -> String {
 }
 
 /// The root file system of `img` as a separate file (for e2fsck and debugfs without offsets).
-fn extract_root(d: &Dir, img: &Path) -> PathBuf {
-    let out = d.p("root-extracted");
+fn extract_root(d: &Scratch, img: &Path) -> PathBuf {
+    let out = d.join("root-extracted");
     sh(Command::new("dd").arg(format!("if={}", img.display())).arg(format!("of={}", out.display())).args([
         "bs=1M",
         "skip=40",
@@ -149,13 +136,13 @@ fn debugfs(fs: &Path, req: &str) -> String {
 
 #[test]
 fn injects_and_verifies_key_and_wifi() {
-    let d = Dir::new("ok");
+    let d = scratch("ok");
     let img = build_image(&d, "pi4b.img", "pi4", 64, false);
     let before = std::fs::read(&img).unwrap();
     let key = keypair(&d, "ed25519", "");
-    let wifi = d.p("wifi");
+    let wifi = d.join("wifi");
     std::fs::write(&wifi, "# home\nssid=Home Net\npsk=correct horse battery\n").unwrap();
-    let out_img = d.p("out.img");
+    let out_img = d.join("out.img");
     let o = provision(&[
         "pi4b".as_ref(),
         os(&img),
@@ -201,7 +188,7 @@ fn injects_and_verifies_key_and_wifi() {
     assert!(!debugfs(&root, "ls -l /etc").contains("ssh_host"));
 
     // A second run over the provisioned image replaces the files (new key) and verifies again.
-    let key2 = d.p("second");
+    let key2 = d.join("second");
     sh(Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&key2));
     let o = provision(&[
         "pi4b".as_ref(),
@@ -219,10 +206,10 @@ fn injects_and_verifies_key_and_wifi() {
 #[test]
 fn a_full_root_file_system_fails_hard() {
     // debugfs reports nothing useful in its exit status; the read-back must catch it.
-    let d = Dir::new("full");
+    let d = scratch("full");
     let img = build_image(&d, "full.img", "pi4", 8, true);
     let key = keypair(&d, "ed25519", "");
-    let out_img = d.p("out.img");
+    let out_img = d.join("out.img");
     let o = provision(&[
         "pi4b".as_ref(),
         os(&img),
@@ -239,10 +226,10 @@ fn a_full_root_file_system_fails_hard() {
 
 #[test]
 fn wrong_board_or_bad_inputs_are_refused_before_writing() {
-    let d = Dir::new("bad");
+    let d = scratch("bad");
     let img = build_image(&d, "pi4b.img", "pi4", 32, false);
     let key = keypair(&d, "ed25519", "");
-    let out = d.p("out.img");
+    let out = d.join("out.img");
     let run = |board: &str, key: &Path, extra: &[&std::ffi::OsStr]| {
         let mut a: Vec<&std::ffi::OsStr> =
             vec![board.as_ref(), os(&img), "--ssh-host-key".as_ref(), os(key), "--output".as_ref(), os(&out)];
@@ -267,13 +254,13 @@ fn wrong_board_or_bad_inputs_are_refused_before_writing() {
     assert!(run("pi4b", &key, &[]).contains("does not match the private key"));
     let key = keypair(&d, "ed25519", "");
     // Wi-Fi: short passphrase, missing ssid.
-    let wifi = d.p("wifi");
+    let wifi = d.join("wifi");
     std::fs::write(&wifi, "ssid=x\npsk=short\n").unwrap();
     assert!(run("pi4b", &key, &["--wifi".as_ref(), os(&wifi)]).contains("8..63"));
     std::fs::write(&wifi, "psk=long enough pass\n").unwrap();
     assert!(run("pi4b", &key, &["--wifi".as_ref(), os(&wifi)]).contains("no ssid= line"));
     // A compressed image.
-    let zst = d.p("img.zst");
+    let zst = d.join("img.zst");
     std::fs::write(&zst, [0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]).unwrap();
     let o = provision(&[
         "pi4b".as_ref(),

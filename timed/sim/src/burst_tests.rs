@@ -1,7 +1,5 @@
 //! The encoders' output, decoded by timed-core's own pipeline: what the daemon will see.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use super::*;
 use crate::scenario::Gnss;
 use crate::sky::qerr_ps;

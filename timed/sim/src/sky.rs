@@ -213,7 +213,6 @@ pub fn snapshot(s: &Scenario, sky: &Sky, label_s: i64, fix: bool) -> Snapshot {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

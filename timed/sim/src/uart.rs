@@ -131,7 +131,6 @@ impl MisreadUart {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use timed_core::framer::Framer;

@@ -1,7 +1,7 @@
 //! Runs the real binary for about four seconds: two ptys, an edge socket and a truth log in a
 //! temporary directory, read the way the daemon will read them.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use nix::fcntl::OFlag;
 use nix::sys::signal::{kill, Signal};
@@ -10,8 +10,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixDatagram;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use timed_core::epoch::{Assembler, Epoch, Fix};
@@ -20,23 +20,6 @@ use timed_core::pps::decode_sim_edge;
 use timed_core::stream::StreamDecoder;
 
 const OFFSET_NS: i64 = 250_000;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-        let p = std::env::temp_dir().join(format!("timed-sim-rt-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn now_ns() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as i64
@@ -92,15 +75,16 @@ fn ubx_frames(bytes: &[u8]) -> Vec<(u8, u8, Vec<u8>)> {
 
 #[test]
 fn real_time_edges_bursts_acks_and_cleanup() {
-    let dir = TempDir::new();
-    let (link0, link1) = (dir.0.join("gps0"), dir.0.join("gps1"));
-    let (sock_path, truth_path) = (dir.0.join("pps.sock"), dir.0.join("truth.jsonl"));
+    let dir = timed_lab::Scratch::new("timed-sim-rt").unwrap();
+    let (link0, link1) = (dir.join("gps0"), dir.join("gps1"));
+    let (sock_path, truth_path) = (dir.join("pps.sock"), dir.join("truth.jsonl"));
     // A stale symlink from an earlier run must be replaced.
     std::os::unix::fs::symlink("/nonexistent/stale", &link0).unwrap();
     let sock = UnixDatagram::bind(&sock_path).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_timed-sim"))
+    // Started as the lab starts it (SCHED_FIFO where allowed: bursts on time on a busy host).
+    let mut child = timed_lab::sim_command(Path::new(env!("CARGO_BIN_EXE_timed-sim")))
         .args(["--pty", link0.to_str().unwrap(), "--pty", link1.to_str().unwrap()])
         .args(["--pps-socket", sock_path.to_str().unwrap(), "--truth-log", truth_path.to_str().unwrap()])
         .args(["--seed", "7", "--truth-offset", "0.00025", "--edge-jitter-ns", "1000"])

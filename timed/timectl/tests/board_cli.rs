@@ -2,10 +2,11 @@
 //! every shipped board file is valid; each kind of mistake is caught and reported at its line;
 //! the rendered chrony lines are accepted by the real chronyd (`chronyd -p` parses them).
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use timed_lab::Scratch;
 
 const BIN: &str = env!("CARGO_BIN_EXE_timectl");
 
@@ -33,33 +34,11 @@ fn text(b: &[u8]) -> String {
 }
 
 /// Writes `content` as `<dir>/<name>.toml` in a fresh temporary directory.
-fn scratch(name: &str, content: &str) -> (tempdir::Dir, PathBuf) {
-    let d = tempdir::Dir::new();
-    let p = d.0.join(format!("{name}.toml"));
+fn scratch(name: &str, content: &str) -> (Scratch, PathBuf) {
+    let d = Scratch::new("timectl-board").unwrap();
+    let p = d.join(format!("{name}.toml"));
     std::fs::write(&p, content).unwrap();
     (d, p)
-}
-
-mod tempdir {
-    pub struct Dir(pub std::path::PathBuf);
-    impl Dir {
-        pub fn new() -> Dir {
-            use std::sync::atomic::{AtomicU32, Ordering};
-            static N: AtomicU32 = AtomicU32::new(0);
-            let p = std::env::temp_dir().join(format!(
-                "timectl-board-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            Dir(p)
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 }
 
 fn pi4b() -> String {
@@ -231,13 +210,13 @@ fn rendered_parts_follow_the_file() {
 /// exits non-zero on any directive it cannot parse).
 #[test]
 fn chronyd_accepts_the_refclock_lines() {
-    let d = tempdir::Dir::new();
+    let d = Scratch::new("timectl-board").unwrap();
     let mut checked = 0;
     for f in board_files() {
         for wiring in ["uart-hat", "usb"] {
             let out = timectl(&["board", "chrony", f.to_str().unwrap(), "--wiring", wiring]);
             assert!(out.status.success(), "{}", text(&out.stderr));
-            let conf = d.0.join("chrony.conf");
+            let conf = d.join("chrony.conf");
             std::fs::write(&conf, &out.stdout).unwrap();
             let c = Command::new("chronyd").arg("-p").arg("-f").arg(&conf).output();
             let c = c.unwrap_or_else(|e| panic!("chronyd (apt: chrony) is needed for this test: {e}"));
@@ -251,8 +230,8 @@ fn chronyd_accepts_the_refclock_lines() {
 
 #[test]
 fn detect_names_the_running_board() {
-    let d = tempdir::Dir::new();
-    let model = d.0.join("model");
+    let d = Scratch::new("timectl-board").unwrap();
+    let model = d.join("model");
     // As the kernel exposes it: NUL-terminated.
     std::fs::write(&model, b"Raspberry Pi 4 Model B Rev 1.4\0").unwrap();
     let dir = boards_dir();

@@ -107,8 +107,8 @@ fn stdin_is_accepted() {
 
 #[test]
 fn not_a_capture_is_a_clear_error() {
-    let dir = std::env::temp_dir().join(format!("timectl-decode-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let scratch = timed_lab::Scratch::new("timectl-decode").unwrap_or_else(|e| panic!("{e}"));
+    let dir = scratch.to_path_buf();
     let text = dir.join("notes.txt");
     std::fs::write(&text, "This is a shopping list, not a receiver capture.\n".repeat(50))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -128,5 +128,4 @@ fn not_a_capture_is_a_clear_error() {
         assert!(err.contains(expect), "{path:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,14 +5,18 @@
 //! and says so: the receiver and its PPS pin, and a UART at the wrong speed (`--host-baud`
 //! re-samples the receiver's bit stream as a UART at 115200 would read a 9600 baud receiver).
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "helpers outside #[test] fns: a failed unwrap is a failed test"
+)]
 
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-use timed_lab::{locate_bin, wait_for, Lab, Options};
+use timed_lab::{locate_bin, wait_for, Chronyd, Lab, Options, Scratch};
 
 /// One doctor run: exit code and the JSON report.
 struct Run {
@@ -113,55 +117,11 @@ fn lab_conf(lab: &Lab) -> String {
     conf
 }
 
-/// A private directory chronyd accepts for its command socket (not world-accessible).
-fn private_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("timectl-doctor-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o750)).unwrap();
-    d
-}
-
-/// A chronyd (-x, never steering this clock) on `conf`; killed when dropped.
-struct Chronyd(Child, PathBuf);
-
-impl Chronyd {
-    fn start(dir: &Path, conf: &str) -> Chronyd {
-        let path = dir.join("chrony.conf");
-        std::fs::write(&path, conf).unwrap();
-        let child = Command::new("chronyd")
-            .args(["-d", "-x", "-u", "root", "-f"])
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("chronyd.out")).unwrap())
-            .spawn()
-            .expect("chronyd (apt-get install chrony)");
-        let sock = dir.join("chronyd.sock");
-        if wait_for(Duration::from_secs(10), || sock.exists()).is_err() {
-            panic!(
-                "chronyd did not start: {}",
-                std::fs::read_to_string(dir.join("chronyd.out")).unwrap_or_default()
-            );
-        }
-        Chronyd(child, dir.to_path_buf())
-    }
-}
-
-impl Drop for Chronyd {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
-        let _ = wait_for(Duration::from_secs(3), || !matches!(self.0.try_wait(), Ok(None)));
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_dir_all(&self.1);
-    }
-}
-
-fn private_chrony_lines(d: &Path) -> String {
-    let d = d.display();
-    format!(
-        "cmdport 0\nport 0\nbindcmdaddress {d}/chronyd.sock\npidfile {d}/chronyd.pid\ndriftfile {d}/drift\n"
-    )
+/// A second chronyd (-x, private files, no NTP port) on `conf`, stopped and removed on drop.
+fn chronyd(tag: &str, conf: &str) -> Chronyd {
+    Chronyd::builder()
+        .start_scratch(&format!("timectl-doctor-{tag}"), conf)
+        .unwrap_or_else(|e| panic!("chronyd (apt-get install chrony): {e}"))
 }
 
 /// The demo set-up is healthy but for its SIMULATED PPS (a warning, as `timectl status` calls it
@@ -246,15 +206,12 @@ fn healthy_demo_then_chrony_broken_four_ways() {
 
     // 4. A second chronyd (-x, its own command socket) with a refclock on timed's PPS socket:
     // it unlinks and rebinds the path, so the lab's chronyd silently loses the samples.
-    let dir2 = private_dir("second");
-    let second = Chronyd::start(
-        &dir2,
-        &format!("refclock SOCK {d}/pps.sock refid PPS\n{}", private_chrony_lines(&dir2)),
-    );
+    let second = chronyd("second", &format!("refclock SOCK {d}/pps.sock refid PPS\nport 0\n"));
+    let dir2 = second.dir();
     let r = doctor_lab(&lab, &[]);
     assert_eq!(r.code, 2);
     let (msg, fix) = r.expect("chronyd-second", "fail", &["2 chronyd processes use timed's set-up"]);
-    let pid2 = second.0.id().to_string();
+    let pid2 = second.pid().unwrap().to_string();
     assert!(
         msg.contains(&format!(
             "pid {pid2} (-f {}/chrony.conf, -x) sharing refclock SOCK {d}/pps.sock",
@@ -291,15 +248,7 @@ fn swap_receiver(lab: &mut Lab, scenario: Option<PathBuf>, args: &[&str]) {
 fn receiver_and_pps_faults() {
     let mut lab = lab(11372, Options::default());
     let d = lab.dir.display().to_string();
-    let ntp_dir = private_dir("ntp");
-    let nd = ntp_dir.display();
-    let _ntp = Chronyd::start(
-        &ntp_dir,
-        &format!(
-            "local stratum 1\nallow 127.0.0.1\nport 11373\nbindaddress 127.0.0.1\ncmdport 0\n\
-             bindcmdaddress {nd}/chronyd.sock\npidfile {nd}/chronyd.pid\ndriftfile {nd}/drift\n"
-        ),
-    );
+    let _ntp = chronyd("ntp", "local stratum 1\nallow 127.0.0.1\nport 11373\nbindaddress 127.0.0.1\n");
     let conf = std::fs::read_to_string(lab.dir.join("chrony.conf")).unwrap();
     std::fs::write(
         lab.dir.join("chrony.conf"),
@@ -473,10 +422,8 @@ fn latency_outside_the_lock_window_and_a_wrong_socket_path() {
 /// without makestep, a broken timed.toml, a missing chrony.conf and one chronyd would refuse.
 #[test]
 fn devices_permissions_makestep_and_timed_toml_without_daemons() {
-    let t = std::env::temp_dir().join(format!("timectl-doctor-files-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&t);
-    std::fs::create_dir_all(&t).unwrap();
-    std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // World-accessible: the checks as user nobody must reach the nodes to judge them.
+    let t = Scratch::with_mode("timectl-doctor-files", 0o755).unwrap();
     let td = t.display().to_string();
     let toml = format!(
         "[receiver]\ndevice = \"{td}/gps0\"\n\n[pps]\nsource = \"kernel\"\ndevice = \"{td}/pps0\"\n\n\
@@ -573,7 +520,6 @@ fn devices_permissions_makestep_and_timed_toml_without_daemons() {
         "fail",
         &[&format!("{td}/inc.conf:2: `include {td}/conf.d/*.conf` matches no file")],
     );
-    let _ = std::fs::remove_dir_all(&t);
 }
 
 /// A world-writable SHM segment, made for real by chronyd from `refclock SHM 5:perm=0666`
@@ -582,12 +528,9 @@ fn devices_permissions_makestep_and_timed_toml_without_daemons() {
 fn a_world_writable_shm_segment() {
     const KEY: &str = "0x4e545035";
     let _ = Command::new("ipcrm").args(["-M", KEY]).stderr(Stdio::null()).status();
-    let dir = private_dir("shm");
+    let chronyd = chronyd("shm", "refclock SHM 5:perm=0666 refid PPS poll 2\nport 0\n");
+    let dir = chronyd.dir();
     let dd = dir.display().to_string();
-    let chronyd = Chronyd::start(
-        &dir,
-        &format!("refclock SHM 5:perm=0666 refid PPS poll 2\n{}", private_chrony_lines(&dir)),
-    );
     std::fs::write(
         dir.join("timed.toml"),
         format!(
@@ -609,7 +552,11 @@ fn a_world_writable_shm_segment() {
         ],
     );
     assert!(fix.contains("never 0666") && fix.contains("ipcrm -M 0x4e545035"), "{fix}");
-    r.expect("chrony-conf", "ok", &[&format!("{dd}/chrony.conf (the -f of chronyd pid {})", chronyd.0.id())]);
+    r.expect(
+        "chrony-conf",
+        "ok",
+        &[&format!("{dd}/chrony.conf (the -f of chronyd pid {})", chronyd.pid().unwrap())],
+    );
     r.expect(
         "chrony-refclock-pps",
         "ok",
@@ -623,9 +570,7 @@ fn a_world_writable_shm_segment() {
 /// it could not confirm, instead of advising refclock or makestep lines for that file.
 #[test]
 fn chronyd_down_without_chrony_conf_names_the_unconfirmed_default() {
-    let t = std::env::temp_dir().join(format!("timectl-doctor-guess-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&t);
-    std::fs::create_dir_all(&t).unwrap();
+    let t = Scratch::new("timectl-doctor-guess").unwrap();
     let td = t.display().to_string();
     std::fs::write(
         t.join("timed.toml"),
@@ -662,5 +607,4 @@ fn chronyd_down_without_chrony_conf_names_the_unconfirmed_default() {
         "skip" => assert!(msg.contains(&format!("{default} is only the default")) && fix.is_empty(), "{msg}"),
         _ => panic!("makestep: {status}: {msg} / {fix}"),
     }
-    let _ = std::fs::remove_dir_all(&t);
 }

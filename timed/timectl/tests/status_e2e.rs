@@ -3,7 +3,11 @@
 //! simulated by timed-sim (they cannot exist here); the assertions compare timectl's output with
 //! what chronyc and the simulator's injected truth say.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "helpers outside #[test] fns: a failed unwrap is a failed test"
+)]
 
 use serde_json::Value;
 use std::path::Path;
@@ -242,9 +246,7 @@ fn a_busy_control_socket_is_busy_not_failing() {
     use std::os::unix::net::UnixListener;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-    let dir = std::env::temp_dir().join(format!("timectl-busy-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = timed_lab::Scratch::new("timectl-busy").unwrap();
     let sock = dir.join("control.sock");
     let listener = UnixListener::bind(&sock).unwrap();
     let served = Arc::new(AtomicUsize::new(0));
@@ -283,7 +285,6 @@ fn a_busy_control_socket_is_busy_not_failing() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("BUSY (timed runs; its state is unknown)"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The real timed with every watcher place taken and more silent connections than it waits
@@ -293,9 +294,7 @@ fn a_busy_control_socket_is_busy_not_failing() {
 fn watchers_and_idle_connections_do_not_starve_status() {
     use std::io::{BufRead, BufReader, Write};
     use std::os::unix::net::UnixStream;
-    let dir = std::env::temp_dir().join(format!("timectl-starve-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = timed_lab::Scratch::new("timectl-starve").unwrap();
     let cfg = dir.join("timed.toml");
     std::fs::write(
         &cfg,
@@ -347,7 +346,6 @@ fn watchers_and_idle_connections_do_not_starve_status() {
     assert!(worst < Duration::from_secs(1), "slowest status with 8 watchers and 40 idle: {worst:?}");
     eprintln!("status with 8 watchers and 40 idle connections: slowest of 5 took {worst:?}");
     drop(watchers);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// chronyd stopped (SIGSTOP, as a hung chronyd): status names it within seconds, a scrape does

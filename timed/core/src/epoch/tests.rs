@@ -24,7 +24,6 @@ fn times(es: &[Epoch]) -> Vec<String> {
 }
 
 /// NAV-PVT payload (u-blox 8 protocol spec §32.17.14 layout, 92 bytes).
-#[allow(clippy::too_many_arguments)]
 fn pvt(
     itow: u32,
     ymd: (u16, u8, u8),

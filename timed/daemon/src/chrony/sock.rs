@@ -102,8 +102,7 @@ mod tests {
 
     #[test]
     fn a_missing_socket_is_a_state_not_an_error_and_recovers() {
-        let dir = std::env::temp_dir().join(format!("timed-sock-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
+        let dir = timed_lab::Scratch::new("timed-sock").unwrap();
         let path = dir.join("chrony.sock");
         let _ = std::fs::remove_file(&path);
         let mut sink = SockSink::new(&path);
@@ -122,15 +121,13 @@ mod tests {
         assert_eq!((sink.stats.sent, sink.stats.errors), (1, 2));
         drop(server);
         assert!(matches!(sink.send(&s), Some(SinkState::Failing(ref m)) if m.contains("nobody listens")));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Not a socket at the path: the kernel says "connection refused" as for a dead chronyd, but
     /// the message must name what is there instead of blaming chronyd.
     #[test]
     fn a_file_or_directory_at_the_path_is_named() {
-        let dir = std::env::temp_dir().join(format!("timed-sock-kind-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = timed_lab::Scratch::new("timed-sock-kind").unwrap();
         std::fs::create_dir_all(dir.join("pps.sock")).unwrap();
         std::fs::write(dir.join("coarse.sock"), b"").unwrap();
         let s = Sample { system_ns: 1_700_000_000_000_000_000, offset_ns: 0, leap: Default::default() };
@@ -146,6 +143,5 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -63,9 +63,7 @@ mod tests {
     /// reader waits out one timeout, readers after it get the held reading at once.
     #[test]
     fn an_unresponsive_chronyd_costs_one_timeout_then_is_held() {
-        let dir = std::env::temp_dir().join(format!("timed-cache-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = timed_lab::Scratch::new("timed-cache").unwrap();
         let path = dir.join("chronyd.sock");
         let _mute = UnixDatagram::bind(&path).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -81,7 +79,6 @@ mod tests {
             assert_eq!(second.state, ChronydState::Unresponsive);
             assert!(second.age_s > 0.0 && second.age_s < 1.0, "{}", second.age_s);
         });
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -58,15 +58,13 @@ fn simulated_pps_is_selected_explicitly() {
 
 #[test]
 fn group_lookup_reads_etc_group_format() {
-    let dir = std::env::temp_dir().join(format!("timed-group-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = timed_lab::Scratch::new("timed-group").unwrap();
     let f = dir.join("group");
     std::fs::write(&f, "root:x:0:\ntimed:x:997:alice,bob\nbroken\n").unwrap();
     assert_eq!(group_id("timed", &f), Some(997));
     assert_eq!(group_id("root", &f), Some(0));
     assert_eq!(group_id("nobody-here", &f), None);
     assert_eq!(group_id("broken", &f), None);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Type errors no longer hide what follows them: one run lists every problem, in file order.
@@ -126,8 +124,7 @@ fn syntax_errors_are_all_reported() {
 /// this system is reported at the key.
 #[test]
 fn a_control_group_missing_from_the_system_is_reported() {
-    let dir = std::env::temp_dir().join(format!("timed-group-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = timed_lab::Scratch::new("timed-group-check").unwrap();
     let groups = dir.join("group");
     std::fs::write(&groups, "root:x:0:\ntimed:x:997:\n").unwrap();
     let host = |text: &str| match checked(Path::new("t.toml"), text, Some(&groups)) {
@@ -142,7 +139,6 @@ fn a_control_group_missing_from_the_system_is_reported() {
     assert!(host("[control]\nsocket = \"\"\ngroup = \"timd\"\n").is_empty());
     // The daemon's own start-up check leaves the system out.
     assert!(problems("[control]\ngroup = \"timd\"\n").is_empty());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -211,8 +211,7 @@ mod tests {
     /// that is not a socket.
     #[tokio::test]
     async fn files_at_the_socket_paths_are_kept() {
-        let dir = std::env::temp_dir().join(format!("timed-control-files-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = timed_lab::Scratch::new("timed-control-files").unwrap();
         let path = dir.join("control.sock");
         let tmp = dir.join(format!("control.sock.{}.new", std::process::id()));
         for taken in [&path, &tmp] {
@@ -226,6 +225,5 @@ mod tests {
             std::fs::remove_file(taken).unwrap();
         }
         assert!(bind(&path, 0o660, "").is_ok());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,6 +1,3 @@
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use super::*;
 
 const NS: i64 = 1_000_000_000;

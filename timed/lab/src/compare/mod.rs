@@ -244,7 +244,6 @@ fn scrape_suggested_offset(port: u16) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

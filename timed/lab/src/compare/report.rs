@@ -301,7 +301,6 @@ fn render_goals(o: &mut String, results: &[LoadResult]) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -20,8 +20,8 @@
 //! That is the only thing done to gpsd.
 
 use super::{Load, Settings};
-use crate::{locate_bin, wait_for};
-use std::io::{BufRead, BufReader};
+use crate::chronyd::stop;
+use crate::{locate_bin, Chronyd, Scratch};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -64,8 +64,10 @@ impl Proc {
 /// directory unless asked to keep it.
 pub struct Rig {
     pub dir: PathBuf,
-    keep: bool,
+    /// Owns `dir`: dropped (removed, unless kept) after every process has stopped.
+    _scratch: Scratch,
     procs: Vec<(Proc, Child)>,
+    chronyds: Vec<(Proc, Chronyd)>,
     logs: Vec<(Proc, PathBuf)>,
     pub metrics_port: u16,
     /// When the simulator said `ready`.
@@ -82,11 +84,15 @@ impl Rig {
                 s.shim.display()
             ));
         }
-        let dir = make_dir(&format!("timed-compare-{}", load.name()), 0o750)?;
+        let mut scratch = Scratch::with_mode(&format!("timed-compare-{}", load.name()), 0o750)?;
+        if s.keep {
+            scratch.keep();
+        }
         let mut rig = Rig {
-            dir,
-            keep: s.keep,
+            dir: scratch.to_path_buf(),
+            _scratch: scratch,
             procs: Vec::new(),
+            chronyds: Vec::new(),
             logs: Vec::new(),
             metrics_port: s.port_base + 2,
             started: Instant::now(),
@@ -96,23 +102,16 @@ impl Rig {
         let cg = make_sub(&d, "chrony-gpsd")?;
         let baud = load.baud();
         let delay = s.message_delay_ms;
-        write(
-            &ct.join("chrony.conf"),
-            &chrony_conf(
-                &ct,
-                s.port_base,
-                &format!(
-                    "refclock SOCK {0}/pps.sock refid PPS poll 2 precision 1e-7 prefer\n\
-                     refclock SOCK {0}/coarse.sock refid GPS poll 2 noselect\n",
-                    ct.display()
-                ),
+        let conf_timed = chrony_conf(
+            s.port_base,
+            &format!(
+                "refclock SOCK {0}/pps.sock refid PPS poll 2 precision 1e-7 prefer\n\
+                 refclock SOCK {0}/coarse.sock refid GPS poll 2 noselect\n",
+                ct.display()
             ),
-        )?;
+        );
         // gpsd writes its serial time to NTP0 (root, unit 0 for the first device).
-        write(
-            &cg.join("chrony.conf"),
-            &chrony_conf(&cg, s.port_base + 1, "refclock SHM 0 refid GPS poll 2 noselect\n"),
-        )?;
+        let conf_gpsd = chrony_conf(s.port_base + 1, "refclock SHM 0 refid GPS poll 2 noselect\n");
         write(
             &d.join("timed.toml"),
             &format!(
@@ -134,21 +133,12 @@ impl Rig {
             write(&d.join("basic.toml"), "constellations = [\"gps\"]\nsatellites = 4\n")?;
         }
 
-        let chronyd = |dir: &Path| {
-            let mut c = Command::new("chronyd");
-            c.args(["-d", "-x", "-u", "root", "-f"]).arg(dir.join("chrony.conf"));
-            c
-        };
-        rig.spawn(Proc::ChronydTimed, chronyd(&ct), &ct.join("chronyd.out"))?;
-        let mut c = Command::new("unshare");
-        c.arg("--ipc").arg("chronyd").args(["-d", "-x", "-u", "root", "-f"]).arg(cg.join("chrony.conf"));
-        rig.spawn(Proc::ChronydGpsd, c, &cg.join("chronyd.out"))?;
-        for dir in [&ct, &cg] {
-            let sock = dir.join("chronyd.sock");
-            wait_for(Duration::from_secs(10), || sock.exists()).map_err(|_| {
-                format!("chronyd did not create {} (see {}/chronyd.out)", sock.display(), dir.display())
-            })?;
-        }
+        let chronyd = Chronyd::start(&ct, &conf_timed)?;
+        rig.chronyds.push((Proc::ChronydTimed, chronyd));
+        rig.logs.push((Proc::ChronydTimed, ct.join("chronyd.out")));
+        let chronyd = Chronyd::builder().unshare_ipc().start(&cg, &conf_gpsd)?;
+        rig.chronyds.push((Proc::ChronydGpsd, chronyd));
+        rig.logs.push((Proc::ChronydGpsd, cg.join("chronyd.out")));
 
         rig.start_sim(&sim_bin, s, load)?;
 
@@ -170,10 +160,11 @@ impl Rig {
         // nsenter and unshare exec their command in place: the pids must now be the programs.
         std::thread::sleep(Duration::from_millis(500));
         rig.check_alive()?;
-        for (p, child) in &rig.procs {
-            let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id())).unwrap_or_default();
+        for p in Proc::ALL {
+            let pid = rig.pid(p).ok_or_else(|| format!("{} has no pid", p.name()))?;
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             if comm.trim() != p.comm() {
-                return Err(format!("pid {} is {:?}, expected {}", child.id(), comm.trim(), p.comm()));
+                return Err(format!("pid {pid} is {:?}, expected {}", comm.trim(), p.comm()));
             }
         }
         Ok(rig)
@@ -206,26 +197,9 @@ impl Rig {
                 c.args(["--protocol", "ubx+nmea", "--fill", "0.95"]);
             }
         }
-        let log = std::fs::File::create(d.join("sim.log")).map_err(|e| format!("{}: {e}", d.display()))?;
-        let mut child = c
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        let out = child.stdout.take().ok_or("timed-sim has no stdout")?;
+        let child = crate::spawn_sim(c, bin, &d)?;
         self.procs.push((Proc::Sim, child));
         self.logs.push((Proc::Sim, d.join("sim.log")));
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if line.trim() == "ready" {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        rx.recv_timeout(Duration::from_secs(15))
-            .map_err(|_| format!("timed-sim did not become ready (see {}/sim.log)", d.display()))?;
         self.started = Instant::now();
         Ok(())
     }
@@ -244,32 +218,34 @@ impl Rig {
     }
 
     pub fn pid(&self, p: Proc) -> Option<u32> {
-        self.procs.iter().find(|(q, _)| *q == p).map(|(_, c)| c.id())
+        let child = self.procs.iter().find(|(q, _)| *q == p).map(|(_, c)| c.id());
+        child.or_else(|| self.chronyds.iter().find(|(q, _)| *q == p).and_then(|(_, c)| c.pid()))
     }
 
     /// Is every process still running? Names the first that is not.
     pub fn check_alive(&mut self) -> Result<(), String> {
-        for (p, c) in &mut self.procs {
-            if !matches!(c.try_wait(), Ok(None)) {
-                let log = self.logs.iter().find(|(q, _)| q == p).map(|(_, l)| l.clone());
-                let tail =
-                    log.as_ref().map(|l| std::fs::read_to_string(l).unwrap_or_default()).unwrap_or_default();
-                let tail: Vec<&str> = tail.lines().rev().take(3).collect();
-                return Err(format!(
-                    "{} exited (see {}): {}",
-                    p.name(),
-                    log.map_or_else(|| self.dir.display().to_string(), |l| l.display().to_string()),
-                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-                ));
-            }
-        }
-        Ok(())
+        let procs = self.procs.iter_mut().map(|(p, c)| (*p, matches!(c.try_wait(), Ok(None))));
+        let chronyds = self.chronyds.iter_mut().map(|(p, c)| (*p, c.running()));
+        let dead = procs.chain(chronyds).find(|(_, running)| !running).map(|(p, _)| p);
+        let Some(p) = dead else { return Ok(()) };
+        let log = self.logs.iter().find(|(q, _)| *q == p).map(|(_, l)| l.clone());
+        let tail = log.as_ref().map(|l| std::fs::read_to_string(l).unwrap_or_default()).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(3).collect();
+        Err(format!(
+            "{} exited (see {}): {}",
+            p.name(),
+            log.map_or_else(|| self.dir.display().to_string(), |l| l.display().to_string()),
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        ))
     }
 
     /// Stops one process (SIGTERM; timed then logs its exit figures).
     pub fn stop(&mut self, p: Proc) {
         if let Some((_, c)) = self.procs.iter_mut().find(|(q, _)| *q == p) {
             stop(c);
+        }
+        if let Some((_, c)) = self.chronyds.iter_mut().find(|(q, _)| *q == p) {
+            c.stop();
         }
     }
 
@@ -284,51 +260,16 @@ impl Drop for Rig {
         for p in [Proc::Timed, Proc::Gpsd, Proc::Sim, Proc::ChronydTimed, Proc::ChronydGpsd] {
             self.stop(p);
         }
-        if !self.keep {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
     }
 }
 
-fn chrony_conf(dir: &Path, port: u16, refclocks: &str) -> String {
-    let d = dir.display();
+/// A chronyd's configuration but for its private files ([`Chronyd`] adds those).
+fn chrony_conf(port: u16, refclocks: &str) -> String {
     format!(
         "# timed-compare: private chronyd, started with -x (never steers this machine's clock)\n\
-         {refclocks}cmdport 0\nbindcmdaddress {d}/chronyd.sock\npidfile {d}/chronyd.pid\n\
-         driftfile {d}/chrony.drift\nlogdir {d}\nlog refclocks\n\
+         {refclocks}log refclocks\n\
          port {port}\nbindaddress 127.0.0.1\nallow 127.0.0.1\n"
     )
-}
-
-/// SIGTERM, then SIGKILL after 3 s.
-fn stop(c: &mut Child) {
-    if !matches!(c.try_wait(), Ok(None)) {
-        return;
-    }
-    let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).stderr(Stdio::null()).status();
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(3) {
-        if !matches!(c.try_wait(), Ok(None)) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = c.kill();
-    let _ = c.wait();
-}
-
-fn make_dir(prefix: &str, mode: u32) -> Result<PathBuf, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let base = std::env::temp_dir();
-    for i in 0..1000u32 {
-        let d = base.join(format!("{prefix}-{}-{i}", std::process::id()));
-        if std::fs::create_dir(&d).is_ok() {
-            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode))
-                .map_err(|e| format!("{}: {e}", d.display()))?;
-            return Ok(d);
-        }
-    }
-    Err(format!("cannot create a directory in {}", base.display()))
 }
 
 /// A mode-750 subdirectory: chronyd disables a command socket in a world-accessible directory.

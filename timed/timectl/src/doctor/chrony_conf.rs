@@ -293,13 +293,11 @@ fn wildmatch(p: &[u8], s: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
-    fn dir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("timectl-chronyconf-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
+    fn dir(tag: &str) -> timed_lab::Scratch {
+        let d = timed_lab::Scratch::new(&format!("timectl-chronyconf-{tag}")).unwrap();
         std::fs::create_dir_all(d.join("conf.d")).unwrap();
         std::fs::create_dir_all(d.join("local.d")).unwrap();
         std::fs::create_dir_all(d.join("sources.d")).unwrap();
@@ -364,7 +362,6 @@ mod tests {
         assert_eq!(c.cmd_socket_path(), d.join("cmd.sock"));
         assert_eq!(c.files.len(), 5, "conf.d/timed.conf is shadowed: {:?}", c.files);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
-        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
@@ -388,6 +385,5 @@ mod tests {
         assert!(c.problems.iter().any(|p| p.contains("nested")), "{:?}", c.problems);
         assert!(wildmatch(b"*.conf", b"timed.conf") && !wildmatch(b"*.conf", b"timed.conf~"));
         assert!(wildmatch(b"a?c*", b"abcdef"));
-        let _ = std::fs::remove_dir_all(&d);
     }
 }

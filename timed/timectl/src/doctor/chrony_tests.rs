@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used)]
-
 use super::*;
 use crate::doctor::system::Proc;
 use crate::doctor::testutil::{self, conf, facts, TOML};

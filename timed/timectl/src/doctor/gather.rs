@@ -275,7 +275,6 @@ fn chronyd(p: Proc) -> Chronyd {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used)]
-
 use super::*;
 use crate::doctor::testutil::{conf, facts, healthy, live, reject, report, TOML};
 use crate::doctor::Status;

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used)]
-
 use super::*;
 use crate::doctor::system::Shm;
 use crate::doctor::testutil::{conf, facts, healthy, info, live, own, TOML};

@@ -1,6 +1,5 @@
 //! Facts for the unit tests: a timed.toml, the accounts of a Debian box with a `timed` user,
 //! and a healthy receiver and PPS that each test then breaks in one way.
-#![allow(clippy::unwrap_used)]
 
 use super::chrony_conf;
 use super::gather::{Facts, Live};
