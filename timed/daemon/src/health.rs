@@ -249,6 +249,9 @@ pub struct Health {
     pub coarse_samples: u64,
     pub sinks: Vec<Sink>,
     pub stats: Stats,
+    /// Holdover state and error bound (absent in snapshots from before holdover existed).
+    #[serde(default)]
+    pub holdover: crate::holdover::Snapshot,
 }
 
 impl Health {
