@@ -28,6 +28,7 @@ pub struct Config {
     pub metrics: Metrics,
     pub control: Control,
     pub led: Led,
+    pub holdover: Holdover,
     pub log: Log,
     pub integrity: Integrity,
 }
@@ -210,6 +211,25 @@ pub struct Led {
 impl Default for Led {
     fn default() -> Self {
         Led { enabled: false, chip: PathBuf::new(), line: "GPIO17".into(), active_low: false }
+    }
+}
+
+/// Holdover after the PPS lock is lost (docs/holdover.md).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Holdover {
+    /// Past this error bound the holdover is reported as exceeded (`timectl status` FAILING).
+    pub max_error_ms: f64,
+    /// The SoC temperature file (millidegrees Celsius); "" finds the first thermal zone of type
+    /// cpu-thermal, or the first readable one, under /sys/class/thermal.
+    pub thermal_zone: PathBuf,
+}
+
+impl Default for Holdover {
+    fn default() -> Self {
+        // 1 ms: what a client reaching a public NTP server over the internet typically gets
+        // (path asymmetry of a few ms); past it this appliance is no better than that.
+        Holdover { max_error_ms: 1.0, thermal_zone: PathBuf::new() }
     }
 }
 

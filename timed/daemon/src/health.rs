@@ -257,6 +257,9 @@ pub struct Health {
     /// The integrity gate.
     #[serde(default)]
     pub integrity: Integrity,
+    /// Holdover state and error bound (absent in snapshots from before holdover existed).
+    #[serde(default)]
+    pub holdover: crate::holdover::Snapshot,
 }
 
 impl Health {

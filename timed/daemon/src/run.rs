@@ -34,6 +34,7 @@ struct Daemon {
     stats_pps: OffsetStats,
     stats_coarse: OffsetStats,
     serial_latency: LatencyStats,
+    holdover: crate::holdover::State,
 }
 
 /// Runs the daemon until SIGINT/SIGTERM. Never returns early on device or chrony trouble.
@@ -50,13 +51,19 @@ pub async fn run(cfg: Config) {
     });
     crate::metrics::start(&cfg.metrics, chrony.clone(), rx.clone()).await;
     let _led = crate::led::start(&cfg.led, rx.clone());
-    let _control = crate::control::start(&cfg, chrony, rx).await;
-    run_with(cfg, tx).await;
+    let _control = crate::control::start(&cfg, chrony.clone(), rx).await;
+    run_with(cfg, tx, chrony).await;
 }
 
-/// As [`run`], publishing every health snapshot on `health_tx`.
-pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
+/// As [`run`], publishing every health snapshot on `health_tx`; chronyd's tracking (for the
+/// holdover model) is read through `chrony`.
+pub async fn run_with(
+    cfg: Config,
+    health_tx: watch::Sender<Arc<Health>>,
+    chrony: Option<std::rc::Rc<crate::chronyctl::Cache>>,
+) {
     let clock = Clock;
+    let mut readings = crate::holdover::start(&cfg.holdover, chrony);
     let (serial_tx, mut serial_rx) = mpsc::channel(256);
     let (pps_tx, mut pps_rx) = mpsc::channel(64);
     let pps_guard = pps_input::start(&cfg.pps, pps_tx);
@@ -78,6 +85,7 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
         stats_pps: OffsetStats::new(&StatsConfig::pps()),
         stats_coarse: OffsetStats::new(&StatsConfig::serial()),
         serial_latency: LatencyStats::new(),
+        holdover: crate::holdover::State::new(&cfg.holdover),
     };
     let gap_ns = i64::from(cfg.receiver.epoch_gap_ms) * 1_000_000;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
@@ -131,6 +139,11 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
                 }
                 None => pps_open = false,
             },
+            Some(r) = readings.recv() => {
+                let locked = matches!(d.engine.state(), PpsState::Locked(_));
+                d.holdover.on_reading(r, mono_s(clock.now()), locked);
+                changed = true;
+            }
             _ = tick.tick() => {
                 notify.watchdog(Instant::now());
                 let now = clock.now();
@@ -164,6 +177,7 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
             d.health.note_engine(d.engine.state(), d.engine.rejects());
             d.health.integrity = crate::health::Integrity::from_gate(d.engine.gate(), clock.now());
             d.health.sinks = d.sinks.health();
+            d.health.holdover = d.holdover.snapshot(mono_s(clock.now()));
             if !epochs.is_empty() {
                 d.publish_stats(clock.now().realtime_ns);
             }
@@ -177,6 +191,14 @@ pub async fn run_with(cfg: Config, health_tx: watch::Sender<Arc<Health>>) {
 }
 
 impl Daemon {
+    /// The one way into holdover: the reference is no longer trusted (`reason`: "pps-lost" when
+    /// the engine leaves `Locked`; an integrity gate passes its own). Idempotent: the bound
+    /// counts from the first loss.
+    pub fn enter_holdover(&mut self, reason: &'static str) {
+        let now = Clock.now();
+        self.holdover.enter_holdover(reason, mono_s(now), now.realtime_ns.div_euclid(1_000_000_000));
+    }
+
     fn publish_stats(&mut self, now_ns: i64) {
         let s = &mut self.health.stats;
         s.pps = (self.stats_pps.histogram().count() > 0)
@@ -191,6 +213,11 @@ impl Daemon {
         s.suggested_coarse = self.serial_latency.suggest_coarse_offset();
         s.edge_latency = crate::health::EdgeLatencySummary::all(&self.latency);
     }
+}
+
+/// CLOCK_MONOTONIC_RAW in seconds: the holdover's time scale.
+fn mono_s(now: timed_core::epoch::RxStamp) -> f64 {
+    now.monotonic_ns as f64 * 1e-9
 }
 
 /// Resolves when the signal arrives; never, if it could not be watched.
@@ -290,12 +317,17 @@ fn carry_out(a: Action, d: &mut Daemon) {
             }
         }
         Action::PpsStateChanged(PpsState::Locked(src)) => {
-            info!(label = ?src, "PPS locked: edges labelled and sent")
+            info!(label = ?src, "PPS locked: edges labelled and sent");
+            if d.engine.gate().is_open() {
+                d.holdover.leave_holdover(mono_s(Clock.now()));
+            }
         }
         Action::PpsStateChanged(PpsState::Acquiring) => {
-            warn!("PPS lost: acquiring (no labelled edge for 3 s)")
+            warn!("PPS lost: acquiring (no labelled edge for 3 s)");
+            d.enter_holdover("pps-lost");
         }
         Action::PpsStateChanged(PpsState::Held(Hold::LabelJump { by_s })) => {
+            d.enter_holdover("pps-lost");
             warn!(
                 by_s,
                 "PPS held: the receiver labels its pulses {by_s:+} s away from the pulse count; \
@@ -303,18 +335,27 @@ fn carry_out(a: Action, d: &mut Daemon) {
                  or a spoofer; a system clock step never looks like this)"
             )
         }
-        Action::GateChanged(GateState::Closed { signal }) => warn!(
-            signal = signal.name(),
-            "integrity gate closed: no sample reaches chrony while the receiver's time cannot be \
-             trusted; chrony coasts"
-        ),
+        Action::GateChanged(GateState::Closed { signal }) => {
+            warn!(
+                signal = signal.name(),
+                "integrity gate closed: no sample reaches chrony while the receiver's time cannot \
+                 be trusted; chrony coasts"
+            );
+            d.enter_holdover("integrity-gate");
+        }
         Action::GateChanged(GateState::HoldingOff { signal, until_ns }) => {
             let in_s = (until_ns - crate::clock::Clock.now().monotonic_ns) as f64 / 1e9;
             info!(signal = signal.name(), reopens_in_s = in_s, "integrity signals clear: holding off")
         }
-        Action::GateChanged(GateState::Open) => info!("integrity gate open: samples reach chrony"),
+        Action::GateChanged(GateState::Open) => {
+            info!("integrity gate open: samples reach chrony");
+            if matches!(d.engine.state(), PpsState::Locked(_)) {
+                d.holdover.leave_holdover(mono_s(Clock.now()));
+            }
+        }
         Action::PpsStateChanged(PpsState::Held(Hold::PulseMoved)) => {
-            warn!("PPS held: the pulses are not where the pulse train puts them (moved or glitching)")
+            warn!("PPS held: the pulses are not where the pulse train puts them (moved or glitching)");
+            d.enter_holdover("pps-lost");
         }
     }
 }

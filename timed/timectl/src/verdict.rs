@@ -238,6 +238,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
         receiver_health(h, r);
     }
     integrity(h, r);
+    holdover(h, r);
 }
 
 /// The integrity gate: closed (or holding off) is FAILING, a warning signal DEGRADED.
@@ -284,6 +285,42 @@ fn integrity(h: &Health, r: &mut Vec<Reason>) {
             "integrity-warning",
             format!("integrity signal {} raised", s.signal),
             fix(&s.signal),
+        );
+    }
+}
+
+/// Holdover: chronyd runs the clock on its last frequency; timed's bound says how far off it may
+/// be by now. Within `[holdover] max_error_ms` time is still served usefully (DEGRADED); past
+/// it nothing vouches for the time any more (FAILING). The PPS reasons above say why.
+fn holdover(h: &Health, r: &mut Vec<Reason>) {
+    let o = &h.holdover;
+    let (Some(elapsed), Some(bound)) = (o.elapsed_s, o.bound_s) else { return };
+    let why = o.reason.as_deref().unwrap_or("reference lost");
+    let temp = match (&o.model, o.temperature_c) {
+        (Some(m), Some(_)) => format!("temperature model {:+.3} ppm/°C", m.tempco_ppm_per_c),
+        (None, Some(_)) => "no temperature model yet".to_string(),
+        _ => "no temperature: chrony's figures only".to_string(),
+    };
+    let what = format!(
+        "holdover ({why}) for {elapsed:.0} s: error bound {:.3} ms ({temp}; limit {:.3} ms)",
+        bound * 1e3,
+        o.max_error_s * 1e3
+    );
+    if o.state == "exceeded" {
+        push(
+            r,
+            Verdict::Failing,
+            "holdover-exceeded",
+            what,
+            "restore the PPS reference (antenna, sky view, PPS wire); until then the clock may be off by more than [holdover] max_error_ms",
+        );
+    } else {
+        push(
+            r,
+            Verdict::Degraded,
+            "holdover",
+            what,
+            "restore the PPS reference; the bound grows with time and temperature (docs/holdover.md)",
         );
     }
 }

@@ -199,3 +199,17 @@ fn a_world_writable_shm_mode_is_rejected() {
         assert!(problems(&format!("[chrony.shm]\nmode = \"{mode}\"\n")).is_empty(), "{mode}");
     }
 }
+
+#[test]
+fn the_holdover_limit_is_finite_and_the_thermal_zone_absolute() {
+    for v in ["inf", "nan", "0.0", "-1.0"] {
+        let p = problems(&format!("[holdover]\nmax_error_ms = {v}\n"));
+        assert_eq!(p.len(), 1, "{v}: {p:#?}");
+        assert!(p[0].starts_with("t.toml:2:16: holdover.max_error_ms = "), "{}", p[0]);
+        assert!(p[0].contains("must be a finite number of milliseconds above 0"), "{}", p[0]);
+    }
+    let p = problems("[holdover]\nthermal_zone = \"temp\"\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:16: temp is not an absolute path"), "{}", p[0]);
+    assert!(problems("[holdover]\nmax_error_ms = 0.25\nthermal_zone = \"/tmp/t\"\n").is_empty());
+}

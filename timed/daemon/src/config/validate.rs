@@ -142,6 +142,23 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
             Some("name the line (\"GPIO17\") or set chip = \"/dev/gpiochip0\"".into()),
         ));
     }
+    // An infinite or NaN limit would never report an exceeded holdover: no limit at all.
+    let max = c.holdover.max_error_ms;
+    if !(max.is_finite() && max > 0.0) {
+        v.push((
+            "holdover.max_error_ms",
+            format!("holdover.max_error_ms = {max} must be a finite number of milliseconds above 0"),
+            Some("the default is 1.0".into()),
+        ));
+    }
+    let zone = &c.holdover.thermal_zone;
+    if !zone.as_os_str().is_empty() && !zone.is_absolute() {
+        v.push((
+            "holdover.thermal_zone",
+            format!("{} is not an absolute path", zone.display()),
+            Some("e.g. \"/sys/class/thermal/thermal_zone0/temp\", or \"\" to find it".into()),
+        ));
+    }
     if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
         v.push((
             "log.level",
@@ -164,6 +181,7 @@ fn paths(c: &Config, v: &mut Vec<Check>) {
         ("chrony.sock.coarse", &c.chrony.sock.coarse),
         ("control.socket", &c.control.socket),
         ("led.chip", &c.led.chip),
+        ("holdover.thermal_zone", &c.holdover.thermal_zone),
     ];
     for (key, p) in all {
         if p.as_os_str().as_encoded_bytes().contains(&0) {

@@ -82,6 +82,7 @@ pub fn register_timed(h: &Health, registry: &mut Registry) {
     register_receiver(h, &mut r);
     register_pps(h, &mut r);
     register_integrity(h, &mut r);
+    register_holdover(h, &mut r);
     stats::register(&h.stats, &mut r);
 }
 
@@ -272,6 +273,21 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
         "Time of the last delivered sample",
         h.sinks.iter().filter_map(|s| s.last_sent_ns.map(|t| (sink(s), t as f64 * 1e-9))).collect(),
     );
+}
+
+/// Holdover (docs/holdover.md). Elapsed time and bound exist only in holdover: while locked
+/// there is nothing to bound, and a 0 would read as a perfect clock.
+fn register_holdover(h: &Health, r: &mut Reg<'_>) {
+    let o = &h.holdover;
+    let active = matches!(o.state.as_ref(), "holdover" | "exceeded");
+    r.gauge("timed_holdover_active", "1 while the clock runs without its PPS reference", flag(active));
+    r.gauge_opt("timed_holdover_elapsed_seconds", "Time since holdover began", o.elapsed_s);
+    r.gauge_opt(
+        "timed_holdover_error_bound_seconds",
+        "Upper bound on the clock's error accumulated in holdover",
+        o.bound_s,
+    );
+    r.gauge_opt("timed_soc_temperature_celsius", "SoC temperature (thermal zone)", o.temperature_c);
 }
 
 /// (CPU seconds, RSS bytes) of this process from /proc.

@@ -210,6 +210,12 @@ fn busy() -> Health {
             ],
             withheld: 17,
         },
+        holdover: crate::holdover::Snapshot {
+            state: "locked".into(),
+            max_error_s: 0.001,
+            temperature_c: Some(52.5),
+            ..crate::holdover::Snapshot::default()
+        },
     }
 }
 
@@ -307,6 +313,16 @@ fn a_busy_scrape_is_unchanged() {
 #[test]
 fn a_failing_scrape_is_unchanged() {
     let mut h = busy();
+    h.holdover = crate::holdover::Snapshot {
+        state: "exceeded".into(),
+        reason: Some("pps-lost".into()),
+        since_unix_s: Some(1_700_000_000),
+        elapsed_s: Some(7200.0),
+        bound_s: Some(0.00125),
+        max_error_s: 0.001,
+        temperature_c: Some(61.5),
+        ..crate::holdover::Snapshot::default()
+    };
     h.receiver.serial_state = DeviceState::Lost;
     h.pps.device_state = DeviceState::Lost;
     h.stats = Stats::default();

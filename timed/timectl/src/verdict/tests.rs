@@ -258,3 +258,52 @@ fn permission_denied_says_so_and_how_to_get_access() {
     assert!(r.fix.contains("docs/privileges.md"), "{}", r.fix);
     assert!(!r.fix.contains("start timed"), "{}", r.fix);
 }
+
+fn in_holdover(state: &str, elapsed_s: f64, bound_s: f64) -> Health {
+    let (mut h, _) = good();
+    h.holdover = timed::holdover::Snapshot {
+        state: state.to_string().into(),
+        reason: Some("pps-lost".into()),
+        since_unix_s: Some(1_800_000_000 - 600),
+        elapsed_s: Some(elapsed_s),
+        bound_s: Some(bound_s),
+        max_error_s: 1e-3,
+        temperature_c: Some(55.0),
+        model: Some(timed::holdover::Model { tempco_ppm_per_c: -0.042, points: 1440, ..Default::default() }),
+        ..Default::default()
+    };
+    h
+}
+
+#[test]
+fn holdover_within_the_limit_is_degraded_with_elapsed_and_bound() {
+    let (_, c) = good();
+    let a = assess(&view(in_holdover("holdover", 600.0, 0.000_125), Ok(c)));
+    assert_eq!(a.verdict, Verdict::Degraded, "{a:?}");
+    assert_eq!(codes(&a), vec!["holdover"]);
+    let m = &a.reasons[0].message;
+    assert_eq!(
+        m,
+        "holdover (pps-lost) for 600 s: error bound 0.125 ms (temperature model -0.042 ppm/°C; limit 1.000 ms)"
+    );
+}
+
+#[test]
+fn holdover_past_the_limit_is_failing() {
+    let (_, c) = good();
+    let a = assess(&view(in_holdover("exceeded", 9000.0, 0.00131), Ok(c)));
+    assert_eq!(a.verdict, Verdict::Failing, "{a:?}");
+    assert_eq!(codes(&a), vec!["holdover-exceeded"]);
+    assert!(a.reasons[0].message.contains("for 9000 s: error bound 1.310 ms"), "{:?}", a.reasons[0]);
+    assert!(a.reasons[0].fix.contains("max_error_ms"), "{:?}", a.reasons[0]);
+}
+
+#[test]
+fn locked_or_never_locked_says_nothing_about_holdover() {
+    for state in ["locked", "acquiring", ""] {
+        let (mut h, c) = good();
+        h.holdover.state = state.to_string().into();
+        h.holdover.temperature_c = Some(50.0);
+        assert_eq!(assess(&view(h, Ok(c))).verdict, Verdict::Ok, "{state}");
+    }
+}
