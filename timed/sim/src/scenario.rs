@@ -91,9 +91,10 @@ pub struct Scenario {
     /// MON-RF is sent every this many seconds (0 = never).
     pub monrf_every_s: u32,
     pub position: Position,
-    /// The UTC instant the simulated receiver starts at (RFC 3339). Replaces `truth_offset`:
-    /// at launch the offset becomes start − system time, so the edges stay on this machine's
-    /// clock while the receiver lives at another date (e.g. just before a leap second).
+    /// The UTC instant the simulated receiver starts at (RFC 3339). At launch the whole
+    /// seconds from the system time to it are added to the truth offset, so the edges stay on
+    /// this machine's clock (timed and chronyd run unchanged) while the receiver lives at
+    /// another date, e.g. just before a leap second. `truth_offset` keeps its sub-second role.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<String>,
     /// Whole seconds of the `start` offset, set at launch (kept out of `truth_offset`: an f64
@@ -185,13 +186,13 @@ impl Scenario {
         Ok(())
     }
 
-    /// Applies `start` against the system time `now_ns` at launch: the truth offset becomes
-    /// start − now (whole seconds in `start_step_s`, the rest in `truth_offset`).
+    /// Applies `start` against the system time `now_ns` at launch: the truth offset grows by
+    /// the whole seconds (rounded) from now to start, so the receiver starts within half a
+    /// second of it and the edges keep the configured sub-second offset.
     pub fn launch(&mut self, now_ns: i64) -> Result<(), String> {
         if let Some(start) = &self.start {
             let step = crate::utc::parse_rfc3339(start)? - now_ns;
-            self.start_step_s = step.div_euclid(1_000_000_000);
-            self.truth_offset = step.rem_euclid(1_000_000_000) as f64 / 1e9;
+            self.start_step_s = (step + 500_000_000).div_euclid(1_000_000_000);
         }
         Ok(())
     }

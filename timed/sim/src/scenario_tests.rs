@@ -91,3 +91,38 @@ fn effective_scenario_round_trips_through_toml() {
     let text = s.to_toml().unwrap();
     assert_eq!(Scenario::from_toml(&text), Ok(s));
 }
+
+#[test]
+fn integrity_storm_has_each_fault_alone_in_its_window() {
+    let s = Scenario::from_toml(&shipped("integrity-storm.toml")).unwrap();
+    assert_eq!(s.seconds, 200);
+    let mut seen = Vec::new();
+    for i in 0..s.seconds {
+        let names = s.active(i).names();
+        assert!(names.len() <= 1, "second {i}: {names:?} overlap");
+        if i < 30 {
+            assert!(names.is_empty(), "second {i}: the lab locks first");
+        }
+        seen.extend(names);
+    }
+    for k in [
+        "antenna_open",
+        "jamming",
+        "spoofing",
+        "time_shift",
+        "position_jump",
+        "tacc_bad",
+        "power_cycle",
+        "cold_start",
+    ] {
+        assert!(seen.contains(&k), "{k} missing");
+    }
+    assert_eq!(s.active(90).time_shift_ns, 2_000_000);
+    assert_eq!(s.active(110).position_jump_m, Some(500.0));
+    assert_eq!(s.active(125).tacc_ns, Some(5_000));
+    assert_eq!(s.active(60).jamming, Some((3, 200)));
+    assert_eq!(s.active(75).spoofing, Some(2));
+    let cold: Vec<u64> = (0..s.seconds).filter(|&i| s.active(i).cold_start).collect();
+    assert_eq!(cold, (150..155).collect::<Vec<u64>>());
+    assert!(s.active(155).names().is_empty() && s.active(199).names().is_empty());
+}

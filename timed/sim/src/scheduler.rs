@@ -382,7 +382,8 @@ mod tests {
         assert_eq!(first, 1_483_228_501);
         let p = plan(&s, first, 0);
         let q = i64::from(qerr_ps(&s, first) / 1000);
-        // Its edge is the system time at which that second of 2016 happens: 0.876543211 s on.
-        assert_eq!(p.edge_ns + q, 1_750_000_001_123_456_789);
+        // Its edge is the system time at which that second of 2016 happens: whole seconds
+        // from launch, less the 250 µs truth offset.
+        assert_eq!(p.edge_ns + q, 1_750_000_001_000_000_000 - 250_000);
     }
 }
