@@ -13,7 +13,7 @@ pub enum Protocol {
     #[serde(rename = "ubx+nmea")]
     #[value(name = "ubx+nmea")]
     UbxNmea,
-    /// UBX only: NAV-PVT, NAV-TIMEUTC, NAV-SAT, NAV-TIMELS, MON-RF, TIM-TP, NAV-EOE.
+    /// UBX only: NAV-PVT, NAV-TIMEUTC, TIM-TP, NAV-STATUS, NAV-SAT, NAV-TIMELS, MON-RF, NAV-EOE.
     #[serde(rename = "ubx")]
     #[value(name = "ubx")]
     Ubx,
