@@ -30,6 +30,12 @@ pub struct Cli {
     /// True UTC minus system clock, seconds (scenario `truth_offset`)
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub truth_offset: Option<f64>,
+    /// Start the simulated receiver at this UTC instant, e.g. 2016-12-31T23:55:00Z (scenario
+    /// `start`): the whole seconds from the system time at launch to START are added to the
+    /// truth offset, so the edges stay on this machine's clock (timed and chronyd run
+    /// unchanged) and --truth-offset still sets the sub-second part
+    #[arg(long, value_name = "RFC3339")]
+    pub start: Option<String>,
     /// Serial speed the bytes are paced at (scenario `baud`)
     #[arg(long, value_name = "BAUD")]
     pub baud: Option<u32>,
@@ -79,6 +85,9 @@ impl Cli {
             }
         }
         set(&mut s.truth_offset, self.truth_offset);
+        if let Some(start) = &self.start {
+            s.start = Some(start.clone());
+        }
         set(&mut s.baud, self.baud);
         set(&mut s.message_delay_ms, self.message_delay_ms);
         set(&mut s.message_jitter_ms, self.message_jitter_ms);
@@ -126,5 +135,24 @@ mod tests {
         assert!(bad.scenario().unwrap_err().contains("fill"));
         assert!(Cli::try_parse_from(["timed-sim"]).is_err(), "a pty is required");
         assert!(Cli::try_parse_from(["timed-sim", "--print-scenario"]).is_ok());
+    }
+
+    #[test]
+    fn start_sets_the_truth_offset_at_launch() {
+        let cli =
+            Cli::try_parse_from(["timed-sim", "--pty", "/tmp/a", "--start", "2016-12-31T23:55:00Z"]).unwrap();
+        let mut s = cli.scenario().unwrap();
+        assert_eq!(s.start.as_deref(), Some("2016-12-31T23:55:00Z"));
+        // Launched at 2025-07-31T19:33:34.700000000Z: 0.3 s short of a whole second.
+        let now = 1_753_990_414_700_000_000;
+        s.launch(now).unwrap();
+        let start = 1_483_228_500_000_000_000i64;
+        assert_eq!(s.offset_total_ns(0.0), start - now - 300_000_000 + 250_000, "whole seconds + 250 µs");
+        let bad = Cli::try_parse_from(["timed-sim", "--pty", "/tmp/a", "--start", "yesterday"]).unwrap();
+        assert!(bad.scenario().unwrap_err().contains("yesterday"));
+        let both =
+            ["timed-sim", "--pty", "/tmp/a", "--start", "2017-01-01T00:00:00Z", "--truth-offset", "-0.001"];
+        let s = Cli::try_parse_from(both).unwrap().scenario().unwrap();
+        assert_eq!((s.start.as_deref(), s.truth_offset), (Some("2017-01-01T00:00:00Z"), -0.001));
     }
 }

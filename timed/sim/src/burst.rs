@@ -35,24 +35,28 @@ pub fn compose(
     active: &Active,
     fill_seq: &mut u64,
 ) -> Burst {
-    let label_s = true_s + i64::from(active.wrong_second);
-    if active.silence || active.pulse_only {
+    let snap = snapshot(s, sky, true_s, index, active);
+    let label_s = snap.unix_s;
+    if active.silence || active.pulse_only || active.power_off {
         return Burst { frames: Vec::new(), label_s };
     }
-    let snap = snapshot(s, sky, label_s, !active.no_fix);
     let every = |n: u32| n > 0 && index % u64::from(n) == 0;
+    // An RF state change is reported at once, as a receiver polled or configured for MON-RF
+    // on change would; the periodic rate alone could hide a short fault.
+    let prev_rf = (index > 0).then(|| snapshot_rf(s, index - 1));
+    let monrf = every(s.monrf_every_s) || prev_rf.is_some_and(|r| r != snapshot_rf(s, index));
     let mut frames = match s.protocol {
         Protocol::UbxNmea => {
             // TIM-TP right behind the solution: a receiver reports the next pulse as soon as it
             // knows it, so a long (padded) burst does not delay it.
             let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap), ubx::tim_tp(&snap)];
             f.extend(nmea_frames(&snap));
-            f.extend(ubx_tail(&snap, every(s.timels_every_s), every(s.monrf_every_s)));
+            f.extend(ubx_tail(&snap, every(s.timels_every_s), monrf));
             f
         }
         Protocol::Ubx => {
             let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap), ubx::tim_tp(&snap)];
-            f.extend(ubx_tail(&snap, every(s.timels_every_s), every(s.monrf_every_s)));
+            f.extend(ubx_tail(&snap, every(s.timels_every_s), monrf));
             f
         }
         Protocol::Nmea => nmea_frames(&snap),
@@ -67,22 +71,32 @@ pub fn compose(
     Burst { frames, label_s }
 }
 
+/// The RF faults of second `index` (what MON-RF shows).
+fn snapshot_rf(s: &Scenario, index: u64) -> (Option<u8>, Option<(u8, u8)>) {
+    let a = s.active(index);
+    (a.antenna, a.jamming)
+}
+
 fn nmea_frames(snap: &Snapshot) -> Vec<Vec<u8>> {
     let mut v = vec![nmea::rmc(snap), nmea::gga(snap)];
     v.extend(nmea::gsa(snap));
     v.extend(nmea::gsv(snap));
     v.push(nmea::zda(snap));
+    // After the second's own sentences: NMEA has no epoch end, so a TXT before RMC would be
+    // credited to the previous second by a decoder that closes epochs on a new time.
+    v.extend(snap.antenna_txt.map(nmea::txt_antenna));
     v.into_iter().map(String::into_bytes).collect()
 }
 
-/// NAV-SAT, NAV-TIMELS, MON-RF, then NAV-EOE (any padding goes in before NAV-EOE).
+/// NAV-STATUS, NAV-SAT, NAV-TIMELS, MON-RF, then NAV-EOE (any padding goes in before
+/// NAV-EOE).
 fn ubx_tail(snap: &Snapshot, timels: bool, monrf: bool) -> Vec<Vec<u8>> {
-    let mut v = vec![ubx::nav_sat(snap)];
+    let mut v = vec![ubx::nav_status(snap), ubx::nav_sat(snap)];
     if timels {
         v.push(ubx::nav_timels(snap));
     }
     if monrf {
-        v.push(ubx::mon_rf());
+        v.push(ubx::mon_rf(snap));
         v.push(ubx::mon_ver());
     }
     v.push(ubx::nav_eoe(snap));

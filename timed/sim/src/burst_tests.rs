@@ -125,7 +125,8 @@ fn ubx_only_round_trips_with_other_constellations() {
     assert_eq!(es[0].sats_seen, Some(20));
     assert_eq!(es[0].leap.current_s, Some(17));
     assert_eq!(es[0].next_pulse.and_then(|p| p.utc).map(|u| u.unix().0), Some(T0 + 1));
-    assert_eq!(es[0].messages, 8, "PVT, TIMEUTC, SAT, TIMELS, MON-RF, MON-VER, TIM-TP, EOE");
+    assert_eq!(es[0].messages, 9, "PVT, TIMEUTC, TIM-TP, STATUS, SAT, TIMELS, MON-RF, MON-VER, EOE");
+    assert_eq!(es[0].spoofing, Some(1), "NAV-STATUS: no spoofing");
 }
 
 #[test]

@@ -13,6 +13,7 @@
 //!
 //! Module map: [`args`] command line, [`scenario`] TOML scenarios, [`sky`] the receiver's
 //! state per second, [`ubx`] / [`nmea`] encoders, [`burst`] message order and faults,
+//! [`fault`] scenario faults, [`utc`] leap seconds and `--start`,
 //! [`pty`] ptys and CFG replies, [`scheduler`] the real-time loop, [`rng`] random draws,
 //! [`uart`] a host UART at the wrong speed (`--host-baud`, a SIMULATED baud mismatch).
 //!
@@ -24,6 +25,7 @@
 
 mod args;
 mod burst;
+mod fault;
 mod line;
 mod nmea;
 mod pty;
@@ -33,6 +35,7 @@ mod scheduler;
 mod sky;
 mod uart;
 mod ubx;
+mod utc;
 
 use clap::Parser;
 use nix::sys::signal::{SigSet, Signal};
@@ -53,7 +56,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &args::Cli) -> Result<(), String> {
-    let scenario = cli.scenario()?;
+    let mut scenario = cli.scenario()?;
     if let Some(b) = cli.host_baud {
         uart::MisreadUart::new(scenario.baud, b).map_err(|e| format!("--host-baud {b}: {e}"))?;
     }
@@ -61,6 +64,7 @@ fn run(cli: &args::Cli) -> Result<(), String> {
         print!("{}", scenario.to_toml()?);
         return Ok(());
     }
+    scenario.launch(scheduler::realtime_ns())?;
     let control = Arc::new(Control::default());
     // Block the stop signals in every thread and take them synchronously in one thread, so a
     // signal only sets a flag and the normal exit path removes the symlinks.

@@ -126,6 +126,12 @@ pub fn zda(s: &Snapshot) -> String {
     ))
 }
 
+/// TXT with the antenna supervisor's state (`OK`, `OPEN`, `SHORT`), as a u-blox with an
+/// active antenna supervisor prints it on change (u-blox 8 protocol spec, NMEA TXT).
+pub fn txt_antenna(status: &str) -> String {
+    nmea_sentence(&format!("GPTXT,01,01,02,ANTSTATUS={status}"))
+}
+
 /// TXT sentences that fill about `bytes` bytes (never less than one sentence's worth when
 /// `bytes` > 0), for padding a line to a target load. Their text carries no `=` so a decoder
 /// does not take them for receiver information.

@@ -2,6 +2,7 @@
 //! default (the built-in defaults are `scenarios/default.toml`), unknown keys are rejected so a
 //! typo cannot silently leave a default in force.
 
+pub use crate::fault::{Active, Fault, FaultKind};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -12,7 +13,7 @@ pub enum Protocol {
     #[serde(rename = "ubx+nmea")]
     #[value(name = "ubx+nmea")]
     UbxNmea,
-    /// UBX only: NAV-PVT, NAV-TIMEUTC, NAV-SAT, NAV-TIMELS, MON-RF, TIM-TP, NAV-EOE.
+    /// UBX only: NAV-PVT, NAV-TIMEUTC, TIM-TP, NAV-STATUS, NAV-SAT, NAV-TIMELS, MON-RF, NAV-EOE.
     #[serde(rename = "ubx")]
     #[value(name = "ubx")]
     Ubx,
@@ -47,72 +48,6 @@ pub struct Position {
 impl Default for Position {
     fn default() -> Position {
         Position { lat_deg: 47.376_9, lon_deg: 8.541_7, height_m: 456.0, geoid_sep_m: 48.0 }
-    }
-}
-
-/// A misbehaviour switched on for a window of seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultKind {
-    /// No edge datagram this second (its sequence number is still used up).
-    DropPulse,
-    /// No fix: fixType 0, validity flags cleared, RMC `V`, GGA quality 0.
-    NoFix,
-    /// No serial bytes (the pulse continues).
-    Silence,
-    /// The burst is replaced by as many random bytes.
-    Garbage,
-    /// The burst is labelled with the next second.
-    WrongSecond,
-    /// The edge datagram is sent twice (same sequence number and time).
-    DuplicatePulse,
-    /// Only the PPS line works: no serial bytes and CFG messages are not acknowledged.
-    PulseOnly,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fault {
-    pub kind: FaultKind,
-    /// First second (0 = the first simulated second) the fault applies to.
-    #[serde(default)]
-    pub from_s: u64,
-    /// First second it no longer applies to; absent = until the end.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_s: Option<u64>,
-}
-
-impl Fault {
-    fn covers(&self, index: u64) -> bool {
-        index >= self.from_s && self.to_s.is_none_or(|to| index < to)
-    }
-}
-
-/// The faults active in one second.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Active {
-    pub drop_pulse: bool,
-    pub no_fix: bool,
-    pub silence: bool,
-    pub garbage: bool,
-    pub wrong_second: bool,
-    pub duplicate_pulse: bool,
-    pub pulse_only: bool,
-}
-
-impl Active {
-    /// Names of the active faults, for the truth log.
-    pub fn names(&self) -> Vec<&'static str> {
-        let all = [
-            (self.drop_pulse, "drop_pulse"),
-            (self.no_fix, "no_fix"),
-            (self.silence, "silence"),
-            (self.garbage, "garbage"),
-            (self.wrong_second, "wrong_second"),
-            (self.duplicate_pulse, "duplicate_pulse"),
-            (self.pulse_only, "pulse_only"),
-        ];
-        all.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect()
     }
 }
 
@@ -156,6 +91,16 @@ pub struct Scenario {
     /// MON-RF is sent every this many seconds (0 = never).
     pub monrf_every_s: u32,
     pub position: Position,
+    /// The UTC instant the simulated receiver starts at (RFC 3339). At launch the whole
+    /// seconds from the system time to it are added to the truth offset, so the edges stay on
+    /// this machine's clock (timed and chronyd run unchanged) while the receiver lives at
+    /// another date, e.g. just before a leap second. `truth_offset` keeps its sub-second role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// Whole seconds of the `start` offset, set at launch (kept out of `truth_offset`: an f64
+    /// of years in ns would round the edges to tens of ns).
+    #[serde(skip)]
+    pub start_step_s: i64,
     #[serde(rename = "fault")]
     pub faults: Vec<Fault>,
 }
@@ -182,6 +127,8 @@ impl Default for Scenario {
             timels_every_s: 10,
             monrf_every_s: 10,
             position: Position::default(),
+            start: None,
+            start_step_s: 0,
             faults: Vec::new(),
         }
     }
@@ -229,26 +176,32 @@ impl Scenario {
         check(p.lat_deg.abs() <= 90.0 && p.lon_deg.abs() <= 180.0, "position lat_deg/lon_deg out of range")?;
         check(p.height_m.abs() < 1e6 && p.geoid_sep_m.abs() < 1e3, "position height out of range")?;
         for f in &self.faults {
-            check(f.to_s.is_none_or(|to| f.from_s < to), "fault from_s must be before to_s")?;
+            f.validate()?;
+        }
+        let leaps = self.faults.iter().filter(|f| f.kind == FaultKind::Leap).count();
+        check(leaps <= 1, "at most one leap fault (one leap second per run)")?;
+        if let Some(start) = &self.start {
+            crate::utc::parse_rfc3339(start)?;
         }
         Ok(())
     }
 
-    /// The faults in force in second `index` (0 = first simulated second).
-    pub fn active(&self, index: u64) -> Active {
-        let mut a = Active::default();
-        for f in self.faults.iter().filter(|f| f.covers(index)) {
-            match f.kind {
-                FaultKind::DropPulse => a.drop_pulse = true,
-                FaultKind::NoFix => a.no_fix = true,
-                FaultKind::Silence => a.silence = true,
-                FaultKind::Garbage => a.garbage = true,
-                FaultKind::WrongSecond => a.wrong_second = true,
-                FaultKind::DuplicatePulse => a.duplicate_pulse = true,
-                FaultKind::PulseOnly => a.pulse_only = true,
-            }
+    /// Applies `start` against the system time `now_ns` at launch: the truth offset grows by
+    /// the whole seconds (rounded) from now to start, so the receiver starts within half a
+    /// second of it and the edges keep the configured sub-second offset.
+    pub fn launch(&mut self, now_ns: i64) -> Result<(), String> {
+        if let Some(start) = &self.start {
+            let step = crate::utc::parse_rfc3339(start)? - now_ns;
+            self.start_step_s = (step + 500_000_000).div_euclid(1_000_000_000);
         }
-        a
+        Ok(())
+    }
+
+    /// True − system in whole ns at `elapsed_s` seconds into the run, `start` included.
+    pub fn offset_total_ns(&self, elapsed_s: f64) -> i64 {
+        self.start_step_s
+            .saturating_mul(1_000_000_000)
+            .saturating_add(self.offset_ns_at(elapsed_s).round() as i64)
     }
 
     /// True − system in ns at `elapsed_s` seconds into the run.
@@ -258,94 +211,5 @@ impl Scenario {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shipped(name: &str) -> String {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
-        std::fs::read_to_string(path).unwrap()
-    }
-
-    #[test]
-    fn default_file_matches_built_in_defaults() {
-        assert_eq!(Scenario::from_toml(&shipped("default.toml")), Ok(Scenario::default()));
-        assert_eq!(Scenario::from_toml(""), Ok(Scenario::default()));
-    }
-
-    #[test]
-    fn faults_file_parses_and_windows_apply() {
-        let s = Scenario::from_toml(&shipped("faults.toml")).unwrap();
-        assert!(!s.faults.is_empty());
-        let kinds: Vec<FaultKind> = s.faults.iter().map(|f| f.kind).collect();
-        for k in [FaultKind::DropPulse, FaultKind::NoFix, FaultKind::Silence, FaultKind::Garbage] {
-            assert!(kinds.contains(&k), "{k:?} missing from faults.toml");
-        }
-        let one = Scenario::from_toml("[[fault]]\nkind = \"drop_pulse\"\nfrom_s = 3\nto_s = 5\n").unwrap();
-        let dropped: Vec<u64> = (0..8).filter(|&i| one.active(i).drop_pulse).collect();
-        assert_eq!(dropped, [3, 4]);
-        let open = Scenario::from_toml("[[fault]]\nkind = \"no_fix\"\nfrom_s = 2\n").unwrap();
-        assert!(!open.active(1).no_fix && open.active(2).no_fix && open.active(1_000_000).no_fix);
-        assert_eq!(open.active(2).names(), ["no_fix"]);
-    }
-
-    #[test]
-    fn wrong_second_file_has_one_20s_window_after_lock() {
-        let s = Scenario::from_toml(&shipped("wrong-second-20s.toml")).unwrap();
-        assert_eq!((s.seed, s.seconds, s.truth_offset, s.message_delay_ms), (1, 125, 250e-6, 120.0));
-        let wrong: Vec<u64> = (0..s.seconds).filter(|&i| s.active(i).wrong_second).collect();
-        assert_eq!(wrong, (95..115).collect::<Vec<u64>>());
-        assert!((0..s.seconds).all(|i| s.active(i).names().len() == usize::from(s.active(i).wrong_second)));
-    }
-
-    #[test]
-    fn every_shipped_scenario_parses_and_storm_is_a_wrong_minute_with_everything_inside() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let mut n = 0;
-        for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let text = std::fs::read_to_string(f.path()).unwrap_or_default();
-            if let Err(e) = Scenario::from_toml(&text) {
-                panic!("{}: {e}", f.path().display());
-            }
-            n += 1;
-        }
-        assert!(n >= 4, "{n} scenarios in {}", dir.display());
-        let s = Scenario::from_toml(&shipped("storm.toml")).unwrap();
-        assert!((40..100).all(|i| s.active(i).wrong_second));
-        let inside: Vec<&str> = (40..100).flat_map(|i| s.active(i).names()).collect();
-        for k in ["drop_pulse", "duplicate_pulse", "garbage", "silence", "no_fix"] {
-            assert!(inside.contains(&k), "{k} missing inside the wrong minute");
-        }
-    }
-
-    #[test]
-    fn unknown_keys_and_bad_values_are_rejected_by_name() {
-        let e = Scenario::from_toml("baud = 9600\nmesage_delay_ms = 50\n").unwrap_err();
-        assert!(e.contains("mesage_delay_ms"), "{e}");
-        let e = Scenario::from_toml("[position]\nlatitude = 1.0\n").unwrap_err();
-        assert!(e.contains("latitude"), "{e}");
-        let e = Scenario::from_toml("[[fault]]\nkind = \"explode\"\n").unwrap_err();
-        assert!(e.contains("explode"), "{e}");
-        let e = Scenario::from_toml("[[fault]]\nkind = \"silence\"\nuntil = 3\n").unwrap_err();
-        assert!(e.contains("until"), "{e}");
-        let e = Scenario::from_toml("protocol = \"sirf\"\n").unwrap_err();
-        assert!(e.contains("sirf"), "{e}");
-        assert!(Scenario::from_toml("fill = 1.5\n").unwrap_err().contains("fill"));
-        assert!(Scenario::from_toml("baud = 0\n").unwrap_err().contains("baud"));
-        let e = Scenario::from_toml("[[fault]]\nkind = \"silence\"\nfrom_s = 5\nto_s = 5\n").unwrap_err();
-        assert!(e.contains("from_s"), "{e}");
-    }
-
-    #[test]
-    fn load_names_the_path() {
-        let e = Scenario::load(Path::new("/nonexistent/x.toml")).unwrap_err();
-        assert!(e.contains("/nonexistent/x.toml"), "{e}");
-    }
-
-    #[test]
-    fn effective_scenario_round_trips_through_toml() {
-        let mut s = Scenario::from_toml(&shipped("faults.toml")).unwrap();
-        s.truth_offset = -0.5;
-        let text = s.to_toml().unwrap();
-        assert_eq!(Scenario::from_toml(&text), Ok(s));
-    }
-}
+#[path = "scenario_tests.rs"]
+mod tests;

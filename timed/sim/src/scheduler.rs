@@ -10,7 +10,7 @@ use crate::line::Line;
 use crate::pty::Pty;
 use crate::rng::{Purpose, Rng};
 use crate::scenario::{Active, Scenario};
-use crate::sky::{qerr_ps, Sky};
+use crate::sky::{qerr_ps, true_label, Sky};
 use std::collections::VecDeque;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
@@ -86,7 +86,9 @@ struct Planned {
     true_s: i64,
     seq: u64,
     active: Active,
-    offset_ns: f64,
+    /// True UTC's label of this pulse: POSIX second, and whether it is an inserted 23:59:60.
+    true_label: (i64, bool),
+    offset_ns: i64,
     edge_ns: i64,
     qerr_ps: i32,
     burst_ns: i64,
@@ -140,7 +142,7 @@ impl Scheduler<'_> {
         let mut planned: VecDeque<Planned> = VecDeque::new();
         let limit = if s.seconds == 0 { u64::MAX } else { s.seconds };
         // First true second: far enough ahead that "ready" is out before its edge.
-        let mut first_s = (realtime_ns() + s.offset_ns_at(0.0) as i64 + 300_000_000).div_euclid(NS) + 1;
+        let mut first_s = (realtime_ns() + s.offset_total_ns(0.0) + 300_000_000).div_euclid(NS) + 1;
         let (mut next_index, mut fill_seq) = (0u64, 0u64);
         let mut current = Active::default();
         let mut pps_failing = false;
@@ -168,7 +170,7 @@ impl Scheduler<'_> {
                 if !p.edge_done && p.edge_ns <= now {
                     p.edge_done = true;
                     current = p.active;
-                    if !p.active.drop_pulse {
+                    if p.active.pulse() {
                         let copies = 1 + u32::from(p.active.duplicate_pulse);
                         for _ in 0..copies {
                             self.send_edge(p, &mut stats, &mut pps_failing);
@@ -191,7 +193,7 @@ impl Scheduler<'_> {
                 }
             }
             while let Ok((i, class, id)) = self.acks.try_recv() {
-                if let (Some(l), false) = (lines.get_mut(i), current.pulse_only) {
+                if let (Some(l), false) = (lines.get_mut(i), current.pulse_only || current.power_off) {
                     l.inject(crate::ubx::ack(class, id), now);
                     stats.acks += 1;
                 }
@@ -279,14 +281,17 @@ impl Scheduler<'_> {
             "index": p.index,
             "seq": p.seq,
             "edge_system_ns": p.edge_ns,
-            "dropped": p.active.drop_pulse,
-            "duplicated": p.active.duplicate_pulse && !p.active.drop_pulse,
+            "dropped": !p.active.pulse(),
+            "duplicated": p.active.duplicate_pulse && p.active.pulse(),
+            "edge_shift_ns": p.active.time_shift_ns,
+            "true_label": p.true_label.0,
+            "leap_second": p.true_label.1,
             "burst_start_system_ns": if serial { p.start_ns } else { None },
             "burst_written_system_ns": if serial { written } else { None },
             "burst_bytes": burst.len(),
             "label": burst.label_s,
             "qerr_ps": p.qerr_ps,
-            "truth_offset_ns": p.offset_ns.round() as i64,
+            "truth_offset_ns": p.offset_ns,
             "faults": p.active.names(),
             "stopped": stopped,
         });
@@ -297,14 +302,17 @@ impl Scheduler<'_> {
 /// The edge and burst times of the `index`-th second.
 fn plan(s: &Scenario, first_s: i64, index: u64) -> Planned {
     let true_s = first_s + index as i64;
-    let offset_ns = s.offset_ns_at(index as f64);
+    let offset_ns = s.offset_total_ns(index as f64);
+    let active = s.active(index);
     // The system time at which true second `true_s` happened.
-    let ideal = true_s * NS - offset_ns.round() as i64;
+    let ideal = true_s * NS - offset_ns;
+    // A time_shift moves the receiver's whole time base: its pulse and its bursts alike.
+    let shifted = ideal + active.time_shift_ns;
     let qerr = qerr_ps(s, true_s);
     let mut jitter = Rng::stream(s.seed, Purpose::EdgeJitter, index as i64);
     // A real pulse is off its ideal time by the quantisation error TIM-TP announced for it
     // (the daemon adds qErr to the edge to correct it), plus the stamping jitter.
-    let edge_ns = ideal - i64::from(qerr / 1000) + jitter.gaussian(s.edge_jitter_ns).round() as i64;
+    let edge_ns = shifted - i64::from(qerr / 1000) + jitter.gaussian(s.edge_jitter_ns).round() as i64;
     let mut mj = Rng::stream(s.seed, Purpose::MessageJitter, index as i64);
     let delay_ms = s.message_delay_ms + mj.symmetric(s.message_jitter_ms);
     Planned {
@@ -313,11 +321,12 @@ fn plan(s: &Scenario, first_s: i64, index: u64) -> Planned {
         // One sequence number per generated pulse, dropped ones included (the daemon sees
         // the gap), starting at 1 like a kernel PPS source.
         seq: index + 1,
-        active: s.active(index),
+        active,
+        true_label: true_label(s, first_s, true_s),
         offset_ns,
         edge_ns,
         qerr_ps: qerr,
-        burst_ns: ideal + (delay_ms * 1e6).round() as i64,
+        burst_ns: shifted + (delay_ms * 1e6).round() as i64,
         edge_done: false,
         burst_done: false,
         burst: Burst { frames: Vec::new(), label_s: true_s },
@@ -338,5 +347,43 @@ mod tests {
         let q = i64::from(qerr_ps(&s, p.true_s) / 1000);
         assert_eq!(p.edge_ns, 1_750_000_003 * NS - 250_000 - q);
         assert_eq!(p.burst_ns, 1_750_000_003 * NS - 250_000 + 120_000_000);
+    }
+
+    #[test]
+    fn time_shift_moves_pulse_and_burst_but_not_labels() {
+        let base = Scenario { edge_jitter_ns: 0.0, message_jitter_ms: 0.0, ..Scenario::default() };
+        let s = Scenario {
+            faults: Scenario::from_toml("[[fault]]\nkind = \"time_shift\"\nshift_ns = 2000000\nfrom_s = 3\n")
+                .map(|x| x.faults)
+                .unwrap_or_default(),
+            ..base.clone()
+        };
+        for i in [2, 3, 4] {
+            let (p, q) = (plan(&s, 1_750_000_000, i), plan(&base, 1_750_000_000, i));
+            let shift = if i >= 3 { 2_000_000 } else { 0 };
+            assert_eq!((p.edge_ns - q.edge_ns, p.burst_ns - q.burst_ns), (shift, shift), "second {i}");
+            assert_eq!((p.true_s, p.seq, p.true_label), (q.true_s, q.seq, (q.true_s, false)));
+        }
+        let sky = Sky::new(&s);
+        let shifted = compose(&s, &sky, 1_750_000_003, 3, &s.active(3), &mut 0);
+        let plain = compose(&base, &sky, 1_750_000_003, 3, &base.active(3), &mut 0);
+        assert_eq!((shifted.frames, shifted.label_s), (plain.frames, plain.label_s), "labels unchanged");
+    }
+
+    #[test]
+    fn start_offsets_whole_seconds_exactly() {
+        let mut s = Scenario {
+            edge_jitter_ns: 0.0,
+            start: Some("2016-12-31T23:55:00Z".into()),
+            ..Scenario::default()
+        };
+        s.launch(1_750_000_000_123_456_789).unwrap();
+        let first = (1_750_000_000_123_456_789 + s.offset_total_ns(0.0)).div_euclid(NS) + 1;
+        assert_eq!(first, 1_483_228_501);
+        let p = plan(&s, first, 0);
+        let q = i64::from(qerr_ps(&s, first) / 1000);
+        // Its edge is the system time at which that second of 2016 happens: whole seconds
+        // from launch, less the 250 µs truth offset.
+        assert_eq!(p.edge_ns + q, 1_750_000_001_000_000_000 - 250_000);
     }
 }

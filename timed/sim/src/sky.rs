@@ -3,7 +3,8 @@
 //! [`crate::ubx`] and [`crate::nmea`] only format a [`Snapshot`]; all modelling is here.
 
 use crate::rng::{Purpose, Rng};
-use crate::scenario::{Gnss, Position, Scenario};
+use crate::scenario::{Active, Gnss, Position, Scenario};
+use crate::utc::{utc_label, LeapSchedule};
 use timed_core::time::{UtcTime, GPS_EPOCH_UNIX, SECONDS_PER_WEEK};
 
 /// One satellite in view.
@@ -138,39 +139,69 @@ impl Sky {
 /// The receiver's view of one second: everything one burst reports.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
-    /// The UTC second the burst is labelled with (unix seconds).
+    /// The POSIX second of the UTC label the burst carries (for 23:59:60: the next midnight's).
     pub unix_s: i64,
+    /// The label is an inserted leap second, 23:59:60.
+    pub inserted_leap: bool,
+    /// GPS seconds since the GPS epoch of this epoch (continuous: GPS has no leap seconds).
+    pub gps_s: i64,
+    /// GPS − UTC as the receiver reports it (NAV-TIMELS currLs) and labels UTC with.
     pub leap_s: i8,
+    pub timels: TimeLs,
     pub fix: bool,
     pub sats: Vec<Sat>,
     pub position: Position,
     pub tacc_ns: u32,
-    /// Quantisation error of the pulse at `unix_s + 1` (announced by TIM-TP in this burst).
+    /// Quantisation error of the next pulse (announced by TIM-TP in this burst).
     pub next_qerr_ps: i32,
     pub pdop: f64,
     pub hdop: f64,
     pub vdop: f64,
+    pub rf: Rf,
+    /// NAV-STATUS spoofDetState: 1 no spoofing, 2 indicated, 3 multiple indications.
+    pub spoof_state: u8,
+    /// NAV-STATUS msss: ms since the receiver (re)started.
+    pub uptime_ms: u32,
+    /// `ANTSTATUS=` value for an NMEA TXT: u-blox prints it when the state changes and at
+    /// start-up only.
+    pub antenna_txt: Option<&'static str>,
+}
+
+/// What NAV-TIMELS says besides currLs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeLs {
+    /// srcOfCurrLs: 2 GPS, 0 firmware default.
+    pub src_of_curr_ls: u8,
+    /// lsChange: 0 none announced, +1 / −1.
+    pub ls_change: i8,
+    pub time_to_event_s: i32,
+    pub gps_wn: u16,
+    pub gps_dn: u16,
+}
+
+/// MON-RF's one RF block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rf {
+    /// antStatus: 2 OK, 3 SHORT, 4 OPEN.
+    pub ant_status: u8,
+    /// jammingState: 1 ok, 2 warning, 3 critical.
+    pub jam_state: u8,
+    pub jam_ind: u8,
 }
 
 impl Snapshot {
     pub fn utc(&self) -> UtcTime {
-        UtcTime::from_unix(self.unix_s, 0)
-    }
-
-    /// GPS seconds since the GPS epoch for unix second `unix_s`.
-    fn gps_seconds(&self, unix_s: i64) -> i64 {
-        unix_s - GPS_EPOCH_UNIX + i64::from(self.leap_s)
+        utc_label(self.unix_s, self.inserted_leap)
     }
 
     /// GPS time of week of this epoch, ms.
     pub fn itow_ms(&self) -> u32 {
-        (self.gps_seconds(self.unix_s).rem_euclid(SECONDS_PER_WEEK) * 1000) as u32
+        self.gps_week_tow_ms(self.gps_s).1
     }
 
-    /// GPS week and time of week (ms) of the pulse at unix second `unix_s`.
-    pub fn gps_week_tow_ms(&self, unix_s: i64) -> (u16, u32) {
-        let g = self.gps_seconds(unix_s);
-        ((g.div_euclid(SECONDS_PER_WEEK)) as u16, (g.rem_euclid(SECONDS_PER_WEEK) * 1000) as u32)
+    /// GPS week and time of week (ms) of GPS second `gps_s`.
+    pub fn gps_week_tow_ms(&self, gps_s: i64) -> (u16, u32) {
+        ((gps_s.div_euclid(SECONDS_PER_WEEK)) as u16, (gps_s.rem_euclid(SECONDS_PER_WEEK) * 1000) as u32)
     }
 
     pub fn used(&self) -> u8 {
@@ -195,20 +226,71 @@ pub fn qerr_ps(s: &Scenario, t: i64) -> i32 {
     (f64::from(s.qerr_amplitude_ps) * (2.0 * phase - 1.0)).round() as i32
 }
 
-/// The snapshot for the burst labelled `label_s`.
-pub fn snapshot(s: &Scenario, sky: &Sky, label_s: i64, fix: bool) -> Snapshot {
-    let sats = sky.at(label_s, fix);
+/// The scenario's leap second, placed for a run whose first second is count `first_s`.
+pub fn leap_schedule(s: &Scenario, first_s: i64) -> Option<LeapSchedule> {
+    s.leap_fault().map(|(sign, from)| LeapSchedule::end_of_day_of(first_s + from as i64, sign))
+}
+
+/// True UTC's label of count `count` (POSIX second, inserted leap second).
+pub fn true_label(s: &Scenario, first_s: i64, count: i64) -> (i64, bool) {
+    leap_schedule(s, first_s).map_or((count, false), |l| l.label(count))
+}
+
+/// `p` moved `d` metres north (south past the pole), on a sphere of the mean Earth radius:
+/// plenty for a jump whose size a test checks to a percent.
+fn moved_north(p: Position, d: f64) -> Position {
+    let dlat = (d / 6_371_008.8).to_degrees();
+    let lat_deg = if p.lat_deg + dlat <= 90.0 { p.lat_deg + dlat } else { p.lat_deg - dlat };
+    Position { lat_deg, ..p }
+}
+
+/// The snapshot of true second `true_s`, the `index`-th of the run, under the faults `a`.
+pub fn snapshot(s: &Scenario, sky: &Sky, true_s: i64, index: u64, a: &Active) -> Snapshot {
+    // The count the receiver believes it is: off by one under wrong_second.
+    let count = true_s + i64::from(a.wrong_second);
+    let leap = leap_schedule(s, true_s - index as i64);
+    let (mut unix_s, inserted_leap) = leap.map_or((count, false), |l| l.label(count));
+    let mut leap_s = leap.map_or(s.leap_seconds, |l| l.leap_s(s.leap_seconds, count));
+    let mut timels = TimeLs { src_of_curr_ls: 2, ..TimeLs::default() };
+    if let (Some(l), true) = (leap, a.leap) {
+        let (gps_wn, gps_dn) = l.gps_wn_dn();
+        timels =
+            TimeLs { ls_change: l.sign, time_to_event_s: l.time_to_event(count), gps_wn, gps_dn, ..timels };
+    }
+    if a.stale_leap {
+        // The firmware's built-in count, one short: UTC = GPS − currLs comes out a second ahead.
+        leap_s = leap_s.saturating_sub(1);
+        unix_s += 1;
+        timels.src_of_curr_ls = 0;
+    }
+    let prev = if index == 0 { Active::default() } else { s.active(index - 1) };
+    let antenna_txt = (prev.antenna != a.antenna || prev.power_off).then_some(match a.antenna {
+        Some(4) => "OPEN",
+        Some(3) => "SHORT",
+        _ => "OK",
+    });
+    let fix = a.fix();
+    let position = a.position_jump_m.map_or(s.position, |d| moved_north(s.position, d));
+    let (jam_state, jam_ind) = a.jamming.unwrap_or((1, 8));
+    let uptime_s = index - s.boot_index(index);
     Snapshot {
-        unix_s: label_s,
-        leap_s: s.leap_seconds,
+        unix_s,
+        inserted_leap,
+        gps_s: count - GPS_EPOCH_UNIX + i64::from(s.leap_seconds),
+        leap_s,
+        timels,
         fix,
-        sats,
-        position: s.position,
-        tacc_ns: s.tacc_ns,
-        next_qerr_ps: qerr_ps(s, label_s + 1),
+        sats: sky.at(count, fix),
+        position,
+        tacc_ns: a.tacc_ns.unwrap_or(s.tacc_ns),
+        next_qerr_ps: qerr_ps(s, count + 1),
         pdop: 1.2,
         hdop: 0.7,
         vdop: 1.0,
+        rf: Rf { ant_status: a.antenna.unwrap_or(2), jam_state, jam_ind },
+        spoof_state: a.spoofing.unwrap_or(1),
+        uptime_ms: u32::try_from(uptime_s.saturating_mul(1000)).unwrap_or(u32::MAX),
+        antenna_txt,
     }
 }
 
@@ -253,21 +335,12 @@ mod tests {
     #[test]
     fn gps_week_and_tow() {
         // 2025-07-31T19:33:34Z, GPS week 2377, TOW 4 d 19:33:52 with 18 leap seconds.
-        let snap = Snapshot {
-            unix_s: 1_753_990_414,
-            leap_s: 18,
-            fix: true,
-            sats: Vec::new(),
-            position: Position::default(),
-            tacc_ns: 20,
-            next_qerr_ps: 0,
-            pdop: 1.0,
-            hdop: 1.0,
-            vdop: 1.0,
-        };
+        let s = Scenario::default();
+        let snap = snapshot(&s, &Sky::new(&s), 1_753_990_414, 0, &Active::default());
+        assert_eq!((snap.leap_s, snap.inserted_leap), (18, false));
         let tow = ((4 * 86_400 + 19 * 3600 + 33 * 60 + 52) * 1000) as u32;
         assert_eq!(snap.itow_ms(), tow);
-        assert_eq!(snap.gps_week_tow_ms(snap.unix_s), (2377, tow));
+        assert_eq!(snap.gps_week_tow_ms(snap.gps_s), (2377, tow));
         assert_eq!(snap.utc().rfc3339_millis(), "2025-07-31T19:33:34.000Z");
     }
 }

@@ -126,23 +126,44 @@ pub fn nav_sat(s: &Snapshot) -> Vec<u8> {
     ubx_frame(NAV, 0x35, &p.0)
 }
 
-/// NAV-TIMELS (01 26), 24 bytes: current leap seconds from GPS, no event announced.
+/// NAV-TIMELS (01 26), 24 bytes (u-blox 8 protocol spec §32.17.26): srcOfCurrLs @8, currLs
+/// @9, srcOfLsChange @10, lsChange @11, timeToLsEvent I4 @12, dateOfLsGpsWn U2 @16,
+/// dateOfLsGpsDn U2 @18, valid @23. lsChange 0 with validTimeToLsEvent says "no event".
 pub fn nav_timels(s: &Snapshot) -> Vec<u8> {
+    let ls = &s.timels;
     let mut p = Payload::zeroed(24);
     p.u4(0, s.itow_ms());
     p.u1(4, 0); // version
-    p.u1(8, 2); // srcOfCurrLs: GPS
+    p.u1(8, ls.src_of_curr_ls);
     p.u1(9, s.leap_s as u8);
     p.u1(10, 2); // srcOfLsChange: GPS
-    p.u1(11, 0); // lsChange: none
-    p.i4(12, 0);
+    p.u1(11, ls.ls_change as u8);
+    p.i4(12, ls.time_to_event_s);
+    p.u2(16, ls.gps_wn);
+    p.u2(18, ls.gps_dn);
     p.u1(23, 0x03); // validCurrLs, validTimeToLsEvent
     ubx_frame(NAV, 0x26, &p.0)
 }
 
+/// NAV-STATUS (01 03), 16 bytes (u-blox 8 protocol spec, UBX-NAV-STATUS): gpsFix @4, flags
+/// @5 (gpsFixOk bit 0, wknSet bit 2, towSet bit 3), flags2 @7 (spoofDetState bits 3..4,
+/// protocol ≥ 18), ttff U4 @8, msss U4 @12. The one place a u-blox reports spoofing.
+pub fn nav_status(s: &Snapshot) -> Vec<u8> {
+    let mut p = Payload::zeroed(16);
+    p.u4(0, s.itow_ms());
+    if s.fix {
+        p.u1(4, 3); // 3D fix
+        p.u1(5, 0x0D);
+        p.u4(8, 26_000); // ttff: a typical cold start
+    }
+    p.u1(7, (s.spoof_state & 0x03) << 3);
+    p.u4(12, s.uptime_ms);
+    ubx_frame(NAV, 0x03, &p.0)
+}
+
 /// TIM-TP (0D 01), 16 bytes: the next pulse (one second after this epoch) in GPS time.
 pub fn tim_tp(s: &Snapshot) -> Vec<u8> {
-    let (week, tow_ms) = s.gps_week_tow_ms(s.unix_s + 1);
+    let (week, tow_ms) = s.gps_week_tow_ms(s.gps_s + 1);
     let mut p = Payload::zeroed(16);
     p.u4(0, tow_ms);
     p.u4(4, 0); // towSubMS: pulses are on whole milliseconds
@@ -155,19 +176,22 @@ pub fn tim_tp(s: &Snapshot) -> Vec<u8> {
     ubx_frame(TIM, 0x01, &p.0)
 }
 
-/// MON-RF (0A 38), one RF block: antenna OK and powered, jamming state OK, low CW indicator.
-pub fn mon_rf() -> Vec<u8> {
+/// MON-RF (0A 38), one RF block (F9 interface description UBX-MON-RF): flags @1 bits 0..1
+/// jammingState (1 ok, 2 warning, 3 critical), antStatus @2 (as u-blox 8 MON-HW aStatus:
+/// 0 INIT, 1 DONTKNOW, 2 OK, 3 SHORT, 4 OPEN), antPower @3, jamInd @16 (0..255 CW level).
+pub fn mon_rf(s: &Snapshot) -> Vec<u8> {
     let mut p = Payload::zeroed(4 + 24);
     p.u1(0, 0); // version
     p.u1(1, 1); // nBlocks
     let b = 4;
     p.u1(b, 0); // blockId
-    p.u1(b + 1, 1); // jammingState 1: ok
-    p.u1(b + 2, 2); // antStatus OK
-    p.u1(b + 3, 1); // antPower ON
+    p.u1(b + 1, s.rf.jam_state & 0x03);
+    p.u1(b + 2, s.rf.ant_status);
+    // antPower: a shorted antenna supply is switched off by the short-circuit protection.
+    p.u1(b + 3, if s.rf.ant_status == 3 { 0 } else { 1 });
     p.u2(b + 12, 88); // noisePerMS
     p.u2(b + 14, 5_400); // agcCnt
-    p.u1(b + 16, 8); // jamInd
+    p.u1(b + 16, s.rf.jam_ind);
     ubx_frame(MON, 0x38, &p.0)
 }
 
