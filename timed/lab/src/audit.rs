@@ -52,12 +52,56 @@ pub struct Limits {
     /// The refid of the PPS refclock (the lab's chrony.conf calls it `PPS`); every other
     /// refid is judged as a coarse source.
     pub pps_refid: String,
+    /// timed's integrity hold-off (`[integrity] holdoff_s`, the lab's 5 s): after an integrity
+    /// fault (antenna, jamming, spoofing, time shift, position jump, bad tAcc, a receiver
+    /// restarting) no sample may reach chrony until the fault has been clear this long.
+    pub holdoff_s: u64,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { pps_s: 50e-6, coarse_s: 20e-3, pps_refid: "PPS".into() }
+        Limits { pps_s: 50e-6, coarse_s: 20e-3, pps_refid: "PPS".into(), holdoff_s: 5 }
     }
+}
+
+/// Faults the integrity gate closes for (the simulator's names; `cold_start` is the no-fix
+/// start-up after a `power_cycle`).
+const GATED: [&str; 10] = [
+    "antenna_open",
+    "antenna_short",
+    "jamming",
+    "spoofing",
+    "time_shift",
+    "position_jump",
+    "tacc_bad",
+    "power_cycle",
+    "cold_start",
+    "stale_leap",
+];
+
+/// Per truth second, the integrity fault whose gate must be closed then: from the second after
+/// the fault's first (that second's pulse may be labelled by the announcement of the healthy
+/// second before, ahead of the burst that reveals the fault) until the hold-off after its last
+/// has passed (less one second: the reopening instant is the last burst's arrival plus the
+/// hold-off, which a pulse may meet either side of).
+fn gate_closed(truth: &[TruthSecond], holdoff_s: u64) -> Vec<Option<&'static str>> {
+    let mut out = vec![None; truth.len()];
+    let mut i = 0;
+    while i < truth.len() {
+        let Some(f) = GATED.iter().find(|f| truth[i].has(f)) else {
+            i += 1;
+            continue;
+        };
+        let start = i;
+        while i < truth.len() && GATED.iter().any(|g| truth[i].has(g)) {
+            i += 1;
+        }
+        let end = (i + usize::try_from(holdoff_s.saturating_sub(1)).unwrap_or(0)).min(truth.len());
+        for slot in out.iter_mut().take(end).skip(start + 1) {
+            *slot = slot.or(Some(*f));
+        }
+    }
+    out
 }
 
 /// One simulated second of the truth log (the fields the audit uses; others are ignored).
@@ -276,8 +320,12 @@ fn blocked_by(
     sec: &TruthSecond,
     prev: Option<&TruthSecond>,
     error_s: f64,
+    gated: Option<&'static str>,
 ) -> Option<&'static str> {
     let prev_has = |f: &str| prev.is_some_and(|p| p.has(f));
+    if let Some(f) = gated {
+        return Some(f);
+    }
     if pps && sec.dropped {
         // No edge went out for this second: the pulse was invented.
         return Some("drop_pulse");
@@ -312,8 +360,13 @@ pub fn audit(truth: &[TruthSecond], samples: &[RefSample], limits: &Limits) -> R
         }
     }
     // Healthy: no fault this second nor the one before (by index: the truth is sorted by edge).
-    let healthy: Vec<bool> =
-        (0..truth.len()).map(|i| truth[i].healthy() && (i == 0 || truth[i - 1].healthy())).collect();
+    let gated = gate_closed(truth, limits.holdoff_s);
+    // Healthy: no fault in this second nor within the hold-off before it (timed rightly
+    // withholds samples then).
+    let back = usize::try_from(limits.holdoff_s).unwrap_or(0).max(1);
+    let healthy: Vec<bool> = (0..truth.len())
+        .map(|i| truth[i.saturating_sub(back)..=i].iter().all(TruthSecond::healthy))
+        .collect();
     let mut report = Report {
         limits: limits.clone(),
         truth_seconds: truth.len(),
@@ -374,7 +427,7 @@ pub fn audit(truth: &[TruthSecond], samples: &[RefSample], limits: &Limits) -> R
                     finding.problems.push("beyond_limit".into());
                 }
             }
-            if let Some(fault) = blocked_by(pps, sec, i.checked_sub(1).map(|p| &truth[p]), error) {
+            if let Some(fault) = blocked_by(pps, sec, i.checked_sub(1).map(|p| &truth[p]), error, gated[i]) {
                 sum.blocked += 1;
                 finding.problems.push(format!("blocked:{fault}"));
             }

@@ -5,14 +5,15 @@
 //! cannot pass by sending nothing).
 //!
 //! SLOW: about 100 s (faults.toml, 90 simulated seconds), 130 s (wrong-second-20s.toml, 125
-//! simulated seconds) and 155 s (storm.toml, 150 simulated seconds), run in parallel: about
-//! 2 min 40 s for this file on the shared 2-core host. The scenarios run in real time: the simulator sends each PPS edge at the system time
+//! simulated seconds), 155 s (storm.toml, 150 simulated seconds) and 205 s
+//! (integrity-storm.toml, 200 simulated seconds), run in parallel: about 3 min 30 s for this
+//! file on the shared 2-core host. The scenarios run in real time: the simulator sends each PPS edge at the system time
 //! it stamps, and timed and chronyd judge samples against their own clocks, so there is no
 //! skipping ahead. The 125 s are the price of the 20 s window starting at second 95: chrony has
 //! long locked to PPS by then, and the mislabelled seconds outlast any short plausibility window.
 //!
 //! Needs `cargo build -p timed -p timed-sim` first (the lab drives those binaries) and root
-//! (chronyd). Private ports 11377–11379 (no metrics endpoint), apart from the other suites.
+//! (chronyd). Private ports 11377–11380 (no metrics endpoint), apart from the other suites.
 #![forbid(unsafe_code)]
 
 use std::path::Path;
@@ -20,12 +21,18 @@ use std::time::Duration;
 use timed_lab::audit::{Limits, Report};
 use timed_lab::{wait_for, Lab, Options};
 
-/// A 150 s scenario plus the simulator's and chronyd's start-up on a busy 2-core host.
-const SCENARIO_TIMEOUT: Duration = Duration::from_secs(270);
+/// A 200 s scenario plus the simulator's and chronyd's start-up on a busy 2-core host.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(320);
 
 /// Replays a shipped scenario with the lab's defaults (+250 µs truth, 120 ms message and serial
 /// delay, seed 1) and audits what chrony received, once the scenario has ended.
 fn replay(scenario: &str, ntp_port: u16) -> (Report, String) {
+    let (report, log, _) = replay_with_snapshot(scenario, ntp_port);
+    (report, log)
+}
+
+/// As [`replay`], with timed's snapshot (docs/control.md) taken when the scenario has ended.
+fn replay_with_snapshot(scenario: &str, ntp_port: u16) -> (Report, String, serde_json::Value) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sim/scenarios").join(scenario);
     assert!(path.is_file(), "{} missing", path.display());
     let opts = Options { ntp_port, scenario: Some(path), ..Options::default() };
@@ -42,7 +49,8 @@ fn replay(scenario: &str, ntp_port: u16) -> (Report, String) {
         lab.opts.keep_dir = true;
         println!("{scenario}: lab directory kept: {}", lab.dir.display());
     }
-    (report, lab.timed_log())
+    let snapshot = lab.snapshot().unwrap_or_else(|e| panic!("snapshot after {scenario}: {e}"));
+    (report, lab.timed_log(), snapshot)
 }
 
 /// What every replay must show. The report is in every failure message.
@@ -93,4 +101,27 @@ fn storm_scenario_sends_chrony_no_wrong_second_sample() {
     // A minute a second off with every other fault inside it, then relapses (storm.toml).
     let (report, log) = replay("storm.toml", 11379);
     assert_nothing_wrong_reached_chrony("storm.toml", &report, &log);
+}
+
+#[test]
+fn integrity_storm_closes_the_gate_for_each_fault_and_sends_nothing_while_closed() {
+    // antenna_open, jamming, spoofing, a 2 ms time shift, a 500 m position jump, tAcc 5 µs and
+    // a power cycle, each alone (integrity-storm.toml, SIMULATED receiver faults). The audit
+    // holds every sample against the gate: none from a fault's second second until the lab's
+    // 5 s hold-off after its last.
+    let (report, log, snap) = replay_with_snapshot("integrity-storm.toml", 11380);
+    assert_nothing_wrong_reached_chrony("integrity-storm.toml", &report, &log);
+    let raised = |name: &str| {
+        snap["timed"]["integrity"]["signals"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["signal"] == name))
+            .and_then(|s| s["raised"].as_u64())
+            .unwrap_or(0)
+    };
+    for s in ["antenna-open", "jamming", "spoofing", "time-shift", "position-jump", "time-accuracy", "no-fix"]
+    {
+        assert!(raised(s) >= 1, "signal {s} never raised: {:#}\n{log}", snap["timed"]["integrity"]);
+    }
+    assert!(snap["timed"]["integrity"]["withheld"].as_u64() > Some(0), "{:#}", snap["timed"]["integrity"]);
+    assert_eq!(snap["timed"]["integrity"]["state"], "open", "the gate reopened after the storm");
 }

@@ -133,20 +133,20 @@ impl Integrity {
         if !(self.holdoff_s.is_finite() && (0.0..=3600.0).contains(&self.holdoff_s)) {
             v.push((
                 "integrity.holdoff_s",
-                format!("holdoff_s = {} is outside 0..3600 seconds", self.holdoff_s),
+                format!("integrity.holdoff_s = {} is outside 0..3600 seconds", self.holdoff_s),
             ));
         }
         if self.tacc_limit_ns == 0 {
             v.push((
                 "integrity.tacc_limit_ns",
-                "tacc_limit_ns = 0 would close the gate on every epoch".into(),
+                "integrity.tacc_limit_ns = 0 would close the gate on every epoch".into(),
             ));
         }
         if !(self.position_jump_m.is_finite() && self.position_jump_m >= 10.0) {
             v.push((
                 "integrity.position_jump_m",
                 format!(
-                    "position_jump_m = {} is below 10 m (a fix scatters by metres) or not a number",
+                    "integrity.position_jump_m = {} is below 10 m (a fix scatters by metres) or not a number",
                     self.position_jump_m
                 ),
             ));
@@ -155,7 +155,7 @@ impl Integrity {
             v.push((
                 "integrity.time_shift_us",
                 format!(
-                    "time_shift_us = {} is outside 1..1000000 µs (kernel PPS jitters by microseconds)",
+                    "integrity.time_shift_us = {} is outside 1..1000000 µs (kernel PPS jitters by microseconds)",
                     self.time_shift_us
                 ),
             ));

@@ -213,3 +213,25 @@ fn the_holdover_limit_is_finite_and_the_thermal_zone_absolute() {
     assert!(p[0].starts_with("t.toml:2:16: temp is not an absolute path"), "{}", p[0]);
     assert!(problems("[holdover]\nmax_error_ms = 0.25\nthermal_zone = \"/tmp/t\"\n").is_empty());
 }
+
+#[test]
+fn integrity_limits_out_of_range_are_named_at_their_key() {
+    let cases = [
+        ("holdoff_s = -1.0", "t.toml:2:13: integrity.holdoff_s = -1 is outside 0..3600"),
+        ("holdoff_s = inf", "t.toml:2:13: integrity.holdoff_s = inf is outside 0..3600"),
+        ("tacc_limit_ns = 0", "t.toml:2:17: integrity.tacc_limit_ns = 0 would close the gate"),
+        ("position_jump_m = 3.0", "t.toml:2:19: integrity.position_jump_m = 3 is below 10 m"),
+        ("time_shift_us = 0.5", "t.toml:2:17: integrity.time_shift_us = 0.5 is outside 1..1000000"),
+    ];
+    for (line, want) in cases {
+        let p = problems(&format!("[integrity]\n{line}\n"));
+        assert_eq!(p.len(), 1, "{line}: {p:#?}");
+        assert!(p[0].starts_with(want), "{line}: {}", p[0]);
+    }
+    // A response that is not close, warn or ignore, and a signal timed does not know.
+    let p = problems("[integrity.response]\nspoofing = \"shrug\"\n");
+    assert!(p.len() == 1 && p[0].starts_with("t.toml:2:12:") && p[0].contains("shrug"), "{p:#?}");
+    let p = problems("[integrity.response]\nsunspots = \"close\"\n");
+    assert!(p.len() == 1 && p[0].starts_with("t.toml:2:1:") && p[0].contains("sunspots"), "{p:#?}");
+    assert!(problems("[integrity]\nholdoff_s = 0.0\n[integrity.response]\nspoofing = \"warn\"\n").is_empty());
+}

@@ -195,3 +195,23 @@ fn truth_offset_is_interpolated_between_edges_for_a_drifting_clock() {
     assert_eq!(truth_at(&t, 11_200_000_000), Some((1, 249e-6)));
     assert_eq!(truth_at(&t, 12_000_000_000), None);
 }
+
+#[test]
+fn an_integrity_fault_blocks_from_its_second_second_until_the_holdoff_has_passed() {
+    let sec = |index: u64, faults: &[&str]| TruthSecond {
+        second: 1_796_391_685 + index as i64,
+        index,
+        edge_system_ns: (1_796_391_685 + index as i64) * NS,
+        truth_offset_ns: 250_000,
+        dropped: false,
+        faults: faults.iter().map(|f| f.to_string()).collect(),
+        stopped: false,
+    };
+    let truth: Vec<TruthSecond> =
+        (0..20).map(|i| if (5..8).contains(&i) { sec(i, &["antenna_open"]) } else { sec(i, &[]) }).collect();
+    let g = gate_closed(&truth, 5);
+    let closed: Vec<usize> = (0..20).filter(|&i| g[i].is_some()).collect();
+    // Fault in 5..8: its first second may pass, then closed until 8 + 5 − 1.
+    assert_eq!(closed, (6..12).collect::<Vec<_>>());
+    assert_eq!(g[6], Some("antenna_open"));
+}
