@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod health;
+pub mod leap_list;
 pub mod led;
 pub mod log_state;
 pub mod metrics;

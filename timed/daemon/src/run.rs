@@ -225,6 +225,8 @@ fn initial_health(cfg: &Config) -> Health {
     };
     h.pps.device_state = "opening".into();
     h.pps.state = "acquiring".into();
+    // The parsed list itself is for the engine's leap check, which does not take it yet.
+    h.leap_list = crate::leap_list::start(&cfg.leap).1;
     h
 }
 

@@ -6,7 +6,9 @@
 
 use super::*;
 use crate::chronyctl::{Report, ServerStats, Source, SourceStats as ChronySourceStats, Tracking};
-use crate::health::{EdgeLatencySummary, FramerCounts, Pps, Receiver, Sat, Sink, SourceStats, Stats, Window};
+use crate::health::{
+    EdgeLatencySummary, FramerCounts, LeapListHealth, Pps, Receiver, Sat, Sink, SourceStats, Stats, Window,
+};
 
 /// Renders what [`scrape`] serves for `h`, with `chrony` in place of asking chronyd (`None`:
 /// no command socket configured).
@@ -185,6 +187,14 @@ fn busy() -> Health {
                 max_s: 950e-6,
             }],
         },
+        leap_list: LeapListHealth {
+            path: "/usr/share/zoneinfo/leap-seconds.list".into(),
+            expires_unix_s: Some(1_782_604_800),
+            updated_unix_s: Some(1_751_846_400),
+            hash_checked: true,
+            expired_policy: "hold".into(),
+            error: None,
+        },
     }
 }
 
@@ -285,6 +295,8 @@ fn a_failing_scrape_is_unchanged() {
     h.receiver.serial_state = "lost".into();
     h.pps.device_state = "error".into();
     h.stats = Stats::default();
+    h.leap_list.expires_unix_s = None;
+    h.leap_list.error = Some("/usr/share/zoneinfo/leap-seconds.list: cannot read".into());
     let text = mask_process_cost(&exposition(
         &h,
         gpsd::Position::Coarse,
