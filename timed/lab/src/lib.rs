@@ -352,7 +352,7 @@ fn chrony_conf(dir: &Path, o: &Options) -> String {
          {pps}\n{coarse}\n\
          cmdport 0\nbindcmdaddress {d}/chronyd.sock\npidfile {d}/chronyd.pid\n\
          driftfile {d}/chrony.drift\nlogdir {d}\nlog refclocks tracking\n\
-         makestep 1 3\n\
+         makestep 1 3\nleapsectz right/UTC\n\
          port {}\nbindaddress {}\nallow {}\n",
         o.ntp_port, o.bind_address, o.allow
     )
@@ -373,7 +373,10 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
          [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
          [chrony.shm]\nenabled = {shm}\ncoarse_unit = 0\npps_unit = 1\n\n\
          [metrics]\nenabled = {}\nlisten = \"127.0.0.1:{}\"\n\n\
-         [control]\nsocket = \"{d}/control.sock\"\n",
+         [control]\nsocket = \"{d}/control.sock\"\n\n\
+         # The simulated receiver's leap data is not the real list's, and whether the host's copy\n\
+         # of that list has expired depends on the day the lab runs: the lab uses none.\n\
+         [leap]\nlist = \"\"\n",
         o.serial_delay_ms,
         o.metrics_port.is_some(),
         o.metrics_port.unwrap_or(9477)
