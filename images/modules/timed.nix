@@ -30,6 +30,10 @@ let
     # No RTC: step the clock at start-up (from the restored last-known time) until the first
     # three updates, then only slew.
     ++ [ "makestep ${toString cfg.chrony.makestep.threshold} ${toString cfg.chrony.makestep.limit}" ]
+    # chronyd's own leap source, so a leap second does not rest on the refclocks' leap flags
+    # alone. A zone name looked up under TZDIR, which NixOS points at tzdata for every service;
+    # chrony 4.6+ could read leap-seconds.list (leapseclist) instead.
+    ++ [ "leapsectz right/UTC" ]
     ++ lib.optionals cfg.chrony.ntsServer.enable [
       "ntsservercert ${cfg.chrony.ntsServer.certFile}"
       "ntsserverkey ${cfg.chrony.ntsServer.keyFile}"
@@ -53,7 +57,7 @@ in
       example = { receiver = { device = "/dev/ttyAMA0"; baud = 9600; }; };
       description = ''
         timed.toml as Nix (sections receiver, pps, engine, chrony.sock, chrony.shm, metrics, log,
-        led, control; timed/daemon/timed.toml documents every key). Checked at build time with
+        led, control, leap; timed/daemon/timed.toml documents every key). Checked at build time with
         `timed --check-config`.
       '';
     };
@@ -169,6 +173,9 @@ in
       };
 
       services.timed.settings.metrics.listen = lib.mkIf cfg.metrics.openFirewall (lib.mkDefault "[::]:9477");
+      # NixOS has no /usr/share/zoneinfo (timed's default [leap] list): the store's tzdata, which
+      # `timed --check-config` at build time can read too.
+      services.timed.settings.leap.list = lib.mkDefault "${pkgs.tzdata}/share/zoneinfo/leap-seconds.list";
       networking.firewall.allowedTCPPorts =
         lib.optional cfg.metrics.openFirewall metricsPort
         ++ lib.optional (cfg.chrony.enable && cfg.chrony.ntsServer.enable) 4460;

@@ -4,8 +4,8 @@
 //! ([`nmea`], [`ubx`]), calendar and GPS-time arithmetic ([`time`]), assembly of one
 //! navigation epoch's messages into an [`epoch::Epoch`] (and bytes to epochs in one call,
 //! [`stream`]), PPS edges ([`pps`]), the [`engine`] that labels each edge with its second and
-//! qualifies samples, the offset statistics ([`stats`]), the holdover error bound ([`holdover`])
-//! and chrony's SOCK/SHM records ([`chrony`]).
+//! qualifies samples, the offset statistics ([`stats`]), the holdover error bound ([`holdover`]),
+//! chrony's SOCK/SHM records ([`chrony`]) and the IERS leap-seconds list ([`leaplist`]).
 //!
 //! Must not depend on: tokio or any async runtime, the system clock, files, sockets, or any
 //! other I/O. Time always comes in as an argument, so hours of receiver output can be replayed in
@@ -18,6 +18,7 @@ pub mod epoch;
 pub mod framer;
 pub mod gnss;
 pub mod holdover;
+pub mod leaplist;
 pub mod nmea;
 pub mod pps;
 pub mod stats;

@@ -31,6 +31,7 @@ pub struct Config {
     pub holdover: Holdover,
     pub log: Log,
     pub integrity: Integrity,
+    pub leap: Leap,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -243,6 +244,42 @@ pub struct Log {
 impl Default for Log {
     fn default() -> Self {
         Log { level: "info".into() }
+    }
+}
+
+/// What to do about a leap indication once the leap-seconds list has expired.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LeapExpired {
+    /// Hold the leap indication unless the receiver and the list's last entries agree: an
+    /// expired list cannot rule out a leap it does not show, and the receiver alone may be wrong.
+    Hold,
+    /// Trust the receiver's indication alone.
+    Receiver,
+}
+
+impl LeapExpired {
+    pub fn name(self) -> &'static str {
+        match self {
+            LeapExpired::Hold => "hold",
+            LeapExpired::Receiver => "receiver",
+        }
+    }
+}
+
+/// The IERS/NIST leap-seconds list: the second witness to the receiver's leap indication.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Leap {
+    /// The list tzdata keeps current; "" = none (the receiver alone is trusted).
+    pub list: PathBuf,
+    /// What to do once the list has expired.
+    pub expired: LeapExpired,
+}
+
+impl Default for Leap {
+    fn default() -> Self {
+        Leap { list: crate::leap_list::DEFAULT_PATH.into(), expired: LeapExpired::Hold }
     }
 }
 

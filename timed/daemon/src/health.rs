@@ -260,6 +260,26 @@ pub struct Health {
     /// Holdover state and error bound (absent in snapshots from before holdover existed).
     #[serde(default)]
     pub holdover: crate::holdover::Snapshot,
+    /// The leap-seconds list as loaded at start.
+    #[serde(default)]
+    pub leap_list: LeapListHealth,
+}
+
+/// The leap-seconds list (`[leap] list`): where it is, until when it vouches, and why not.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LeapListHealth {
+    /// The configured file ("" = none configured).
+    pub path: String,
+    /// The list's expiry (`#@`), Unix seconds; `None` when not loaded.
+    pub expires_unix_s: Option<i64>,
+    /// When it was last updated (`#$`), Unix seconds.
+    pub updated_unix_s: Option<i64>,
+    /// Whether its `#h` hash was present and matched.
+    pub hash_checked: bool,
+    /// `[leap] expired`: "hold" or "receiver".
+    pub expired_policy: Name,
+    /// Why the configured file could not be used: `FILE:LINE: problem` or `FILE: cannot read …`.
+    pub error: Option<String>,
 }
 
 impl Health {

@@ -14,6 +14,7 @@ pub mod config;
 pub mod control;
 pub mod health;
 pub mod holdover;
+pub mod leap_list;
 pub mod led;
 pub mod log_state;
 pub mod metrics;

@@ -254,6 +254,7 @@ fn initial_health(cfg: &Config) -> Health {
     };
     h.pps.device_state = DeviceState::Opening;
     h.pps.state = PpsLock::Acquiring;
+    h.leap_list = crate::leap_list::start(&cfg.leap).1;
     h
 }
 

@@ -324,6 +324,7 @@ fn chrony_conf(dir: &Path, o: &Options) -> String {
          {pps}\n{coarse}\n\
          log refclocks tracking\n\
          makestep 1 3\n\
+         leapsectz right/UTC\n\
          port {}\nbindaddress {}\nallow {}\n",
         o.ntp_port, o.bind_address, o.allow
     )
@@ -345,7 +346,10 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
          [chrony.shm]\nenabled = {shm}\ncoarse_unit = 0\npps_unit = 1\n\n\
          [metrics]\nenabled = {}\nlisten = \"127.0.0.1:{}\"\n\n\
          [control]\nsocket = \"{d}/control.sock\"\n\n\
-         [integrity]\nholdoff_s = {:?}\n",
+         [integrity]\nholdoff_s = {:?}\n\n\
+         # The simulated receiver's leap data is not the real list's, and whether the host's copy\n\
+         # of that list has expired depends on the day the lab runs: the lab uses none.\n\
+         [leap]\nlist = \"\"\n",
         o.serial_delay_ms,
         o.metrics_port.is_some(),
         o.metrics_port.unwrap_or(9477),

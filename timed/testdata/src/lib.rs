@@ -1,7 +1,9 @@
-//! The one place that knows where the real receiver captures live: `testdata/receivers/` at the
-//! top of the repository (gpsd's BSD-2-Clause captures, see the README there). Unit tests,
-//! integration tests, benches and the `timectl` tests all read them through this crate, so the
-//! location is written once and a clone of the repository needs nothing beside it.
+//! The one place that knows where the real test data lives: the receiver captures in
+//! `testdata/receivers/` and the leap-seconds list in `testdata/leap/`, both at the
+//! top of the repository (gpsd's BSD-2-Clause captures and the public-domain IERS list: see the
+//! README in each). Unit tests, integration tests, benches and the `timectl` tests all read them
+//! through this crate, so the location is written once and a clone of the repository needs
+//! nothing beside it.
 //!
 //! The path is derived from this crate's `CARGO_MANIFEST_DIR` at compile time, so it holds for
 //! any checkout location and any working directory the test runner picks. Everything here panics
@@ -52,6 +54,18 @@ pub fn capture_names() -> Vec<String> {
     names
 }
 
+/// The IERS/NIST `leap-seconds.list` as tzdata ships it (`testdata/leap/`, public domain, see the
+/// README there): the real file, so the leap-list parser is tested against what it will read.
+pub fn leap_seconds_list_path() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/leap/leap-seconds.list"))
+}
+
+/// The text of [`leap_seconds_list_path`].
+pub fn leap_seconds_list() -> String {
+    let path = leap_seconds_list_path();
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("leap list {}: {e}", path.display()))
+}
+
 /// Every capture as (name, bytes), in [`capture_names`] order.
 pub fn all_captures() -> Vec<(String, Vec<u8>)> {
     capture_names()
@@ -84,5 +98,12 @@ mod tests {
             assert!(!capture(&format!("{name}.chk")).is_empty(), "{name}.chk is empty");
         }
         assert!(capture_path("COPYING.gpsd").is_file());
+    }
+
+    #[test]
+    fn the_leap_list_is_the_real_file_with_its_public_domain_note() {
+        let text = leap_seconds_list();
+        assert!(text.contains("This file is in the public domain."));
+        assert!(text.lines().any(|l| l.starts_with("#@")), "no expiry line");
     }
 }

@@ -206,8 +206,8 @@ fn rendered_parts_follow_the_file() {
     assert_eq!(v["wiring"]["usb"]["kernel_params"][0], "console=serial0,115200n8");
 }
 
-/// The real chronyd parses every board's refclock lines (`-p` prints the configuration and
-/// exits non-zero on any directive it cannot parse).
+/// The real chronyd parses every board's chrony lines, refclocks and leap source (`-p` prints the
+/// configuration and exits non-zero on any directive it cannot parse).
 #[test]
 fn chronyd_accepts_the_refclock_lines() {
     let d = Scratch::new("timectl-board").unwrap();
@@ -222,6 +222,7 @@ fn chronyd_accepts_the_refclock_lines() {
             let c = c.unwrap_or_else(|e| panic!("chronyd (apt: chrony) is needed for this test: {e}"));
             assert!(c.status.success(), "{f:?} {wiring}: {}", text(&c.stderr));
             assert_eq!(text(&c.stdout).matches("refclock SOCK").count(), 2);
+            assert_eq!(text(&c.stdout).matches("\nleapsectz right/UTC\n").count(), 1, "{}", text(&c.stdout));
             checked += 1;
         }
     }

@@ -144,6 +144,7 @@ fn healthy_demo_then_chrony_broken_four_ways() {
     r.expect("chrony-refclock-pps", "ok", &[&format!("{d}/chrony.conf:2"), "loaded by chronyd"]);
     r.expect("pps-edges", "ok", &["(1 Hz)"]);
     r.expect("makestep", "ok", &["makestep 1 3"]);
+    r.expect("leap-list", "ok", &["no leap-seconds list", "chronyd reads leaps from leapsectz right/UTC"]);
     // The text form: one line per check, the fix indented under it.
     let out = Command::new(env!("CARGO_BIN_EXE_timectl"))
         .arg("--socket")
@@ -153,7 +154,7 @@ fn healthy_demo_then_chrony_broken_four_ways() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.starts_with("timectl doctor: 1 warning (19 checks, 1 skipped)\n"), "{text}");
+    assert!(text.starts_with("timectl doctor: 1 warning (20 checks, 1 skipped)\n"), "{text}");
     assert!(
         text.contains("\nWARN  pps-device  ") && text.contains("fix: on the appliance set [pps] source"),
         "{text}"

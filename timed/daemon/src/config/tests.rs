@@ -235,3 +235,49 @@ fn integrity_limits_out_of_range_are_named_at_their_key() {
     assert!(p.len() == 1 && p[0].starts_with("t.toml:2:1:") && p[0].contains("sunspots"), "{p:#?}");
     assert!(problems("[integrity]\nholdoff_s = 0.0\n[integrity.response]\nspoofing = \"warn\"\n").is_empty());
 }
+
+#[test]
+fn the_leap_policy_is_hold_or_receiver() {
+    let cfg = parse(Path::new("t"), "[leap]\nlist = \"\"\nexpired = \"receiver\"\n")
+        .unwrap_or_else(|p| panic!("{p:?}"));
+    assert_eq!((cfg.leap.list.as_os_str().is_empty(), cfg.leap.expired), (true, LeapExpired::Receiver));
+    assert_eq!(Config::default().leap.expired, LeapExpired::Hold);
+    let p = problems("[leap]\nexpired = \"ignore\"\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:11: leap.expired: unknown variant `ignore`"), "{}", p[0]);
+    let p = problems("[leap]\nlist = \"leap-seconds.list\"\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(
+        p[0].starts_with("t.toml:2:8: leap.list = \"leap-seconds.list\" is not an absolute path"),
+        "{}",
+        p[0]
+    );
+}
+
+/// A list timed cannot use only degrades it at run time, but check-config reports it at the key,
+/// naming the list's own file and line.
+#[test]
+fn check_config_reports_a_bad_leap_list_with_its_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("timed-leap-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let groups = dir.join("group");
+    std::fs::write(&groups, "root:x:0:\n").unwrap();
+    let list = dir.join("leap-seconds.list");
+    std::fs::write(&list, "#@ 3991593600\n3439756800 34\n3550089600 35 36\n").unwrap();
+    let host = |text: &str| match checked(Path::new("t.toml"), text, Some(&groups)) {
+        Ok(_) => Vec::new(),
+        Err(p) => p.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+    };
+    let p = host(&format!("[leap]\nlist = \"{}\"\n", list.display()));
+    assert_eq!(p.len(), 1, "{p:#?}");
+    let want = format!("t.toml:2:8: leap.list: {}:3: 3 fields before the comment", list.display());
+    assert!(p[0].starts_with(&want), "{}", p[0]);
+    let p = host("[leap]\nlist = \"/nonexistent/leap-seconds.list\"\n");
+    assert!(p[0].starts_with("t.toml:2:8: leap.list: /nonexistent/leap-seconds.list: cannot read"), "{p:#?}");
+    let real = timed_testdata::leap_seconds_list_path();
+    assert!(host(&format!("[leap]\nlist = \"{}\"\n", real.display())).is_empty());
+    assert!(host("[leap]\nlist = \"\"\n").is_empty(), "no list configured is no problem");
+    // The daemon's own start-up check leaves the file out: it starts degraded instead.
+    assert!(problems("[leap]\nlist = \"/nonexistent/leap-seconds.list\"\n").is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -70,6 +70,13 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
             v.push((key, "socket path longer than 107 bytes (sun_path limit)".into(), None));
         }
     }
+    if !c.leap.list.as_os_str().is_empty() && !c.leap.list.is_absolute() {
+        v.push((
+            "leap.list",
+            format!("leap.list = {:?} is not an absolute path", c.leap.list.display().to_string()),
+            Some(format!("tzdata's list is {}; \"\" for none", crate::leap_list::DEFAULT_PATH)),
+        ));
+    }
     if !c.chrony.sock.pps.as_os_str().is_empty() && c.chrony.sock.pps == c.chrony.sock.coarse {
         v.push((
             "chrony.sock.coarse",
@@ -182,6 +189,7 @@ fn paths(c: &Config, v: &mut Vec<Check>) {
         ("control.socket", &c.control.socket),
         ("led.chip", &c.led.chip),
         ("holdover.thermal_zone", &c.holdover.thermal_zone),
+        ("leap.list", &c.leap.list),
     ];
     for (key, p) in all {
         if p.as_os_str().as_encoded_bytes().contains(&0) {
@@ -221,6 +229,17 @@ pub(super) fn check_host(c: &Config, group_file: &Path) -> Vec<Check> {
             ),
             Some("create the group, or set group = \"\" to keep timed's own".into()),
         ));
+    }
+    // At run time a bad list only degrades timed (the receiver's word is held or trusted per
+    // leap.expired); before a restart it is worth fixing, so it is a problem here.
+    if c.leap.list.is_absolute() {
+        if let Err(e) = crate::leap_list::load(&c.leap.list) {
+            v.push((
+                "leap.list",
+                format!("leap.list: {e}"),
+                Some("install or update tzdata, point leap.list at a good copy, or set it to \"\"".into()),
+            ));
+        }
     }
     v
 }

@@ -83,7 +83,29 @@ pub fn register_timed(h: &Health, registry: &mut Registry) {
     register_pps(h, &mut r);
     register_integrity(h, &mut r);
     register_holdover(h, &mut r);
+    register_leap_list(h, &mut r);
     stats::register(&h.stats, &mut r);
+}
+
+/// Only when a list is configured (`[leap] list = ""` is a choice, not a fault). The expiry is a
+/// timestamp so an alert can compare it with `time()` itself: the snapshot has no "now".
+fn register_leap_list(h: &Health, r: &mut Reg<'_>) {
+    let l = &h.leap_list;
+    if l.path.is_empty() {
+        return;
+    }
+    r.gauge(
+        "timed_leap_list_ok",
+        "1 if the leap-seconds list was read and checked at start",
+        flag(l.expires_unix_s.is_some() && l.error.is_none()),
+    );
+    if let Some(expires) = l.expires_unix_s {
+        r.gauge(
+            "timed_leap_list_expiry_timestamp_seconds",
+            "Unix time the leap-seconds list expires",
+            expires as f64,
+        );
+    }
 }
 
 fn register_receiver(h: &Health, r: &mut Reg<'_>) {

@@ -8,7 +8,7 @@ use super::*;
 use crate::chronyctl::{Report, ServerStats, Source, SourceStats as ChronySourceStats, Tracking};
 use crate::health::{
     Antenna, DeviceState, EdgeLatencySummary, FixKind, FramerCounts, GateName, Integrity, IntegritySignal,
-    Pps, PpsLock, Receiver, Sat, Sink, SinkState, SourceStats, Stats, Window,
+    LeapListHealth, Pps, PpsLock, Receiver, Sat, Sink, SinkState, SourceStats, Stats, Window,
 };
 
 /// Renders what [`scrape`] serves for `h`, with `chrony` in place of asking chronyd (`None`:
@@ -216,6 +216,14 @@ fn busy() -> Health {
             temperature_c: Some(52.5),
             ..crate::holdover::Snapshot::default()
         },
+        leap_list: LeapListHealth {
+            path: "/usr/share/zoneinfo/leap-seconds.list".into(),
+            expires_unix_s: Some(1_782_604_800),
+            updated_unix_s: Some(1_751_846_400),
+            hash_checked: true,
+            expired_policy: "hold".into(),
+            error: None,
+        },
     }
 }
 
@@ -326,6 +334,8 @@ fn a_failing_scrape_is_unchanged() {
     h.receiver.serial_state = DeviceState::Lost;
     h.pps.device_state = DeviceState::Lost;
     h.stats = Stats::default();
+    h.leap_list.expires_unix_s = None;
+    h.leap_list.error = Some("/usr/share/zoneinfo/leap-seconds.list: cannot read".into());
     let text = mask_process_cost(&exposition(
         &h,
         gpsd::Position::Coarse,

@@ -46,7 +46,7 @@ pub enum What {
     Cmdline(One),
     /// A complete timed.toml for the wiring.
     TimedToml(One),
-    /// chrony refclock lines for timed's SOCK streams, with the board's trims.
+    /// chrony lines: refclocks for timed's SOCK streams with the board's trims, and the leap source.
     Chrony(One),
     /// Everything rendered for every wiring (use --json for scripts).
     Show {
@@ -178,9 +178,9 @@ pub fn run(args: &BoardArgs, json: bool) -> ExitCode {
         What::ConfigTxt(one) => with_wiring(one, |b, _, w| render::config_txt(b, w)),
         What::Cmdline(one) => with_wiring(one, |_, _, w| lines(render::kernel_params(w))),
         What::TimedToml(one) => with_wiring(one, render::timed_toml),
-        What::Chrony(one) => with_wiring(one, |_, _, w| {
-            lines(render::chrony_refclocks(w, render::PPS_SOCK, render::COARSE_SOCK))
-        }),
+        What::Chrony(one) => {
+            with_wiring(one, |_, _, w| lines(render::chrony_lines(w, render::PPS_SOCK, render::COARSE_SOCK)))
+        }
         What::Show { file } => match load(file) {
             Ok(b) => {
                 let out = render::board_out(&b);

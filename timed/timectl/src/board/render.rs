@@ -126,6 +126,17 @@ pub fn chrony_refclocks(w: &Wiring, pps_sock: &str, coarse_sock: &str) -> Vec<St
     ]
 }
 
+/// chronyd's own leap-second source, so a leap does not rest on the refclocks' leap flags alone.
+/// A zone name (chrony 4.3, Debian 12's, has no `leapseclist`); Debian's tzdata ships right/UTC.
+pub const CHRONY_LEAP: &str = "leapsectz right/UTC";
+
+/// What `timectl board chrony` prints: the refclocks, then the leap source.
+pub fn chrony_lines(w: &Wiring, pps_sock: &str, coarse_sock: &str) -> Vec<String> {
+    let mut v = chrony_refclocks(w, pps_sock, coarse_sock);
+    v.push(CHRONY_LEAP.to_string());
+    v
+}
+
 /// Everything about one wiring, for `timectl board show --json` and the parity test.
 #[derive(Serialize)]
 pub struct WiringOut {

@@ -99,6 +99,9 @@ pub struct ChronyConf {
     pub cmd_socket: Option<(Loc, PathBuf)>,
     /// Directories of `confdir` (where a drop-in belongs).
     pub confdirs: Vec<PathBuf>,
+    /// Where chronyd learns of leap seconds: (`leapsectz` or `leapseclist`, its argument), the
+    /// last one read winning as in chronyd.
+    pub leap_source: Option<(Loc, String, String)>,
     /// Things chronyd itself would refuse or ignore ("FILE:LINE: …").
     pub problems: Vec<String>,
 }
@@ -146,6 +149,11 @@ fn parse_file(c: &mut ChronyConf, path: &Path, text: &str, sourcedir: bool, dept
                         c.makestep = Some(Makestep { at, threshold_s, limit })
                     }
                     _ => c.problems.push(format!("{at}: `{line}`: makestep needs a threshold and a limit")),
+                }
+            }
+            d @ ("leapsectz" | "leapseclist") => {
+                if let Some(a) = args.first() {
+                    c.leap_source = Some((at, d.to_string(), a.to_string()));
                 }
             }
             "bindcmdaddress" => {

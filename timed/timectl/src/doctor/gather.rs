@@ -2,6 +2,7 @@
 //! timed's control socket and one reading of chronyd's command socket.
 
 use super::chrony_conf::{self, ChronyConf};
+use super::leap::LeapFacts;
 use super::system::{self, Identity, Names, PathInfo, Proc, Shm};
 use super::Args;
 use crate::client::{self, CtlError, Failure, Target};
@@ -62,6 +63,8 @@ pub struct Facts {
     pub control_dir: Option<PathInfo>,
     pub shm: Result<Vec<Shm>, String>,
     pub rtcs: Vec<String>,
+    /// The leap-seconds list timed reads and chronyd's leap source.
+    pub leap: LeapFacts,
 }
 
 impl Facts {
@@ -175,6 +178,7 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
         }
         Err(e) => Err(e),
     };
+    let leap = leap_facts(&args.config, cfg, chrony_conf.as_ref().ok());
     Ok(Facts {
         config_path: args.config.clone(),
         config_text,
@@ -186,7 +190,6 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
         chrony_conf_path,
         chrony_conf_why,
         chrony_conf_confirmed,
-        chrony_conf,
         chronyds,
         chrony_socket,
         chrony,
@@ -198,6 +201,8 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
         control_dir,
         shm: system::shm_segments(),
         rtcs: system::rtcs(),
+        leap,
+        chrony_conf,
     })
 }
 
@@ -272,6 +277,35 @@ fn chronyd(p: Proc) -> Chronyd {
     let steers = !flags.contains(['x', 'q', 'Q']);
     let conf = chrony_conf::load(&config);
     Chronyd { proc_: p, config, steers, conf }
+}
+
+/// The list `[leap] list` names (the default when timed.toml does not load: timed-config reports
+/// that), read now, and whether chronyd's leap directive names an existing file.
+fn leap_facts(config_path: &Path, cfg: Option<&Config>, conf: Option<&ChronyConf>) -> LeapFacts {
+    let default = timed::config::Leap::default();
+    let path = cfg.map_or(&default.list, |c| &c.leap.list);
+    let text = std::fs::read_to_string(config_path).ok();
+    let key_at = match text.as_deref().and_then(|t| key_line(t, "leap", "list")) {
+        Some(n) => format!("{}:{n}", config_path.display()),
+        None => format!("the default; [leap] list is not set in {}", config_path.display()),
+    };
+    let chrony_source_exists = conf.and_then(|c| c.leap_source.as_ref()).map(|(_, d, arg)| {
+        // leapsectz takes a zone name, looked up under the zoneinfo directory like TZ.
+        let file = match d.as_str() {
+            "leapsectz" if !arg.starts_with('/') => Path::new("/usr/share/zoneinfo").join(arg),
+            _ => PathBuf::from(arg),
+        };
+        file.is_file()
+    });
+    let now_unix_s =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    LeapFacts {
+        path: (!path.as_os_str().is_empty()).then(|| path.clone()),
+        key_at,
+        list: timed::leap_list::load(path).map_err(|e| e.to_string()),
+        chrony_source_exists,
+        now_unix_s,
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 mod chrony;
 mod chrony_conf;
 mod gather;
+mod leap;
 mod live;
 mod local;
 mod system;
@@ -30,7 +31,7 @@ use std::process::ExitCode;
 Checks (ids are stable): timed-config, timed-running, serial-device, serial-data, serial-speed, \
 receiver-fix, pps-device, pps-edges, pps-pairing, serial-latency, chrony-conf, chronyd-running, \
 chronyd-second, chronyd-reachable, chrony-refclock-pps, chrony-refclock-coarse, socket-paths, shm, \
-makestep.
+makestep, leap-list.
 
 --json prints {\"schema\": 1, \"result\": \"ok\"|\"warn\"|\"fail\", \"window_s\": N, \"checks\": \
 [{\"id\", \"status\": \"ok\"|\"warn\"|\"fail\"|\"skip\", \"message\", \"fix\" (null when ok)}]} \
@@ -157,6 +158,7 @@ fn all_checks(f: &gather::Facts) -> Vec<Check> {
     v.push(local::socket_paths(f));
     v.push(local::shm(f));
     v.push(chrony::makestep(f));
+    v.push(leap::leap_list(f));
     v
 }
 

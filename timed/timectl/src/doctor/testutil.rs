@@ -52,6 +52,14 @@ pub fn facts(toml: &str) -> Facts {
         control_dir: None,
         shm: Ok(Vec::new()),
         rtcs: Vec::new(),
+        leap: super::leap::LeapFacts {
+            path: Some(timed_testdata::leap_seconds_list_path().to_path_buf()),
+            key_at: "the default; [leap] list is not set in /etc/timed/timed.toml".into(),
+            list: timed::leap_list::load(timed_testdata::leap_seconds_list_path()).map_err(|e| e.to_string()),
+            chrony_source_exists: None,
+            // A month before the testdata list expires: tests of other checks see it pass.
+            now_unix_s: 1_782_604_800 - 60 * 86_400,
+        },
     }
 }
 
