@@ -389,6 +389,9 @@ impl Engine {
                 }
                 self.pps.push(Point { raw_ns: edge.raw_ns, second });
             }
+            // A pulse that moved is not followed: the train keeps its phase, so a persistent
+            // shift stays a shift (until the drift allowance grows past it, see train.rs).
+            Judgement::OnTrain { .. } if shifted => {}
             Judgement::OnTrain { .. } => self.pps.push(Point { raw_ns: edge.raw_ns, second }),
             Judgement::LabelOff { by_s, second: counted } => {
                 if self.leap.explains(counted, by_s) {

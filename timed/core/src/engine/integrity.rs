@@ -228,23 +228,33 @@ impl Gate {
                 st.raised += 1;
             }
             st.last_seen_ns = Some(now_ns);
-        } else {
-            st.active_since_ns = None;
+        } else if st.active_since_ns.take().is_some() {
+            // It held until now: the hold-off counts from here, not from the last message that
+            // said so (MON-RF comes only on a change or every few seconds).
+            st.last_seen_ns = Some(now_ns);
         }
     }
 
-    /// The signals an epoch carries (received at raw time `now_ns`).
+    /// The signals an epoch carries (received at raw time `now_ns`). A message the epoch lacks
+    /// changes nothing: receivers send MON-RF/MON-HW on a change or every few seconds, and an
+    /// epoch without it says nothing about the antenna or a jammer.
     pub fn note_epoch(&mut self, e: &Epoch, now_ns: i64) {
-        let antenna = e.antenna;
-        self.note(Signal::AntennaOpen, antenna == Some(AntennaStatus::Open), now_ns);
-        self.note(Signal::AntennaShort, antenna == Some(AntennaStatus::Short), now_ns);
-        let jam = e.jamming;
-        let critical = jam.is_some_and(|j| j.state == 3 || j.indicator > self.cfg.jam_ind_limit);
-        self.note(Signal::Jamming, critical, now_ns);
-        self.note(Signal::JammingWarning, !critical && jam.is_some_and(|j| j.state == 2), now_ns);
-        self.note(Signal::Spoofing, e.spoofing.is_some_and(|s| s >= 2), now_ns);
+        if let Some(a) = e.antenna {
+            self.note(Signal::AntennaOpen, a == AntennaStatus::Open, now_ns);
+            self.note(Signal::AntennaShort, a == AntennaStatus::Short, now_ns);
+        }
+        if let Some(j) = e.jamming {
+            let critical = j.state == 3 || j.indicator > self.cfg.jam_ind_limit;
+            self.note(Signal::Jamming, critical, now_ns);
+            self.note(Signal::JammingWarning, !critical && j.state == 2, now_ns);
+        }
+        if let Some(s) = e.spoofing {
+            self.note(Signal::Spoofing, s >= 2, now_ns);
+        }
         self.note(Signal::NoFix, !e.fix_ok || !e.time_valid || e.fix == Fix::None, now_ns);
-        self.note(Signal::TimeAccuracy, e.tacc_ns.is_some_and(|t| t > self.cfg.tacc_limit_ns), now_ns);
+        if let Some(t) = e.tacc_ns {
+            self.note(Signal::TimeAccuracy, t > self.cfg.tacc_limit_ns, now_ns);
+        }
         if let Some(p) = e.position.filter(|_| e.fix_ok) {
             let jumped = self.home.is_some_and(|(h, _)| distance_m(&h, &p) > self.cfg.position_jump_m);
             self.note(Signal::PositionJump, jumped, now_ns);

@@ -38,16 +38,11 @@ fn a_cut_antenna_closes_at_once_and_reopens_only_after_the_holdoff() {
     let cut = Epoch { antenna: Some(AntennaStatus::Open), ..good() };
     assert_eq!(at(&mut g, &cut, 5), GateState::Closed { signal: Signal::AntennaOpen });
     assert_eq!(at(&mut g, &cut, 6), GateState::Closed { signal: Signal::AntennaOpen });
-    // Mended at 7: holding off until 6 + 10 s.
-    assert_eq!(
-        at(&mut g, &good(), 7),
-        GateState::HoldingOff { signal: Signal::AntennaOpen, until_ns: 16 * S }
-    );
-    assert_eq!(
-        at(&mut g, &good(), 15),
-        GateState::HoldingOff { signal: Signal::AntennaOpen, until_ns: 16 * S }
-    );
-    assert_eq!(at(&mut g, &good(), 16), GateState::Open);
+    // Mended at 7: clear from then, holding off until 7 + 10 s.
+    let holding = GateState::HoldingOff { signal: Signal::AntennaOpen, until_ns: 17 * S };
+    assert_eq!(at(&mut g, &good(), 7), holding);
+    assert_eq!(at(&mut g, &good(), 16), holding);
+    assert_eq!(at(&mut g, &good(), 17), GateState::Open);
     assert_eq!(g.signal(Signal::AntennaOpen).raised, 1);
 }
 
@@ -123,4 +118,21 @@ fn a_position_jump_against_where_the_appliance_stood() {
         (distance_m(&good().position.unwrap_or_default(), &moved.position.unwrap_or_default()) - 500.0).abs()
             < 1.0
     );
+}
+
+#[test]
+fn a_signal_from_a_message_sent_only_on_change_holds_until_cleared_and_holds_off_from_then() {
+    // MON-RF announces the jammer once (second 5) and its end once (second 20); the epochs in
+    // between carry no MON-RF.
+    let mut g = Gate::new(Config::default());
+    at(&mut g, &good(), 0);
+    let jam = Epoch { jamming: Some(Jamming { state: 3, indicator: 250 }), ..good() };
+    let silent = Epoch { jamming: None, ..good() };
+    assert_eq!(at(&mut g, &jam, 5), GateState::Closed { signal: Signal::Jamming });
+    for t in 6..20 {
+        assert_eq!(at(&mut g, &silent, t), GateState::Closed { signal: Signal::Jamming }, "second {t}");
+    }
+    assert_eq!(at(&mut g, &good(), 20), GateState::HoldingOff { signal: Signal::Jamming, until_ns: 30 * S });
+    assert_eq!(at(&mut g, &silent, 29), GateState::HoldingOff { signal: Signal::Jamming, until_ns: 30 * S });
+    assert_eq!(at(&mut g, &silent, 30), GateState::Open);
 }
