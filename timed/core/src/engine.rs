@@ -131,6 +131,17 @@ impl Engine {
         self.state
     }
 
+    /// The system's leap-seconds list: leap indications need its agreement, and a receiver whose
+    /// leap count it contradicts is held (`leap-mismatch`). With the list expired, the receiver's
+    /// announcement counts only when `trust_receiver_when_expired`.
+    pub fn set_leap_list(
+        &mut self,
+        list: Option<crate::leaplist::LeapList>,
+        trust_receiver_when_expired: bool,
+    ) {
+        self.leap.set_list(list, trust_receiver_when_expired);
+    }
+
     /// The integrity gate (its state, signals and counters).
     pub fn gate(&self) -> &Gate {
         &self.gate
@@ -203,6 +214,7 @@ impl Engine {
             return out;
         };
         self.gate.note_epoch(epoch, rx.monotonic_ns);
+        self.gate.note(Signal::LeapMismatch, self.leap.count_disagrees(epoch), rx.monotonic_ns);
         self.update_gate(rx.monotonic_ns, &mut out);
         let time_ns = epoch.time.and_then(|t| i64::try_from(t.unix_nanos()).ok());
         let plausible = time_ns.is_none_or(|t| self.plausible(t));

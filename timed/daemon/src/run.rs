@@ -74,11 +74,18 @@ pub async fn run_with(
     }
     let mut decoder = StreamDecoder::new(Assembler::new());
     decoder.set_byte_ns(serial::byte_time_ns(cfg.receiver.baud));
+    // The leap-seconds list, read once: its agreement sets the leap indication, and a receiver
+    // whose leap count it contradicts is held (the engine's leap-mismatch signal).
+    let (leap_list, leap_health) = crate::leap_list::start(&cfg.leap);
+    let mut engine = Engine::new(engine_config(&cfg));
+    engine.set_leap_list(leap_list, cfg.leap.expired == crate::config::LeapExpired::Receiver);
+    let mut health = initial_health(&cfg);
+    health.leap_list = leap_health;
     let mut d = Daemon {
         decoder,
-        engine: Engine::new(engine_config(&cfg)),
+        engine,
         sinks: Sinks::new(&cfg),
-        health: initial_health(&cfg),
+        health,
         logs: LogState::default(),
         latency: EdgeLatency::default(),
         edge_fetched: None,
@@ -254,7 +261,6 @@ fn initial_health(cfg: &Config) -> Health {
     };
     h.pps.device_state = DeviceState::Opening;
     h.pps.state = PpsLock::Acquiring;
-    h.leap_list = crate::leap_list::start(&cfg.leap).1;
     h
 }
 

@@ -37,10 +37,13 @@ pub enum Signal {
     TimeShift,
     /// The receiver labels its pulses whole seconds away from the pulse count.
     WrongSecond,
+    /// The receiver's GPS−UTC leap count disagrees with the leap-seconds list (a receiver on its
+    /// firmware's default count labels every second wrong).
+    LeapMismatch,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 10] = [
+    pub const ALL: [Signal; 11] = [
         Signal::AntennaOpen,
         Signal::AntennaShort,
         Signal::Jamming,
@@ -51,6 +54,7 @@ impl Signal {
         Signal::PositionJump,
         Signal::TimeShift,
         Signal::WrongSecond,
+        Signal::LeapMismatch,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Signal {
             Signal::PositionJump => "position-jump",
             Signal::TimeShift => "time-shift",
             Signal::WrongSecond => "wrong-second",
+            Signal::LeapMismatch => "leap-mismatch",
         }
     }
 }
@@ -121,6 +126,7 @@ impl Default for Config {
                 (S::PositionJump, Close),
                 (S::TimeShift, Close),
                 (S::WrongSecond, Close),
+                (S::LeapMismatch, Close),
             ],
             // A receiver back from a jammer or a cut cable reports a fix before its time solution has
             // settled; ten seconds of clear signals before trusting it again.

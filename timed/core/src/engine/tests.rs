@@ -1,7 +1,7 @@
 use super::integrity::{GateState, Signal};
 use super::*;
 use crate::chrony::Leap;
-use crate::epoch::{Fix, LeapEvent, LeapState, NextPulse, RxStamp};
+use crate::epoch::{Fix, LeapEvent, LeapSource, LeapState, NextPulse, RxStamp};
 use crate::pps::EdgeSource;
 use crate::time::{Date, UtcTime};
 
@@ -444,4 +444,73 @@ fn a_pulse_that_moved_a_little_and_stays_moved_is_never_sent() {
     }
     assert!(sent.is_empty(), "{} shifted samples sent, first {:?}", sent.len(), sent.first());
     assert!(matches!(e.gate().state(), GateState::Closed { signal: Signal::TimeShift }));
+}
+
+/// The real tzdata list (testdata/leap): the last leap at the end of 2016-12-31, expiring
+/// 2026-06-28.
+fn real_list() -> crate::leaplist::LeapList {
+    crate::leaplist::LeapList::parse(&timed_testdata::leap_seconds_list()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The leap flag on the coarse sample of an epoch at Unix second `s` announcing `change` for
+/// GPS week/day (`week`, `dn`), with the list and policy given.
+fn leap_flag(
+    list: Option<crate::leaplist::LeapList>,
+    trust: bool,
+    s: i64,
+    change: i8,
+    week: u16,
+    dn: u16,
+) -> Leap {
+    let mut e = Engine::new(Config {
+        serial_delay_ns: DELAY_NS,
+        earliest_unix_s: 1_451_606_400,
+        ..Config::default()
+    });
+    e.set_leap_list(list, trust);
+    let mut ep = epoch(s, None);
+    ep.leap = LeapState { event: Some(LeapEvent { change, gps_week: week, gps_day: dn }), ..ep.leap };
+    let acts = e.on_epoch(&ep);
+    acts.iter()
+        .find_map(|a| if let Action::SendCoarse(c) = a { Some(c.sample.leap) } else { None })
+        .unwrap_or_else(|| panic!("no coarse sample: {acts:?}"))
+}
+
+#[test]
+fn the_leap_flag_needs_june_or_december_and_the_lists_agreement() {
+    let day = |y, m, d| Date::new(y, m, d).map(|d| d.days_since_unix_epoch() * 86_400).unwrap_or(0);
+    // 2016-12-31 (GPS week 1929, day 7): the list agrees.
+    let dec31 = day(2016, 12, 31) + 43_200;
+    assert_eq!(leap_flag(Some(real_list()), false, dec31, 1, 1929, 7), Leap::InsertSecond);
+    // The receiver announces a deletion the list does not have: no flag.
+    assert_eq!(leap_flag(Some(real_list()), false, dec31, -1, 1929, 7), Leap::Normal);
+    // 2017-06-30 (week 1955, day 6): the list says no leap that day.
+    assert_eq!(leap_flag(Some(real_list()), false, day(2017, 6, 30) + 10, 1, 1955, 6), Leap::Normal);
+    // A day that is neither 30 June nor 31 December (2016-12-30, week 1929, day 6): never.
+    assert_eq!(leap_flag(None, false, day(2016, 12, 30) + 10, 1, 1929, 6), Leap::Normal);
+    // 2026-12-31 (week 2451, day 5), after the list expired: held, or the receiver's word.
+    let late = day(2026, 12, 31) + 10;
+    assert_eq!(leap_flag(Some(real_list()), false, late, 1, 2451, 5), Leap::Normal);
+    assert_eq!(leap_flag(Some(real_list()), true, late, 1, 2451, 5), Leap::InsertSecond);
+}
+
+#[test]
+fn a_receiver_on_its_firmwares_leap_count_is_held_when_the_list_disagrees() {
+    // A cold receiver with the default count 17 (the list says 18 since 2017): every label is a
+    // second off, and it vouches for them. Held from the first epoch, never sent.
+    let mut e = engine();
+    e.set_leap_list(Some(real_list()), false);
+    let s0 = 1_780_000_000; // 2026-05-28, before the list's expiry
+    let mut sent = 0;
+    for i in 0..20 {
+        let mut ep = epoch(s0 + i, Some(0));
+        ep.rx = epoch(T0 + i, None).rx;
+        ep.leap = LeapState { current_s: Some(17), source: LeapSource::NavTimeLs(0), ..ep.leap };
+        let mut ed = edge(i as u64, T0 + i, 0);
+        ed.system_ns += (s0 - T0) * NS;
+        let acts = [feed(&mut e, ed), e.on_epoch(&ep)].concat();
+        sent += acts.iter().filter(|a| matches!(a, Action::SendPps(_) | Action::SendCoarse(_))).count();
+    }
+    assert_eq!(sent, 0);
+    assert!(matches!(e.gate().state(), GateState::Closed { signal: Signal::LeapMismatch }));
 }

@@ -35,6 +35,7 @@ pub struct Responses {
     pub position_jump: Resp,
     pub time_shift: Resp,
     pub wrong_second: Resp,
+    pub leap_mismatch: Resp,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -80,6 +81,7 @@ impl Default for Responses {
             position_jump: r(Signal::PositionJump),
             time_shift: r(Signal::TimeShift),
             wrong_second: r(Signal::WrongSecond),
+            leap_mismatch: r(Signal::LeapMismatch),
         }
     }
 }
@@ -122,6 +124,7 @@ impl Integrity {
                 Signal::PositionJump => r.position_jump,
                 Signal::TimeShift => r.time_shift,
                 Signal::WrongSecond => r.wrong_second,
+                Signal::LeapMismatch => r.leap_mismatch,
             });
         }
         c
