@@ -95,7 +95,7 @@ fn effective_scenario_round_trips_through_toml() {
 #[test]
 fn integrity_storm_has_each_fault_alone_in_its_window() {
     let s = Scenario::from_toml(&shipped("integrity-storm.toml")).unwrap();
-    assert_eq!(s.seconds, 200);
+    assert_eq!(s.seconds, 230);
     let mut seen = Vec::new();
     for i in 0..s.seconds {
         let names = s.active(i).names();
@@ -114,6 +114,8 @@ fn integrity_storm_has_each_fault_alone_in_its_window() {
         "tacc_bad",
         "power_cycle",
         "cold_start",
+        "antenna_short",
+        "stale_leap",
     ] {
         assert!(seen.contains(&k), "{k} missing");
     }
