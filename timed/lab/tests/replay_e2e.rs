@@ -6,10 +6,10 @@
 //!
 //! SLOW: about 100 s (faults.toml, 90 simulated seconds), 130 s (wrong-second-20s.toml, 125
 //! simulated seconds), 155 s (storm.toml, 150 simulated seconds) and 235 s
-//! (integrity-storm.toml, 230 simulated seconds), run in parallel: about 4 min for this file
-//! on the shared 2-core host. The scenarios run in real time: the simulator sends each PPS edge at the system time
-//! it stamps, and timed and chronyd judge samples against their own clocks, so there is no
-//! skipping ahead. The 125 s are the price of the 20 s window starting at second 95: chrony has
+//! (integrity-storm.toml, 230 simulated seconds), all four at once in one test: about 4 min for
+//! this file on the shared 2-core host. The scenarios run in real time: the simulator sends
+//! each PPS edge at the system time it stamps, and timed and chronyd judge samples against
+//! their own clocks, so there is no skipping ahead. The 125 s are the price of the 20 s window starting at second 95: chrony has
 //! long locked to PPS by then, and the mislabelled seconds outlast any short plausibility window.
 //!
 //! Needs `cargo build -p timed -p timed-sim` first (the lab drives those binaries) and root
@@ -84,26 +84,54 @@ fn assert_nothing_wrong_reached_chrony(scenario: &str, report: &Report, timed_lo
     assert_eq!(pps.beyond_limit, 0, "{scenario}: PPS samples beyond {} s\n{text}", pps.limit_s);
 }
 
-#[test]
 fn faults_scenario_sends_chrony_no_wrong_second_and_no_blocked_sample() {
     let (report, log) = replay("faults.toml", 11377);
     assert_nothing_wrong_reached_chrony("faults.toml", &report, &log);
 }
 
-#[test]
 fn wrong_second_20s_scenario_sends_chrony_no_wrong_second_sample() {
     let (report, log) = replay("wrong-second-20s.toml", 11378);
     assert_nothing_wrong_reached_chrony("wrong-second-20s.toml", &report, &log);
 }
 
-#[test]
 fn storm_scenario_sends_chrony_no_wrong_second_sample() {
     // A minute a second off with every other fault inside it, then relapses (storm.toml).
     let (report, log) = replay("storm.toml", 11379);
     assert_nothing_wrong_reached_chrony("storm.toml", &report, &log);
 }
 
+/// The four replays at once: each lab spends its minutes waiting for real seconds to pass, so
+/// they share two cores without crowding them, and the file takes the longest scenario's time
+/// instead of two rounds of the test harness's two threads. Every replay's failure is reported.
 #[test]
+fn scenario_replays_send_chrony_no_wrong_sample() {
+    let replays: [(&str, fn()); 4] = [
+        ("faults.toml", faults_scenario_sends_chrony_no_wrong_second_and_no_blocked_sample),
+        ("wrong-second-20s.toml", wrong_second_20s_scenario_sends_chrony_no_wrong_second_sample),
+        ("storm.toml", storm_scenario_sends_chrony_no_wrong_second_sample),
+        (
+            "integrity-storm.toml",
+            integrity_storm_closes_the_gate_for_each_fault_and_sends_nothing_while_closed,
+        ),
+    ];
+    let failed: Vec<String> = std::thread::scope(|s| {
+        let running: Vec<_> = replays.iter().map(|(name, f)| (name, s.spawn(f))).collect();
+        running
+            .into_iter()
+            .filter_map(|(name, h)| {
+                let e = h.join().err()?;
+                let why = e
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Some(format!("{name}: {why}"))
+            })
+            .collect()
+    });
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
 fn integrity_storm_closes_the_gate_for_each_fault_and_sends_nothing_while_closed() {
     // antenna_open, jamming, spoofing, a 2 ms time shift, a 500 m position jump, tAcc 5 µs, a
     // power cycle, a shorted antenna and a receiver on a stale leap count, each alone
