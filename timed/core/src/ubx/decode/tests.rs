@@ -1,5 +1,5 @@
 //! Real payloads come from the gpsd regression captures in
-//! `shared/testdata/receivers/` (checksum-verified frames, payload only). Expected values
+//! `testdata/receivers/` (read through timed-testdata) (checksum-verified frames, payload only). Expected values
 //! were decoded independently with Python `struct` and, where gpsd reports them, checked
 //! against the capture's `.log.chk` (SKY satellites, TPV time/position). Messages absent
 //! from every capture are built field by field from the manual's layout.
