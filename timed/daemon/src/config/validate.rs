@@ -141,7 +141,7 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
             Some("name the line (\"GPIO17\") or set chip = \"/dev/gpiochip0\"".into()),
         ));
     }
-    if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
+    if c.log.level.parse::<tracing_subscriber::filter::Targets>().is_err() {
         v.push((
             "log.level",
             format!("log level {:?} is not a valid filter", c.log.level),
