@@ -22,7 +22,9 @@
 #     raw offsets in each chronyd's refclocks.log against the simulator's truth log.
 #  5. prints the Markdown report and writes it to --out (default target/bench/compare-DATE.md);
 #     its last lines are `RATIO <name> <timed/gpsd>` for cpu_basic, cpu_saturated, rss_basic,
-#     rss_saturated, coarse_stddev_basic, coarse_stddev_saturated.
+#     rss_saturated, coarse_stddev_basic, coarse_stddev_saturated, coarse_added_stddev_basic,
+#     coarse_added_stddev_saturated (the last two: the std dev each daemon adds beyond the
+#     receiver's own burst jitter, which the truth log lets the report take out).
 #
 # gpsd is given one help, and only this one: gpsd 3.22 treats a pty (major 136-143) as its test
 # harness and never writes NTP shared memory for it, so LD_PRELOAD=gpsd-pty-shim.so (built here from

@@ -9,6 +9,7 @@
 
 pub mod chrony;
 pub mod chronyctl;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod control;

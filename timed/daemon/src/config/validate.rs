@@ -166,7 +166,7 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
             Some("e.g. \"/sys/class/thermal/thermal_zone0/temp\", or \"\" to find it".into()),
         ));
     }
-    if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
+    if c.log.level.parse::<tracing_subscriber::filter::Targets>().is_err() {
         v.push((
             "log.level",
             format!("log level {:?} is not a valid filter", c.log.level),
