@@ -381,7 +381,7 @@ impl Engine {
         self.gate.note(Signal::WrongSecond, matches!(judged, Judgement::LabelOff { .. }), raw);
         let shifted = match judged {
             Judgement::OnTrain { phase_ns, drift_ns } => {
-                phase_ns.abs() > self.cfg.integrity.time_shift_ns.saturating_add(drift_ns)
+                phase_ns.abs() > self.gate.config().time_shift_ns.saturating_add(drift_ns)
             }
             Judgement::PhaseOff { .. } => true,
             Judgement::Unanchored | Judgement::LabelOff { .. } => false,
