@@ -27,3 +27,4 @@ pub mod serial;
 pub mod socket_file;
 pub mod status;
 pub mod verdict;
+pub mod web;

@@ -90,6 +90,9 @@ impl View {
 #[derive(Serialize)]
 pub struct StatusJson<'a> {
     pub schema: u32,
+    /// When timed wrote its snapshot (Unix ns; null when timed could not be read): the time the
+    /// ages in the document (`last_edge_ns`, `last_epoch_ns`, …) are measured against.
+    pub now_unix_ns: Option<i64>,
     pub verdict: Verdict,
     pub reasons: &'a [Reason],
     pub timed: Option<&'a Health>,
@@ -105,6 +108,7 @@ impl<'a> StatusJson<'a> {
     pub fn new(v: &'a View, a: &'a Assessment) -> StatusJson<'a> {
         StatusJson {
             schema: crate::control::SCHEMA,
+            now_unix_ns: v.timed.as_ref().ok().map(|m| m.now_unix_ns),
             verdict: a.verdict,
             reasons: &a.reasons,
             timed: v.health(),

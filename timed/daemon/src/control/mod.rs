@@ -139,7 +139,8 @@ fn bind(path: &Path, mode: u32, group: &str) -> Result<UnixListener, String> {
     Ok(listener)
 }
 
-async fn snapshot(h: &Health, chrony: Option<&Cache>) -> Message {
+/// A complete snapshot message: timed's state and chronyd's reading (also the status page's).
+pub(crate) async fn snapshot(h: &Health, chrony: Option<&Cache>) -> Message {
     let mut m = message("snapshot", Some(h.clone()));
     fill_chrony(&mut m, chrony).await;
     m

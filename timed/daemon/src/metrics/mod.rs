@@ -19,6 +19,8 @@ use crate::config::Metrics as MetricsConfig;
 use crate::health::{Antenna, DeviceState, FixKind, GateName, Health, SinkState};
 use families::{flag, labels, Reg};
 use prometheus_client::registry::Registry;
+use server::Page;
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -42,12 +44,35 @@ pub async fn start(
         }
     };
     let position = cfg.position;
-    let render = move || {
+    let history = Rc::new(RefCell::new(crate::web::History::default()));
+    tokio::task::spawn_local(record(health.clone(), history.clone()));
+    let render = move |page| {
         let h = health.borrow().clone();
         let chrony = chrony.clone();
-        async move { scrape(&h, position, chrony.as_deref()).await }
+        let history = history.clone();
+        async move {
+            match page {
+                Page::Metrics => scrape(&h, position, chrony.as_deref()).await,
+                Page::Status => crate::web::status_json(&view(&h, chrony.as_deref()).await),
+                Page::Html => crate::web::page(&view(&h, chrony.as_deref()).await, &history.borrow()),
+            }
+        }
     };
     tokio::task::spawn_local(server::serve(listener, render));
+}
+
+/// The status page's view: the snapshot and chronyd's reading as the control socket hands
+/// them to `timectl status`, so `/status.json` is the same document.
+async fn view(h: &Health, chrony: Option<&crate::chronyctl::Cache>) -> crate::status::View {
+    crate::status::View::from_message(crate::control::snapshot(h, chrony).await)
+}
+
+/// Feeds the page's PPS chart from every snapshot the loop publishes, until it stops.
+async fn record(mut health: watch::Receiver<Arc<Health>>, history: Rc<RefCell<crate::web::History>>) {
+    while health.changed().await.is_ok() {
+        let h = health.borrow_and_update().clone();
+        history.borrow_mut().observe(&h);
+    }
 }
 
 /// One scrape: all three families (`chrony_*` only when a chronyd reader is given).

@@ -1,5 +1,7 @@
-//! A small read-only HTTP/1.1 endpoint: `GET /metrics` (and `/`), nothing else. No keep-alive:
-//! one request per connection, as Prometheus scrapes.
+//! A small read-only HTTP/1.1 endpoint: `GET /metrics`, the status page `GET /` and its
+//! document `GET /status.json` (docs/web.md), nothing else. No keep-alive: one request per
+//! connection, as Prometheus scrapes. Every path gets the same slots, deadlines and eviction
+//! below: the page and its polling are just more scrapes.
 //!
 //! The endpoint may face the LAN (`listen = "[::]:9477"`), so it must stay useful to a
 //! well-behaved scraper while anyone else holds connections open, and stay bounded doing so:
@@ -66,11 +68,33 @@ const WRITE_STALL: Duration = Duration::from_secs(1);
 /// Contention (or accept errors) this long gone counts as over, and is logged as such.
 const QUIET: Duration = Duration::from_secs(30);
 
-/// Serves until the task is dropped. `render` produces the exposition for each scrape. Must
+/// What a GET may ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// `/metrics`: the Prometheus exposition.
+    Metrics,
+    /// `/`: the status page (HTML).
+    Html,
+    /// `/status.json`: the status document.
+    Status,
+}
+
+impl Page {
+    /// Content type, and the headers beyond it.
+    fn headers(self) -> (&'static str, &'static str) {
+        match self {
+            Page::Metrics => ("text/plain; version=0.0.4; charset=utf-8", ""),
+            Page::Html => ("text/html; charset=utf-8", crate::web::HTML_HEADERS),
+            Page::Status => ("application/json", crate::web::JSON_HEADERS),
+        }
+    }
+}
+
+/// Serves until the task is dropped. `render` produces the body of each page asked for. Must
 /// run inside a `tokio::task::LocalSet` (connections are local tasks).
 pub async fn serve<F, Fut>(listener: TcpListener, render: F)
 where
-    F: Fn() -> Fut + Clone + 'static,
+    F: Fn(Page) -> Fut + Clone + 'static,
     Fut: Future<Output = String> + 'static,
 {
     if let Ok(a) = listener.local_addr() {
@@ -212,7 +236,7 @@ impl Episode {
 /// a log line each.
 async fn connection<F, Fut>(mut stream: TcpStream, render: F, phase: Rc<Cell<Phase>>, accepted: Instant)
 where
-    F: Fn() -> Fut,
+    F: Fn(Page) -> Fut,
     Fut: Future<Output = String>,
 {
     let _ = exchange(&mut stream, render, &phase, accepted).await;
@@ -232,7 +256,7 @@ async fn exchange<F, Fut>(
     accepted: Instant,
 ) -> std::io::Result<()>
 where
-    F: Fn() -> Fut,
+    F: Fn(Page) -> Fut,
     Fut: Future<Output = String>,
 {
     // Timed out or closed by the client: close without an answer nobody is waiting for.
@@ -241,15 +265,21 @@ where
     };
     let plain = "text/plain";
     let (status, ctype, extra, body) = match request {
-        Request::Route(Route::Metrics) => {
+        Request::Route(Route::Page(page)) => {
             phase.set(Phase::Rendering);
-            let body = render().await;
-            ("200 OK", "text/plain; version=0.0.4; charset=utf-8", "", body)
+            let body = render(page).await;
+            let (ctype, extra) = page.headers();
+            ("200 OK", ctype, extra, body)
         }
-        Request::Route(Route::NotFound) => ("404 Not Found", plain, "", "only /metrics here\n".into()),
-        Request::Route(Route::MethodNotAllowed) => {
-            ("405 Method Not Allowed", plain, "Allow: GET\r\n", "read-only: GET /metrics\n".into())
+        Request::Route(Route::NotFound) => {
+            ("404 Not Found", plain, "", "only /metrics, / and /status.json here\n".into())
         }
+        Request::Route(Route::MethodNotAllowed) => (
+            "405 Method Not Allowed",
+            plain,
+            "Allow: GET\r\n",
+            "read-only: GET /metrics, / or /status.json\n".into(),
+        ),
         Request::TooLarge => ("431 Request Header Fields Too Large", plain, "", "too large\n".into()),
         Request::NotHttp => {
             ("400 Bad Request", plain, "", "not an HTTP/1.x request; try GET /metrics\n".into())

@@ -57,7 +57,7 @@ fn is_tchar(b: u8) -> bool {
 /// What a complete head asks for.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Route {
-    Metrics,
+    Page(super::Page),
     NotFound,
     MethodNotAllowed,
 }
@@ -71,7 +71,9 @@ pub(super) fn route(head: &[u8]) -> Route {
     let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
     let path = target.split(|&b| b == b'?').next().unwrap_or_default();
     match (method, path) {
-        (b"GET", b"/metrics" | b"/") => Route::Metrics,
+        (b"GET", b"/metrics") => Route::Page(super::Page::Metrics),
+        (b"GET", b"/") => Route::Page(super::Page::Html),
+        (b"GET", b"/status.json") => Route::Page(super::Page::Status),
         (b"GET", _) => Route::NotFound,
         _ => Route::MethodNotAllowed,
     }

@@ -49,11 +49,15 @@ fn scan_rejects_what_cannot_become_a_request_on_first_sight() {
 }
 
 #[test]
-fn route_serves_get_metrics_only() {
-    assert_eq!(route(b"GET /metrics HTTP/1.1"), Route::Metrics);
-    assert_eq!(route(b"GET /metrics?x=1 HTTP/1.1\r\nHost: a\r"), Route::Metrics);
-    assert_eq!(route(b"GET /"), Route::Metrics);
-    assert_eq!(route(b"\r\nGET /metrics"), Route::Metrics);
+fn route_serves_get_of_the_three_paths_only() {
+    assert_eq!(route(b"GET /metrics HTTP/1.1"), Route::Page(Page::Metrics));
+    assert_eq!(route(b"GET /metrics?x=1 HTTP/1.1\r\nHost: a\r"), Route::Page(Page::Metrics));
+    assert_eq!(route(b"GET /"), Route::Page(Page::Html));
+    assert_eq!(route(b"GET /?refresh=1 HTTP/1.1"), Route::Page(Page::Html));
+    assert_eq!(route(b"GET /status.json HTTP/1.1"), Route::Page(Page::Status));
+    assert_eq!(route(b"\r\nGET /metrics"), Route::Page(Page::Metrics));
+    assert_eq!(route(b"GET /status.json/x HTTP/1.1"), Route::NotFound);
+    assert_eq!(route(b"POST /status.json HTTP/1.1"), Route::MethodNotAllowed);
     assert_eq!(route(b"GET /favicon.ico HTTP/1.1"), Route::NotFound);
     assert_eq!(route(b"POST /metrics HTTP/1.1"), Route::MethodNotAllowed);
     assert_eq!(route(b"HEAD /metrics HTTP/1.1"), Route::MethodNotAllowed);
@@ -91,7 +95,7 @@ fn episode_logs_its_start_once_and_its_end_after_quiet() {
 /// Starts `serve` on a loopback port with `render` (call inside a LocalSet).
 async fn start<F, Fut>(render: F) -> SocketAddr
 where
-    F: Fn() -> Fut + Clone + 'static,
+    F: Fn(Page) -> Fut + Clone + 'static,
     Fut: Future<Output = String> + 'static,
 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -133,7 +137,7 @@ async fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
 async fn a_newcomer_takes_the_slot_of_the_connection_idle_longest() {
     LocalSet::new()
         .run_until(async {
-            let addr = start(|| async { "up 1\n".to_string() }).await;
+            let addr = start(|_| async { "up 1\n".to_string() }).await;
             let mut idle = Vec::new();
             for _ in 0..MAX_CONNECTIONS {
                 idle.push(TcpStream::connect(addr).await.unwrap());
@@ -162,7 +166,7 @@ async fn a_stalled_writer_is_evicted_but_renders_in_progress_are_not() {
             let gate = Rc::new(tokio::sync::Semaphore::new(0));
             let calls = Rc::new(Cell::new(0usize));
             let (g, c) = (gate.clone(), calls.clone());
-            let addr = start(move || {
+            let addr = start(move |_| {
                 let (gate, call) = (g.clone(), c.get());
                 c.set(call + 1);
                 async move {

@@ -1,0 +1,102 @@
+//! The page's two pictures as inline SVG: the PPS offset and jitter chart and the sky plot.
+//! live.js redraws both from `/status.json` with the same geometry (constants repeated there,
+//! marked "svg.rs").
+
+use super::fmt::{esc, secs};
+use super::history::{History, Point};
+use serde_json::Value;
+use std::fmt::Write;
+
+const CHART_W: f64 = 320.0;
+const CHART_MID: f64 = 60.0;
+const CHART_HALF: f64 = 50.0;
+const SKY_C: f64 = 110.0;
+const SKY_R: f64 = 100.0;
+
+/// The chart: offset (line) and ±jitter (dashed) over the last [`History::SPAN_S`] seconds,
+/// symmetric about zero. The points ride along in `data-pts` for live.js to extend.
+pub fn chart(h: &History) -> String {
+    let pts: Vec<&Point> = h.points().collect();
+    let mut data = String::new();
+    for p in &pts {
+        let j = p.jitter_ns.map_or(String::new(), |j| format!("{j:.0}"));
+        let _ = write!(data, "{}{:.3},{},{j}", if data.is_empty() { "" } else { " " }, p.t_s, p.offset_ns);
+    }
+    let (off, jit, top) = chart_lines(&pts);
+    format!(
+        "<svg id=\"chart\" class=\"chart\" viewBox=\"0 0 320 120\" role=\"img\" aria-label=\"PPS offset and \
+         jitter, last 5 minutes\" data-pts=\"{data}\">\
+         <line x1=\"0\" y1=\"60\" x2=\"320\" y2=\"60\" class=\"axis\"/>\
+         <polyline id=\"chart-jit\" class=\"jit\" points=\"{jit}\"/>\
+         <polyline id=\"chart-off\" class=\"off\" points=\"{off}\"/>\
+         <text x=\"2\" y=\"9\" id=\"chart-top\">{top}</text>\
+         <text x=\"2\" y=\"118\">−5 min</text><text x=\"318\" y=\"118\" text-anchor=\"end\">now</text>\
+         </svg>",
+        top = esc(&top)
+    )
+}
+
+/// The offset line, the jitter line (+σ above zero) and the scale label.
+fn chart_lines(pts: &[&Point]) -> (String, String, String) {
+    let Some(last) = pts.last() else { return (String::new(), String::new(), "no PPS samples yet".into()) };
+    let max = pts
+        .iter()
+        .map(|p| (p.offset_ns.unsigned_abs() as f64).max(p.jitter_ns.unwrap_or(0.0)))
+        .fold(10.0, f64::max)
+        * 1.1;
+    let x = |p: &Point| CHART_W - (last.t_s - p.t_s) / History::SPAN_S * CHART_W;
+    let y = |ns: f64| CHART_MID - ns / max * CHART_HALF;
+    let mut off = String::new();
+    let mut jit = String::new();
+    for p in pts {
+        let _ = write!(off, "{:.1},{:.1} ", x(p), y(p.offset_ns as f64));
+        if let Some(j) = p.jitter_ns {
+            let _ = write!(jit, "{:.1},{:.1} ", x(p), y(j));
+        }
+    }
+    let top = format!("±{} (offset; σ dashed)", secs(max / 1e9).trim_start_matches('+'));
+    (off.trim_end().to_string(), jit.trim_end().to_string(), top)
+}
+
+/// The sky plot: zenith in the middle, horizon on the outer ring, north up; a filled dot for a
+/// satellite used in the solution. Drawn from the document's `timed.receiver.satellites`.
+pub fn sky(doc: &Value) -> String {
+    let mut o = String::from(
+        "<svg id=\"sky\" class=\"sky\" viewBox=\"0 0 220 220\" role=\"img\" aria-label=\"sky plot\">\
+         <circle cx=\"110\" cy=\"110\" r=\"100\"/><circle cx=\"110\" cy=\"110\" r=\"66.7\"/>\
+         <circle cx=\"110\" cy=\"110\" r=\"33.3\"/>\
+         <text x=\"110\" y=\"8\" text-anchor=\"middle\">N</text><text x=\"216\" y=\"114\" text-anchor=\"end\">E</text>\
+         <text x=\"110\" y=\"219\" text-anchor=\"middle\">S</text><text x=\"4\" y=\"114\">W</text><g id=\"sky-sats\">",
+    );
+    let sats = super::fmt::get(doc, "timed.receiver.satellites").and_then(Value::as_array);
+    for s in sats.into_iter().flatten() {
+        let (Some(el), Some(az)) =
+            (s.get("elev_deg").and_then(Value::as_f64), s.get("azim_deg").and_then(Value::as_f64))
+        else {
+            continue;
+        };
+        if !(0.0..=90.0).contains(&el) {
+            continue;
+        }
+        let r = SKY_R * (90.0 - el) / 90.0;
+        let (sx, sy) = (SKY_C + r * az.to_radians().sin(), SKY_C - r * az.to_radians().cos());
+        let used = s.get("used").and_then(Value::as_bool) == Some(true);
+        let text = |k: &str| {
+            s.get(k).map_or("-".to_string(), |v| super::fmt::show(Some(v), super::fmt::Fmt::Text, None))
+        };
+        let _ = write!(
+            o,
+            "<g class=\"sat{}\"><title>{} {} · elevation {el}° azimuth {az}° · {} dBHz{}</title>\
+             <circle cx=\"{sx:.1}\" cy=\"{sy:.1}\" r=\"5\"/><text x=\"{sx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text></g>",
+            if used { " used" } else { "" },
+            esc(&text("gnss")),
+            esc(&text("svid")),
+            esc(&text("cno_dbhz")),
+            if used { " · used" } else { "" },
+            sy - 7.0,
+            esc(&text("svid")),
+        );
+    }
+    o.push_str("</g></svg>");
+    o
+}
