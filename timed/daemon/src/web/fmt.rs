@@ -29,6 +29,23 @@ pub enum Fmt {
 }
 
 impl Fmt {
+    pub const ALL: [Fmt; 9] = [
+        Fmt::Text,
+        Fmt::Secs,
+        Fmt::Unsigned,
+        Fmt::Ns,
+        Fmt::Ago,
+        Fmt::Ppm,
+        Fmt::WholeS,
+        Fmt::Celsius,
+        Fmt::Octal,
+    ];
+
+    /// The format of a `data-f` name.
+    pub fn from_name(name: &str) -> Option<Fmt> {
+        Fmt::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Fmt::Text => "text",

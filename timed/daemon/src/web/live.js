@@ -178,22 +178,30 @@
     var jit = get(doc, "timed.stats.pps.windows.window=1m.stddev_s");
     if (!chart || off === null || edge === null) return;
     var t = edge / 1e9, last = points[points.length - 1];
+    // data-pts has milliseconds: the same edge may read up to 0.5 ms later there.
+    if (last && Math.abs(last[0] - t) < 0.001) return;
     if (last && last[0] > t) points = [];
-    if (last && Math.abs(last[0] - t) < 0.0005) return;
     points.push([t, off, jit === null ? null : jit * 1e9]);
     while (points.length > CAPACITY || t - points[0][0] > SPAN_S) points.shift();
-    var max = 10;
-    points.forEach(function (p) { max = Math.max(max, Math.abs(p[1]), p[2] === null ? 0 : p[2]); });
-    max *= 1.1;
+    // svg.rs chart_lines: offset scaled to its own range (at least 20 ns), σ from zero.
+    var lo = Infinity, hi = -Infinity, jmax = 0;
+    points.forEach(function (p) {
+      lo = Math.min(lo, p[1]); hi = Math.max(hi, p[1]);
+      jmax = Math.max(jmax, p[2] === null ? 0 : p[2]);
+    });
+    var mid = (lo + hi) / 2, half = Math.max((hi - lo) / 2, 10);
+    lo = mid - half; hi = mid + half; jmax = Math.max(jmax, 10);
     var o = [], j = [];
     points.forEach(function (p) {
       var x = (320 - (t - p[0]) / SPAN_S * 320).toFixed(1);
-      o.push(x + "," + (60 - p[1] / max * 50).toFixed(1));
-      if (p[2] !== null) j.push(x + "," + (60 - p[2] / max * 50).toFixed(1));
+      o.push(x + "," + (72 - (p[1] - lo) / (hi - lo) * 60).toFixed(1));
+      if (p[2] !== null) j.push(x + "," + (118 - p[2] / jmax * 30).toFixed(1));
     });
     document.getElementById("chart-off").setAttribute("points", o.join(" "));
     document.getElementById("chart-jit").setAttribute("points", j.join(" "));
-    document.getElementById("chart-top").textContent = "\u00b1" + unsigned(max / 1e9) + " (offset; \u03c3 dashed)";
+    document.getElementById("chart-top").textContent = "PPS offset, max " + secs(hi / 1e9);
+    document.getElementById("chart-bot").textContent = "min " + secs(lo / 1e9);
+    document.getElementById("chart-jmax").textContent = "jitter (1 min \u03c3), max " + unsigned(jmax / 1e9);
   }
 
   function update(doc) {

@@ -9,7 +9,7 @@
 //! Must not depend on the event loop or do I/O: it renders published snapshots handed to it,
 //! and the listener (`metrics::server`) decides who is served and for how long.
 
-mod fmt;
+pub mod fmt;
 mod history;
 mod html;
 mod svg;
@@ -31,7 +31,7 @@ const SCRIPT: &str = include_str!("live.js");
 /// lets the script poll `/status.json`.
 pub const HTML_HEADERS: &str = concat!(
     "Content-Security-Policy: default-src 'none'; connect-src 'self'; img-src data:; ",
-    "style-src 'sha256-XPshdiFzGGaQiojyTLRponHIJhgD1p9DgO2TuzE7oNI='; script-src 'sha256-xR5wqJ1wDQEnWKO203AlDTW1pikD+M8mxPUBVtZiAy4='; ",
+    "style-src 'sha256-gwT3YHbUIfQxayBQKIZVs6JyYVjlO3opXjRdGYtvNT0='; script-src 'sha256-I/4dIYCeAacl6JD9W+uVVwb8IMurxApIU8v+Rr2/19Q='; ",
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n",
     "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n"
 );

@@ -8,13 +8,15 @@ use serde_json::Value;
 use std::fmt::Write;
 
 const CHART_W: f64 = 320.0;
-const CHART_MID: f64 = 60.0;
-const CHART_HALF: f64 = 50.0;
+/// The offset band (y from .. to) and the jitter band below it.
+const OFF_Y: (f64, f64) = (12.0, 72.0);
+const JIT_Y: (f64, f64) = (88.0, 118.0);
 const SKY_C: f64 = 110.0;
 const SKY_R: f64 = 100.0;
 
-/// The chart: offset (line) and ±jitter (dashed) over the last [`History::SPAN_S`] seconds,
-/// symmetric about zero. The points ride along in `data-pts` for live.js to extend.
+/// The chart: the offset over the last [`History::SPAN_S`] seconds scaled to its own range
+/// (a constant offset would flatten the scatter), and below it the 1-minute σ from zero. The
+/// points ride along in `data-pts` for live.js to extend.
 pub fn chart(h: &History) -> String {
     let pts: Vec<&Point> = h.points().collect();
     let mut data = String::new();
@@ -22,40 +24,65 @@ pub fn chart(h: &History) -> String {
         let j = p.jitter_ns.map_or(String::new(), |j| format!("{j:.0}"));
         let _ = write!(data, "{}{:.3},{},{j}", if data.is_empty() { "" } else { " " }, p.t_s, p.offset_ns);
     }
-    let (off, jit, top) = chart_lines(&pts);
+    let c = chart_lines(&pts);
     format!(
-        "<svg id=\"chart\" class=\"chart\" viewBox=\"0 0 320 120\" role=\"img\" aria-label=\"PPS offset and \
+        "<svg id=\"chart\" class=\"chart\" viewBox=\"0 0 320 130\" role=\"img\" aria-label=\"PPS offset and \
          jitter, last 5 minutes\" data-pts=\"{data}\">\
-         <line x1=\"0\" y1=\"60\" x2=\"320\" y2=\"60\" class=\"axis\"/>\
-         <polyline id=\"chart-jit\" class=\"jit\" points=\"{jit}\"/>\
-         <polyline id=\"chart-off\" class=\"off\" points=\"{off}\"/>\
-         <text x=\"2\" y=\"9\" id=\"chart-top\">{top}</text>\
-         <text x=\"2\" y=\"118\">−5 min</text><text x=\"318\" y=\"118\" text-anchor=\"end\">now</text>\
+         <line x1=\"0\" y1=\"118\" x2=\"320\" y2=\"118\" class=\"axis\"/>\
+         <polyline id=\"chart-off\" class=\"off\" points=\"{}\"/>\
+         <polyline id=\"chart-jit\" class=\"jit\" points=\"{}\"/>\
+         <text x=\"2\" y=\"9\" id=\"chart-top\">{}</text><text x=\"2\" y=\"82\" id=\"chart-bot\">{}</text>\
+         <text x=\"2\" y=\"94\" id=\"chart-jmax\">{}</text>\
+         <text x=\"2\" y=\"128\">−5 min</text><text x=\"318\" y=\"128\" text-anchor=\"end\">now</text>\
          </svg>",
-        top = esc(&top)
+        c[0],
+        c[1],
+        esc(&c[2]),
+        esc(&c[3]),
+        esc(&c[4])
     )
 }
 
-/// The offset line, the jitter line (+σ above zero) and the scale label.
-fn chart_lines(pts: &[&Point]) -> (String, String, String) {
-    let Some(last) = pts.last() else { return (String::new(), String::new(), "no PPS samples yet".into()) };
-    let max = pts
-        .iter()
-        .map(|p| (p.offset_ns.unsigned_abs() as f64).max(p.jitter_ns.unwrap_or(0.0)))
-        .fold(10.0, f64::max)
-        * 1.1;
+/// The offset line, the jitter line and the three scale labels (offset max and min, σ max).
+fn chart_lines(pts: &[&Point]) -> [String; 5] {
+    let Some(last) = pts.last() else {
+        return [
+            String::new(),
+            String::new(),
+            "PPS offset: no samples yet".into(),
+            String::new(),
+            String::new(),
+        ];
+    };
+    let (mut lo, mut hi, mut jmax) = (f64::INFINITY, f64::NEG_INFINITY, 0.0f64);
+    for p in pts {
+        lo = lo.min(p.offset_ns as f64);
+        hi = hi.max(p.offset_ns as f64);
+        jmax = jmax.max(p.jitter_ns.unwrap_or(0.0));
+    }
+    // At least 20 ns of range, centred, so a flat line sits in the middle.
+    let mid = (lo + hi) / 2.0;
+    let half = ((hi - lo) / 2.0).max(10.0);
+    let (lo, hi) = (mid - half, mid + half);
+    let jmax = jmax.max(10.0);
     let x = |p: &Point| CHART_W - (last.t_s - p.t_s) / History::SPAN_S * CHART_W;
-    let y = |ns: f64| CHART_MID - ns / max * CHART_HALF;
+    let y_off = |ns: f64| OFF_Y.1 - (ns - lo) / (hi - lo) * (OFF_Y.1 - OFF_Y.0);
+    let y_jit = |ns: f64| JIT_Y.1 - ns / jmax * (JIT_Y.1 - JIT_Y.0);
     let mut off = String::new();
     let mut jit = String::new();
     for p in pts {
-        let _ = write!(off, "{:.1},{:.1} ", x(p), y(p.offset_ns as f64));
+        let _ = write!(off, "{:.1},{:.1} ", x(p), y_off(p.offset_ns as f64));
         if let Some(j) = p.jitter_ns {
-            let _ = write!(jit, "{:.1},{:.1} ", x(p), y(j));
+            let _ = write!(jit, "{:.1},{:.1} ", x(p), y_jit(j));
         }
     }
-    let top = format!("±{} (offset; σ dashed)", secs(max / 1e9).trim_start_matches('+'));
-    (off.trim_end().to_string(), jit.trim_end().to_string(), top)
+    [
+        off.trim_end().to_string(),
+        jit.trim_end().to_string(),
+        format!("PPS offset, max {}", secs(hi / 1e9)),
+        format!("min {}", secs(lo / 1e9)),
+        format!("jitter (1 min σ), max {}", secs(jmax / 1e9).trim_start_matches('+')),
+    ]
 }
 
 /// The sky plot: zenith in the middle, horizon on the outer ring, north up; a filled dot for a

@@ -164,7 +164,7 @@ fn without_timed_the_page_still_says_failing_and_why() {
     assert!(page.contains("data-code=\"timed-unreachable\""));
     assert!(page.contains("no &lt;timed&gt;"));
     assert!(page.contains("data-p=\"chrony_error\" data-f=\"text\">chronyd &amp; co. down</dd>"));
-    assert!(page.contains("no PPS samples yet"));
+    assert!(page.contains("PPS offset: no samples yet"));
 }
 
 #[test]
