@@ -13,6 +13,9 @@ bash tests/self-contained.sh
 # Real peers: chronyd (-x, sandboxed), chronyc, iproute2 for network namespaces, ntpdig as a LAN
 # client. Installed with services blocked (tests/lib/setup.sh).
 ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus curl tmux
+# Headless Chromium (issue 15): the status page in a real browser, timed/daemon/tests/web_browser.rs
+# (about 20 s of the cargo tests; the package is ~100 MB, installed once).
+ensure_apt chromium
 # allantools (PyPI): the independent ADEV/TDEV reference the statistics are checked against.
 python3 -c 'import allantools' 2>/dev/null || python3 -m pip install -q allantools
 if [ "$(id -u)" -ne 0 ]; then

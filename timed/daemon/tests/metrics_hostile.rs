@@ -1,5 +1,6 @@
 //! The metrics endpoint of the real `timed` binary against hostile clients (review findings F4
-//! and F10): slowloris and idle connections must not keep a well-behaved scraper out, and input
+//! and F10): slowloris and idle connections must not keep a well-behaved scraper (or the status
+//! page and its `/status.json` polls, served by the same listener under the same rules) out, and input
 //! that is not an HTTP request the endpoint can finish reading (bare-LF line endings, a TLS
 //! ClientHello, binary junk) must be answered or closed at once instead of holding a slot.
 //!
@@ -226,16 +227,20 @@ fn scraper_gets_every_scrape_during_slowloris_and_idle_flood() {
     // been accepted, so the slots are taken before the first scrape.
     std::thread::sleep(Duration::from_millis(2500));
     let mut results = Vec::new();
+    // The scraper, the status page and its poller take turns: all three paths get the same slots.
+    let paths: [(&[u8], &str); 3] = [
+        (b"GET /metrics HTTP/1.1\r\nHost: timed\r\n\r\n", "\ntimed_build_info{"),
+        (b"GET / HTTP/1.1\r\nHost: timed\r\n\r\n", "<p id=\"verdict\" class=\"verdict v-FAILING\""),
+        (b"GET /status.json HTTP/1.1\r\nHost: timed\r\n\r\n", "\"verdict\": \"FAILING\""),
+    ];
     for i in 0..SCRAPES {
-        let r = scrape(timed.addr, b"GET /metrics HTTP/1.1\r\nHost: timed\r\n\r\n", SCRAPE_BUDGET);
+        let (request, body) = paths[i % paths.len()];
+        let r = scrape(timed.addr, request, SCRAPE_BUDGET);
         results.push(r.and_then(|(took, text)| {
-            if text.starts_with("HTTP/1.1 200 OK\r\n") && text.contains("\ntimed_build_info{") {
+            if text.starts_with("HTTP/1.1 200 OK\r\n") && text.contains(body) {
                 Ok(took)
             } else {
-                Err(format!(
-                    "not a 200 with the exposition: {:?}",
-                    text.chars().take(200).collect::<String>()
-                ))
+                Err(format!("not a 200 with {body:?}: {:?}", text.chars().take(200).collect::<String>()))
             }
         }));
         // 0.5, 0.75, 1 s, … between scrapes.
@@ -280,6 +285,15 @@ fn bare_lf_is_answered_and_tls_or_junk_is_dropped_promptly() {
     eprintln!("bare LF answered in {took:?}");
     let (_, text) = scrape(timed.addr, b"GET /nothing HTTP/1.0\nHost: timed\n\n", PROMPT).unwrap();
     assert!(text.starts_with("HTTP/1.1 404 "), "{text}");
+    let (_, text) = scrape(timed.addr, b"GET /status.json\n\n", PROMPT).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"), "{text}");
+    // Read-only: the page's paths take GET and nothing else.
+    for request in
+        [&b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"[..], b"PUT /status.json HTTP/1.1\r\n\r\n"]
+    {
+        let (_, text) = scrape(timed.addr, request, PROMPT).unwrap();
+        assert!(text.starts_with("HTTP/1.1 405 ") && text.contains("\r\nAllow: GET\r\n"), "{text}");
+    }
     // All slots at once, held open by the clients: the server must be the one ending them.
     for (what, first) in
         [("TLS ClientHello", CLIENT_HELLO), ("binary junk", b"\x00\x01\x02\x03junk" as &[u8])]
@@ -316,7 +330,8 @@ fn deadlines_cover_the_whole_request_and_the_first_byte() {
     let t0 = Instant::now();
     let mut slow = TcpStream::connect(timed.addr).unwrap();
     slow.set_nonblocking(true).unwrap();
-    let head = b"GET /metrics HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    // The status page's path: its deadline is the same as /metrics'.
+    let head = b"GET / HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     let mut closed = None;
     for &b in head {
         if server_closed(&mut slow) {

@@ -65,7 +65,7 @@ pub enum Position {
 
 impl Position {
     /// A latitude or longitude as shown, `None` when withheld.
-    fn degrees(self, v: f64) -> Option<f64> {
+    pub(crate) fn degrees(self, v: f64) -> Option<f64> {
         match self {
             Position::Full => Some(v),
             Position::Coarse => Some((v * 10.0).round() / 10.0 + 0.0),
@@ -74,7 +74,7 @@ impl Position {
     }
 
     /// An altitude as shown, `None` when withheld.
-    fn meters(self, v: f64) -> Option<f64> {
+    pub(crate) fn meters(self, v: f64) -> Option<f64> {
         match self {
             Position::Full => Some(v),
             Position::Coarse => Some((v / 100.0).round() * 100.0 + 0.0),

@@ -53,8 +53,10 @@ pub async fn start(
         async move {
             match page {
                 Page::Metrics => scrape(&h, position, chrony.as_deref()).await,
-                Page::Status => crate::web::status_json(&view(&h, chrony.as_deref()).await),
-                Page::Html => crate::web::page(&view(&h, chrony.as_deref()).await, &history.borrow()),
+                Page::Status => crate::web::status_json(&view(&h, position, chrony.as_deref()).await),
+                Page::Html => {
+                    crate::web::page(&view(&h, position, chrony.as_deref()).await, &history.borrow())
+                }
             }
         }
     };
@@ -62,9 +64,21 @@ pub async fn start(
 }
 
 /// The status page's view: the snapshot and chronyd's reading as the control socket hands
-/// them to `timectl status`, so `/status.json` is the same document.
-async fn view(h: &Health, chrony: Option<&crate::chronyctl::Cache>) -> crate::status::View {
-    crate::status::View::from_message(crate::control::snapshot(h, chrony).await)
+/// them to `timectl status`, so `/status.json` is the same document; except that the receiver's
+/// position is shown as `[metrics] position` says, as in the `gpsd_*` family (this listener may
+/// face the LAN; the control socket is local and group-restricted).
+async fn view(
+    h: &Health,
+    position: gpsd::Position,
+    chrony: Option<&crate::chronyctl::Cache>,
+) -> crate::status::View {
+    let mut h = h.clone();
+    let rx = &mut h.receiver;
+    rx.lat_deg = rx.lat_deg.and_then(|v| position.degrees(v));
+    rx.lon_deg = rx.lon_deg.and_then(|v| position.degrees(v));
+    rx.alt_hae_m = rx.alt_hae_m.and_then(|v| position.meters(v));
+    rx.alt_msl_m = rx.alt_msl_m.and_then(|v| position.meters(v));
+    crate::status::View::from_message(crate::control::snapshot(&h, chrony).await)
 }
 
 /// Feeds the page's PPS chart from every snapshot the loop publishes, until it stops.

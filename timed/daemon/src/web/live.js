@@ -227,7 +227,7 @@
   function poll() {
     // Fetch and network errors are expected (timed restarting) and shown; an error in update()
     // is a bug and stays uncaught, so the browser reports it.
-    fetch("/status.json", { cache: "no-store" })
+    fetch("status.json", { cache: "no-store" })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();

@@ -31,7 +31,7 @@ const SCRIPT: &str = include_str!("live.js");
 /// lets the script poll `/status.json`.
 pub const HTML_HEADERS: &str = concat!(
     "Content-Security-Policy: default-src 'none'; connect-src 'self'; img-src data:; ",
-    "style-src 'sha256-gwT3YHbUIfQxayBQKIZVs6JyYVjlO3opXjRdGYtvNT0='; script-src 'sha256-I/4dIYCeAacl6JD9W+uVVwb8IMurxApIU8v+Rr2/19Q='; ",
+    "style-src 'sha256-6a25/C7GbK5kGaVbUgN8OnO2Uo9ZS0m1Yqmynte2ZMQ='; script-src 'sha256-ipPwmR2GVvBebJegUzuiJP1xOyZ2d1WKFfg0dRD+JKA='; ",
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n",
     "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n"
 );
@@ -96,7 +96,7 @@ pub fn render(doc: &Value, history: &History) -> String {
     section(&mut o, "Recent events", &html::events(doc, now));
     let _ = write!(
         o,
-        "</main>\n<footer><a href=\"/status.json\">status.json</a> · <a href=\"/metrics\">metrics</a> · \
+        "</main>\n<footer><a href=\"status.json\">status.json</a> · <a href=\"metrics\">metrics</a> · \
          the same as <code>timectl status</code></footer>\n<script>{SCRIPT}</script></body></html>\n"
     );
     o
