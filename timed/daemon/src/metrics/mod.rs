@@ -72,13 +72,18 @@ async fn view(
     position: gpsd::Position,
     chrony: Option<&crate::chronyctl::Cache>,
 ) -> crate::status::View {
+    crate::status::View::from_message(crate::control::snapshot(&with_position(h, position), chrony).await)
+}
+
+/// The snapshot with the receiver's position as much as `position` shows.
+fn with_position(h: &Health, position: gpsd::Position) -> Health {
     let mut h = h.clone();
     let rx = &mut h.receiver;
     rx.lat_deg = rx.lat_deg.and_then(|v| position.degrees(v));
     rx.lon_deg = rx.lon_deg.and_then(|v| position.degrees(v));
     rx.alt_hae_m = rx.alt_hae_m.and_then(|v| position.meters(v));
     rx.alt_msl_m = rx.alt_msl_m.and_then(|v| position.meters(v));
-    crate::status::View::from_message(crate::control::snapshot(&h, chrony).await)
+    h
 }
 
 /// Feeds the page's PPS chart from every snapshot the loop publishes, until it stops.

@@ -351,3 +351,19 @@ fn a_fresh_scrape_is_unchanged() {
     let text = mask_process_cost(&exposition(&h, gpsd::Position::Off, None));
     assert_same("exposition-fresh", &text, include_str!("testdata/exposition-fresh.prom"));
 }
+
+/// The status page's document shows the position as the gpsd_* family does: `[metrics]
+/// position` decides for the whole listener.
+#[test]
+fn the_status_page_shows_the_position_as_configured() {
+    let h = busy();
+    let full = with_position(&h, gpsd::Position::Full);
+    assert_eq!(full.receiver.lat_deg, h.receiver.lat_deg);
+    let coarse = with_position(&h, gpsd::Position::Coarse);
+    let lat = h.receiver.lat_deg.unwrap();
+    assert_eq!(coarse.receiver.lat_deg, Some((lat * 10.0).round() / 10.0));
+    assert_ne!(coarse.receiver.lat_deg, h.receiver.lat_deg, "the fixture's latitude has more than 0.1°");
+    assert_eq!(coarse.receiver.alt_hae_m.map(|a| a % 100.0), Some(0.0));
+    let off = with_position(&h, gpsd::Position::Off).receiver;
+    assert_eq!((off.lat_deg, off.lon_deg, off.alt_hae_m, off.alt_msl_m), (None, None, None, None));
+}

@@ -103,5 +103,5 @@ pub fn render(doc: &Value, history: &History) -> String {
 }
 
 fn section(o: &mut String, title: &str, body: &str) {
-    let _ = write!(o, "<section><h2>{}</h2>{body}</section>\n", fmt::esc(title));
+    let _ = writeln!(o, "<section><h2>{}</h2>{body}</section>", fmt::esc(title));
 }

@@ -12,8 +12,7 @@ const NOW: i64 = 1_800_000_000_000_000_000;
 
 /// A busy sky, a locked PPS with statistics, chrony on PPS: what a real page shows.
 fn healthy() -> Health {
-    let mut h = Health::default();
-    h.version = "0.test".into();
+    let mut h = Health { version: "0.test".into(), ..Health::default() };
     let rx = &mut h.receiver;
     rx.device = "/dev/gps0".into();
     rx.serial_state = DeviceState::Open;
