@@ -362,6 +362,15 @@ fn a_stopped_chronyd_is_named_quickly_and_does_not_stall_scrapes() {
         codes(&json(&timectl(&lab, &["status", "--json"]))) == ["pps-simulated"]
     });
     assert!(ok.is_ok(), "{}", String::from_utf8_lossy(&timectl(&lab, &["status", "--json"]).stdout));
+    // The status page's /status.json is the same document as `status --json` (docs/web.md): the
+    // same fields all the way down and, on this steady box, the same verdict and reasons.
+    let cli = json(&timectl(&lab, &["status", "--json"]));
+    let web: Value =
+        serde_json::from_str(&get(METRICS_PORT, "/status.json").split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(shape(&web), shape(&cli), "/status.json and status --json differ in shape");
+    for k in ["schema", "verdict", "reasons", "chrony_from", "timed_error"] {
+        assert_eq!(web[k], cli[k], "{k}");
+    }
     let pid = lab.pids()[2].unwrap().to_string();
     struct Resume(String);
     impl Drop for Resume {
@@ -427,13 +436,31 @@ fn a_stopped_chronyd_is_named_quickly_and_does_not_stall_scrapes() {
     assert!(back.is_ok(), "{}", String::from_utf8_lossy(&timectl(&lab, &["status", "--json"]).stdout));
 }
 
-/// One GET of timed's metrics endpoint (HTTP/1.0: the server closes after the body).
+/// One GET of timed's metrics endpoint.
 fn scrape(port: u16) -> String {
+    get(port, "/metrics")
+}
+
+/// One GET on timed's metrics listener (HTTP/1.0: the server closes after the body).
+fn get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
+}
+
+/// A document's structure: its keys all the way down, every value replaced by its type (an
+/// array by the shape of its first element, so lists of different lengths compare equal).
+fn shape(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(a) => Value::Array(a.first().map(shape).into_iter().collect()),
+        Value::Null => "null".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Number(_) => "number".into(),
+        Value::String(_) => "string".into(),
+    }
 }
