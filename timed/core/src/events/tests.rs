@@ -2,6 +2,8 @@
 //! debounced states wait their hold.
 
 use super::*;
+use crate::engine::integrity::Signal;
+use crate::engine::LabelSource;
 
 const T0: i64 = 1_000 * S;
 
