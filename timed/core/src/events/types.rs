@@ -68,7 +68,7 @@ pub enum Event {
     ReceiverBack,
     FixLost,
     FixRegained,
-    /// No PPS edge for [`PPS_SILENT_NS`].
+    /// No PPS edge for [`super::PPS_SILENT_NS`].
     PpsLost,
     PpsBack,
     /// The engine left `Locked` (to acquiring or held).
@@ -104,7 +104,7 @@ pub enum Event {
     LeapAnnounced {
         change: i8,
     },
-    /// The leap-seconds list expires within [`LEAP_LIST_WARN_S`].
+    /// The leap-seconds list expires within [`super::LEAP_LIST_WARN_S`].
     LeapListExpiring {
         expires_unix_s: i64,
     },
