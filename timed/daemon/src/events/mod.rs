@@ -147,7 +147,9 @@ impl Events {
             failing_sink: Some(
                 h.sinks.iter().find(|s| s.state == SinkState::Failing).map(|s| s.kind.to_string()),
             ),
-            // The receiver-configuration check is not in this daemon yet: no drift is reported.
+            // The receiver set-up check (`[receiver.setup]`, the snapshot's `receiver_setup`) is
+            // not in this daemon yet: no drift is reported. Once it is: `Configured` → true,
+            // `NotConfigured` / `Incomplete` → false, anything else → None.
             receiver_configured: None,
         };
         let events = self.detector.observe(&o);

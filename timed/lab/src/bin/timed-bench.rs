@@ -106,7 +106,10 @@ fn main() {
     let wall = t.elapsed().as_secs_f64();
     let scrapes = scrape_figures(metrics_port);
     // The edge-to-datagram latency as timed publishes it (snapshot `timed.stats.edge_latency`).
-    let latency = lab.snapshot().map(|s| s["timed"]["stats"]["edge_latency"].clone());
+    let snapshot = lab.snapshot();
+    let latency = snapshot.as_ref().map(|s| s["timed"]["stats"]["edge_latency"].clone()).map_err(Clone::clone);
+    // What the events did meanwhile (with --webhook-hang: how many waited, failed or dropped).
+    let events = snapshot.as_ref().map(|s| s["timed"]["events"].clone()).unwrap_or_default();
     let [timed, sim, chronyd] = lab.pids();
     let names = ["timed", "timed-sim", "chronyd"];
     let costs: Vec<Option<(f64, u64)>> = [timed, sim, chronyd].iter().map(|p| p.and_then(cost)).collect();
@@ -147,11 +150,9 @@ fn main() {
     }
     let samples = lab.refclock_samples("PPS").len();
     println!("chrony PPS samples logged: {samples}");
-    if let Ok(snap) = lab.snapshot() {
-        let e = &snap["timed"]["events"];
-        let n = e["recent"].as_array().map_or(0, Vec::len);
-        println!("events: {n} in the snapshot; webhook {}", e["webhook"]);
-    }
+    let kinds: Vec<&str> =
+        events["recent"].as_array().into_iter().flatten().filter_map(|e| e["kind"].as_str()).collect();
+    println!("events: {} ({}); webhook {}", kinds.len(), kinds.join(" "), events["webhook"]);
 }
 
 /// A server that accepts every connection and never answers (nor closes): a hung webhook.
