@@ -188,8 +188,10 @@ pub async fn run_with(
                 }
             }
         }
-        // Events are looked for on the tick (20 Hz), off the path from an edge to its sample.
-        if ticked {
+        // Events are looked for after the samples went out (never between an edge and its
+        // sample): on every change, so an event is published with the change that made it, and
+        // on the tick (20 Hz), for silences.
+        if ticked || changed {
             changed |= d.tick_events(clock.now());
         }
         if changed {

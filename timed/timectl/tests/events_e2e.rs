@@ -129,6 +129,9 @@ fn antenna_open_then_ok_reaches_timectl_metrics_and_the_webhook() {
     // Ten more seconds in which nothing may repeat.
     std::thread::sleep(Duration::from_secs(10));
     let ev = events(&lab);
+    let page = timectl(&lab, &["events"]);
+    println!("timectl events:\n{}", String::from_utf8_lossy(&page.stdout));
+    assert!(String::from_utf8_lossy(&page.stdout).contains("antenna-fault"));
     let _ = follow.kill();
     let _ = follow.wait();
     assert!(done.is_ok(), "no integrity-gate-opened: {:?}\ntimed log:\n{}", kinds(&ev), lab.timed_log());

@@ -107,7 +107,8 @@ fn main() {
     let scrapes = scrape_figures(metrics_port);
     // The edge-to-datagram latency as timed publishes it (snapshot `timed.stats.edge_latency`).
     let snapshot = lab.snapshot();
-    let latency = snapshot.as_ref().map(|s| s["timed"]["stats"]["edge_latency"].clone()).map_err(Clone::clone);
+    let latency =
+        snapshot.as_ref().map(|s| s["timed"]["stats"]["edge_latency"].clone()).map_err(Clone::clone);
     // What the events did meanwhile (with --webhook-hang: how many waited, failed or dropped).
     let events = snapshot.as_ref().map(|s| s["timed"]["events"].clone()).unwrap_or_default();
     let [timed, sim, chronyd] = lab.pids();
