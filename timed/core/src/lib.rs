@@ -4,7 +4,8 @@
 //! ([`nmea`], [`ubx`]), calendar and GPS-time arithmetic ([`time`]), assembly of one
 //! navigation epoch's messages into an [`epoch::Epoch`] (and bytes to epochs in one call,
 //! [`stream`]), PPS edges ([`pps`]), the [`engine`] that labels each edge with its second and
-//! qualifies samples, the offset statistics ([`stats`]), the holdover error bound ([`holdover`]),
+//! qualifies samples, the offset statistics ([`stats`]), the transitions worth telling an owner ([`events`]),
+//! the holdover error bound ([`holdover`]),
 //! chrony's SOCK/SHM records ([`chrony`]) and the IERS leap-seconds list ([`leaplist`]).
 //!
 //! Must not depend on: tokio or any async runtime, the system clock, files, sockets, or any
@@ -15,6 +16,7 @@
 pub mod chrony;
 pub mod engine;
 pub mod epoch;
+pub mod events;
 pub mod framer;
 pub mod gnss;
 pub mod holdover;

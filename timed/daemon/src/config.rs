@@ -32,6 +32,7 @@ pub struct Config {
     pub log: Log,
     pub integrity: Integrity,
     pub leap: Leap,
+    pub events: Events,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -280,6 +281,22 @@ pub struct Leap {
 impl Default for Leap {
     fn default() -> Self {
         Leap { list: crate::leap_list::DEFAULT_PATH.into(), expired: LeapExpired::Hold }
+    }
+}
+
+/// Events (docs/events.md): journald and the metrics always; a webhook when configured.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Events {
+    /// `http://host[:port]/path` to POST each event to as JSON; "" = none.
+    pub webhook: String,
+    /// Events waiting for the webhook; past it new ones are dropped (and counted).
+    pub queue: usize,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events { webhook: String::new(), queue: 64 }
     }
 }
 

@@ -263,6 +263,9 @@ pub struct Health {
     /// The leap-seconds list as loaded at start.
     #[serde(default)]
     pub leap_list: LeapListHealth,
+    /// Recent events and counts per kind (absent in snapshots from before events existed).
+    #[serde(default)]
+    pub events: crate::events::EventsHealth,
 }
 
 /// The leap-seconds list (`[leap] list`): where it is, until when it vouches, and why not.

@@ -56,6 +56,8 @@ pub struct Reading {
     pub temp_c: Result<f64, String>,
     /// chrony's frequency (ppm) and figures, if its tracking could be read.
     pub tracking: Option<(f64, Figures)>,
+    /// chronyd's own state from the same tracking report (for events).
+    pub chrony: Option<timed_core::events::ChronyState>,
 }
 
 /// The first thermal zone of type cpu-thermal under `root`, else the first readable one.
@@ -104,20 +106,23 @@ pub fn start(cfg: &HoldoverConfig, chrony: Option<Rc<Cache>>) -> mpsc::Receiver<
             tick.tick().await;
             // A sysfs read: microseconds, no need for a blocking-pool thread.
             let temp_c = zone.as_ref().map_err(Clone::clone).and_then(|z| read_temp(z));
-            let tracking = match &chrony {
-                Some(c) => c.read().await.tracking.ok().map(|t| {
-                    let figures = Figures {
-                        last_offset_s: t.last_offset_s,
-                        rms_offset_s: t.rms_offset_s,
-                        root_dispersion_s: t.root_dispersion_s,
-                        residual_freq_ppm: t.residual_freq_ppm,
-                        skew_ppm: t.skew_ppm,
-                    };
-                    (t.frequency_ppm, figures)
-                }),
+            let report = match &chrony {
+                Some(c) => Some(c.read().await),
                 None => None,
             };
-            if tx.send(Reading { temp_c, tracking }).await.is_err() {
+            let tracked = report.as_ref().and_then(|r| r.tracking.as_ref().ok());
+            let chrony_state = tracked.map(crate::events::chrony_state);
+            let tracking = tracked.map(|t| {
+                let figures = Figures {
+                    last_offset_s: t.last_offset_s,
+                    rms_offset_s: t.rms_offset_s,
+                    root_dispersion_s: t.root_dispersion_s,
+                    residual_freq_ppm: t.residual_freq_ppm,
+                    skew_ppm: t.skew_ppm,
+                };
+                (t.frequency_ppm, figures)
+            });
+            if tx.send(Reading { temp_c, tracking, chrony: chrony_state }).await.is_err() {
                 return;
             }
         }
@@ -163,6 +168,16 @@ impl State {
     /// True while in holdover (exceeded or not).
     pub fn active(&self) -> bool {
         self.current.is_some()
+    }
+
+    /// The phase as the event detector sees it (the same test as [`State::snapshot`]'s state).
+    pub fn phase(&self, mono_s: f64) -> timed_core::events::HoldoverPhase {
+        use timed_core::events::HoldoverPhase as P;
+        match &self.current {
+            None => P::Off,
+            Some(c) if c.hold.bound(mono_s).total_s > self.max_error_s => P::Exceeded { reason: c.reason },
+            Some(c) => P::On { reason: c.reason },
+        }
     }
 
     /// Takes a reading at `mono_s`; `locked`: PPS is locked now (then the model learns).

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod events;
 pub mod health;
 pub mod holdover;
 pub mod leap_list;

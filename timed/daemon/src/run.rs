@@ -35,6 +35,9 @@ struct Daemon {
     stats_coarse: OffsetStats,
     serial_latency: LatencyStats,
     holdover: crate::holdover::State,
+    events: crate::events::Events,
+    /// chronyd's state from the last reading (for events).
+    chrony: Option<timed_core::events::ChronyState>,
 }
 
 /// Runs the daemon until SIGINT/SIGTERM. Never returns early on device or chrony trouble.
@@ -93,6 +96,8 @@ pub async fn run_with(
         stats_coarse: OffsetStats::new(&StatsConfig::serial()),
         serial_latency: LatencyStats::new(),
         holdover: crate::holdover::State::new(&cfg.holdover),
+        events: crate::events::Events::new(&cfg.events),
+        chrony: None,
     };
     let gap_ns = i64::from(cfg.receiver.epoch_gap_ms) * 1_000_000;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
@@ -117,6 +122,7 @@ pub async fn run_with(
         let mut epochs: Vec<Epoch> = Vec::new();
         let mut actions: Vec<Action> = Vec::new();
         let mut changed = false;
+        let mut ticked = false;
         tokio::select! {
             ev = serial_rx.recv() => match ev {
                 Some(SerialEvent::Bytes(bytes, rx)) => {
@@ -148,6 +154,7 @@ pub async fn run_with(
             },
             Some(r) = readings.recv() => {
                 let locked = matches!(d.engine.state(), PpsState::Locked(_));
+                d.chrony = r.chrony;
                 d.holdover.on_reading(r, mono_s(clock.now()), locked);
                 changed = true;
             }
@@ -156,6 +163,7 @@ pub async fn run_with(
                 let now = clock.now();
                 epochs.extend(d.decoder.idle(now, gap_ns));
                 actions.extend(d.engine.tick(now));
+                ticked = true;
             }
             _ = signalled(&mut int) => break,
             _ = signalled(&mut term) => break,
@@ -165,6 +173,7 @@ pub async fn run_with(
                 d.serial_latency.note_epoch(e, offset);
             }
             d.logs.note_epoch(e);
+            d.events.note_epoch(e);
             d.health.note_epoch(e, d.decoder.assembler().receiver());
             actions.extend(d.engine.on_epoch(e));
         }
@@ -179,7 +188,14 @@ pub async fn run_with(
                 }
             }
         }
+        // Events are looked for after the samples went out (never between an edge and its
+        // sample): on every change, so an event is published with the change that made it, and
+        // on the tick (20 Hz), for silences.
+        if ticked || changed {
+            changed |= d.tick_events(clock.now());
+        }
         if changed {
+            d.health.events = d.events.health();
             d.health.note_framer(d.decoder.framer_stats(), d.decoder.decode_stats());
             d.health.note_engine(d.engine.state(), d.engine.rejects());
             d.health.integrity = crate::health::Integrity::from_gate(d.engine.gate(), clock.now());
@@ -204,6 +220,19 @@ impl Daemon {
     pub fn enter_holdover(&mut self, reason: &'static str) {
         let now = Clock.now();
         self.holdover.enter_holdover(reason, mono_s(now), now.realtime_ns.div_euclid(1_000_000_000));
+    }
+
+    /// Hands the states the loop owns to the event detector; true when an event came out.
+    fn tick_events(&mut self, now: timed_core::epoch::RxStamp) -> bool {
+        let inputs = crate::events::Inputs {
+            now,
+            pps: self.engine.state(),
+            gate: self.engine.gate().state(),
+            holdover: self.holdover.phase(mono_s(now)),
+            chrony: self.chrony,
+            health: &self.health,
+        };
+        self.events.tick(&inputs)
     }
 
     fn publish_stats(&mut self, now_ns: i64) {

@@ -64,6 +64,7 @@ const READ_DOM: &str = r##"(() => {
       code: li.dataset.code, severity: t(li.querySelector("b")), message: t(li.querySelector(".msg")),
       fix: t(li.querySelector(".fix")) })),
     sources: [...document.querySelectorAll("#sources tr")].map(tr => [...tr.cells].map(t)),
+    events: [...document.querySelectorAll("#events > li:not(.none)")].map(t),
     sats: document.querySelectorAll("#sky-sats g").length,
     chartPoints: (document.getElementById("chart-off").getAttribute("points") || "").split(" ").filter(Boolean).length,
   };
@@ -112,6 +113,31 @@ fn compare(dom: &Value, doc: &Value) -> Vec<String> {
         .unwrap_or_default();
     if dom["sources"] != json!(rows) {
         bad.push(format!("sources {} != {}", dom["sources"], json!(rows)));
+    }
+    // Newest first: severity, kind, age, message, then the kind's own fields (sorted keys).
+    let own = ["seq", "at_unix_ms", "kind", "severity", "message"];
+    let events: Vec<String> = get(doc, "timed.events.recent")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .rev()
+                .map(|e| {
+                    let t = |k: &str| show(e.get(k), Fmt::Text, None);
+                    let mut keys: Vec<&String> = e.as_object().unwrap().keys().collect();
+                    keys.sort();
+                    let rest: String = keys
+                        .iter()
+                        .filter(|k| !own.contains(&k.as_str()))
+                        .map(|k| format!(" · {k} {}", show(e.get(k.as_str()), Fmt::Text, None)))
+                        .collect();
+                    let age = show(e.get("at_unix_ms"), Fmt::AgoMs, now);
+                    format!("{} {} {age} {}{rest}", t("severity"), t("kind"), t("message"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if dom["events"] != json!(events) {
+        bad.push(format!("events {} != {}", dom["events"], json!(events)));
     }
     bad
 }
@@ -214,15 +240,17 @@ fn the_page_in_chromium_equals_status_json_with_and_without_javascript() {
         assert!(dom["chartPoints"].as_u64().unwrap() >= 2, "the chart has fewer than 2 points");
         assert_eq!(dom["title"], format!("timed: {}", doc["verdict"].as_str().unwrap()));
         let fields = dom["fields"].as_array().unwrap().len();
+        let events = dom["events"].as_array().unwrap().len();
         outcome = match compare(&dom, doc) {
-            bad if bad.is_empty() => Ok(fields),
+            bad if bad.is_empty() => Ok((fields, events)),
             bad => Err(bad),
         };
         break;
     }
     match outcome {
-        Ok(n) => println!(
-            "with JavaScript: verdict, reasons, {n} values and the chrony sources equal /status.json"
+        Ok((n, e)) => println!(
+            "with JavaScript: verdict, reasons, {n} values, the chrony sources and {e} recent events equal \
+             /status.json"
         ),
         Err(bad) => panic!("the page differs from the document it polled:\n{}", bad.join("\n")),
     }

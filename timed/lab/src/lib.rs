@@ -58,6 +58,8 @@ pub struct Options {
     /// timed's integrity hold-off (`[integrity] holdoff_s`). The lab uses 5 s, not the shipped
     /// 10 s, so scenarios of a couple of minutes show the recovery after their last fault.
     pub holdoff_s: f64,
+    /// More timed.toml tables appended to the lab's (e.g. an `[events]` webhook).
+    pub timed_extra: String,
 }
 
 impl Default for Options {
@@ -77,6 +79,7 @@ impl Default for Options {
             sim_args: Vec::new(),
             metrics_port: None,
             holdoff_s: 5.0,
+            timed_extra: String::new(),
         }
     }
 }
@@ -349,11 +352,12 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
          [integrity]\nholdoff_s = {:?}\n\n\
          # The simulated receiver's leap data is not the real list's, and whether the host's copy\n\
          # of that list has expired depends on the day the lab runs: the lab uses none.\n\
-         [leap]\nlist = \"\"\n",
+         [leap]\nlist = \"\"\n{}",
         o.serial_delay_ms,
         o.metrics_port.is_some(),
         o.metrics_port.unwrap_or(9477),
-        o.holdoff_s
+        o.holdoff_s,
+        o.timed_extra
     )
 }
 

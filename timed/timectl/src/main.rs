@@ -14,6 +14,7 @@ mod chrony;
 mod client;
 mod decode;
 mod doctor;
+mod events;
 mod fmt;
 mod pps;
 mod sky;
@@ -56,6 +57,9 @@ enum Command {
     Chrony,
     /// Live view: verdict, offset sparkline, PPS histogram (q quits).
     Watch(watch::Args),
+    /// What timed told its owner lately (receiver lost, antenna fault, holdover, …); --follow
+    /// prints each new event as it happens.
+    Events(events::Args),
     /// Find what keeps GPS time from chrony: devices, bytes and baud, fix, PPS and pairing,
     /// chronyd and its refclock lines, sockets, SHM, makestep; each failure with its fix.
     Doctor(doctor::Args),
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Pps(a) => fmt::finish("pps", pps::run(&target, &a, json)),
         Command::Chrony => fmt::finish("chrony", chrony::run(&target, json)),
         Command::Watch(a) => fmt::finish("watch", watch::run(&target, &a, json)),
+        Command::Events(a) => fmt::finish("events", events::run(&target, &a, json)),
         Command::Doctor(a) => fmt::finish("doctor", doctor::run(&target, &a, json)),
         Command::Decode(args) => decode::run(&args, json),
         Command::ValidateBoard(a) => board::validate(&a, json),

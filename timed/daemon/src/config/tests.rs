@@ -281,3 +281,15 @@ fn check_config_reports_a_bad_leap_list_with_its_file_and_line() {
     assert!(problems("[leap]\nlist = \"/nonexistent/leap-seconds.list\"\n").is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_events_webhook_is_http_and_the_queue_bounded() {
+    let p = problems("[events]\nwebhook = \"https://example.org/hook\"\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:11: events.webhook: https is not supported"), "{}", p[0]);
+    let p = problems("[events]\nwebhook = \"http://host:99999/\"\n");
+    assert!(p[0].starts_with("t.toml:2:11: events.webhook: port \"99999\" is not 1..65535"), "{}", p[0]);
+    let p = problems("[events]\nqueue = 0\n");
+    assert!(p[0].starts_with("t.toml:2:9: events.queue = 0 must be 1..10000"), "{}", p[0]);
+    assert!(problems("[events]\nwebhook = \"http://127.0.0.1:8080/timed\"\nqueue = 8\n").is_empty());
+}

@@ -166,6 +166,22 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
             Some("e.g. \"/sys/class/thermal/thermal_zone0/temp\", or \"\" to find it".into()),
         ));
     }
+    if !c.events.webhook.is_empty() {
+        if let Err(e) = crate::events::webhook::Url::parse(&c.events.webhook) {
+            v.push((
+                "events.webhook",
+                format!("events.webhook: {e}"),
+                Some("e.g. \"http://127.0.0.1:8080/timed\"".into()),
+            ));
+        }
+    }
+    if !(1..=10_000).contains(&c.events.queue) {
+        v.push((
+            "events.queue",
+            format!("events.queue = {} must be 1..10000", c.events.queue),
+            Some("the default is 64".into()),
+        ));
+    }
     if c.log.level.parse::<tracing_subscriber::filter::Targets>().is_err() {
         v.push((
             "log.level",

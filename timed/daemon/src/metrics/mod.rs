@@ -8,6 +8,7 @@
 //! `timed_*`.
 
 pub mod chrony;
+mod events;
 pub(crate) mod families;
 pub mod gpsd;
 mod server;
@@ -128,6 +129,7 @@ pub fn register_timed(h: &Health, registry: &mut Registry) {
     register_integrity(h, &mut r);
     register_holdover(h, &mut r);
     register_leap_list(h, &mut r);
+    events::register(h, &mut r);
     stats::register(&h.stats, &mut r);
 }
 

@@ -224,6 +224,20 @@ fn busy() -> Health {
             expired_policy: "hold".into(),
             error: None,
         },
+        events: crate::events::EventsHealth {
+            recent: Vec::new(),
+            counts: vec![
+                (crate::events::record::Kind(timed_core::events::EventKind::AntennaFault), 2),
+                (crate::events::record::Kind(timed_core::events::EventKind::AntennaOk), 1),
+            ],
+            journal: "journald".into(),
+            webhook: Some(crate::events::WebhookHealth {
+                url: "http://127.0.0.1:9/h".into(),
+                sent: 3,
+                failed: 1,
+                dropped: 5,
+            }),
+        },
     }
 }
 

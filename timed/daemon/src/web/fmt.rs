@@ -18,6 +18,8 @@ pub enum Fmt {
     Ns,
     /// A Unix-ns timestamp, as the age at the document's `now_unix_ns` ("0.3 s ago").
     Ago,
+    /// A Unix-ms timestamp, the same way.
+    AgoMs,
     /// Parts per million, signed, three decimals.
     Ppm,
     /// Whole seconds ("12 s").
@@ -29,12 +31,13 @@ pub enum Fmt {
 }
 
 impl Fmt {
-    pub const ALL: [Fmt; 9] = [
+    pub const ALL: [Fmt; 10] = [
         Fmt::Text,
         Fmt::Secs,
         Fmt::Unsigned,
         Fmt::Ns,
         Fmt::Ago,
+        Fmt::AgoMs,
         Fmt::Ppm,
         Fmt::WholeS,
         Fmt::Celsius,
@@ -53,6 +56,7 @@ impl Fmt {
             Fmt::Unsigned => "unsigned",
             Fmt::Ns => "ns",
             Fmt::Ago => "ago",
+            Fmt::AgoMs => "ago-ms",
             Fmt::Ppm => "ppm",
             Fmt::WholeS => "whole-s",
             Fmt::Celsius => "celsius",
@@ -92,6 +96,9 @@ pub fn show(v: Option<&Value>, f: Fmt, now_ns: Option<f64>) -> String {
         (Fmt::Ns, Some(x)) => secs(x / 1e9),
         // Both sides as doubles, as the browser's JSON.parse has them (Unix ns exceed 2^53).
         (Fmt::Ago, Some(t)) => now_ns.map_or("-".into(), |now| format!("{:.1} s ago", (now - t) / 1e9)),
+        (Fmt::AgoMs, Some(t)) => {
+            now_ns.map_or("-".into(), |now| format!("{:.1} s ago", (now - t * 1e6) / 1e9))
+        }
         (Fmt::Ppm, Some(x)) => format!("{x:+.3} ppm"),
         (Fmt::WholeS, Some(x)) => format!("{x:.0} s"),
         (Fmt::Celsius, Some(x)) => format!("{x:.1} °C"),

@@ -160,12 +160,13 @@ pub fn sinks(doc: &Value) -> String {
     o
 }
 
-/// Where the recent events are in the document (the daemon's bounded list of transitions).
-pub const EVENTS_PATH: &str = "timed.events";
+/// Where the recent events are in the document: the daemon's bounded list of transitions
+/// (`events::EventsHealth::recent`, oldest first; docs/events.md).
+pub const EVENTS_PATH: &str = "timed.events.recent";
 
-/// The recent events, newest first (`<ol id="events">`): severity, name, age and the event's
-/// own fields. Written against the list's general shape (objects with `kind`, `severity`, a
-/// `*unix_ns` time and fields), so the page needs no change when kinds are added.
+/// The recent events, newest first (`<ol id="events">`): severity, kind, age, message and the
+/// event's own fields (whatever the kind has: `antenna`, `pps_state`, …), so the page needs no
+/// change when kinds are added.
 pub fn events(doc: &Value, now: Option<f64>) -> String {
     let mut o = String::from("<ol id=\"events\" class=\"events\">");
     let list = get(doc, EVENTS_PATH).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
@@ -179,22 +180,23 @@ pub fn events(doc: &Value, now: Option<f64>) -> String {
     o
 }
 
+/// Keys every event has, shown in their own places.
+const EVENT_KEYS: [&str; 5] = ["seq", "at_unix_ms", "kind", "severity", "message"];
+
 fn event(e: &Value, now: Option<f64>) -> String {
     let Some(map) = e.as_object() else { return String::new() };
-    let text = |k: &str| map.get(k).map(|v| show(Some(v), Fmt::Text, None));
-    let sev = text("severity").unwrap_or_else(|| "-".into());
-    let kind = text("kind").or_else(|| text("name")).unwrap_or_else(|| "-".into());
-    let when = map.iter().find(|(k, _)| k.ends_with("unix_ns")).map(|(_, v)| show(Some(v), Fmt::Ago, now));
+    let text = |k: &str| show(map.get(k), Fmt::Text, None);
     let rest: Vec<String> = map
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "severity" | "kind" | "name") && !k.ends_with("unix_ns"))
-        .map(|(k, v)| format!("{k} {}", show(Some(v), Fmt::Text, None)))
+        .filter(|(k, _)| !EVENT_KEYS.contains(&k.as_str()))
+        .map(|(k, v)| format!(" · {k} {}", show(Some(v), Fmt::Text, None)))
         .collect();
     format!(
-        "<li class=\"sev-{s}\"><b>{s}</b> {} <span class=\"age\">{}</span> {}</li>",
-        esc(&kind),
-        esc(&when.unwrap_or_default()),
-        esc(&rest.join(" · ")),
-        s = esc(&sev),
+        "<li class=\"sev-{s}\"><b>{s}</b> {} <span class=\"age\">{}</span> <span class=\"msg\">{}</span>{}</li>",
+        esc(&text("kind")),
+        esc(&show(map.get("at_unix_ms"), Fmt::AgoMs, now)),
+        esc(&text("message")),
+        esc(&rest.concat()),
+        s = esc(&text("severity")),
     )
 }

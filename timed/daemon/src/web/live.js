@@ -52,6 +52,7 @@
       case "unsigned": return unsigned(v);
       case "ns": return secs(v / 1e9);
       case "ago": return now === null ? "-" : fixed((now - v) / 1e9, 1) + " s ago";
+      case "ago-ms": return now === null ? "-" : fixed((now - v * 1e6) / 1e9, 1) + " s ago";
       case "ppm": return signed(v, 3) + " ppm";
       case "whole-s": return fixed(v, 0) + " s";
       case "celsius": return fixed(v, 1) + " \u00b0C";
@@ -130,22 +131,22 @@
       return li;
     });
   }
-  // html.rs `events`: newest first, keys in sorted order as the server's JSON map has them.
+  // html.rs `events`: newest first; the kind's own fields in sorted order, as the server's
+  // JSON map has them.
+  var EVENT_KEYS = ["seq", "at_unix_ms", "kind", "severity", "message"];
   function events(doc, now) {
-    var list = get(doc, "timed.events") || [];
+    var list = get(doc, "timed.events.recent") || [];
     return list.slice().reverse().filter(function (e) { return e && typeof e === "object"; }).map(function (e) {
-      var keys = Object.keys(e).sort(), when = "", rest = [];
-      keys.forEach(function (k) {
-        if (/unix_ns$/.test(k)) { if (!when) when = show(e[k], "ago", now); }
-        else if (k !== "severity" && k !== "kind" && k !== "name") rest.push(k + " " + str(e[k]));
-      });
-      var sev = e.severity === undefined ? "-" : str(e.severity);
+      var rest = Object.keys(e).sort().filter(function (k) { return EVENT_KEYS.indexOf(k) < 0; })
+        .map(function (k) { return " \u00b7 " + k + " " + str(e[k]); }).join("");
+      var sev = str(e.severity);
       var li = el("li", "sev-" + sev);
       li.appendChild(el("b", null, sev));
-      li.appendChild(document.createTextNode(" " + (e.kind !== undefined ? str(e.kind) :
-        e.name !== undefined ? str(e.name) : "-") + " "));
-      li.appendChild(el("span", "age", when));
-      li.appendChild(document.createTextNode(" " + rest.join(" \u00b7 ")));
+      li.appendChild(document.createTextNode(" " + str(e.kind) + " "));
+      li.appendChild(el("span", "age", show(e.at_unix_ms === undefined ? null : e.at_unix_ms, "ago-ms", now)));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", "msg", str(e.message)));
+      li.appendChild(document.createTextNode(rest));
       return li;
     });
   }

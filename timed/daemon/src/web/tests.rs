@@ -225,3 +225,31 @@ fn history_keeps_one_point_per_sample_within_its_bounds() {
     assert_eq!(hist.points().len(), 1);
     assert_eq!(hist.points().next().unwrap().t_s, (NOW - 10_000_000_000) as f64 / 1e9);
 }
+
+#[test]
+fn recent_events_are_listed_newest_first_with_their_fields_as_text() {
+    let v = view(healthy());
+    let a = assess(&v);
+    let mut doc = serde_json::to_value(StatusJson::new(&v, &a)).unwrap();
+    let at = NOW / 1_000_000;
+    doc["timed"]["events"] = serde_json::json!({"recent": [
+        {"seq": 1, "at_unix_ms": at - 60_000, "kind": "lock-regained", "severity": "info",
+         "message": "PPS locked", "label": "tim-tp"},
+        {"seq": 2, "at_unix_ms": at - 2_500, "kind": "antenna-fault", "severity": "critical",
+         "message": "antenna <b>open</b>", "antenna": "open"},
+    ]});
+    let page = render(&doc, &History::default());
+    let first = page.find("antenna-fault").unwrap();
+    assert!(first < page.find("lock-regained").unwrap(), "newest first");
+    assert!(
+        page.contains(
+            "<li class=\"sev-critical\"><b>critical</b> antenna-fault <span class=\"age\">2.5 s ago</span> \
+         <span class=\"msg\">antenna &lt;b&gt;open&lt;/b&gt;</span> · antenna open</li>"
+        ),
+        "{page}"
+    );
+    assert!(page.contains(
+        "<span class=\"age\">60.0 s ago</span> <span class=\"msg\">PPS locked</span> · label tim-tp</li>"
+    ));
+    assert!(!page.contains("<li class=\"none\">none recorded</li>"));
+}

@@ -5,6 +5,9 @@
 //!
 //! usage: timed-bench [--seconds N (600)] [--fill FRACTION (0.95)] [--ntp-port PORT (11250)]
 //!                    [--satellites N]   (also times 20 scrapes of the metrics endpoint)
+//!                    [--scenario FILE]  (timed-sim fault scenario)
+//!                    [--webhook-hang]   (timed POSTs its events to a local server that
+//!                                        accepts and never answers: tests/bench/events-webhook.sh)
 #![forbid(unsafe_code)]
 
 use std::time::{Duration, Instant};
@@ -45,6 +48,8 @@ fn main() {
     let mut fill = "0.95".to_string();
     let mut port = 11250u16;
     let mut satellites: Option<String> = None;
+    let mut scenario: Option<std::path::PathBuf> = None;
+    let mut webhook_hang = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -52,9 +57,12 @@ fn main() {
             "--fill" => fill = it.next().unwrap_or(fill),
             "--ntp-port" => port = it.next().and_then(|v| v.parse().ok()).unwrap_or(port),
             "--satellites" => satellites = it.next(),
+            "--scenario" => scenario = it.next().map(Into::into),
+            "--webhook-hang" => webhook_hang = true,
             _ => {
                 eprintln!(
-                    "usage: timed-bench [--seconds N] [--fill FRACTION] [--ntp-port PORT] [--satellites N]"
+                    "usage: timed-bench [--seconds N] [--fill FRACTION] [--ntp-port PORT] [--satellites N] \
+                     [--scenario FILE] [--webhook-hang]"
                 );
                 std::process::exit(64);
             }
@@ -65,7 +73,25 @@ fn main() {
         sim_args.extend(["--satellites".to_string(), n.clone()]);
     }
     let metrics_port = port + 8000;
-    let opts = Options { ntp_port: port, sim_args, metrics_port: Some(metrics_port), ..Options::default() };
+    let timed_extra = if webhook_hang {
+        match hanging_server() {
+            Ok(p) => format!("\n[events]\nwebhook = \"http://127.0.0.1:{p}/hang\"\n"),
+            Err(e) => {
+                eprintln!("timed-bench: cannot listen for the webhook: {e}");
+                std::process::exit(1);
+            }
+        }
+    } else {
+        String::new()
+    };
+    let opts = Options {
+        ntp_port: port,
+        sim_args,
+        metrics_port: Some(metrics_port),
+        scenario,
+        timed_extra,
+        ..Options::default()
+    };
     let mut lab = match Lab::start(opts) {
         Ok(l) => l,
         Err(e) => {
@@ -80,7 +106,11 @@ fn main() {
     let wall = t.elapsed().as_secs_f64();
     let scrapes = scrape_figures(metrics_port);
     // The edge-to-datagram latency as timed publishes it (snapshot `timed.stats.edge_latency`).
-    let latency = lab.snapshot().map(|s| s["timed"]["stats"]["edge_latency"].clone());
+    let snapshot = lab.snapshot();
+    let latency =
+        snapshot.as_ref().map(|s| s["timed"]["stats"]["edge_latency"].clone()).map_err(Clone::clone);
+    // What the events did meanwhile (with --webhook-hang: how many waited, failed or dropped).
+    let events = snapshot.as_ref().map(|s| s["timed"]["events"].clone()).unwrap_or_default();
     let [timed, sim, chronyd] = lab.pids();
     let names = ["timed", "timed-sim", "chronyd"];
     let costs: Vec<Option<(f64, u64)>> = [timed, sim, chronyd].iter().map(|p| p.and_then(cost)).collect();
@@ -121,4 +151,20 @@ fn main() {
     }
     let samples = lab.refclock_samples("PPS").len();
     println!("chrony PPS samples logged: {samples}");
+    let kinds: Vec<&str> =
+        events["recent"].as_array().into_iter().flatten().filter_map(|e| e["kind"].as_str()).collect();
+    println!("events: {} ({}); webhook {}", kinds.len(), kinds.join(" "), events["webhook"]);
+}
+
+/// A server that accepts every connection and never answers (nor closes): a hung webhook.
+fn hanging_server() -> std::io::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = l.local_addr()?.port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    Ok(port)
 }

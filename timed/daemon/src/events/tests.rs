@@ -1,0 +1,149 @@
+//! The daemon's side of events: records, the journald datagram, the webhook's URL and its
+//! never-blocking queue (a real TCP server that accepts and never answers).
+
+use super::record::{Kind, Record};
+use super::webhook::{Url, Webhook};
+use super::*;
+use std::net::TcpListener;
+use timed_core::events::{AntennaFault, Event};
+
+#[test]
+fn kinds_round_trip_by_their_core_names() {
+    for k in EventKind::ALL {
+        let j = serde_json::to_string(&Kind(*k)).unwrap_or_default();
+        assert_eq!(j, format!("\"{}\"", k.name()));
+        let back: Result<Kind, _> = serde_json::from_str(&j);
+        assert_eq!(back.ok(), Some(Kind(*k)));
+    }
+    assert!(serde_json::from_str::<Kind>("\"no-such-event\"").is_err());
+}
+
+#[test]
+fn a_record_carries_its_typed_fields() {
+    let r = Record::new(7, 1_700_000_000_123, &Event::AntennaFault { fault: AntennaFault::Short });
+    let j = serde_json::to_value(&r).unwrap_or_default();
+    assert_eq!(j["kind"], "antenna-fault");
+    assert_eq!(j["severity"], "critical");
+    assert_eq!(j["antenna"], "short");
+    assert_eq!(j["seq"], 7);
+    assert!(j.get("signal").is_none(), "absent fields are left out: {j}");
+    let back: Result<Record, _> = serde_json::from_value(j);
+    assert_eq!(back.ok(), Some(r.clone()));
+    let entry = String::from_utf8(journal::entry(&r)).unwrap_or_default();
+    for line in
+        ["TIMED_EVENT=antenna-fault\n", "PRIORITY=2\n", "TIMED_ANTENNA=short\n", "SYSLOG_IDENTIFIER=timed\n"]
+    {
+        assert!(entry.contains(line), "{line:?} missing from {entry:?}");
+    }
+}
+
+#[test]
+fn webhook_urls() {
+    assert_eq!(
+        Url::parse("http://127.0.0.1:8080/hook"),
+        Ok(Url { host: "127.0.0.1".into(), port: 8080, path: "/hook".into() })
+    );
+    assert_eq!(
+        Url::parse("http://example.org"),
+        Ok(Url { host: "example.org".into(), port: 80, path: "/".into() })
+    );
+    assert_eq!(Url::parse("http://[::1]:9/x").map(|u| (u.host, u.port)), Ok(("::1".into(), 9)));
+    for bad in [
+        "https://x/",
+        "ftp://x/",
+        "http://:80/",
+        "http://x:0/",
+        "http://x:99999/",
+        "http://u@x/",
+        "http://x/a b",
+    ] {
+        assert!(Url::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_hanging_webhook_never_blocks_and_counts_what_it_drops() {
+    // Accepts connections and never answers: every POST waits for its timeouts.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/hook")).expect("url");
+    let w = Webhook::start(url, "hook", 4).expect("thread");
+    let r = Record::new(1, 0, &Event::PpsLost);
+    // 1000 offers against a queue of 4 and a sender stuck in its first POST: all return (the
+    // test would hang otherwise), at most 5 are taken (4 queued + 1 being sent).
+    for _ in 0..1000 {
+        w.offer(&r);
+    }
+    let dropped = w.counters.dropped.load(Ordering::Relaxed);
+    assert!(dropped >= 995, "dropped {dropped}");
+    assert_eq!(w.counters.sent.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn a_webhook_that_answers_gets_each_event_once() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut r = BufReader::new(s.try_clone().expect("clone"));
+            let mut len = 0;
+            let mut line = String::new();
+            while r.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            let _ = s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+            let _ = tx.send(serde_json::from_slice(&body).unwrap_or_default());
+        }
+    });
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/hook")).expect("url");
+    let w = Webhook::start(url, "hook", 8).expect("thread");
+    for (i, e) in [Event::PpsLost, Event::PpsBack].iter().enumerate() {
+        w.offer(&Record::new(i as u64 + 1, 0, e));
+    }
+    let got: Vec<serde_json::Value> =
+        (0..2).filter_map(|_| rx.recv_timeout(std::time::Duration::from_secs(10)).ok()).collect();
+    let kinds: Vec<&str> = got.iter().map(|v| v["kind"].as_str().unwrap_or("")).collect();
+    assert_eq!(kinds, ["pps-lost", "pps-back"]);
+}
+
+#[test]
+fn without_journald_events_are_counted_and_kept() {
+    let cfg = crate::config::Events::default();
+    let mut ev = Events::with_journal(&cfg, std::path::Path::new("/nonexistent/journal.socket"));
+    let mut h = Health::default();
+    h.receiver.serial_state = DeviceState::Absent;
+    let stamp = |s: i64| timed_core::epoch::RxStamp {
+        realtime_ns: 1_800_000_000 * 1_000_000_000 + s,
+        monotonic_ns: s,
+    };
+    let inputs = |s, h| Inputs {
+        now: stamp(s),
+        pps: PpsState::Acquiring,
+        gate: GateState::Open,
+        holdover: HoldoverPhase::Off,
+        chrony: None,
+        health: h,
+    };
+    assert!(ev.tick(&inputs(0, &h)));
+    assert!(!ev.tick(&inputs(1_000_000_000, &h)), "once per transition");
+    let snap = ev.health();
+    assert_eq!(snap.journal, "log");
+    assert_eq!(snap.recent.len(), 1);
+    assert_eq!(snap.recent[0].kind, Kind(EventKind::ReceiverLost));
+    assert_eq!(snap.counts.len(), EventKind::ALL.len());
+    assert_eq!(snap.counts.iter().map(|(_, n)| n).sum::<u64>(), 1);
+    assert!(snap.webhook.is_none());
+}
