@@ -26,7 +26,7 @@ use std::fmt::Write;
 const STYLE: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("live.js");
 /// Response headers of the page. The policy forbids every external resource and every script
-/// or style but the page's own: the hashes are SHA-256 of [`STYLE`] and [`SCRIPT`] (a unit test
+/// or style but the page's own: the hashes are SHA-256 of `page.css` and `live.js` (a unit test
 /// recomputes them), so not even a string that escaped escaping could run. `connect-src 'self'`
 /// lets the script poll `/status.json`.
 pub const HTML_HEADERS: &str = concat!(
