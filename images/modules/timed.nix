@@ -75,8 +75,9 @@ in
         type = lib.types.bool;
         default = false;
         description = ''
-          Serve the metrics endpoint to the LAN: listen on all addresses, open its TCP port, and
-          let the unit's IP filter (IPAddressAllow=localhost in timed.service) accept `allowFrom`.
+          Serve the metrics endpoint and the status page (docs/web.md) to the LAN: listen on all
+          addresses, open its TCP port, and let the unit's IP filter (IPAddressAllow=localhost in
+          timed.service) accept `allowFrom`.
         '';
       };
       allowFrom = lib.mkOption {
