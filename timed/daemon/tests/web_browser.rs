@@ -204,26 +204,29 @@ fn the_page_in_chromium_equals_status_json_with_and_without_javascript() {
         json!({"width": PHONE.0, "height": PHONE.1, "deviceScaleFactor": 2, "mobile": true}),
     )
     .unwrap();
-    b.call(Some(&s), "Page.navigate", json!({"url": url})).unwrap();
-    b.wait_event("Page.loadEventFired", Duration::from_secs(20)).unwrap();
-    let timing = b
-        .eval(
-            &s,
-            "new Promise(r => { const f = () => { const p = performance.getEntriesByName('first-contentful-paint')[0]; \
-             const n = performance.getEntriesByType('navigation')[0]; \
-             if (p) r({fcp: p.startTime, responseEnd: n.responseEnd, dcl: n.domContentLoadedEventEnd, \
-             load: n.loadEventEnd, bytes: n.encodedBodySize}); else setTimeout(f, 50); }; f(); })",
-        )
-        .unwrap();
-    println!(
-        "time to first render (first contentful paint): {:.1} ms after navigation start; response end {:.1} ms, \
-         DOMContentLoaded {:.1} ms, load {:.1} ms; {} bytes received",
-        timing["fcp"].as_f64().unwrap(),
-        timing["responseEnd"].as_f64().unwrap(),
-        timing["dcl"].as_f64().unwrap(),
-        timing["load"].as_f64().unwrap(),
-        timing["bytes"]
-    );
+    // Three loads: the first in a fresh browser, then two more of the same page (what a phone
+    // that opened it before sees). Each figure is from the page's own paint and navigation timing.
+    const TIMING: &str = "new Promise(r => { const f = () => { \
+        const p = performance.getEntriesByName('first-contentful-paint')[0]; \
+        const n = performance.getEntriesByType('navigation')[0]; \
+        if (p && n.loadEventEnd > 0) r({fcp: p.startTime, responseEnd: n.responseEnd, \
+        dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, bytes: n.encodedBodySize}); \
+        else setTimeout(f, 50); }; f(); })";
+    for load in 1..=3 {
+        b.events.retain(|e| e["method"] != "Page.loadEventFired");
+        b.call(Some(&s), "Page.navigate", json!({"url": url})).unwrap();
+        b.wait_event("Page.loadEventFired", Duration::from_secs(20)).unwrap();
+        let t = b.eval(&s, TIMING).unwrap();
+        println!(
+            "load {load}: time to first render (first contentful paint) {:.1} ms after navigation start; \
+             response end {:.1} ms, DOMContentLoaded {:.1} ms, load {:.1} ms; {} bytes received",
+            t["fcp"].as_f64().unwrap(),
+            t["responseEnd"].as_f64().unwrap(),
+            t["dcl"].as_f64().unwrap(),
+            t["load"].as_f64().unwrap(),
+            t["bytes"]
+        );
+    }
     // Two polls rendered: the script runs, and its second render replaced its first.
     let polled = wait_for(Duration::from_secs(15), || {
         let polls = b.eval(&s, "Number(document.documentElement.getAttribute('data-polls'))").unwrap();

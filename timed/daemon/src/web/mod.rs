@@ -71,7 +71,7 @@ pub fn render(doc: &Value, history: &History) -> String {
          <p id=\"verdict\" class=\"verdict v-{v}\" data-p=\"verdict\" data-f=\"text\">{v}</p>\
          <p class=\"note\">as of <span data-p=\"now_unix_ns\" data-f=\"ago\">{asof}</span> · \
          <span id=\"live\">reload for news</span></p></header>\n<main>",
-        now = now.map_or(String::new(), |n| format!("{n:.0}")),
+        now = doc.get("now_unix_ns").and_then(Value::as_i64).map_or(String::new(), |n| n.to_string()),
         v = fmt::esc(&verdict),
         version = fmt::esc(&version),
         asof = fmt::esc(&fmt::show(doc.get("now_unix_ns"), fmt::Fmt::Ago, now)),
