@@ -31,7 +31,7 @@ const SCRIPT: &str = include_str!("live.js");
 /// lets the script poll `/status.json`.
 pub const HTML_HEADERS: &str = concat!(
     "Content-Security-Policy: default-src 'none'; connect-src 'self'; img-src data:; ",
-    "style-src 'sha256-MK+HKsYbnlppEprSwnL+aJ6p52iqUINUWXUj3yzy/zQ='; script-src 'sha256-LsugIxAydTkaaV3dsu5iK4OYC6d5ajx2YygGO/D5iUM='; ",
+    "style-src 'sha256-afDY9m1CfdMI1ETQKKdTQ93QoQ0Z2cyldkjpm9UDiLI='; script-src 'sha256-LsugIxAydTkaaV3dsu5iK4OYC6d5ajx2YygGO/D5iUM='; ",
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n",
     "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n"
 );
