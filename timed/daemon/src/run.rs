@@ -292,6 +292,7 @@ fn engine_config(cfg: &Config) -> engine::Config {
         epoch_after_edge_ns: (ms(cfg.engine.epoch_window_ms[0]), ms(cfg.engine.epoch_window_ms[1])),
         outlier_ns: ms(cfg.engine.outlier_ms),
         integrity: cfg.integrity.to_core(),
+        earliest_unix_s: cfg.engine.earliest_unix_s().unwrap_or(engine::Config::default().earliest_unix_s),
         ..engine::Config::default()
     }
 }
