@@ -98,6 +98,9 @@ pub struct Engine {
     state: PpsState,
     leap: LeapWatch,
     gate: Gate,
+    /// The last epoch's leap count is one the leap-seconds list contradicts (and the gate closes
+    /// for that): its labels are a second off, so no new count may start from them.
+    labels_contradicted: bool,
 }
 
 impl Engine {
@@ -116,6 +119,7 @@ impl Engine {
             counts: RejectCounts::default(),
             state: PpsState::Acquiring,
             leap: LeapWatch::default(),
+            labels_contradicted: false,
         }
     }
 
@@ -214,7 +218,10 @@ impl Engine {
             return out;
         };
         self.gate.note_epoch(epoch, rx.monotonic_ns);
-        self.gate.note(Signal::LeapMismatch, self.leap.count_disagrees(epoch), rx.monotonic_ns);
+        let contradicted = self.leap.count_disagrees(epoch);
+        self.gate.note(Signal::LeapMismatch, contradicted, rx.monotonic_ns);
+        self.labels_contradicted =
+            contradicted && self.gate.config().response(Signal::LeapMismatch) == integrity::Response::Close;
         self.update_gate(rx.monotonic_ns, &mut out);
         let time_ns = epoch.time.and_then(|t| i64::try_from(t.unix_nanos()).ok());
         let plausible = time_ns.is_none_or(|t| self.plausible(t));
@@ -298,6 +305,9 @@ impl Engine {
             return self.leap.withhold(second);
         }
         match self.bursts.judge(rx_raw_ns, second) {
+            // A count started from labels the list contradicts would call the receiver's
+            // corrected labels wrong for as long as it lasts (found by the cold-start replay).
+            Judgement::Unanchored if self.labels_contradicted => Err(Reject::WrongSecond),
             Judgement::Unanchored | Judgement::OnTrain { .. } => {
                 self.bursts.push(Point { raw_ns: rx_raw_ns, second });
                 self.leap.withhold(second)
@@ -389,6 +399,12 @@ impl Engine {
         self.gate.note(Signal::TimeShift, shifted, raw);
         self.update_gate(raw, out);
         match judged {
+            Judgement::Unanchored if self.labels_contradicted => {
+                // A cold start on a receiver with a stale leap count: no count starts from its
+                // labels, or its corrected labels would later look a second off.
+                self.reject(Reject::WrongSecond, out);
+                return;
+            }
             Judgement::Unanchored => {
                 // A new train: only the receiver's word, so it must at least agree with its own
                 // serial time (a PPS label a second off the burst that labelled it).

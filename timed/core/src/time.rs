@@ -236,7 +236,8 @@ mod tests {
     fn iso_dates_parse_exactly() {
         assert_eq!(super::Date::parse_iso("2016-01-01"), super::Date::new(2016, 1, 1));
         assert_eq!(super::Date::parse_iso("2024-02-29"), super::Date::new(2024, 2, 29));
-        for bad in ["2023-02-29", "2016-1-01", "2016-01-01T00", "+016-01-01", "2016/01/01", "", "2016-13-01"] {
+        for bad in ["2023-02-29", "2016-1-01", "2016-01-01T00", "+016-01-01", "2016/01/01", "", "2016-13-01"]
+        {
             assert_eq!(super::Date::parse_iso(bad), None, "{bad}");
         }
     }

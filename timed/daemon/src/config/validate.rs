@@ -54,7 +54,10 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
     if c.engine.earliest_unix_s().is_none() {
         v.push((
             "engine.earliest_date",
-            format!("engine.earliest_date = {:?} is not a date YYYY-MM-DD on or after 1980-01-06", c.engine.earliest_date),
+            format!(
+                "engine.earliest_date = {:?} is not a date YYYY-MM-DD on or after 1980-01-06",
+                c.engine.earliest_date
+            ),
             Some("the default is \"2025-01-01\"; set it earlier only to replay a past date".into()),
         ));
     }
