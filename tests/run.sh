@@ -13,6 +13,9 @@ bash tests/self-contained.sh
 # Real peers: chronyd (-x, sandboxed), chronyc, iproute2 for network namespaces, ntpdig as a LAN
 # client. Installed with services blocked (tests/lib/setup.sh).
 ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus curl tmux
+# libfaketime (issue 13's leap replays, timed/lab/tests/leap_replay.rs, ~2 min inside the cargo
+# tests): one faked wall clock shared by chronyd, timed and the simulator on a leap day.
+ensure_apt faketime libfaketime
 # allantools (PyPI): the independent ADEV/TDEV reference the statistics are checked against.
 python3 -c 'import allantools' 2>/dev/null || python3 -m pip install -q allantools
 if [ "$(id -u)" -ne 0 ]; then

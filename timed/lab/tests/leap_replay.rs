@@ -1,7 +1,8 @@
 //! Leap-second replays against a real, sandboxed chronyd 4.3 (always `-x`): a +1 and a −1 leap
 //! second at the end of a 31 December and of a 30 June, a list that has expired (per the
-//! `[leap] expired = "hold"` policy), and a receiver on its firmware's stale leap count from a
-//! cold start. Every sample chrony logged in refclocks.log is held against the simulator's truth
+//! `[leap] expired = "hold"` policy), the midnight INTO a leap day (the receiver announcing the
+//! leap a day ahead: Normal before the day), and a receiver on its firmware's stale leap count
+//! from a cold start. Every sample chrony logged in refclocks.log is held against the simulator's truth
 //! log (the audit, which follows UTC's labels across the leap), chrony's leap column in that log
 //! against the day, and `chronyc tracking`'s "Leap status" is read every second.
 //!
@@ -22,11 +23,12 @@
 //!
 //! SLOW: each replay waits for real seconds to pass (the simulator sends each edge at the
 //! system time it stamps): 100 s per leap replay (about 20 s for chrony to select the PPS
-//! refclock, 50 s on the leap day, 30 s after), 90 s for the stale count. The six run at once:
-//! about 2.5 min for this file on the shared 2-core host.
+//! refclock, 50 s on the leap day, 30 s after), 90 s for the stale count. The seven run at
+//! once (six leap replays in one test, the stale count beside it): about 2 min for this file
+//! on the shared 2-core host.
 //!
 //! Needs `cargo build -p timed -p timed-sim` first, root (chronyd) and `faketime`. Private
-//! ports 11391–11396.
+//! ports 11391–11397.
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -64,6 +66,9 @@ struct Replay {
     list: PathBuf,
     /// chrony's leap column and tracking status expected on the leap day.
     expect_on_day: (&'static str, &'static str),
+    /// The replay crosses the midnight INTO the leap day (the receiver announces the leap a day
+    /// ahead), instead of the leap itself.
+    day_before: bool,
 }
 
 /// What one replay saw.
@@ -120,12 +125,16 @@ fn run(r: &Replay, scenario: &str, opts: Options) -> (Lab, Seen) {
 }
 
 /// A leap replay: the receiver announces the leap from the start (NAV-TIMELS every second), the
-/// lab starts `LEAD_S` faked seconds before the leap day's midnight.
+/// lab starts `LEAD_S` faked seconds before `r.midnight`: the leap's, or with `day_before` the
+/// one into the leap day.
 fn leap_replay(r: &Replay, expired: &str) {
     let scenario = format!(
         "# {} (written by tests/leap_replay.rs)\nseed = 13\nseconds = {SECONDS}\nleap_seconds = {}\n\
-         timels_every_s = 1\n\n[[fault]]\nkind = \"leap\"\nsign = {}\nfrom_s = 0\n",
-        r.name, r.base, r.sign
+         timels_every_s = 1\n\n[[fault]]\nkind = \"leap\"\nsign = {}\nfrom_s = 0\ndays_ahead = {}\n",
+        r.name,
+        r.base,
+        r.sign,
+        u8::from(r.day_before)
     );
     let fake = FakeClock::reading_now(r.midnight - LEAD_S).unwrap_or_else(|e| panic!("{}: {e}", r.name));
     let opts = Options {
@@ -138,7 +147,9 @@ fn leap_replay(r: &Replay, expired: &str) {
     };
     let (lab, seen) = run(r, &scenario, opts);
     let text = &seen.text;
-    let (column, status) = r.expect_on_day;
+    // Before and after r.midnight: the leap day then the next, or the day before then the leap day.
+    let ((col_before, status_before), (col_after, status_after)) =
+        if r.day_before { (("N", "Normal"), r.expect_on_day) } else { (r.expect_on_day, ("N", "Normal")) };
     // chrony's leap column, per sample, against the true UTC label of its second: the day's
     // indication up to the leap, Normal after it.
     let truth =
@@ -149,7 +160,7 @@ fn leap_replay(r: &Replay, expired: &str) {
     for s in samples.iter().filter(|s| s.refid == "PPS") {
         let Some((i, _)) = truth_at(&truth, s.system_ns) else { continue };
         let label = truth[i].true_label.unwrap_or(truth[i].second);
-        let want = if label < r.midnight { column } else { "N" };
+        let want = if label < r.midnight { col_before } else { col_after };
         assert_eq!(
             s.leap, want,
             "{}: refclocks.log line {} (UTC {label}) leap {}\n{text}",
@@ -183,12 +194,15 @@ fn leap_replay(r: &Replay, expired: &str) {
         .map(|(_, s)| s)
         .collect();
     assert!(on_day.len() >= 10 && after_day.len() >= 10, "{}: tracking {:?}", r.name, seen.tracking);
-    assert!(on_day.iter().all(|s| *s == status), "{}: tracking on the leap day {on_day:?}", r.name);
-    assert!(after_day.iter().all(|s| *s == "Normal"), "{}: tracking after the leap {after_day:?}", r.name);
+    assert!(on_day.iter().all(|s| *s == status_before), "{}: tracking before midnight {on_day:?}", r.name);
+    assert!(
+        after_day.iter().all(|s| *s == status_after),
+        "{}: tracking after midnight {after_day:?}",
+        r.name
+    );
     println!(
-        "{}: tracking {} on the day ({} reads), Normal after ({} reads)",
+        "{}: tracking {status_before} before midnight ({} reads), {status_after} after ({} reads)",
         r.name,
-        status,
         on_day.len(),
         after_day.len()
     );
@@ -206,6 +220,7 @@ fn leap_replays() -> Vec<Replay> {
             base: 17,
             list: real.clone(),
             expect_on_day: ("+", "Insert second"),
+            day_before: false,
         },
         Replay {
             name: "+1 at the end of 2015-06-30",
@@ -215,6 +230,7 @@ fn leap_replays() -> Vec<Replay> {
             base: 16,
             list: real,
             expect_on_day: ("+", "Insert second"),
+            day_before: false,
         },
         Replay {
             name: "-1 at the end of 2027-06-30",
@@ -224,6 +240,7 @@ fn leap_replays() -> Vec<Replay> {
             base: 18,
             list: synthetic.clone(),
             expect_on_day: ("-", "Delete second"),
+            day_before: false,
         },
         Replay {
             name: "-1 at the end of 2027-12-31",
@@ -233,6 +250,17 @@ fn leap_replays() -> Vec<Replay> {
             base: 17,
             list: synthetic,
             expect_on_day: ("-", "Delete second"),
+            day_before: false,
+        },
+        Replay {
+            name: "+1 at the end of 2016-12-31, across the midnight into it",
+            ntp_port: 11397,
+            midnight: midnight_after(2016, 12, 30),
+            sign: 1,
+            base: 17,
+            list: testdata("leap-seconds.list"),
+            expect_on_day: ("+", "Insert second"),
+            day_before: true,
         },
     ]
 }
@@ -249,6 +277,7 @@ fn expired_list_holds_the_indication() {
         base: 18,
         list: testdata("leap-seconds.list"),
         expect_on_day: ("N", "Normal"),
+        day_before: false,
     };
     leap_replay(&r, "hold");
 }
@@ -268,6 +297,7 @@ fn stale_count_after_a_cold_start_is_held() {
         base: 18,
         list: testdata("synthetic-2027.list"),
         expect_on_day: ("N", "Normal"),
+        day_before: false,
     };
     let scenario = "# stale leap count from a cold start (written by tests/leap_replay.rs)\nseed = 13\n\
                     seconds = 90\n\n[[fault]]\nkind = \"stale_leap\"\nfrom_s = 0\nto_s = 45\n";
@@ -293,7 +323,7 @@ fn stale_count_after_a_cold_start_is_held() {
     );
 }
 
-/// All five leap replays at once (each waits for real seconds to pass; the stale-count test runs
+/// All six leap replays at once (each waits for real seconds to pass; the stale-count test runs
 /// beside them on the harness's other thread); every failure is reported.
 #[test]
 fn leap_replays_with_chrony_show_the_leap_on_its_day_only_and_no_wrong_second() {

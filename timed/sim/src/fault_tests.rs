@@ -82,7 +82,7 @@ fn parameters_are_checked_by_kind_and_name() {
     .unwrap();
     assert_eq!(s.active(0).jamming, Some((2, 90)));
     assert_eq!((s.active(2).time_shift_ns, s.active(3).time_shift_ns), (0, -2_000_000));
-    assert_eq!(s.leap_fault(), Some((-1, 0)));
+    assert_eq!(s.leap_fault(), Some((-1, 0, 0)));
     let d = Scenario::from_toml("[[fault]]\nkind = \"jamming\"\n[[fault]]\nkind = \"spoofing\"\n").unwrap();
     assert_eq!((d.active(0).jamming, d.active(0).spoofing), (Some((3, 200)), Some(2)));
     for (toml, key) in [
@@ -310,6 +310,23 @@ fn leap_insert_labels_235960_and_counts_after_it() {
     assert_eq!([sec(3), sec(4), sec(5)], [Some(59), Some(60), Some(0)]);
     let truth: Vec<(i64, bool)> = (M - 1..M + 2).map(|c| true_label(&s, M - 4, c)).collect();
     assert_eq!(truth, [(M - 1, false), (M, true), (M, false)]);
+}
+
+#[test]
+fn a_leap_days_ahead_is_announced_the_day_before_and_happens_on_its_day() {
+    // From 2016-12-30T23:59:57: NAV-TIMELS already names 2016-12-31 (GPS week 1929, day 7),
+    // the midnight into the 31st passes without a leap, and the leap's count is the next one.
+    let mut s = scenario(Protocol::Ubx, "[[fault]]\nkind = \"leap\"\ndays_ahead = 1\n");
+    s.timels_every_s = 1;
+    s.leap_seconds = 17;
+    let es = epochs(&s, M - 86_400 - 3, 5);
+    let labels: Vec<String> = es.iter().map(label).collect();
+    assert_eq!(labels[2..4], ["2016-12-30T23:59:59.000Z", "2016-12-31T00:00:00.000Z"]);
+    let ev = es[0].as_ref().unwrap().leap.event;
+    assert_eq!(ev, Some(LeapEvent { change: 1, gps_week: 1929, gps_day: 7 }));
+    assert_eq!(true_label(&s, M - 86_400 - 3, M), (M, true), "23:59:60 at the end of the 31st");
+    let bad = Scenario::from_toml("[[fault]]\nkind = \"jamming\"\ndays_ahead = 1\n").unwrap_err();
+    assert!(bad.contains("days_ahead"), "{bad}");
 }
 
 #[test]
