@@ -196,7 +196,7 @@ impl Assembler {
                     return cur == t;
                 }
                 match (self.cur.tod, gps_utc_ms) {
-                    (Some(tod), Some(off)) => itow_to_tod(t, off) == tod,
+                    (Some(tod), Some(off)) => itow_to_tod(t, off) == tod % DAY_MS,
                     _ => true,
                 }
             }
@@ -205,7 +205,7 @@ impl Assembler {
                     return cur == t;
                 }
                 match (self.cur.itow, gps_utc_ms) {
-                    (Some(itow), Some(off)) => itow_to_tod(itow, off) == t,
+                    (Some(itow), Some(off)) => itow_to_tod(itow, off) == t % DAY_MS,
                     _ => true,
                 }
             }
@@ -332,7 +332,10 @@ fn gps_utc_for(date: Option<crate::time::Date>) -> i32 {
     STEPS.iter().find(|((y, m, dd), _)| (d.year, d.month, d.day) >= (*y, *m, *dd)).map_or(13, |(_, s)| *s)
 }
 
-/// UTC millisecond of day for a GPS time of week, given GPS−UTC in ms.
+/// UTC millisecond of day for a GPS time of week, given GPS−UTC in ms. An inserted leap second
+/// 23:59:60 has the time of day 86 400 000 in NMEA, which this maps to 0: callers compare NMEA
+/// times modulo [`DAY_MS`] (that second's iTOW, with the old GPS−UTC still in force, lands on
+/// the next midnight's 0), or a UBX+NMEA receiver's :60 burst would be two epochs.
 fn itow_to_tod(itow_ms: u32, gps_utc_ms: i64) -> u32 {
     (i64::from(itow_ms) - gps_utc_ms).rem_euclid(i64::from(DAY_MS)) as u32
 }

@@ -240,10 +240,10 @@ fn power_cycle_is_nothing_then_a_cold_start() {
 
 #[test]
 fn leap_insert_labels_235960_and_counts_after_it() {
-    // UBX+NMEA is checked on the bytes below: timed-core's assembler keys NMEA by time of day
-    // and UBX by iTOW, and 23:59:60 (86 400 000 ms of day) does not match the iTOW of that
-    // second, so a combined stream's inserted second decodes as two epochs.
-    for protocol in [Protocol::Ubx, Protocol::Nmea] {
+    // UBX+NMEA too: timed-core's assembler keys NMEA by time of day and UBX by iTOW, and
+    // 23:59:60 (86 400 000 ms of day) must still be the same epoch as that second's iTOW (it
+    // was two, the regression `epochs` catches with its one-epoch-per-second check).
+    for protocol in [Protocol::Ubx, Protocol::Nmea, Protocol::UbxNmea] {
         let mut s = scenario(protocol, "[[fault]]\nkind = \"leap\"\nsign = 1\nfrom_s = 1\n");
         s.timels_every_s = 1;
         s.leap_seconds = 17;

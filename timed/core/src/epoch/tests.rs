@@ -185,6 +185,25 @@ fn mixed_ubx_and_nmea_of_one_second_are_one_epoch() {
 }
 
 #[test]
+fn an_inserted_leap_second_from_ubx_and_nmea_is_one_epoch() {
+    // 2016-12-31T23:59:60 on a UBX+NMEA receiver: NAV-PVT (sec 60, GPS−UTC still 17), then RMC
+    // and ZDA at 235960 (86 400 000 ms of day), then NAV-EOE; then 00:00:00 with GPS−UTC 18.
+    // GPS week 1930 began at 2016-12-31T23:59:43 UTC, so :60 is iTOW 17 000.
+    let mut s = pvt(17_000, (2016, 12, 31), (23, 59, 60), 0x37, 0, 3, 0x01);
+    s.extend(nmea(&[
+        "GNRMC,235960.00,A,4513.1,N,00548.4,E,0.0,,311216,,,A,V",
+        "GNZDA,235960.00,31,12,2016,00,00",
+    ]));
+    s.extend(eoe(17_000));
+    s.extend(pvt(18_000, (2017, 1, 1), (0, 0, 0), 0x37, 0, 3, 0x01));
+    s.extend(nmea(&["GNRMC,000000.00,A,4513.1,N,00548.4,E,0.0,,010117,,,A,V"]));
+    s.extend(eoe(18_000));
+    let es = run(&s);
+    assert_eq!(times(&es), ["2016-12-31T23:59:60.000Z", "2017-01-01T00:00:00.000Z"]);
+    assert_eq!((es[0].messages, es[1].messages), (4, 3));
+}
+
+#[test]
 fn tim_tp_gives_the_next_pulse_and_its_qerr() {
     // Pulse at GPS week 2375, TOW 86418 s = UTC 1 day + 0 s after the week start (18 leap s).
     let leap_itow = 86_417_000u32;
