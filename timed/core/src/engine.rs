@@ -26,6 +26,7 @@
 mod check;
 pub mod integrity;
 mod leap;
+pub mod sources;
 #[cfg(test)]
 mod tests;
 mod train;
@@ -101,6 +102,10 @@ pub struct Engine {
     /// The last epoch's leap count is one the leap-seconds list contradicts (and the gate closes
     /// for that): its labels are a second off, so no new count may start from them.
     labels_contradicted: bool,
+    /// The offset (true − system, ns) of the latest judged pulse and its raw time: what
+    /// chrony's other sources are held against.
+    last_pulse: Option<(i64, i64)>,
+    sources: sources::Verdict,
 }
 
 impl Engine {
@@ -120,6 +125,8 @@ impl Engine {
             state: PpsState::Acquiring,
             leap: LeapWatch::default(),
             labels_contradicted: false,
+            last_pulse: None,
+            sources: sources::Verdict::NoPeers,
         }
     }
 
@@ -144,6 +151,26 @@ impl Engine {
         trust_receiver_when_expired: bool,
     ) {
         self.leap.set_list(list, trust_receiver_when_expired);
+    }
+
+    /// chrony's other sources (NTP servers, peers) as last measured, held against the latest
+    /// pulse (from the last 10 s): a majority that disagrees raises `time-shift`.
+    pub fn note_other_sources(&mut self, peers: &[sources::PeerOffset], now: RxStamp) -> Vec<Action> {
+        let mut out = Vec::new();
+        let recent = self.last_pulse.filter(|(_, raw)| now.monotonic_ns - raw < 10 * NS);
+        let limit_s = self.gate.config().sources_limit_ns as f64 / 1e9;
+        self.sources = recent
+            .map_or(sources::Verdict::NoPeers, |(off, _)| sources::judge(off as f64 / 1e9, peers, limit_s));
+        if self.sources.disagrees() {
+            self.gate.note(Signal::TimeShift, true, now.monotonic_ns);
+            self.update_gate(now.monotonic_ns, &mut out);
+        }
+        out
+    }
+
+    /// What chrony's other sources said at the last [`Engine::note_other_sources`].
+    pub fn sources_verdict(&self) -> sources::Verdict {
+        self.sources
     }
 
     /// The integrity gate (its state, signals and counters).
@@ -396,7 +423,8 @@ impl Engine {
             Judgement::PhaseOff { .. } => true,
             Judgement::Unanchored | Judgement::LabelOff { .. } => false,
         };
-        self.gate.note(Signal::TimeShift, shifted, raw);
+        self.last_pulse = Some((offset_ns, raw));
+        self.gate.note(Signal::TimeShift, shifted || self.sources.disagrees(), raw);
         self.update_gate(raw, out);
         match judged {
             Judgement::Unanchored if self.labels_contradicted => {

@@ -56,6 +56,9 @@ pub struct Reading {
     pub temp_c: Result<f64, String>,
     /// chrony's frequency (ppm) and figures, if its tracking could be read.
     pub tracking: Option<(f64, Figures)>,
+    /// chrony's NTP sources to hold the receiver against (the engine's time-shift check), if
+    /// its sources could be read. Read here: one reading of chronyd serves both.
+    pub peers: Option<Vec<timed_core::engine::sources::PeerOffset>>,
 }
 
 /// The first thermal zone of type cpu-thermal under `root`, else the first readable one.
@@ -104,8 +107,16 @@ pub fn start(cfg: &HoldoverConfig, chrony: Option<Rc<Cache>>) -> mpsc::Receiver<
             tick.tick().await;
             // A sysfs read: microseconds, no need for a blocking-pool thread.
             let temp_c = zone.as_ref().map_err(Clone::clone).and_then(|z| read_temp(z));
-            let tracking = match &chrony {
-                Some(c) => c.read().await.tracking.ok().map(|t| {
+            let report = match &chrony {
+                Some(c) => Some(c.read().await),
+                None => None,
+            };
+            let peers = report
+                .as_ref()
+                .and_then(|r| r.sources.as_ref().ok())
+                .map(|v| v.iter().filter_map(crate::chronyctl::Source::peer_offset).collect());
+            let tracking = match report {
+                Some(r) => r.tracking.ok().map(|t| {
                     let figures = Figures {
                         last_offset_s: t.last_offset_s,
                         rms_offset_s: t.rms_offset_s,
@@ -117,7 +128,7 @@ pub fn start(cfg: &HoldoverConfig, chrony: Option<Rc<Cache>>) -> mpsc::Receiver<
                 }),
                 None => None,
             };
-            if tx.send(Reading { temp_c, tracking }).await.is_err() {
+            if tx.send(Reading { temp_c, tracking, peers }).await.is_err() {
                 return;
             }
         }

@@ -146,7 +146,11 @@ pub async fn run_with(
                 }
                 None => pps_open = false,
             },
-            Some(r) = readings.recv() => {
+            Some(mut r) = readings.recv() => {
+                if let Some(peers) = r.peers.take() {
+                    actions.extend(d.engine.note_other_sources(&peers, clock.now()));
+                    d.logs.note_sources(d.engine.sources_verdict());
+                }
                 let locked = matches!(d.engine.state(), PpsState::Locked(_));
                 d.holdover.on_reading(r, mono_s(clock.now()), locked);
                 changed = true;

@@ -549,3 +549,31 @@ fn after_a_cold_start_on_a_stale_leap_count_the_corrected_labels_are_taken() {
     );
     assert_eq!(e.gate().state(), GateState::Open);
 }
+
+#[test]
+fn chronys_other_sources_disagreeing_with_the_receiver_close_the_gate() {
+    use super::sources::{PeerOffset, Verdict};
+    let integrity = integrity::Config { holdoff_ns: 3 * NS, ..integrity::Config::default() };
+    let mut e = Engine::new(Config { serial_delay_ns: DELAY_NS, integrity, ..Config::default() });
+    let peers = |true_minus_system_s: f64| [PeerOffset { true_minus_system_s, error_s: 0.002 }; 3];
+    let mut sent = Vec::new();
+    for i in 0..30 {
+        let acts =
+            [feed(&mut e, edge(i as u64 + 1, T0 + i, 0)), e.on_epoch(&epoch(T0 + i, Some(0)))].concat();
+        sent.push(!pps(&acts).is_empty());
+        let at = now((T0 + i) * NS + 500_000_000);
+        // Seconds 10..20: the servers put the receiver (250 µs ahead of the system clock) 50 ms
+        // off; before and after, within a millisecond.
+        let off = if (10..20).contains(&i) { -0.050 } else { 0.000_7 };
+        e.note_other_sources(&peers(off), at);
+        if i == 12 {
+            assert!(matches!(e.sources_verdict(), Verdict::Disagree { disagreeing: 3, peers: 3, .. }));
+            assert!(matches!(e.gate().state(), GateState::Closed { signal: Signal::TimeShift }));
+        }
+    }
+    assert!(sent[2..10].iter().all(|s| *s), "{sent:?}");
+    assert!(sent[11..22].iter().all(|s| !*s), "samples while the servers disagreed: {sent:?}");
+    assert!(sent[24..].iter().all(|s| *s), "no recovery after the hold-off: {sent:?}");
+    assert_eq!(e.sources_verdict(), Verdict::Agree { peers: 3 });
+    assert_eq!(e.gate().state(), GateState::Open);
+}

@@ -24,6 +24,7 @@
 
 mod cache;
 mod client;
+mod peers;
 
 pub use cache::Cache;
 

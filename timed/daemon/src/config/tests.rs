@@ -236,6 +236,11 @@ fn integrity_limits_out_of_range_are_named_at_their_key() {
         ("tacc_limit_ns = 0", "t.toml:2:17: integrity.tacc_limit_ns = 0 would close the gate"),
         ("position_jump_m = 3.0", "t.toml:2:19: integrity.position_jump_m = 3 is below 10 m"),
         ("time_shift_us = 0.5", "t.toml:2:17: integrity.time_shift_us = 0.5 is outside 1..1000000"),
+        (
+            "time_shift_sources_ms = 0.0",
+            "t.toml:2:25: integrity.time_shift_sources_ms = 0 is outside 0.1..10000",
+        ),
+        ("time_shift_sources_ms = nan", "t.toml:2:25: integrity.time_shift_sources_ms = NaN is outside"),
     ];
     for (line, want) in cases {
         let p = problems(&format!("[integrity]\n{line}\n"));
