@@ -111,10 +111,11 @@ pub fn start(cfg: &HoldoverConfig, chrony: Option<Rc<Cache>>) -> mpsc::Receiver<
                 Some(c) => Some(c.read().await),
                 None => None,
             };
-            let peers = report
-                .as_ref()
-                .and_then(|r| r.sources.as_ref().ok())
-                .map(|v| v.iter().filter_map(crate::chronyctl::Source::peer_offset).collect());
+            let peers = report.as_ref().and_then(|r| {
+                let corr = r.tracking.as_ref().ok()?.system_offset_s;
+                let sources = r.sources.as_ref().ok()?;
+                Some(sources.iter().filter_map(|s| s.peer_offset(corr)).collect())
+            });
             let tracking = match report {
                 Some(r) => r.tracking.ok().map(|t| {
                     let figures = Figures {

@@ -70,6 +70,8 @@ pub struct Options {
     /// sources (timed's samples): reference.c uses the zone's leap only when the source says
     /// Normal, so with it a leap replay could not tell what timed sent.
     pub chrony_leapsectz: bool,
+    /// More chrony.conf lines (e.g. an NTP server as a second witness).
+    pub chrony_extra: String,
 }
 
 impl Default for Options {
@@ -93,6 +95,7 @@ impl Default for Options {
             leap_list: None,
             earliest_date: None,
             chrony_leapsectz: true,
+            chrony_extra: String::new(),
         }
     }
 }
@@ -349,11 +352,12 @@ fn chrony_conf(dir: &Path, o: &Options) -> String {
          log refclocks tracking\n\
          makestep 1 3\n\
          {}\
-         port {}\nbindaddress {}\nallow {}\n",
+         port {}\nbindaddress {}\nallow {}\n{}",
         if o.chrony_leapsectz { "leapsectz right/UTC\n" } else { "" },
         o.ntp_port,
         o.bind_address,
-        o.allow
+        o.allow,
+        o.chrony_extra
     )
 }
 
