@@ -44,6 +44,7 @@ impl Message {
                 U::MonHw(_) => "UBX-MON-HW",
                 U::MonRf(_) => "UBX-MON-RF",
                 U::MonVer(_) => "UBX-MON-VER",
+                U::SecSig(_) => "UBX-SEC-SIG",
                 U::Ack { .. } | U::Nak { .. } => "UBX-ACK",
                 U::Other { .. } => "UBX-other",
             },
@@ -103,6 +104,8 @@ pub struct Assembler {
     last_week: Option<u16>,
     /// Antenna status from u-blox `$GPTXT ANTSTATUS=` (persisting, sent on change only).
     txt_antenna: Option<crate::ubx::AntennaStatus>,
+    /// SEC-SIG's spoofing state (persisting: a receiver sends it at its own rate).
+    sec_spoofing: Option<u8>,
     receiver: ReceiverInfo,
     /// GPS week before which an NMEA-only time is taken as a 1024-week rollover victim.
     week_pivot: Option<u32>,
@@ -253,6 +256,8 @@ impl Assembler {
             }
             Message::Ubx(U::NavTimeLs(ls)) => self.leap.apply_timels(ls),
             Message::Ubx(U::MonVer(v)) => self.receiver.apply_monver(v),
+            // Sent at its own rate, not every epoch: it holds until it says otherwise.
+            Message::Ubx(U::SecSig(s)) => self.sec_spoofing = Some(s.spoofing()),
             Message::Nmea(Nmea::Txt(t)) => {
                 if let Some(a) = self.receiver.apply_txt(&t.text) {
                     self.txt_antenna = Some(a);

@@ -24,7 +24,7 @@ pub enum Signal {
     Jamming,
     /// Jamming state warning.
     JammingWarning,
-    /// The receiver indicates spoofing (NAV-STATUS spoofDetState 2 or 3).
+    /// The receiver indicates spoofing (NAV-STATUS spoofDetState or SEC-SIG spoofingState 2 or 3).
     Spoofing,
     /// No valid fix, or the receiver does not vouch for its time.
     NoFix,

@@ -289,3 +289,18 @@ fn a_nano_outside_the_specified_range_is_no_time() {
         assert_eq!((v[0].time, v[0].time_valid), (None, false), "nano {nano}");
     }
 }
+
+#[test]
+fn sec_sig_spoofing_holds_across_epochs_until_it_says_otherwise() {
+    // SEC-SIG version 2 (class 0x27, id 0x09): spoofing detection on, state in bits 4..6.
+    let sec = |state: u8| ubx_frame(0x27, 0x09, &[2, 0x08 | (state << 4), 0, 0]);
+    let itow = |s: u32| 4 * 86_400_000 + 19 * 3_600_000 + 33 * 60_000 + s * 1000 + 18_000;
+    let mut b = Vec::new();
+    for (s, spoof) in [(34u32, Some(3u8)), (35, None), (36, Some(1))] {
+        b.extend(pvt(itow(s), (2025, 7, 31), (19, 33, s as u8), 0x37, 0, 3, 0x01));
+        b.extend(spoof.map(sec).unwrap_or_default());
+        b.extend(eoe(itow(s)));
+    }
+    let es = run(&b);
+    assert_eq!(es.iter().map(|e| e.spoofing).collect::<Vec<_>>(), [Some(3), Some(3), Some(1)]);
+}
