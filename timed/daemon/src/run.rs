@@ -74,11 +74,16 @@ pub async fn run_with(
     }
     let mut decoder = StreamDecoder::new(Assembler::new());
     decoder.set_byte_ns(serial::byte_time_ns(cfg.receiver.baud));
-    // The leap-seconds list, read once: its agreement sets the leap indication, and a receiver
-    // whose leap count it contradicts is held (the engine's leap-mismatch signal).
+    // The leap-seconds list: its agreement sets the leap indication, and a receiver whose leap
+    // count it contradicts is held (the engine's leap-mismatch signal). Read again when the
+    // file changes (a tzdata upgrade).
     let (leap_list, leap_health) = crate::leap_list::start(&cfg.leap);
+    let mut leap_watch = crate::leap_list::Watch::new(&cfg.leap);
+    let mut leap_tick = tokio::time::interval(crate::leap_list::CHECK_EVERY);
+    leap_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let trust_receiver_when_expired = cfg.leap.expired == crate::config::LeapExpired::Receiver;
     let mut engine = Engine::new(engine_config(&cfg));
-    engine.set_leap_list(leap_list, cfg.leap.expired == crate::config::LeapExpired::Receiver);
+    engine.set_leap_list(leap_list, trust_receiver_when_expired);
     let mut health = initial_health(&cfg);
     health.leap_list = leap_health;
     let mut d = Daemon {
@@ -154,6 +159,14 @@ pub async fn run_with(
                 let locked = matches!(d.engine.state(), PpsState::Locked(_));
                 d.holdover.on_reading(r, mono_s(clock.now()), locked);
                 changed = true;
+            }
+            _ = leap_tick.tick() => {
+                if leap_watch.changed() {
+                    let (list, h) = crate::leap_list::reload(&cfg.leap);
+                    d.engine.set_leap_list(list, trust_receiver_when_expired);
+                    d.health.leap_list = h;
+                    changed = true;
+                }
             }
             _ = tick.tick() => {
                 notify.watchdog(Instant::now());
