@@ -7,7 +7,8 @@
 //! - CLOCK_REALTIME through libc (`clock_gettime`, `gettimeofday`, `time`): faked. That is
 //!   chronyd's clock, the simulator's time base and its PPS edge stamps, and timed's
 //!   `RxStamp::realtime_ns` (std's `SystemTime`).
-//! - CLOCK_MONOTONIC and CLOCK_MONOTONIC_RAW: real (`FAKETIME_DONT_FAKE_MONOTONIC=1`): a relative
+//! - CLOCK_MONOTONIC and CLOCK_MONOTONIC_RAW: real (`FAKETIME_DONT_FAKE_MONOTONIC=1`, the name
+//!   Debian 12's libfaketime 0.9.10 reads; older releases read `DONT_FAKE_MONOTONIC`): a relative
 //!   offset of years applied to them would make them negative. timed reads MONOTONIC_RAW through
 //!   the vDSO (rustix), which the preload could not reach anyway; its pulse count needs only the
 //!   rate, which is the real one.
