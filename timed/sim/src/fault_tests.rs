@@ -373,3 +373,26 @@ fn stale_leap_is_one_second_ahead_with_valid_flags() {
 fn ubx_tow_of(t: i64) -> u32 {
     ((t - timed_core::time::GPS_EPOCH_UNIX + 18).rem_euclid(604_800) * 1000) as u32
 }
+
+#[test]
+fn spoofing_shows_in_sec_sig_too_when_the_firmware_sends_it() {
+    // SEC-SIG every 10 s and on a change: at second 0, at the spoofing's start (3) and end (5).
+    let mut s = scenario(
+        Protocol::UbxNmea,
+        "[[fault]]\nkind = \"spoofing\"\nspoof_state = 3\nfrom_s = 3\nto_s = 5\n",
+    );
+    s.secsig_every_s = 10;
+    let b = bytes(&s, T0, 7);
+    let sec: Vec<Option<u8>> = b
+        .iter()
+        .map(|x| {
+            ubx(x).into_iter().find_map(|m| if let Ubx::SecSig(g) = m { Some(g.spoofing()) } else { None })
+        })
+        .collect();
+    assert_eq!(sec, [Some(1), None, None, Some(3), None, Some(1), None]);
+    let es = epochs(&s, T0, 7);
+    let spoofing: Vec<Option<u8>> = es.iter().map(|e| e.as_ref().unwrap().spoofing).collect();
+    assert_eq!(spoofing, [Some(1), Some(1), Some(1), Some(3), Some(3), Some(1), Some(1)]);
+    let plain = scenario(Protocol::UbxNmea, "");
+    assert!(bytes(&plain, T0, 1)[0].windows(4).all(|w| w != [0xB5, 0x62, 0x27, 0x09]), "off by default");
+}
