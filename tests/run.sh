@@ -16,6 +16,9 @@ ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus curl tmux
 # Headless Chromium (issue 15): the status page in a real browser, timed/daemon/tests/web_browser.rs
 # (about 20 s of the cargo tests; the package is ~100 MB, installed once).
 ensure_apt chromium
+# libfaketime (issue 13's leap replays, timed/lab/tests/leap_replay.rs, ~2 min inside the cargo
+# tests): one faked wall clock shared by chronyd, timed and the simulator on a leap day.
+ensure_apt faketime libfaketime
 # allantools (PyPI): the independent ADEV/TDEV reference the statistics are checked against.
 python3 -c 'import allantools' 2>/dev/null || python3 -m pip install -q allantools
 if [ "$(id -u)" -ne 0 ]; then

@@ -26,6 +26,7 @@
 mod check;
 pub mod integrity;
 mod leap;
+pub mod sources;
 #[cfg(test)]
 mod tests;
 mod train;
@@ -98,6 +99,13 @@ pub struct Engine {
     state: PpsState,
     leap: LeapWatch,
     gate: Gate,
+    /// The last epoch's leap count is one the leap-seconds list contradicts (and the gate closes
+    /// for that): its labels are a second off, so no new count may start from them.
+    labels_contradicted: bool,
+    /// The offset (true − system, ns) of the latest judged pulse and its raw time: what
+    /// chrony's other sources are held against.
+    last_pulse: Option<(i64, i64)>,
+    sources: sources::Verdict,
 }
 
 impl Engine {
@@ -116,6 +124,9 @@ impl Engine {
             counts: RejectCounts::default(),
             state: PpsState::Acquiring,
             leap: LeapWatch::default(),
+            labels_contradicted: false,
+            last_pulse: None,
+            sources: sources::Verdict::NoPeers,
         }
     }
 
@@ -140,6 +151,26 @@ impl Engine {
         trust_receiver_when_expired: bool,
     ) {
         self.leap.set_list(list, trust_receiver_when_expired);
+    }
+
+    /// chrony's other sources (NTP servers, peers) as last measured, held against the latest
+    /// pulse (from the last 10 s): a majority that disagrees raises `time-shift`.
+    pub fn note_other_sources(&mut self, peers: &[sources::PeerOffset], now: RxStamp) -> Vec<Action> {
+        let mut out = Vec::new();
+        let recent = self.last_pulse.filter(|(_, raw)| now.monotonic_ns - raw < 10 * NS);
+        let limit_s = self.gate.config().sources_limit_ns as f64 / 1e9;
+        self.sources = recent
+            .map_or(sources::Verdict::NoPeers, |(off, _)| sources::judge(off as f64 / 1e9, peers, limit_s));
+        if self.sources.disagrees() {
+            self.gate.note(Signal::TimeShift, true, now.monotonic_ns);
+            self.update_gate(now.monotonic_ns, &mut out);
+        }
+        out
+    }
+
+    /// What chrony's other sources said at the last [`Engine::note_other_sources`].
+    pub fn sources_verdict(&self) -> sources::Verdict {
+        self.sources
     }
 
     /// The integrity gate (its state, signals and counters).
@@ -214,7 +245,10 @@ impl Engine {
             return out;
         };
         self.gate.note_epoch(epoch, rx.monotonic_ns);
-        self.gate.note(Signal::LeapMismatch, self.leap.count_disagrees(epoch), rx.monotonic_ns);
+        let contradicted = self.leap.count_disagrees(epoch);
+        self.gate.note(Signal::LeapMismatch, contradicted, rx.monotonic_ns);
+        self.labels_contradicted =
+            contradicted && self.gate.config().response(Signal::LeapMismatch) == integrity::Response::Close;
         self.update_gate(rx.monotonic_ns, &mut out);
         let time_ns = epoch.time.and_then(|t| i64::try_from(t.unix_nanos()).ok());
         let plausible = time_ns.is_none_or(|t| self.plausible(t));
@@ -298,6 +332,9 @@ impl Engine {
             return self.leap.withhold(second);
         }
         match self.bursts.judge(rx_raw_ns, second) {
+            // A count started from labels the list contradicts would call the receiver's
+            // corrected labels wrong for as long as it lasts (found by the cold-start replay).
+            Judgement::Unanchored if self.labels_contradicted => Err(Reject::WrongSecond),
             Judgement::Unanchored | Judgement::OnTrain { .. } => {
                 self.bursts.push(Point { raw_ns: rx_raw_ns, second });
                 self.leap.withhold(second)
@@ -386,9 +423,16 @@ impl Engine {
             Judgement::PhaseOff { .. } => true,
             Judgement::Unanchored | Judgement::LabelOff { .. } => false,
         };
-        self.gate.note(Signal::TimeShift, shifted, raw);
+        self.last_pulse = Some((offset_ns, raw));
+        self.gate.note(Signal::TimeShift, shifted || self.sources.disagrees(), raw);
         self.update_gate(raw, out);
         match judged {
+            Judgement::Unanchored if self.labels_contradicted => {
+                // A cold start on a receiver with a stale leap count: no count starts from its
+                // labels, or its corrected labels would later look a second off.
+                self.reject(Reject::WrongSecond, out);
+                return;
+            }
             Judgement::Unanchored => {
                 // A new train: only the receiver's word, so it must at least agree with its own
                 // serial time (a PPS label a second off the burst that labelled it).

@@ -44,6 +44,7 @@ impl Message {
                 U::MonHw(_) => "UBX-MON-HW",
                 U::MonRf(_) => "UBX-MON-RF",
                 U::MonVer(_) => "UBX-MON-VER",
+                U::SecSig(_) => "UBX-SEC-SIG",
                 U::Ack { .. } | U::Nak { .. } => "UBX-ACK",
                 U::Other { .. } => "UBX-other",
             },
@@ -103,6 +104,8 @@ pub struct Assembler {
     last_week: Option<u16>,
     /// Antenna status from u-blox `$GPTXT ANTSTATUS=` (persisting, sent on change only).
     txt_antenna: Option<crate::ubx::AntennaStatus>,
+    /// SEC-SIG's spoofing state (persisting: a receiver sends it at its own rate).
+    sec_spoofing: Option<u8>,
     receiver: ReceiverInfo,
     /// GPS week before which an NMEA-only time is taken as a 1024-week rollover victim.
     week_pivot: Option<u32>,
@@ -196,7 +199,7 @@ impl Assembler {
                     return cur == t;
                 }
                 match (self.cur.tod, gps_utc_ms) {
-                    (Some(tod), Some(off)) => itow_to_tod(t, off) == tod,
+                    (Some(tod), Some(off)) => itow_to_tod(t, off) == tod % DAY_MS,
                     _ => true,
                 }
             }
@@ -205,7 +208,7 @@ impl Assembler {
                     return cur == t;
                 }
                 match (self.cur.itow, gps_utc_ms) {
-                    (Some(itow), Some(off)) => itow_to_tod(itow, off) == t,
+                    (Some(itow), Some(off)) => itow_to_tod(itow, off) == t % DAY_MS,
                     _ => true,
                 }
             }
@@ -253,6 +256,8 @@ impl Assembler {
             }
             Message::Ubx(U::NavTimeLs(ls)) => self.leap.apply_timels(ls),
             Message::Ubx(U::MonVer(v)) => self.receiver.apply_monver(v),
+            // Sent at its own rate, not every epoch: it holds until it says otherwise.
+            Message::Ubx(U::SecSig(s)) => self.sec_spoofing = Some(s.spoofing()),
             Message::Nmea(Nmea::Txt(t)) => {
                 if let Some(a) = self.receiver.apply_txt(&t.text) {
                     self.txt_antenna = Some(a);
@@ -332,7 +337,10 @@ fn gps_utc_for(date: Option<crate::time::Date>) -> i32 {
     STEPS.iter().find(|((y, m, dd), _)| (d.year, d.month, d.day) >= (*y, *m, *dd)).map_or(13, |(_, s)| *s)
 }
 
-/// UTC millisecond of day for a GPS time of week, given GPS−UTC in ms.
+/// UTC millisecond of day for a GPS time of week, given GPS−UTC in ms. An inserted leap second
+/// 23:59:60 has the time of day 86 400 000 in NMEA, which this maps to 0: callers compare NMEA
+/// times modulo [`DAY_MS`] (that second's iTOW, with the old GPS−UTC still in force, lands on
+/// the next midnight's 0), or a UBX+NMEA receiver's :60 burst would be two epochs.
 fn itow_to_tod(itow_ms: u32, gps_utc_ms: i64) -> u32 {
     (i64::from(itow_ms) - gps_utc_ms).rem_euclid(i64::from(DAY_MS)) as u32
 }

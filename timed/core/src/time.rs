@@ -37,6 +37,20 @@ impl Date {
         Date { year, month, day }
     }
 
+    /// An ISO 8601 calendar date, `YYYY-MM-DD` exactly (as a configuration file gives it).
+    pub fn parse_iso(text: &str) -> Option<Date> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let digits = |r: std::ops::Range<usize>| {
+            let s = text.get(r)?;
+            s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse::<u32>().ok()).flatten()
+        };
+        let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        Date::new(i32::try_from(y).ok()?, u8::try_from(m).ok()?, u8::try_from(d).ok()?)
+    }
+
     /// The following calendar day.
     pub fn next_day(self) -> Date {
         Date::from_days_since_unix_epoch(self.days_since_unix_epoch() + 1)
@@ -218,6 +232,16 @@ fn civil_from_days(z: i64) -> (i32, u8, u8) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn iso_dates_parse_exactly() {
+        assert_eq!(super::Date::parse_iso("2016-01-01"), super::Date::new(2016, 1, 1));
+        assert_eq!(super::Date::parse_iso("2024-02-29"), super::Date::new(2024, 2, 29));
+        for bad in ["2023-02-29", "2016-1-01", "2016-01-01T00", "+016-01-01", "2016/01/01", "", "2016-13-01"]
+        {
+            assert_eq!(super::Date::parse_iso(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

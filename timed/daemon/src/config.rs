@@ -90,6 +90,10 @@ pub struct Engine {
     #[serde(deserialize_with = "low_high")]
     pub epoch_window_ms: [f64; 2],
     pub outlier_ms: f64,
+    /// The earliest UTC date a receiver may report (`YYYY-MM-DD`): timed's release, so a
+    /// receiver that fell back to its firmware's date or a week-rollover bug never makes a
+    /// sample. Only a replay of a past date (a historical leap second) needs it earlier.
+    pub earliest_date: String,
 }
 
 /// `[low, high]`: exactly two numbers (a plain `[f64; 2]` would silently drop a third).
@@ -101,7 +105,22 @@ fn low_high<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error
 
 impl Default for Engine {
     fn default() -> Self {
-        Engine { qerr_correction: true, epoch_window_ms: [0.0, 990.0], outlier_ms: 2.0 }
+        Engine {
+            qerr_correction: true,
+            epoch_window_ms: [0.0, 990.0],
+            outlier_ms: 2.0,
+            earliest_date: "2025-01-01".into(),
+        }
+    }
+}
+
+impl Engine {
+    /// `earliest_date` as the Unix second of its midnight, when it is a date at or after the
+    /// GPS epoch (1980-01-06: no GPS receiver reports earlier).
+    pub fn earliest_unix_s(&self) -> Option<i64> {
+        let d = timed_core::time::Date::parse_iso(&self.earliest_date)?;
+        let s = d.days_since_unix_epoch() * 86_400;
+        (s >= timed_core::time::GPS_EPOCH_UNIX).then_some(s)
     }
 }
 

@@ -58,6 +58,9 @@ pub struct Reading {
     pub tracking: Option<(f64, Figures)>,
     /// chronyd's own state from the same tracking report (for events).
     pub chrony: Option<timed_core::events::ChronyState>,
+    /// chrony's NTP sources to hold the receiver against (the engine's time-shift check), if
+    /// its sources could be read. Read here: one reading of chronyd serves both.
+    pub peers: Option<Vec<timed_core::engine::sources::PeerOffset>>,
 }
 
 /// The first thermal zone of type cpu-thermal under `root`, else the first readable one.
@@ -110,19 +113,27 @@ pub fn start(cfg: &HoldoverConfig, chrony: Option<Rc<Cache>>) -> mpsc::Receiver<
                 Some(c) => Some(c.read().await),
                 None => None,
             };
-            let tracked = report.as_ref().and_then(|r| r.tracking.as_ref().ok());
-            let chrony_state = tracked.map(crate::events::chrony_state);
-            let tracking = tracked.map(|t| {
-                let figures = Figures {
-                    last_offset_s: t.last_offset_s,
-                    rms_offset_s: t.rms_offset_s,
-                    root_dispersion_s: t.root_dispersion_s,
-                    residual_freq_ppm: t.residual_freq_ppm,
-                    skew_ppm: t.skew_ppm,
-                };
-                (t.frequency_ppm, figures)
+            let peers = report.as_ref().and_then(|r| {
+                let corr = r.tracking.as_ref().ok()?.system_offset_s;
+                let sources = r.sources.as_ref().ok()?;
+                Some(sources.iter().filter_map(|s| s.peer_offset(corr)).collect())
             });
-            if tx.send(Reading { temp_c, tracking, chrony: chrony_state }).await.is_err() {
+            let chrony_state =
+                report.as_ref().and_then(|r| r.tracking.as_ref().ok()).map(crate::events::chrony_state);
+            let tracking = match report {
+                Some(r) => r.tracking.ok().map(|t| {
+                    let figures = Figures {
+                        last_offset_s: t.last_offset_s,
+                        rms_offset_s: t.rms_offset_s,
+                        root_dispersion_s: t.root_dispersion_s,
+                        residual_freq_ppm: t.residual_freq_ppm,
+                        skew_ppm: t.skew_ppm,
+                    };
+                    (t.frequency_ppm, figures)
+                }),
+                None => None,
+            };
+            if tx.send(Reading { temp_c, tracking, chrony: chrony_state, peers }).await.is_err() {
                 return;
             }
         }

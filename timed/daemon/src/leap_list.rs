@@ -1,7 +1,8 @@
 //! Reads the leap-seconds list named by `[leap] list` (timed-core's `leaplist` parses it) and
-//! describes the outcome for the health snapshot. Read once at start: tzdata replaces the file
-//! at most twice a year, and a package upgrade restarts nothing, so the expiry in the snapshot
-//! and `timectl doctor` are what tell an operator the copy in use is getting old.
+//! describes the outcome for the health snapshot. Read at start and again whenever the file
+//! changes ([`Watch`]): a tzdata upgrade replaces it (a new inode by rename, or new contents)
+//! and restarts nothing, so timed notices by itself and takes the new list, logging once; the
+//! expiry in the snapshot and `timectl doctor` still tell an operator when no upgrade came.
 
 use crate::config::Leap;
 use crate::health::LeapListHealth;
@@ -69,6 +70,72 @@ pub fn start(cfg: &Leap) -> (Option<LeapList>, LeapListHealth) {
     }
 }
 
+/// How often the loop asks [`Watch::changed`]: a `stat(2)`; a list announces a leap months
+/// ahead, so a minute late costs nothing.
+pub const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What identifies one version of the file: device, inode, size and modification time. A
+/// rename over it changes the inode, an edit in place the time or size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime_ns: i128,
+}
+
+fn file_id(path: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileId {
+        dev: m.dev(),
+        ino: m.ino(),
+        len: m.len(),
+        mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+    })
+}
+
+/// Notices when the configured list's file is replaced, edited, removed or appears.
+#[derive(Debug)]
+pub struct Watch {
+    path: PathBuf,
+    seen: Option<FileId>,
+}
+
+impl Watch {
+    /// Watches `cfg.list` as it is now (the version [`start`] just read).
+    pub fn new(cfg: &Leap) -> Watch {
+        Watch { path: cfg.list.clone(), seen: file_id(&cfg.list) }
+    }
+
+    /// Whether the file differs from the last time this was asked (or from [`Watch::new`]).
+    /// Never with no list configured.
+    pub fn changed(&mut self) -> bool {
+        if self.path.as_os_str().is_empty() {
+            return false;
+        }
+        let now = file_id(&self.path);
+        if now == self.seen {
+            return false;
+        }
+        self.seen = now;
+        true
+    }
+}
+
+/// Reads the list again after [`Watch::changed`]: as [`start`], and says so once in the log.
+pub fn reload(cfg: &Leap) -> (Option<LeapList>, LeapListHealth) {
+    let (list, h) = start(cfg);
+    if list.is_some() {
+        tracing::info!(
+            path = %cfg.list.display(),
+            expires_unix_s = h.expires_unix_s,
+            "leap-seconds list changed: reloaded"
+        );
+    }
+    (list, h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +177,34 @@ mod tests {
         let e = load(Path::new("/nonexistent/leap-seconds.list")).unwrap_err();
         assert_eq!(e.line, None);
         assert!(e.to_string().starts_with("/nonexistent/leap-seconds.list: cannot read"), "{e}");
+    }
+
+    #[test]
+    fn a_replaced_or_edited_list_is_noticed_once() {
+        let dir = timed_lab::Scratch::new("timed-leap-watch").unwrap();
+        let path = dir.join("leap-seconds.list");
+        let real = timed_testdata::leap_seconds_list();
+        std::fs::write(&path, &real).unwrap();
+        let cfg = leap(&path);
+        let mut w = Watch::new(&cfg);
+        assert!(!w.changed(), "unchanged");
+        // tzdata's way: a new file renamed over the old one (same contents: still a new inode).
+        let tmp = dir.join("leap-seconds.list.new");
+        std::fs::write(&tmp, &real).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        assert!(w.changed(), "replaced");
+        assert!(!w.changed(), "noticed once");
+        // Edited in place (a longer file), removed, back again.
+        std::fs::write(&path, format!("{real}# a comment\n")).unwrap();
+        assert!(w.changed(), "edited");
+        std::fs::remove_file(&path).unwrap();
+        assert!(w.changed(), "removed");
+        let (list, h) = reload(&cfg);
+        assert!(list.is_none() && h.error.is_some_and(|e| e.contains("cannot read")));
+        std::fs::write(&path, &real).unwrap();
+        assert!(w.changed(), "back");
+        assert!(reload(&cfg).0.is_some());
+        assert!(!Watch::new(&leap(Path::new(""))).changed(), "no list configured");
     }
 
     #[test]

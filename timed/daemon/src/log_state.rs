@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use timed_core::engine::sources::Verdict;
 use timed_core::engine::Reject;
 use timed_core::epoch::Epoch;
 use tracing::{info, warn};
@@ -13,6 +14,8 @@ pub struct LogState {
     /// (time valid, fix ok) of the last epoch, to log changes.
     receiver_ok: Option<(bool, bool)>,
     reject_logged: HashMap<Reject, Instant>,
+    /// Whether chrony's NTP sources last agreed with the receiver (None: none to judge by).
+    sources_agree: Option<bool>,
 }
 
 const REJECT_LOG_INTERVAL: Duration = Duration::from_secs(60);
@@ -35,6 +38,32 @@ impl LogState {
             }
             self.receiver_ok = Some(now);
         }
+    }
+
+    /// Logs when chrony's NTP sources start or stop agreeing with the receiver.
+    pub fn note_sources(&mut self, v: Verdict) {
+        let now = match v {
+            Verdict::NoPeers => None,
+            Verdict::Agree { .. } => Some(true),
+            Verdict::Disagree { .. } => Some(false),
+        };
+        if now == self.sources_agree {
+            return;
+        }
+        match v {
+            Verdict::Disagree { disagreeing, peers, median_s } => warn!(
+                disagreeing,
+                peers,
+                receiver_minus_sources_ms = median_s * 1e3,
+                "chrony's NTP sources disagree with the receiver's time: time-shift"
+            ),
+            Verdict::Agree { peers } => info!(peers, "chrony's NTP sources agree with the receiver's time"),
+            Verdict::NoPeers if self.sources_agree.is_some() => {
+                info!("no NTP source in chrony to hold the receiver's time against")
+            }
+            Verdict::NoPeers => {}
+        }
+        self.sources_agree = now;
     }
 
     /// True at most once a minute per reason.

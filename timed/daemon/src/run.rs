@@ -77,11 +77,16 @@ pub async fn run_with(
     }
     let mut decoder = StreamDecoder::new(Assembler::new());
     decoder.set_byte_ns(serial::byte_time_ns(cfg.receiver.baud));
-    // The leap-seconds list, read once: its agreement sets the leap indication, and a receiver
-    // whose leap count it contradicts is held (the engine's leap-mismatch signal).
+    // The leap-seconds list: its agreement sets the leap indication, and a receiver whose leap
+    // count it contradicts is held (the engine's leap-mismatch signal). Read again when the
+    // file changes (a tzdata upgrade).
     let (leap_list, leap_health) = crate::leap_list::start(&cfg.leap);
+    let mut leap_watch = crate::leap_list::Watch::new(&cfg.leap);
+    let mut leap_tick = tokio::time::interval(crate::leap_list::CHECK_EVERY);
+    leap_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let trust_receiver_when_expired = cfg.leap.expired == crate::config::LeapExpired::Receiver;
     let mut engine = Engine::new(engine_config(&cfg));
-    engine.set_leap_list(leap_list, cfg.leap.expired == crate::config::LeapExpired::Receiver);
+    engine.set_leap_list(leap_list, trust_receiver_when_expired);
     let mut health = initial_health(&cfg);
     health.leap_list = leap_health;
     let mut d = Daemon {
@@ -152,11 +157,23 @@ pub async fn run_with(
                 }
                 None => pps_open = false,
             },
-            Some(r) = readings.recv() => {
+            Some(mut r) = readings.recv() => {
+                if let Some(peers) = r.peers.take() {
+                    actions.extend(d.engine.note_other_sources(&peers, clock.now()));
+                    d.logs.note_sources(d.engine.sources_verdict());
+                }
                 let locked = matches!(d.engine.state(), PpsState::Locked(_));
                 d.chrony = r.chrony;
                 d.holdover.on_reading(r, mono_s(clock.now()), locked);
                 changed = true;
+            }
+            _ = leap_tick.tick() => {
+                if leap_watch.changed() {
+                    let (list, h) = crate::leap_list::reload(&cfg.leap);
+                    d.engine.set_leap_list(list, trust_receiver_when_expired);
+                    d.health.leap_list = h;
+                    changed = true;
+                }
             }
             _ = tick.tick() => {
                 notify.watchdog(Instant::now());
@@ -321,6 +338,7 @@ fn engine_config(cfg: &Config) -> engine::Config {
         epoch_after_edge_ns: (ms(cfg.engine.epoch_window_ms[0]), ms(cfg.engine.epoch_window_ms[1])),
         outlier_ns: ms(cfg.engine.outlier_ms),
         integrity: cfg.integrity.to_core(),
+        earliest_unix_s: cfg.engine.earliest_unix_s().unwrap_or(engine::Config::default().earliest_unix_s),
         ..engine::Config::default()
     }
 }

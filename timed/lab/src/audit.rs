@@ -123,6 +123,10 @@ pub struct TruthSecond {
     /// Written at shutdown for an edge whose burst never went out.
     #[serde(default)]
     pub stopped: bool,
+    /// True UTC's label of this pulse (POSIX): `second` except after a leap second, when the
+    /// simulator's continuous count and UTC part by the leap (older logs: `second`).
+    #[serde(default)]
+    pub true_label: Option<i64>,
 }
 
 impl TruthSecond {
@@ -130,9 +134,15 @@ impl TruthSecond {
         self.faults.iter().any(|f| f == fault)
     }
 
-    /// No fault in this second: what a healthy receiver sends.
+    /// No fault in this second: what a healthy receiver sends. An announced leap second is
+    /// not a fault: announcing it is what a healthy receiver does.
     fn healthy(&self) -> bool {
-        self.faults.is_empty() && !self.stopped
+        self.faults.iter().all(|f| f == "leap") && !self.stopped
+    }
+
+    /// UTC label − count, ns: what a leap second adds to the true − system offset after it.
+    fn label_shift_ns(&self) -> i64 {
+        (self.true_label.unwrap_or(self.second) - self.second) * 1_000_000_000
     }
 }
 
@@ -149,6 +159,8 @@ pub struct RefSample {
     pub refid: String,
     /// Raw offset: for SOCK, what timed sent (true − system), seconds.
     pub raw_offset_s: f64,
+    /// chrony's leap column: `N` normal, `+` insert, `-` delete (the indication timed sent).
+    pub leap: String,
 }
 
 /// A sample the audit objects to, with everything needed to find it in both logs.
@@ -285,6 +297,7 @@ pub fn parse_refclocks(text: &str) -> Result<Vec<RefSample>, String> {
             system_ns,
             refid: f[2].to_string(),
             raw_offset_s,
+            leap: f[4].to_string(),
         });
     }
     Ok(out)
@@ -310,7 +323,8 @@ pub fn truth_at(truth: &[TruthSecond], t_ns: i64) -> Option<(usize, f64)> {
         }
         _ => truth[nearest].truth_offset_ns as f64,
     };
-    Some((nearest, offset_ns / 1e9))
+    // The leap shift is whole seconds and belongs to the matched second alone.
+    Some((nearest, (offset_ns + truth[nearest].label_shift_ns() as f64) / 1e9))
 }
 
 /// Why a fault in the matched second (or the one before) should have kept this sample from

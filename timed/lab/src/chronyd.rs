@@ -14,6 +14,7 @@ pub struct ChronydBuilder {
     user: Option<String>,
     netns: Option<String>,
     unshare_ipc: bool,
+    fake_clock: Option<crate::FakeClock>,
 }
 
 impl ChronydBuilder {
@@ -27,6 +28,12 @@ impl ChronydBuilder {
     /// Run inside this network namespace (`ip netns exec NAME`), when given.
     pub fn netns(mut self, ns: Option<&str>) -> Self {
         self.netns = ns.map(str::to_string);
+        self
+    }
+
+    /// Run on a faked wall clock (libfaketime; the lab's processes share one offset).
+    pub fn fake_clock(mut self, clock: Option<crate::FakeClock>) -> Self {
+        self.fake_clock = clock;
         self
     }
 
@@ -132,6 +139,9 @@ impl Chronyd {
             (None, false) => Command::new("chronyd"),
         };
         cmd.args(["-d", "-x", "-u", &self.user, "-f"]).arg(self.conf());
+        if let Some(f) = &self.builder.fake_clock {
+            f.apply(&mut cmd);
+        }
         let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())

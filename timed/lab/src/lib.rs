@@ -13,9 +13,11 @@ mod chronyd;
 pub mod compare;
 #[cfg(test)]
 mod config_tests;
+mod fakeclock;
 mod scratch;
 pub use chronyc::{Source, Tracking};
 pub use chronyd::{private_lines, Chronyd, ChronydBuilder};
+pub use fakeclock::FakeClock;
 pub use scratch::Scratch;
 
 use chronyd::stop;
@@ -60,6 +62,18 @@ pub struct Options {
     pub holdoff_s: f64,
     /// More timed.toml tables appended to the lab's (e.g. an `[events]` webhook).
     pub timed_extra: String,
+    /// One faked wall clock for chronyd, timed and the simulator (another date, e.g. a leap day).
+    pub fake_clock: Option<FakeClock>,
+    /// timed's `[leap] list` and `expired` policy (None: no list, the lab's default).
+    pub leap_list: Option<(PathBuf, String)>,
+    /// timed's `[engine] earliest_date` (None: timed's default), for replays of past dates.
+    pub earliest_date: Option<String>,
+    /// chrony.conf has `leapsectz right/UTC`. Without it chrony takes a leap only from its
+    /// sources (timed's samples): reference.c uses the zone's leap only when the source says
+    /// Normal, so with it a leap replay could not tell what timed sent.
+    pub chrony_leapsectz: bool,
+    /// More chrony.conf lines (e.g. an NTP server as a second witness).
+    pub chrony_extra: String,
 }
 
 impl Default for Options {
@@ -80,6 +94,11 @@ impl Default for Options {
             metrics_port: None,
             holdoff_s: 5.0,
             timed_extra: String::new(),
+            fake_clock: None,
+            leap_list: None,
+            earliest_date: None,
+            chrony_leapsectz: true,
+            chrony_extra: String::new(),
         }
     }
 }
@@ -125,6 +144,7 @@ impl Lab {
         write(&lab.dir.join("timed.toml"), &timed_toml(&lab.dir, &lab.opts))?;
         let chronyd = Chronyd::builder()
             .netns(lab.opts.netns.as_deref())
+            .fake_clock(lab.opts.fake_clock.clone())
             .start(&lab.dir, &chrony_conf(&lab.dir, &lab.opts))?;
         lab.chronyd = Some(chronyd);
         lab.start_sim(&sim_bin)?;
@@ -140,7 +160,11 @@ impl Lab {
             .append(true)
             .open(self.dir.join("timed.log"))
             .map_err(|e| e.to_string())?;
-        let child = Command::new(bin)
+        let mut cmd = Command::new(bin);
+        if let Some(f) = &self.opts.fake_clock {
+            f.apply(&mut cmd);
+        }
+        let child = cmd
             .arg("-c")
             .arg(self.dir.join("timed.toml"))
             .stdin(Stdio::null())
@@ -194,6 +218,9 @@ impl Lab {
         let d = &self.dir;
         let o = &self.opts;
         let mut cmd = sim_command(bin);
+        if let Some(f) = &o.fake_clock {
+            f.apply(&mut cmd);
+        }
         cmd.arg("--pty")
             .arg(d.join("gps0"))
             .arg("--pps-socket")
@@ -327,15 +354,22 @@ fn chrony_conf(dir: &Path, o: &Options) -> String {
          {pps}\n{coarse}\n\
          log refclocks tracking\n\
          makestep 1 3\n\
-         leapsectz right/UTC\n\
-         port {}\nbindaddress {}\nallow {}\n",
-        o.ntp_port, o.bind_address, o.allow
+         {}\
+         port {}\nbindaddress {}\nallow {}\n{}",
+        if o.chrony_leapsectz { "leapsectz right/UTC\n" } else { "" },
+        o.ntp_port,
+        o.bind_address,
+        o.allow,
+        o.chrony_extra
     )
 }
 
 /// The lab's timed.toml, pointing timed at the simulator and the lab's chronyd.
 fn timed_toml(dir: &Path, o: &Options) -> String {
     let d = dir.display();
+    let (list, expired) =
+        o.leap_list.as_ref().map_or((String::new(), "hold"), |(p, e)| (p.display().to_string(), e));
+    let earliest = o.earliest_date.as_ref().map_or(String::new(), |d| format!("earliest_date = \"{d}\"\n"));
     let (sock_pps, sock_coarse, shm) = match o.output {
         Output::Sock => (format!("{d}/pps.sock"), format!("{d}/coarse.sock"), false),
         Output::Shm => (String::new(), String::new(), true),
@@ -344,6 +378,7 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
         "# timed lab configuration (PPS edges are SIMULATED by timed-sim)\n\
          [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\n\n\
          [pps]\nsource = \"simulated\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
+         [engine]\n{earliest}\n\
          [chrony]\ncommand_socket = \"{d}/chronyd.sock\"\n\n\
          [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
          [chrony.shm]\nenabled = {shm}\ncoarse_unit = 0\npps_unit = 1\n\n\
@@ -351,8 +386,9 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
          [control]\nsocket = \"{d}/control.sock\"\n\n\
          [integrity]\nholdoff_s = {:?}\n\n\
          # The simulated receiver's leap data is not the real list's, and whether the host's copy\n\
-         # of that list has expired depends on the day the lab runs: the lab uses none.\n\
-         [leap]\nlist = \"\"\n{}",
+         # of that list has expired depends on the day the lab runs: the lab uses none unless a\n\
+         # test names one.\n\
+         [leap]\nlist = \"{list}\"\nexpired = \"{expired}\"\n{}",
         o.serial_delay_ms,
         o.metrics_port.is_some(),
         o.metrics_port.unwrap_or(9477),

@@ -45,18 +45,21 @@ pub fn compose(
     // on change would; the periodic rate alone could hide a short fault.
     let prev_rf = (index > 0).then(|| snapshot_rf(s, index - 1));
     let monrf = every(s.monrf_every_s) || prev_rf.is_some_and(|r| r != snapshot_rf(s, index));
+    let spoof = |i: u64| s.active(i).spoofing;
+    let secsig =
+        s.secsig_every_s > 0 && (every(s.secsig_every_s) || (index > 0 && spoof(index - 1) != spoof(index)));
     let mut frames = match s.protocol {
         Protocol::UbxNmea => {
             // TIM-TP right behind the solution: a receiver reports the next pulse as soon as it
             // knows it, so a long (padded) burst does not delay it.
             let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap), ubx::tim_tp(&snap)];
             f.extend(nmea_frames(&snap));
-            f.extend(ubx_tail(&snap, every(s.timels_every_s), monrf));
+            f.extend(ubx_tail(&snap, every(s.timels_every_s), monrf, secsig));
             f
         }
         Protocol::Ubx => {
             let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap), ubx::tim_tp(&snap)];
-            f.extend(ubx_tail(&snap, every(s.timels_every_s), monrf));
+            f.extend(ubx_tail(&snap, every(s.timels_every_s), monrf, secsig));
             f
         }
         Protocol::Nmea => nmea_frames(&snap),
@@ -88,9 +91,9 @@ fn nmea_frames(snap: &Snapshot) -> Vec<Vec<u8>> {
     v.into_iter().map(String::into_bytes).collect()
 }
 
-/// NAV-STATUS, NAV-SAT, NAV-TIMELS, MON-RF, then NAV-EOE (any padding goes in before
+/// NAV-STATUS, NAV-SAT, NAV-TIMELS, MON-RF, SEC-SIG, then NAV-EOE (any padding goes in before
 /// NAV-EOE).
-fn ubx_tail(snap: &Snapshot, timels: bool, monrf: bool) -> Vec<Vec<u8>> {
+fn ubx_tail(snap: &Snapshot, timels: bool, monrf: bool, secsig: bool) -> Vec<Vec<u8>> {
     let mut v = vec![ubx::nav_status(snap), ubx::nav_sat(snap)];
     if timels {
         v.push(ubx::nav_timels(snap));
@@ -98,6 +101,9 @@ fn ubx_tail(snap: &Snapshot, timels: bool, monrf: bool) -> Vec<Vec<u8>> {
     if monrf {
         v.push(ubx::mon_rf(snap));
         v.push(ubx::mon_ver());
+    }
+    if secsig {
+        v.push(ubx::sec_sig(snap));
     }
     v.push(ubx::nav_eoe(snap));
     v

@@ -81,7 +81,7 @@ impl FaultKind {
             FaultKind::TimeShift => &["shift_ns"],
             FaultKind::PositionJump => &["distance_m"],
             FaultKind::TaccBad => &["tacc_ns"],
-            FaultKind::Leap => &["sign"],
+            FaultKind::Leap => &["sign", "days_ahead"],
             _ => &[],
         }
     }
@@ -118,6 +118,10 @@ pub struct Fault {
     /// `leap`: +1 (inserted second 23:59:60) or −1 (23:59:59 skipped); default +1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign: Option<i8>,
+    /// `leap`: the leap is at the end of the UTC day this many days after the one the window
+    /// starts in (a receiver announces it ahead, in NAV-TIMELS); default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_ahead: Option<u16>,
 }
 
 impl Fault {
@@ -140,6 +144,7 @@ impl Fault {
             ("distance_m", self.distance_m.is_some()),
             ("tacc_ns", self.tacc_ns.is_some()),
             ("sign", self.sign.is_some()),
+            ("days_ahead", self.days_ahead.is_some()),
         ];
         if let Some((key, _)) = given.iter().find(|(k, on)| *on && !self.kind.keys().contains(k)) {
             return Err(format!("fault {kind}: key {key} does not apply to this kind"));
@@ -268,9 +273,13 @@ impl Scenario {
             .unwrap_or(0)
     }
 
-    /// The scenario's leap second: its sign and the first second (0-based index) of its window.
-    pub fn leap_fault(&self) -> Option<(i8, u64)> {
-        self.faults.iter().find(|f| f.kind == FaultKind::Leap).map(|f| (f.sign.unwrap_or(1), f.from_s))
+    /// The scenario's leap second: its sign, the first second (0-based index) of its window and
+    /// how many days after that second's day it comes at the end of.
+    pub fn leap_fault(&self) -> Option<(i8, u64, u16)> {
+        self.faults
+            .iter()
+            .find(|f| f.kind == FaultKind::Leap)
+            .map(|f| (f.sign.unwrap_or(1), f.from_s, f.days_ahead.unwrap_or(0)))
     }
 }
 

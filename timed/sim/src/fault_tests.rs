@@ -82,7 +82,7 @@ fn parameters_are_checked_by_kind_and_name() {
     .unwrap();
     assert_eq!(s.active(0).jamming, Some((2, 90)));
     assert_eq!((s.active(2).time_shift_ns, s.active(3).time_shift_ns), (0, -2_000_000));
-    assert_eq!(s.leap_fault(), Some((-1, 0)));
+    assert_eq!(s.leap_fault(), Some((-1, 0, 0)));
     let d = Scenario::from_toml("[[fault]]\nkind = \"jamming\"\n[[fault]]\nkind = \"spoofing\"\n").unwrap();
     assert_eq!((d.active(0).jamming, d.active(0).spoofing), (Some((3, 200)), Some(2)));
     for (toml, key) in [
@@ -240,10 +240,10 @@ fn power_cycle_is_nothing_then_a_cold_start() {
 
 #[test]
 fn leap_insert_labels_235960_and_counts_after_it() {
-    // UBX+NMEA is checked on the bytes below: timed-core's assembler keys NMEA by time of day
-    // and UBX by iTOW, and 23:59:60 (86 400 000 ms of day) does not match the iTOW of that
-    // second, so a combined stream's inserted second decodes as two epochs.
-    for protocol in [Protocol::Ubx, Protocol::Nmea] {
+    // UBX+NMEA too: timed-core's assembler keys NMEA by time of day and UBX by iTOW, and
+    // 23:59:60 (86 400 000 ms of day) must still be the same epoch as that second's iTOW (it
+    // was two, the regression `epochs` catches with its one-epoch-per-second check).
+    for protocol in [Protocol::Ubx, Protocol::Nmea, Protocol::UbxNmea] {
         let mut s = scenario(protocol, "[[fault]]\nkind = \"leap\"\nsign = 1\nfrom_s = 1\n");
         s.timels_every_s = 1;
         s.leap_seconds = 17;
@@ -313,6 +313,23 @@ fn leap_insert_labels_235960_and_counts_after_it() {
 }
 
 #[test]
+fn a_leap_days_ahead_is_announced_the_day_before_and_happens_on_its_day() {
+    // From 2016-12-30T23:59:57: NAV-TIMELS already names 2016-12-31 (GPS week 1929, day 7),
+    // the midnight into the 31st passes without a leap, and the leap's count is the next one.
+    let mut s = scenario(Protocol::Ubx, "[[fault]]\nkind = \"leap\"\ndays_ahead = 1\n");
+    s.timels_every_s = 1;
+    s.leap_seconds = 17;
+    let es = epochs(&s, M - 86_400 - 3, 5);
+    let labels: Vec<String> = es.iter().map(label).collect();
+    assert_eq!(labels[2..4], ["2016-12-30T23:59:59.000Z", "2016-12-31T00:00:00.000Z"]);
+    let ev = es[0].as_ref().unwrap().leap.event;
+    assert_eq!(ev, Some(LeapEvent { change: 1, gps_week: 1929, gps_day: 7 }));
+    assert_eq!(true_label(&s, M - 86_400 - 3, M), (M, true), "23:59:60 at the end of the 31st");
+    let bad = Scenario::from_toml("[[fault]]\nkind = \"jamming\"\ndays_ahead = 1\n").unwrap_err();
+    assert!(bad.contains("days_ahead"), "{bad}");
+}
+
+#[test]
 fn leap_removal_skips_235959() {
     let mut s = scenario(Protocol::UbxNmea, "[[fault]]\nkind = \"leap\"\nsign = -1\n");
     s.timels_every_s = 1;
@@ -355,4 +372,27 @@ fn stale_leap_is_one_second_ahead_with_valid_flags() {
 /// GPS time of week (ms) of POSIX second `t` with 18 leap seconds.
 fn ubx_tow_of(t: i64) -> u32 {
     ((t - timed_core::time::GPS_EPOCH_UNIX + 18).rem_euclid(604_800) * 1000) as u32
+}
+
+#[test]
+fn spoofing_shows_in_sec_sig_too_when_the_firmware_sends_it() {
+    // SEC-SIG every 10 s and on a change: at second 0, at the spoofing's start (3) and end (5).
+    let mut s = scenario(
+        Protocol::UbxNmea,
+        "[[fault]]\nkind = \"spoofing\"\nspoof_state = 3\nfrom_s = 3\nto_s = 5\n",
+    );
+    s.secsig_every_s = 10;
+    let b = bytes(&s, T0, 7);
+    let sec: Vec<Option<u8>> = b
+        .iter()
+        .map(|x| {
+            ubx(x).into_iter().find_map(|m| if let Ubx::SecSig(g) = m { Some(g.spoofing()) } else { None })
+        })
+        .collect();
+    assert_eq!(sec, [Some(1), None, None, Some(3), None, Some(1), None]);
+    let es = epochs(&s, T0, 7);
+    let spoofing: Vec<Option<u8>> = es.iter().map(|e| e.as_ref().unwrap().spoofing).collect();
+    assert_eq!(spoofing, [Some(1), Some(1), Some(1), Some(3), Some(3), Some(1), Some(1)]);
+    let plain = scenario(Protocol::UbxNmea, "");
+    assert!(bytes(&plain, T0, 1)[0].windows(4).all(|w| w != [0xB5, 0x62, 0x27, 0x09]), "off by default");
 }

@@ -90,6 +90,10 @@ pub struct Scenario {
     pub timels_every_s: u32,
     /// MON-RF is sent every this many seconds (0 = never).
     pub monrf_every_s: u32,
+    /// SEC-SIG (jamming and spoofing verdict; F9 firmware with the SEC class) every this many
+    /// seconds and at once when its spoofing state changes (0 = never: the default, as the
+    /// TIM 1.10 firmware the simulator names in MON-VER has no SEC-SIG).
+    pub secsig_every_s: u32,
     pub position: Position,
     /// The UTC instant the simulated receiver starts at (RFC 3339). At launch the whole
     /// seconds from the system time to it are added to the truth offset, so the edges stay on
@@ -126,6 +130,7 @@ impl Default for Scenario {
             tacc_ns: 20,
             timels_every_s: 10,
             monrf_every_s: 10,
+            secsig_every_s: 0,
             position: Position::default(),
             start: None,
             start_step_s: 0,

@@ -228,7 +228,9 @@ pub fn qerr_ps(s: &Scenario, t: i64) -> i32 {
 
 /// The scenario's leap second, placed for a run whose first second is count `first_s`.
 pub fn leap_schedule(s: &Scenario, first_s: i64) -> Option<LeapSchedule> {
-    s.leap_fault().map(|(sign, from)| LeapSchedule::end_of_day_of(first_s + from as i64, sign))
+    s.leap_fault().map(|(sign, from, days)| {
+        LeapSchedule::end_of_day_of(first_s + from as i64 + i64::from(days) * 86_400, sign)
+    })
 }
 
 /// True UTC's label of count `count` (POSIX second, inserted leap second).

@@ -195,6 +195,14 @@ pub fn mon_rf(s: &Snapshot) -> Vec<u8> {
     ubx_frame(MON, 0x38, &p.0)
 }
 
+/// SEC-SIG (27 09) version 2, 4 bytes and no per-frequency blocks: `sigSecFlags` bit 0
+/// jamDetEnabled, bits 1..2 jammingState, bit 3 spfDetEnabled, bits 4..6 spoofingState (u-blox
+/// F9 interface description, UBX-SEC-SIG; the layout pyubx2 has too).
+pub fn sec_sig(s: &Snapshot) -> Vec<u8> {
+    let flags = 0x01 | ((s.rf.jam_state & 0x03) << 1) | 0x08 | ((s.spoof_state & 0x07) << 4);
+    ubx_frame(0x27, 0x09, &[2, flags, 0, 0])
+}
+
 /// MON-VER (0A 04): software and hardware version and extension strings (u-blox M8
 /// interface description, UBX-MON-VER: `char[30] swVersion`, `char[10] hwVersion`, then
 /// `char[30]` extensions). Names the simulator in MOD= so no screen mistakes it for a receiver.

@@ -66,6 +66,13 @@ pub fn leap_seconds_list() -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("leap list {}: {e}", path.display()))
 }
 
+/// A SYNTHETIC list in the IERS format (`testdata/leap/synthetic-2027.list`, see the README):
+/// the real data plus negative leap seconds at the end of 2027-06-30 and of 2027-12-31, with a
+/// correct `#h` hash, for replays of leaps that no real list announces.
+pub fn synthetic_leap_list_path() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/leap/synthetic-2027.list"))
+}
+
 /// Every capture as (name, bytes), in [`capture_names`] order.
 pub fn all_captures() -> Vec<(String, Vec<u8>)> {
     capture_names()

@@ -24,7 +24,7 @@ pub enum Signal {
     Jamming,
     /// Jamming state warning.
     JammingWarning,
-    /// The receiver indicates spoofing (NAV-STATUS spoofDetState 2 or 3).
+    /// The receiver indicates spoofing (NAV-STATUS spoofDetState or SEC-SIG spoofingState 2 or 3).
     Spoofing,
     /// No valid fix, or the receiver does not vouch for its time.
     NoFix,
@@ -108,6 +108,9 @@ pub struct Config {
     /// A pulse further than this from the pulse train raises `time-shift` (the engine's outlier
     /// limit still rejects the edge itself beyond `outlier_ns`).
     pub time_shift_ns: i64,
+    /// The receiver further than this (plus a source's own error) from a majority of chrony's
+    /// other sources raises `time-shift` too (`sources.rs`).
+    pub sources_limit_ns: i64,
 }
 
 impl Default for Config {
@@ -138,6 +141,9 @@ impl Default for Config {
             position_jump_m: 200.0,
             // Kernel PPS jitters by microseconds; a hundred is a pulse that moved.
             time_shift_ns: 100_000,
+            // NTP over a LAN is good to a millisecond or so, over the internet to a few; chrony's
+            // own error margin for each source is added on top.
+            sources_limit_ns: 10_000_000,
         }
     }
 }

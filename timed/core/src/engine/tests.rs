@@ -514,3 +514,66 @@ fn a_receiver_on_its_firmwares_leap_count_is_held_when_the_list_disagrees() {
     assert_eq!(sent, 0);
     assert!(matches!(e.gate().state(), GateState::Closed { signal: Signal::LeapMismatch }));
 }
+
+#[test]
+fn after_a_cold_start_on_a_stale_leap_count_the_corrected_labels_are_taken() {
+    // Cold start: the receiver's count is 17 (srcOfCurrLs 0), so it labels true second t as
+    // t + 1, and the list says 18. Nothing may be sent, and no pulse count may start from those
+    // labels: when the receiver learns 18 from the sky, its right labels would look a second
+    // off the count and be held for good (found by the lab's cold-start replay).
+    let mut e = engine();
+    e.set_leap_list(Some(real_list()), false);
+    let s0 = 1_780_000_000; // 2026-05-28, before the list's expiry
+    let mut sent: Vec<(i64, i64)> = Vec::new();
+    for i in 0..50 {
+        let stale = i < 20;
+        let label = s0 + i + i64::from(stale);
+        let mut ep = epoch(label, Some(0));
+        ep.rx = epoch(s0 + i, None).rx;
+        let (count, source) = if stale { (17, 0) } else { (18, 2) };
+        ep.leap = LeapState { current_s: Some(count), source: LeapSource::NavTimeLs(source), ..ep.leap };
+        let ed = edge(i as u64 + 1, s0 + i, 0);
+        let acts = [feed(&mut e, ed), e.on_epoch(&ep)].concat();
+        sent.extend(pps(&acts).iter().map(|p| (i, p.second)));
+        if stale {
+            assert!(acts.iter().all(|a| !matches!(a, Action::SendCoarse(_))), "coarse sample at {i}");
+        }
+    }
+    assert!(sent.iter().all(|&(i, second)| i >= 20 && second == s0 + i), "{sent:?}");
+    // Hold-off 10 s after the last contradicted epoch (i = 19), then every second.
+    assert!(
+        sent.len() >= 18,
+        "only {} PPS samples once the count was right: {sent:?} {:?}",
+        sent.len(),
+        e.rejects()
+    );
+    assert_eq!(e.gate().state(), GateState::Open);
+}
+
+#[test]
+fn chronys_other_sources_disagreeing_with_the_receiver_close_the_gate() {
+    use super::sources::{PeerOffset, Verdict};
+    let integrity = integrity::Config { holdoff_ns: 3 * NS, ..integrity::Config::default() };
+    let mut e = Engine::new(Config { serial_delay_ns: DELAY_NS, integrity, ..Config::default() });
+    let peers = |true_minus_system_s: f64| [PeerOffset { true_minus_system_s, error_s: 0.002 }; 3];
+    let mut sent = Vec::new();
+    for i in 0..30 {
+        let acts =
+            [feed(&mut e, edge(i as u64 + 1, T0 + i, 0)), e.on_epoch(&epoch(T0 + i, Some(0)))].concat();
+        sent.push(!pps(&acts).is_empty());
+        let at = now((T0 + i) * NS + 500_000_000);
+        // Seconds 10..20: the servers put the receiver (250 µs ahead of the system clock) 50 ms
+        // off; before and after, within a millisecond.
+        let off = if (10..20).contains(&i) { -0.050 } else { 0.000_7 };
+        e.note_other_sources(&peers(off), at);
+        if i == 12 {
+            assert!(matches!(e.sources_verdict(), Verdict::Disagree { disagreeing: 3, peers: 3, .. }));
+            assert!(matches!(e.gate().state(), GateState::Closed { signal: Signal::TimeShift }));
+        }
+    }
+    assert!(sent[2..10].iter().all(|s| *s), "{sent:?}");
+    assert!(sent[11..22].iter().all(|s| !*s), "samples while the servers disagreed: {sent:?}");
+    assert!(sent[24..].iter().all(|s| *s), "no recovery after the hold-off: {sent:?}");
+    assert_eq!(e.sources_verdict(), Verdict::Agree { peers: 3 });
+    assert_eq!(e.gate().state(), GateState::Open);
+}

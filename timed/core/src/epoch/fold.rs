@@ -346,7 +346,10 @@ impl Partial {
         e.jamming = rf
             .map(|b| Jamming { state: b.jamming_state, indicator: b.jam_ind })
             .or(self.monhw.as_ref().map(|m| Jamming { state: m.jamming_state, indicator: m.jam_ind }));
-        e.spoofing = self.status.as_ref().map(|s| s.spoof_det_state);
+        // NAV-STATUS spoofDetState and SEC-SIG spoofingState share a scale (≥ 2 spoofing): the
+        // worse of the two, so neither message's "none" hides the other's alarm.
+        let nav = self.status.as_ref().map(|s| s.spoof_det_state);
+        e.spoofing = nav.max(asm.sec_spoofing);
         e.survey = self.svin.clone();
     }
 

@@ -185,6 +185,25 @@ fn mixed_ubx_and_nmea_of_one_second_are_one_epoch() {
 }
 
 #[test]
+fn an_inserted_leap_second_from_ubx_and_nmea_is_one_epoch() {
+    // 2016-12-31T23:59:60 on a UBX+NMEA receiver: NAV-PVT (sec 60, GPS−UTC still 17), then RMC
+    // and ZDA at 235960 (86 400 000 ms of day), then NAV-EOE; then 00:00:00 with GPS−UTC 18.
+    // GPS week 1930 began at 2016-12-31T23:59:43 UTC, so :60 is iTOW 17 000.
+    let mut s = pvt(17_000, (2016, 12, 31), (23, 59, 60), 0x37, 0, 3, 0x01);
+    s.extend(nmea(&[
+        "GNRMC,235960.00,A,4513.1,N,00548.4,E,0.0,,311216,,,A,V",
+        "GNZDA,235960.00,31,12,2016,00,00",
+    ]));
+    s.extend(eoe(17_000));
+    s.extend(pvt(18_000, (2017, 1, 1), (0, 0, 0), 0x37, 0, 3, 0x01));
+    s.extend(nmea(&["GNRMC,000000.00,A,4513.1,N,00548.4,E,0.0,,010117,,,A,V"]));
+    s.extend(eoe(18_000));
+    let es = run(&s);
+    assert_eq!(times(&es), ["2016-12-31T23:59:60.000Z", "2017-01-01T00:00:00.000Z"]);
+    assert_eq!((es[0].messages, es[1].messages), (4, 3));
+}
+
+#[test]
 fn tim_tp_gives_the_next_pulse_and_its_qerr() {
     // Pulse at GPS week 2375, TOW 86418 s = UTC 1 day + 0 s after the week start (18 leap s).
     let leap_itow = 86_417_000u32;
@@ -269,4 +288,19 @@ fn a_nano_outside_the_specified_range_is_no_time() {
         assert_eq!(v.len(), 1);
         assert_eq!((v[0].time, v[0].time_valid), (None, false), "nano {nano}");
     }
+}
+
+#[test]
+fn sec_sig_spoofing_holds_across_epochs_until_it_says_otherwise() {
+    // SEC-SIG version 2 (class 0x27, id 0x09): spoofing detection on, state in bits 4..6.
+    let sec = |state: u8| ubx_frame(0x27, 0x09, &[2, 0x08 | (state << 4), 0, 0]);
+    let itow = |s: u32| 4 * 86_400_000 + 19 * 3_600_000 + 33 * 60_000 + s * 1000 + 18_000;
+    let mut b = Vec::new();
+    for (s, spoof) in [(34u32, Some(3u8)), (35, None), (36, Some(1))] {
+        b.extend(pvt(itow(s), (2025, 7, 31), (19, 33, s as u8), 0x37, 0, 3, 0x01));
+        b.extend(spoof.map(sec).unwrap_or_default());
+        b.extend(eoe(itow(s)));
+    }
+    let es = run(&b);
+    assert_eq!(es.iter().map(|e| e.spoofing).collect::<Vec<_>>(), [Some(3), Some(3), Some(1)]);
 }

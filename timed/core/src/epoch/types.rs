@@ -197,7 +197,9 @@ pub struct Epoch {
     pub antenna: Option<AntennaStatus>,
     pub antenna_power: Option<AntennaPower>,
     pub jamming: Option<Jamming>,
-    /// NAV-STATUS `spoofDetState`: 0 unknown, 1 none, 2 indicated, 3 multiple indications.
+    /// NAV-STATUS `spoofDetState` (0 unknown, 1 none, 2 indicated, 3 multiple indications)
+    /// or SEC-SIG `spoofingState` (same scale, 3 affirmed), whichever is worse; SEC-SIG's
+    /// holds until the next one.
     pub spoofing: Option<u8>,
     pub survey: Option<Svin>,
     pub position: Option<Position>,

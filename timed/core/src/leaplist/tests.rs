@@ -62,6 +62,20 @@ fn leaps_at_the_end_of_a_day() {
 }
 
 #[test]
+fn the_synthetic_list_announces_two_negative_leaps_and_its_hash_matches() {
+    let path = timed_testdata::synthetic_leap_list_path();
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let l = LeapList::parse(&text).unwrap_or_else(|e| panic!("synthetic list: {e}"));
+    assert!(l.hash_checked());
+    assert_eq!(l.leap_at_end_of_day(day(2016, 12, 31)), Some(1), "the real data is kept");
+    assert_eq!(l.leap_at_end_of_day(day(2027, 6, 30)), Some(-1));
+    assert_eq!(l.leap_at_end_of_day(day(2027, 12, 31)), Some(-1));
+    assert_eq!(l.gps_utc_at(midnight(2027, 7, 1)), Some(17));
+    assert_eq!(l.gps_utc_at(midnight(2028, 1, 1)), Some(16));
+    assert!(!l.is_expired(midnight(2028, 1, 1)) && l.is_expired(midnight(2028, 6, 28)));
+}
+
+#[test]
 fn a_negative_leap_is_minus_one() {
     let text = "#@ 3991593600\n3439756800 34\n3550089600 33\n";
     assert_eq!(LeapList::parse(text).unwrap().leap_at_end_of_day(day(2012, 6, 30)), Some(-1));

@@ -19,6 +19,7 @@ const CLASS_NAV: u8 = 0x01;
 const CLASS_ACK: u8 = 0x05;
 const CLASS_MON: u8 = 0x0A;
 const CLASS_TIM: u8 = 0x0D;
+const CLASS_SEC: u8 = 0x27;
 
 /// Decode one UBX payload (checksum already verified by the framer).
 ///
@@ -46,6 +47,7 @@ pub fn decode(class: u8, id: u8, payload: &[u8]) -> Result<Ubx, UbxError> {
         (CLASS_MON, 0x09) => mon_hw(p),
         (CLASS_MON, 0x38) => mon_rf(p),
         (CLASS_MON, 0x04) => mon_ver(p),
+        (CLASS_SEC, 0x09) => super::sec::sec_sig(payload).map(Ubx::SecSig),
         (CLASS_ACK, 0x01) => ack(p).map(|(class, id)| Ubx::Ack { class, id }),
         (CLASS_ACK, 0x00) => ack(p).map(|(class, id)| Ubx::Nak { class, id }),
         _ => return Ok(Ubx::Other { class, id, len: payload.len() }),

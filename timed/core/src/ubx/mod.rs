@@ -4,7 +4,9 @@
 //! Framing and checksums are the framer's job, not this module's.
 
 mod decode;
+mod sec;
 pub use decode::decode;
+pub use sec::SecSig;
 
 use crate::gnss::Constellation;
 
@@ -30,6 +32,8 @@ pub enum Ubx {
     MonHw(MonHw),
     MonRf(MonRf),
     MonVer(MonVer),
+    /// SEC-SIG: signal security (jamming and spoofing), F9 firmware with the SEC class.
+    SecSig(SecSig),
     Ack {
         class: u8,
         id: u8,

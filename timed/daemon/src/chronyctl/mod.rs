@@ -26,6 +26,7 @@ mod cache;
 mod client;
 #[doc(hidden)]
 pub mod fixture;
+mod peers;
 
 pub use cache::Cache;
 

@@ -18,6 +18,9 @@ pub struct Integrity {
     pub position_jump_m: f64,
     /// A pulse this far from the pulse train raises `time-shift`, microseconds.
     pub time_shift_us: f64,
+    /// The receiver this far (plus a source's own error) from most of chrony's NTP sources
+    /// raises `time-shift`, milliseconds.
+    pub time_shift_sources_ms: f64,
     pub response: Responses,
 }
 
@@ -95,6 +98,7 @@ impl Default for Integrity {
             jam_ind_limit: d.jam_ind_limit,
             position_jump_m: d.position_jump_m,
             time_shift_us: d.time_shift_ns as f64 / 1e3,
+            time_shift_sources_ms: d.sources_limit_ns as f64 / 1e6,
             response: Responses::default(),
         }
     }
@@ -110,6 +114,7 @@ impl Integrity {
             tacc_limit_ns: self.tacc_limit_ns,
             position_jump_m: self.position_jump_m,
             time_shift_ns: (self.time_shift_us * 1e3).round() as i64,
+            sources_limit_ns: (self.time_shift_sources_ms * 1e6).round() as i64,
             ..integrity::Config::default()
         };
         for (s, resp) in c.responses.iter_mut() {
@@ -161,6 +166,13 @@ impl Integrity {
                     "integrity.time_shift_us = {} is outside 1..1000000 µs (kernel PPS jitters by microseconds)",
                     self.time_shift_us
                 ),
+            ));
+        }
+        let ms = self.time_shift_sources_ms;
+        if !(ms.is_finite() && (0.1..=10_000.0).contains(&ms)) {
+            v.push((
+                "integrity.time_shift_sources_ms",
+                format!("integrity.time_shift_sources_ms = {ms} is outside 0.1..10000 ms (NTP is good to about a millisecond)"),
             ));
         }
         v

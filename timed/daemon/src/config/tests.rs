@@ -182,6 +182,20 @@ fn the_outlier_threshold_is_finite() {
     assert!(problems("[engine]\noutlier_ms = 0.5\n").is_empty());
 }
 
+#[test]
+fn the_earliest_date_is_a_calendar_date_after_the_gps_epoch() {
+    for v in ["2016-02-30", "1979-12-31", "2016-1-1", "yesterday"] {
+        let p = problems(&format!("[engine]\nearliest_date = \"{v}\"\n"));
+        assert_eq!(p.len(), 1, "{v}: {p:#?}");
+        assert!(p[0].starts_with("t.toml:2:17: engine.earliest_date = "), "{}", p[0]);
+        assert!(p[0].contains("is not a date YYYY-MM-DD on or after 1980-01-06"), "{}", p[0]);
+    }
+    assert!(problems("[engine]\nearliest_date = \"2016-01-01\"\n").is_empty());
+    let c = Engine { earliest_date: "2016-01-01".into(), ..Engine::default() };
+    assert_eq!(c.earliest_unix_s(), Some(1_451_606_400));
+    assert_eq!(Engine::default().earliest_unix_s(), Some(1_735_689_600), "the engine's own floor");
+}
+
 /// chrony trusts what is in the segment; a segment others can write lets anyone set the time.
 #[test]
 fn a_world_writable_shm_mode_is_rejected() {
@@ -222,6 +236,11 @@ fn integrity_limits_out_of_range_are_named_at_their_key() {
         ("tacc_limit_ns = 0", "t.toml:2:17: integrity.tacc_limit_ns = 0 would close the gate"),
         ("position_jump_m = 3.0", "t.toml:2:19: integrity.position_jump_m = 3 is below 10 m"),
         ("time_shift_us = 0.5", "t.toml:2:17: integrity.time_shift_us = 0.5 is outside 1..1000000"),
+        (
+            "time_shift_sources_ms = 0.0",
+            "t.toml:2:25: integrity.time_shift_sources_ms = 0 is outside 0.1..10000",
+        ),
+        ("time_shift_sources_ms = nan", "t.toml:2:25: integrity.time_shift_sources_ms = NaN is outside"),
     ];
     for (line, want) in cases {
         let p = problems(&format!("[integrity]\n{line}\n"));

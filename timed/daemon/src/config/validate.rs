@@ -51,6 +51,16 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
             Some("the default is 2.0".into()),
         ));
     }
+    if c.engine.earliest_unix_s().is_none() {
+        v.push((
+            "engine.earliest_date",
+            format!(
+                "engine.earliest_date = {:?} is not a date YYYY-MM-DD on or after 1980-01-06",
+                c.engine.earliest_date
+            ),
+            Some("the default is \"2025-01-01\"; set it earlier only to replay a past date".into()),
+        ));
+    }
     v.extend(c.integrity.problems().into_iter().map(|(k, m)| (k, m, None)));
     if c.pps.source == PpsSource::Kernel && c.pps.device.as_os_str().is_empty() {
         v.push(("pps.device", "pps.source is \"kernel\" but pps.device is empty".into(), None));

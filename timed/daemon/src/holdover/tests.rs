@@ -46,7 +46,7 @@ fn figures() -> Figures {
 }
 
 fn reading(t: f64, freq: f64) -> Reading {
-    Reading { temp_c: Ok(t), tracking: Some((freq, figures())), chrony: None }
+    Reading { temp_c: Ok(t), tracking: Some((freq, figures())), chrony: None, peers: None }
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn holdover_is_entered_once_after_a_lock_and_left_on_relock() {
     let mut at = 7200.0;
     while s.snapshot(at).state == "holdover" {
         at += 10.0;
-        s.on_reading(Reading { temp_c: Ok(53.0), tracking: None, chrony: None }, at, false);
+        s.on_reading(Reading { temp_c: Ok(53.0), tracking: None, chrony: None, peers: None }, at, false);
         assert!(at < 7200.0 + 12.0 * 3600.0, "never exceeded");
     }
     let x = s.snapshot(at);
@@ -97,7 +97,12 @@ fn holdover_is_entered_once_after_a_lock_and_left_on_relock() {
 fn a_missing_thermal_zone_is_stated_not_an_error() {
     let mut s = State::new(&HoldoverConfig::default());
     s.on_reading(
-        Reading { temp_c: Err("no thermal zones".into()), tracking: Some((1.0, figures())), chrony: None },
+        Reading {
+            temp_c: Err("no thermal zones".into()),
+            tracking: Some((1.0, figures())),
+            chrony: None,
+            peers: None,
+        },
         0.0,
         true,
     );

@@ -206,6 +206,7 @@ fn an_integrity_fault_blocks_from_its_second_second_until_the_holdoff_has_passed
         dropped: false,
         faults: faults.iter().map(|f| f.to_string()).collect(),
         stopped: false,
+        true_label: None,
     };
     let truth: Vec<TruthSecond> =
         (0..20).map(|i| if (5..8).contains(&i) { sec(i, &["antenna_open"]) } else { sec(i, &[]) }).collect();
@@ -214,4 +215,25 @@ fn an_integrity_fault_blocks_from_its_second_second_until_the_holdoff_has_passed
     // Fault in 5..8: its first second may pass, then closed until 8 + 5 − 1.
     assert_eq!(closed, (6..12).collect::<Vec<_>>());
     assert_eq!(g[6], Some("antenna_open"));
+}
+
+#[test]
+fn after_a_leap_second_the_truth_is_the_utc_label_not_the_count() {
+    // +1 at count 12 (23:59:60): counts 12 and 13 are both labelled POSIX 12, so true − system
+    // is a second less from count 13 on. A sample that still says +250 µs there is a wrong
+    // second; one that says −1 s + 250 µs is right, and chrony's leap column is kept.
+    let truth = "\
+{\"second\":11,\"index\":0,\"edge_system_ns\":10999750000,\"truth_offset_ns\":250000,\"true_label\":11}
+{\"second\":12,\"index\":1,\"edge_system_ns\":11999750000,\"truth_offset_ns\":250000,\"true_label\":12,\"faults\":[\"leap\"]}
+{\"second\":13,\"index\":2,\"edge_system_ns\":12999750000,\"truth_offset_ns\":250000,\"true_label\":12,\"faults\":[\"leap\"]}
+";
+    let t = parse_truth(truth).unwrap();
+    assert_eq!(truth_at(&t, 12_999_750_000).map(|(i, o)| (i, (o * 1e9).round())), Some((2, -999_750_000.0)));
+    let right = "1970-01-01 00:00:12.999750 PPS 0 N 0 -9.997500e-01 -9.997500e-01 1.0e-07\n";
+    let wrong = "1970-01-01 00:00:12.999750 PPS 0 + 0 2.500000e-04 2.5e-04 1.0e-07\n";
+    assert!(run(truth, right).is_clean(), "{}", run(truth, right).text());
+    assert_eq!(run(truth, wrong).with_problem("wrong_second").len(), 1);
+    assert_eq!(parse_refclocks(wrong).unwrap()[0].leap, "+");
+    // An announced leap is no fault: those seconds count as healthy.
+    assert_eq!(run(truth, right).refclock("PPS").map(|r| r.healthy_seconds), Some(3));
 }

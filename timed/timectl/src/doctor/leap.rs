@@ -52,8 +52,7 @@ pub fn judge(
     conf_path: &std::path::Path,
     drop_in: &std::path::Path,
 ) -> Check {
-    let update =
-        "update tzdata (apt update && apt install tzdata), then restart timed, which reads the list at start";
+    let update = "update tzdata (apt update && apt install tzdata); timed reads the new list within a minute";
     let list = match (&l.path, &l.list) {
         (None, _) => Check::ok(ID, format!("no leap-seconds list ([leap] list = \"\" at {})", l.key_at)),
         (Some(_), Err(e)) => Check::fail(
