@@ -172,10 +172,10 @@ fn rendered_parts_follow_the_file() {
     assert!(out.status.success());
     assert_eq!(
         text(&out.stdout),
-        "[pi4]\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=pps-gpio,gpiopin=18\n"
+        "[pi4]\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=pps-gpio,gpiopin=18\n[all]\n"
     );
     let out = timectl(&["board", "config-txt", f, "--wiring", "usb"]);
-    assert_eq!(text(&out.stdout), "[pi4]\nenable_uart=1\ndtoverlay=pps-gpio,gpiopin=18\n");
+    assert_eq!(text(&out.stdout), "[pi4]\nenable_uart=1\ndtoverlay=pps-gpio,gpiopin=18\n[all]\n");
     let out = timectl(&["board", "cmdline", f, "--wiring", "usb"]);
     assert_eq!(text(&out.stdout), "console=serial0,115200n8\nconsole=tty1\n");
     let out = timectl(&["board", "timed-toml", f]);
@@ -183,6 +183,22 @@ fn rendered_parts_follow_the_file() {
     assert_eq!(t["receiver"]["device"].as_str(), Some("/dev/ttyAMA0"));
     assert_eq!(t["receiver"]["baud"].as_integer(), Some(9600));
     assert_eq!(t["pps"]["device"].as_str(), Some("/dev/pps0"));
+    // A USB receiver is opened through the stable link the udev rules give it, not ttyACM0.
+    let out = timectl(&["board", "timed-toml", f, "--wiring", "usb"]);
+    let t: toml::Table = toml::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(t["receiver"]["device"].as_str(), Some("/dev/gps0"));
+    let rules = std::fs::read_to_string(boards_dir().join("../udev/60-timed.rules")).unwrap();
+    assert!(rules.contains("KERNEL==\"ttyACM[0-9]*\", ATTRS{idVendor}==\"1546\", SYMLINK+=\"gps0\""));
+    // No PPS wire: timed sends coarse samples only and chrony may select them.
+    let out = timectl(&["board", "timed-toml", f, "--pps", "off"]);
+    let t: toml::Table = toml::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(t["pps"]["source"].as_str(), Some("off"));
+    assert_eq!(t["receiver"]["device"].as_str(), Some("/dev/ttyAMA0"));
+    let out = timectl(&["board", "chrony", f, "--pps", "off"]);
+    assert_eq!(
+        text(&out.stdout),
+        "refclock SOCK /run/chrony/timed-coarse.sock refid GPS poll 2 offset 0 delay 0.2\nleapsectz right/UTC\n"
+    );
     let out = timectl(&["board", "chrony", f, "--wiring", "nosuch"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("[\"uart-hat\", \"usb\"]"), "{}", text(&out.stderr));
@@ -204,6 +220,31 @@ fn rendered_parts_follow_the_file() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["wiring"]["uart-hat"]["getty_off"], serde_json::json!(["ttyAMA0"]));
     assert_eq!(v["wiring"]["usb"]["kernel_params"][0], "console=serial0,115200n8");
+    // `board json` is `board show --json`.
+    let alias = timectl(&["board", "json", f]);
+    assert!(alias.status.success(), "{}", text(&alias.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&alias.stdout).unwrap(), v);
+}
+
+/// boards/README.md: the package's /etc/timed/timed.toml (timed's defaults) and the board files
+/// cannot disagree: the packaged baud is every header-UART wiring's, so a HAT works unedited.
+#[test]
+fn packaged_timed_toml_agrees_with_every_board_file() {
+    let packaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("../daemon/timed.toml");
+    let cfg = timed::config::load(&packaged).unwrap_or_else(|p| panic!("{p:?}"));
+    let mut uart = 0;
+    for f in board_files() {
+        let out = timectl(&["--json", "board", "show", f.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for (wid, w) in v["wiring"].as_object().unwrap() {
+            if w["transport"] == "uart" {
+                assert_eq!(w["baud"].as_u64(), Some(u64::from(cfg.receiver.baud)), "{f:?} wiring {wid}");
+                uart += 1;
+            }
+        }
+    }
+    assert!(uart >= 5, "{uart} header-UART wirings");
 }
 
 /// The real chronyd parses every board's chrony lines, refclocks and leap source (`-p` prints the

@@ -36,6 +36,18 @@ pub struct One {
     /// Wiring variant (default: the file's default_wiring).
     #[arg(long, value_name = "ID")]
     pub wiring: Option<String>,
+    /// Is the receiver's PPS output wired? `off`: timed-toml sets `[pps] source = "off"` and
+    /// chrony prints the coarse refclock selectable (serial time only, milliseconds).
+    #[arg(long, value_name = "MODE", default_value = "kernel")]
+    pub pps: PpsWire,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PpsWire {
+    /// The PPS output drives the board's pps_gpio (the kernel's pps-gpio device).
+    Kernel,
+    /// No PPS wire: coarse (serial) time only.
+    Off,
 }
 
 #[derive(Subcommand)]
@@ -50,6 +62,11 @@ pub enum What {
     Chrony(One),
     /// Everything rendered for every wiring (use --json for scripts).
     Show {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// The same as `show --json`.
+    Json {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
@@ -177,28 +194,37 @@ pub fn run(args: &BoardArgs, json: bool) -> ExitCode {
     match &args.what {
         What::ConfigTxt(one) => with_wiring(one, |b, _, w| render::config_txt(b, w)),
         What::Cmdline(one) => with_wiring(one, |_, _, w| lines(render::kernel_params(w))),
+        What::TimedToml(one) if one.pps == PpsWire::Off => with_wiring(one, render::timed_toml_coarse_only),
         What::TimedToml(one) => with_wiring(one, render::timed_toml),
+        What::Chrony(one) if one.pps == PpsWire::Off => {
+            with_wiring(one, |_, _, w| lines(render::chrony_lines_coarse_only(w, render::COARSE_SOCK)))
+        }
         What::Chrony(one) => {
             with_wiring(one, |_, _, w| lines(render::chrony_lines(w, render::PPS_SOCK, render::COARSE_SOCK)))
         }
-        What::Show { file } => match load(file) {
-            Ok(b) => {
-                let out = render::board_out(&b);
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-                } else {
-                    print_show(&out);
-                }
-                ExitCode::SUCCESS
-            }
-            Err(problems) => {
-                for p in problems {
-                    eprintln!("{p}");
-                }
-                ExitCode::from(EXIT_INVALID)
-            }
-        },
+        What::Json { file } => show(file, true),
+        What::Show { file } => show(file, json),
         What::Detect { dir, model_file } => detect(dir, model_file, json),
+    }
+}
+
+fn show(file: &Path, json: bool) -> ExitCode {
+    match load(file) {
+        Ok(b) => {
+            let out = render::board_out(&b);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            } else {
+                print_show(&out);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in problems {
+                eprintln!("{p}");
+            }
+            ExitCode::from(EXIT_INVALID)
+        }
     }
 }
 
