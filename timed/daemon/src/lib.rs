@@ -25,3 +25,5 @@ pub mod pps_input;
 pub mod run;
 pub mod serial;
 pub mod socket_file;
+pub mod status;
+pub mod verdict;

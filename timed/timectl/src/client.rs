@@ -3,7 +3,6 @@
 //! typed kind ([`Failure`]) so that the verdict tells a busy socket from a dead timed without
 //! reading the sentence.
 
-use serde::Serialize;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -11,54 +10,7 @@ use std::time::Duration;
 use timed::chronyctl::Report;
 pub use timed::control::Message;
 use timed::control::Refusal;
-
-/// Why timed's state could not be read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Failure {
-    /// timed answered `busy` to every attempt: it runs, its socket is full.
-    Busy,
-    /// timed accepted and closed before answering, every attempt: it runs but sheds
-    /// connections (overloaded socket), or is stopping.
-    Closed,
-    /// The socket's permissions do not let this user connect.
-    PermissionDenied,
-    /// No socket at that path.
-    Missing,
-    /// A socket file nobody listens on (timed stopped uncleanly).
-    NotListening,
-    /// Connected, but no answer in time.
-    Hung,
-    /// An answer that is not timed's (another program, another schema).
-    Protocol,
-    Other,
-}
-
-impl Failure {
-    /// timed runs and only its socket is too busy to answer: its state is unknown, not bad.
-    pub fn is_busy(self) -> bool {
-        matches!(self, Failure::Busy | Failure::Closed)
-    }
-}
-
-/// A failed request to timed: what happened, in words that name the socket.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CtlError {
-    pub kind: Failure,
-    pub message: String,
-}
-
-impl CtlError {
-    fn new(kind: Failure, message: String) -> CtlError {
-        CtlError { kind, message }
-    }
-}
-
-impl From<CtlError> for String {
-    fn from(e: CtlError) -> String {
-        e.message
-    }
-}
+pub use timed::status::{CtlError, Failure, View};
 
 /// A busy socket is asked again this many times, after these pauses (about 1 s in all):
 /// watchers and idle connections come and go, and a one-shot request is admitted as soon as
@@ -74,40 +26,25 @@ pub struct Target {
     pub chrony_socket: Option<PathBuf>,
 }
 
-/// What timectl knows about the running system.
-pub struct View {
-    /// timed's message, or why there is none.
-    pub timed: Result<Message, CtlError>,
-    /// chronyd's view, or why there is none.
-    pub chrony: Result<Report, String>,
-    /// Where chronyd's view came from ("via timed", or the socket read directly).
-    pub chrony_from: String,
-}
-
 impl Target {
     /// One snapshot of timed and chronyd.
     pub fn view(&self) -> View {
         let timed = snapshot(&self.socket);
-        let (chrony, chrony_from) = match (&self.chrony_socket, &timed) {
-            (Some(p), _) => (query_chrony(p), p.display().to_string()),
-            (None, Ok(m)) => match (&m.chrony, &m.chrony_note) {
-                (Some(r), _) => (Ok(r.clone()), "via timed".to_string()),
-                (None, note) => (
-                    Err(note.clone().unwrap_or_else(|| "timed sent no chrony part".into())),
-                    "via timed".to_string(),
-                ),
-            },
+        match (&self.chrony_socket, timed) {
+            (Some(p), timed) => View { timed, chrony: query_chrony(p), chrony_from: p.display().to_string() },
+            (None, Ok(m)) => View::from_message(m),
             // timed runs but could not answer: its chronyd reading is not to be had, and asking
             // chronyd directly would only add a permission error for most users.
-            (None, Err(e)) if e.kind.is_busy() => {
-                (Err("not read: timed's control socket is busy".to_string()), "via timed".to_string())
-            }
-            (None, Err(_)) => {
+            (None, Err(e)) if e.kind.is_busy() => View {
+                timed: Err(e),
+                chrony: Err("not read: timed's control socket is busy".to_string()),
+                chrony_from: "via timed".to_string(),
+            },
+            (None, Err(e)) => {
                 let p = Path::new(DEFAULT_CHRONY_SOCKET);
-                (query_chrony(p), p.display().to_string())
+                View { timed: Err(e), chrony: query_chrony(p), chrony_from: p.display().to_string() }
             }
-        };
-        View { timed, chrony, chrony_from }
+        }
     }
 }
 

@@ -4,26 +4,7 @@
 use serde::Serialize;
 use std::process::ExitCode;
 
-/// A signed duration in seconds with a readable unit: "+12 ns", "-3.4 µs", "+1.250 ms", "+2.000 s".
-pub fn secs(s: f64) -> String {
-    let a = s.abs();
-    if !s.is_finite() {
-        "-".into()
-    } else if a < 1e-6 {
-        format!("{:+.0} ns", s * 1e9)
-    } else if a < 1e-3 {
-        format!("{:+.1} µs", s * 1e6)
-    } else if a < 1.0 {
-        format!("{:+.3} ms", s * 1e3)
-    } else {
-        format!("{s:+.3} s")
-    }
-}
-
-/// As [`secs`] without the sign (for deviations and bounds).
-pub fn unsigned(s: f64) -> String {
-    secs(s).trim_start_matches('+').to_string()
-}
+pub use timed::status::{secs, unsigned};
 
 /// "0.3 s ago", or "never".
 pub fn ago(now_ns: i64, then_ns: Option<i64>) -> String {
@@ -80,12 +61,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn units_fit_the_magnitude() {
-        assert_eq!(secs(12e-9), "+12 ns");
-        assert_eq!(secs(-3.44e-6), "-3.4 µs");
-        assert_eq!(secs(1.25e-3), "+1.250 ms");
-        assert_eq!(secs(2.0), "+2.000 s");
-        assert_eq!(unsigned(25e-9), "25 ns");
+    fn ages_read_as_seconds_ago() {
         assert_eq!(ago(3_500_000_000, Some(3_200_000_000)), "0.3 s ago");
         assert_eq!(ago(1, None), "never");
     }

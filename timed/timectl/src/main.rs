@@ -1,8 +1,9 @@
 //! timectl: the diagnostics CLI of timed.
 //!
-//! Owns: command-line parsing and presentation (text and `--json`), the verdict and the doctor's
-//! checks. It reads a running daemon only through its control socket (docs/control.md) and
-//! chronyd only through its command socket; it uses the daemon crate's library for the shared
+//! Owns: command-line parsing and presentation (text and `--json`) and the doctor's checks; the
+//! verdict and the status document are the daemon library's (`timed::verdict`, `timed::status`).
+//! It reads a running daemon only through its control socket (docs/control.md) and chronyd only
+//! through its command socket; it uses the daemon crate's library for the shared
 //! types (snapshot schema, configuration parser, chrony client) and must not depend on the
 //! daemon's event loop or write to anything the daemon owns. Decoding and time logic live in
 //! `timed-core`; this crate must not re-implement them.
@@ -17,8 +18,10 @@ mod fmt;
 mod pps;
 mod sky;
 mod status;
-mod verdict;
 mod watch;
+
+/// The verdict is the daemon library's (one owner for `status --json` and `/status.json`).
+use timed::verdict;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -5,42 +5,16 @@
 use crate::client::{Target, View};
 use crate::fmt::{ago, opt, secs, unsigned};
 use crate::verdict::{assess, Assessment, Verdict};
-use serde::Serialize;
 use std::fmt::Write;
 use std::process::ExitCode;
-use timed::chronyctl::Report;
 use timed::health::Health;
-
-/// `status --json`.
-#[derive(Serialize)]
-struct StatusJson<'a> {
-    schema: u32,
-    verdict: Verdict,
-    reasons: &'a [crate::verdict::Reason],
-    timed: Option<&'a Health>,
-    timed_error: Option<&'a str>,
-    /// Why `timed` is null, typed (`busy`, `permission-denied`, `missing`, …).
-    timed_error_kind: Option<crate::client::Failure>,
-    chrony: Option<&'a Report>,
-    chrony_error: Option<&'a str>,
-    chrony_from: &'a str,
-}
+use timed::status::StatusJson;
 
 pub fn run(t: &Target, json: bool) -> Result<ExitCode, String> {
     let v = t.view();
     let a = assess(&v);
     if json {
-        crate::fmt::print_json(&StatusJson {
-            schema: timed::control::SCHEMA,
-            verdict: a.verdict,
-            reasons: &a.reasons,
-            timed: v.timed.as_ref().ok().and_then(|m| m.timed.as_ref()),
-            timed_error: v.timed.as_ref().err().map(|e| e.message.as_str()),
-            timed_error_kind: v.timed.as_ref().err().map(|e| e.kind),
-            chrony: v.chrony.as_ref().ok(),
-            chrony_error: v.chrony.as_ref().err().map(|s| s.as_str()),
-            chrony_from: &v.chrony_from,
-        })?;
+        crate::fmt::print_json(&StatusJson::new(&v, &a))?;
     } else {
         crate::fmt::print_out(&render(&v, &a))?;
     }
@@ -226,4 +200,18 @@ fn chrony_part(o: &mut String, v: &View) {
         }
     }
     let _ = writeln!(o, "          (chrony read {})", v.chrony_from);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Health checks tell the verdicts apart by exit status; BUSY (state unknown) is not 2.
+    #[test]
+    fn each_verdict_has_its_exit_status() {
+        let codes = [(Verdict::Ok, 0), (Verdict::Degraded, 1), (Verdict::Failing, 2), (Verdict::Busy, 3)];
+        for (v, code) in codes {
+            assert_eq!(exit_code(v), ExitCode::from(code), "{v:?}");
+        }
+    }
 }

@@ -24,6 +24,8 @@
 
 mod cache;
 mod client;
+#[doc(hidden)]
+pub mod fixture;
 
 pub use cache::Cache;
 

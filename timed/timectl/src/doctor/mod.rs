@@ -6,7 +6,7 @@
 //! /proc/sysvipc/shm) and changes nothing; [`local`], [`live`] and [`chrony`] turn facts into
 //! checks and are pure, so every verdict is unit-tested; this file runs them and prints.
 //!
-//! Severity follows `timectl status` (verdict.rs): what stops GPS time reaching chrony or
+//! Severity follows `timectl status` (the daemon library's verdict.rs): what stops GPS time reaching chrony or
 //! clients is a failure; what serves time but should be fixed (SIMULATED PPS, coarse-only time,
 //! a lopsided coarse offset) is a warning.
 

@@ -5,7 +5,6 @@ use super::chrony_conf;
 use super::gather::{Facts, Live};
 use super::system::{Kind, Names, Owner, PathInfo};
 use std::path::{Path, PathBuf};
-use timed::chronyctl::{ChronydState, Report, ServerStats, Source, Tracking};
 use timed::health::{DeviceState, FixKind, FramerCounts, Health, Pps, PpsLock, Receiver, Sink, SinkState};
 
 pub const PASSWD: &str = "root:x:0:0::/root:/bin/sh\ntimed:x:998:998::/:/usr/sbin/nologin\n\
@@ -148,51 +147,4 @@ pub fn reject(h: &mut Health, reason: &str, n: u64) {
     }
 }
 
-/// chronyd synchronised to PPS, with these sources: (name, mode, last offset system − source).
-pub fn report(sources: &[(&str, &str, f64)]) -> Report {
-    let tracking = Tracking {
-        ref_id: 0x5050_5300,
-        ref_name: "PPS".into(),
-        ref_address: None,
-        stratum: 1,
-        leap_code: 0,
-        leap_status: "normal".into(),
-        ref_time_s: 1.8e9,
-        system_offset_s: 1e-8,
-        last_offset_s: 1e-8,
-        rms_offset_s: 1e-8,
-        frequency_ppm: 1.0,
-        residual_freq_ppm: 0.0,
-        skew_ppm: 0.01,
-        root_delay_s: 1e-9,
-        root_dispersion_s: 1e-6,
-        update_interval_s: 4.0,
-    };
-    let sources = sources
-        .iter()
-        .map(|(name, mode, offset)| Source {
-            index: 0,
-            address: (*name).into(),
-            name: (*name).into(),
-            mode: (*mode).into(),
-            state: "selected".into(),
-            state_code: 0,
-            stratum: 0,
-            poll: 2,
-            reach: 0o377,
-            last_rx_ago_s: Some(1),
-            last_offset_s: *offset,
-            last_offset_orig_s: *offset,
-            last_error_s: 1e-7,
-            options: None,
-            stats: Err("n/a".into()),
-        })
-        .collect();
-    Report {
-        tracking: Ok(tracking),
-        sources: Ok(sources),
-        serverstats: Ok(ServerStats::default()),
-        state: ChronydState::Answered,
-        age_s: 0.0,
-    }
-}
+pub use timed::chronyctl::fixture::report;

@@ -7,12 +7,15 @@
 //! satellites, SIMULATED PPS). BUSY: timed runs but its control socket was too busy to answer
 //! (timectl's retries included), so timed's state is unknown: that is not a failing time server,
 //! and anyone in the socket's group could cause it.
+//!
+//! Owned by the daemon's library so that `timectl status --json` and the web page's
+//! `/status.json` are one document; no I/O here (the caller brings the view and its time).
 
-use crate::client::{Failure, View};
-use crate::fmt::secs;
+use crate::chronyctl::{ChronydState, Report};
+use crate::health::{DeviceState, GateName, Health, PpsLock, SinkState};
+use crate::status::secs;
+use crate::status::{Failure, View};
 use serde::Serialize;
-use timed::chronyctl::{ChronydState, Report};
-use timed::health::{DeviceState, GateName, Health, PpsLock, SinkState};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
