@@ -45,9 +45,12 @@ fn pi4b() -> String {
     std::fs::read_to_string(boards_dir().join("pi4b.toml")).unwrap()
 }
 
-/// Replaces exactly one occurrence (the test is wrong if the anchor moved).
+/// Replaces the first occurrence: the file's first wiring, uart-hat (the test is wrong if the
+/// anchor moved; `line_of` finds the same first line).
 fn edit(src: &str, from: &str, to: &str) -> String {
-    assert_eq!(src.matches(from).count(), 1, "anchor {from:?} must occur once");
+    let at = src.find(from).unwrap_or_else(|| panic!("anchor {from:?} is gone"));
+    assert!(src.find("[wiring.uart-hat]").is_some_and(|w| w < at), "anchor {from:?} is not in uart-hat");
+    assert!(src.find("[wiring.usb]").is_none_or(|u| at < u), "anchor {from:?} is not in uart-hat");
     src.replacen(from, to, 1)
 }
 
@@ -201,7 +204,13 @@ fn rendered_parts_follow_the_file() {
     );
     let out = timectl(&["board", "chrony", f, "--wiring", "nosuch"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("[\"uart-hat\", \"usb\"]"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("[\"adafruit-hat\", \"uart-hat\", \"usb\"]"), "{}", text(&out.stderr));
+    // The Adafruit Ultimate GPS HAT: the same UART, PPS on GPIO4 (pin 7).
+    let out = timectl(&["board", "config-txt", f, "--wiring", "adafruit-hat"]);
+    assert_eq!(
+        text(&out.stdout),
+        "[pi4]\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=pps-gpio,gpiopin=4\n[all]\n"
+    );
     // A status LED adds timed's [led] section.
     let s = edit(
         &pi4b(),
@@ -254,7 +263,7 @@ fn chronyd_accepts_the_refclock_lines() {
     let d = Scratch::new("timectl-board").unwrap();
     let mut checked = 0;
     for f in board_files() {
-        for wiring in ["uart-hat", "usb"] {
+        for wiring in ["uart-hat", "adafruit-hat", "usb"] {
             let out = timectl(&["board", "chrony", f.to_str().unwrap(), "--wiring", wiring]);
             assert!(out.status.success(), "{}", text(&out.stderr));
             let conf = d.join("chrony.conf");
@@ -267,7 +276,7 @@ fn chronyd_accepts_the_refclock_lines() {
             checked += 1;
         }
     }
-    assert!(checked >= 10);
+    assert!(checked >= 24);
 }
 
 #[test]
@@ -283,6 +292,18 @@ fn detect_names_the_running_board() {
     std::fs::write(&model, b"Raspberry Pi 3 Model B Plus Rev 1.3\0").unwrap();
     let out = timectl(&["board", "detect", dir.to_str().unwrap(), "--model-file", model.to_str().unwrap()]);
     assert!(text(&out.stdout).trim_end().ends_with("pi3b.toml"), "{}", text(&out.stdout));
+    // The Pi 400/500 and CM5 are not taken for the Pi 4/5 or CM4 (prefixes).
+    for (model_text, file) in [
+        (&b"Raspberry Pi 400 Rev 1.0\0"[..], "pi400.toml"),
+        (&b"Raspberry Pi 500 Rev 1.0\0"[..], "pi500.toml"),
+        (&b"Raspberry Pi Compute Module 5 Rev 1.0\0"[..], "cm5.toml"),
+        (&b"Raspberry Pi 5 Model B Rev 1.0\0"[..], "pi5.toml"),
+    ] {
+        std::fs::write(&model, model_text).unwrap();
+        let out =
+            timectl(&["board", "detect", dir.to_str().unwrap(), "--model-file", model.to_str().unwrap()]);
+        assert!(text(&out.stdout).trim_end().ends_with(file), "{file}: {}", text(&out.stdout));
+    }
     std::fs::write(&model, b"Raspberry Pi Model B Rev 2\0").unwrap();
     let out = timectl(&["board", "detect", dir.to_str().unwrap(), "--model-file", model.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
