@@ -75,8 +75,14 @@ pub enum What {
         /// Directory of board files.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
-        /// Where the device-tree model string is read from.
-        #[arg(long, value_name = "PATH", default_value = "/proc/device-tree/model")]
+        /// Where the device-tree model string is read from (the environment variable lets a
+        /// test or a chroot without the Pi's device tree stand in a model file).
+        #[arg(
+            long,
+            value_name = "PATH",
+            env = "TIMECTL_MODEL_FILE",
+            default_value = "/proc/device-tree/model"
+        )]
         model_file: PathBuf,
     },
 }
