@@ -35,7 +35,7 @@
 # binaries: a command or flag that disappears fails here.
 #
 # Cost (shared 2-core machine): the arm64 userland is built once and cached as a tarball in
-# ${TIMED_CACHE_DIR:-~/.cache/timed} (mmdebstrap under qemu, measured cold 4.6 min, 240 MB); then
+# ${TIMED_CACHE_DIR:-~/.cache/timed} (mmdebstrap under qemu: measured cold 4.6 min alone, 9 min while the machine was busy; 240 MB); then
 # about 2.5 min per run, most of it apt and dpkg under qemu. The .deb comes from tests/deb.sh's
 # build (target/deb), rebuilt incrementally if missing.
 set -euo pipefail
@@ -77,7 +77,8 @@ if [ ! -s "$tar" ]; then
     mkdir -p "$cache"
     t1=$SECONDS
     python3 tests/cross/binfmt_ns.py aarch64 mmdebstrap --quiet --mode=root --arch=arm64 --variant=apt \
-        --include="$include" bookworm "${tar%.tar}.partial.tar" "$mirror" || fail "mmdebstrap"
+        --include="$include" bookworm "${tar%.tar}.partial.tar" "$mirror" > "$cache/mmdebstrap.log" 2>&1 ||
+        { tail -n 30 "$cache/mmdebstrap.log"; fail "mmdebstrap (log: $cache/mmdebstrap.log)"; }
     mv "${tar%.tar}.partial.tar" "$tar"
     ok "built $tar in $((SECONDS - t1)) s"
 else
@@ -165,7 +166,7 @@ guide_section() {
     cp -a /etc/timed/. "/etc/timed-guide/at-$2/" 2>/dev/null || true
     case "$1" in
     5) cp /boot/firmware/config.txt /boot/firmware/cmdline.txt /etc/timed/timed.toml /etc/timed-guide/ ;;
-    8) timectl doctor > /etc/timed-guide/doctor.txt 2>&1 || true
+    9) timectl doctor > /etc/timed-guide/doctor.txt 2>&1 || true
        setpriv --reuid=nobody --regid=nogroup --clear-groups timectl status > /etc/timed-guide/status-nobody.txt 2>&1 || true ;;
     10) if [ -e /etc/timed-guide/next ]; then
             systemctl stop timed; rm -f timed_*_arm64.deb; mv /etc/timed-guide/next/*.deb .; rmdir /etc/timed-guide/next

@@ -290,6 +290,11 @@ fn detect(dir: &Path, model_file: &Path, json: bool) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
-    eprintln!("no board file in {} matches the model {model:?}", dir.display());
+    eprintln!(
+        "no board file in {} matches the model {model:?}: name the closest one yourself \
+         (e.g. {}/pi4b.toml) or add one (boards/README.md)",
+        dir.display(),
+        dir.display()
+    );
     ExitCode::from(1)
 }
