@@ -273,6 +273,14 @@ fn chronyd_accepts_the_refclock_lines() {
             assert!(c.status.success(), "{f:?} {wiring}: {}", text(&c.stderr));
             assert_eq!(text(&c.stdout).matches("refclock SOCK").count(), 2);
             assert_eq!(text(&c.stdout).matches("\nleapsectz right/UTC\n").count(), 1, "{}", text(&c.stdout));
+            // Without a PPS wire: one selectable coarse refclock.
+            let out = timectl(&["board", "chrony", f.to_str().unwrap(), "--wiring", wiring, "--pps", "off"]);
+            std::fs::write(&conf, &out.stdout).unwrap();
+            let c = Command::new("chronyd").arg("-p").arg("-f").arg(&conf).output().unwrap();
+            assert!(c.status.success(), "{f:?} {wiring} --pps off: {}", text(&c.stderr));
+            let parsed = text(&c.stdout);
+            assert_eq!(parsed.matches("refclock SOCK").count(), 1, "{parsed}");
+            assert!(!parsed.contains("noselect"), "{parsed}");
             checked += 1;
         }
     }
