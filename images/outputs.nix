@@ -48,14 +48,19 @@ let
     in {
       # nix run .#image -- <board>[-<wiring>]: builds the SD image on the aarch64 builders
       # (--max-jobs 0: nothing builds locally; nix.buildMachines from timed.build.coordinator).
+      # --local: build on this machine instead (an x86_64 NixOS host with
+      # boot.binfmt.emulatedSystems = [ "aarch64-linux" ], i.e. timed.build.emulateAarch64;
+      # hours instead of minutes, docs/install-nixos.md).
       image = app pkgs "timed-image" [ pkgs.nix ] ''
-        if [ $# -ne 1 ]; then echo "usage: nix run .#image -- <board>[-<wiring>]  (${toString (builtins.attrNames configs)})" >&2; exit 2; fi
+        jobs=(--max-jobs 0)
+        if [ "''${1:-}" = --local ]; then jobs=(); shift; fi
+        if [ $# -ne 1 ]; then echo "usage: nix run .#image -- [--local] <board>[-<wiring>]  (${toString (builtins.attrNames configs)})" >&2; exit 2; fi
         case " ${toString (builtins.attrNames configs)} " in *" $1 "*) ;; *)
           echo "no board configuration '$1'; boards: ${toString (builtins.attrNames configs)}" >&2; exit 2;; esac
-        out=$(nix build --no-link --print-out-paths --max-jobs 0 "${self}#packages.aarch64-linux.sd-image-$1")
+        out=$(nix build --no-link --print-out-paths "''${jobs[@]}" "${self}#packages.aarch64-linux.sd-image-$1")
         echo "$out"/sd-image/*.img
       '';
-      # nix run .#provision -- <board> <image> --ssh-host-key F --wifi F [--output F]
+      # nix run .#provision -- <board> <image> --ssh-host-key F --admin-key F.pub [--wifi F] [--output F]
       provision = app pkgs "timed-provision-app" [ timed pkgs.e2fsprogs pkgs.mtools pkgs.util-linux ] ''
         exec timed-provision --boards ${timed}/share/timed/boards "$@"
       '';

@@ -75,7 +75,7 @@ if dpkg-query -W -f='${Status}' timed 2>/dev/null | grep -q installed; then
 fi
 getent passwd timed >/dev/null && fail "a timed user exists before the install (not from this package)"
 snapshot() {
-    find /etc /lib/systemd /lib/udev /usr/lib/sysusers.d /usr/share/man /usr/share/doc /usr/share/timed \
+    find /etc /lib/systemd /lib/udev /usr/lib/sysusers.d /usr/lib/modules-load.d /usr/share/man /usr/share/doc /usr/share/timed \
         /usr/bin /var/lib/systemd /var/lib/dpkg/info -xdev 2>/dev/null | grep timed | LC_ALL=C sort || true
 }
 snapshot > "$tmp/before"
@@ -85,7 +85,7 @@ dpkg_ -i "$amd64" > /dev/null
 dpkg-query -W -f='${Status}\n' timed | grep -qx "install ok installed" || fail "not installed"
 for f in /usr/bin/timed /usr/bin/timectl /etc/timed/timed.toml /etc/chrony/conf.d/timed.conf \
     /lib/systemd/system/timed.service /lib/systemd/system/chrony.service.d/timed.conf \
-    /lib/udev/rules.d/60-timed.rules /usr/lib/sysusers.d/timed.conf \
+    /lib/udev/rules.d/60-timed.rules /usr/lib/sysusers.d/timed.conf /usr/lib/modules-load.d/timed.conf \
     /usr/share/man/man8/timed.8.gz /usr/share/man/man1/timectl.1.gz /usr/share/man/man5/timed.toml.5.gz \
     /usr/share/doc/timed/copyright /usr/share/doc/timed/changelog.gz /usr/share/doc/timed/timed.toml \
     /usr/share/doc/timed/README.md /usr/share/timed/boards/pi4b.toml /usr/share/timed/grafana/timed.json; do
@@ -96,6 +96,8 @@ dpkg -L timed | while read -r f; do [ -e "$f" ] || fail "dpkg -L lists $f, which
 cmp -s timed/daemon/timed.toml /etc/timed/timed.toml || fail "/etc/timed/timed.toml differs from timed/daemon/timed.toml"
 cmp -s udev/60-timed.rules /lib/udev/rules.d/60-timed.rules || fail "udev rules differ from udev/"
 cmp -s systemd/timed.service /lib/systemd/system/timed.service || fail "unit differs from systemd/"
+cmp -s systemd/modules-load.d/timed.conf /usr/lib/modules-load.d/timed.conf ||
+    fail "modules-load.d/timed.conf differs from systemd/ (the unit's DeviceAllow= classes need it)"
 for b in boards/*.toml; do
     cmp -s "$b" "/usr/share/timed/boards/$(basename "$b")" || fail "$b not installed"
 done

@@ -27,5 +27,6 @@ fi
 . tests/lib/setup.sh
 ensure_apt chrony
 ensure_rust
-cargo build --release --locked --quiet --bins -p timed -p timed-sim -p timed-lab
+# timectl too: README.md points it at the running demo (target/release/timectl).
+cargo build --release --locked --quiet --bins -p timed -p timed-sim -p timed-lab -p timectl
 exec target/release/timed-demo "$@"

@@ -50,14 +50,18 @@ for f in boards:
                                     capture_output=True, text=True, check=True).stdout)
     for wid, w in deb["wiring"].items():
         n = nix_eval(f'''let x = import ./images/lib/board.nix {{ board = ./boards/{f}; wiring = "{wid}"; }};
-          in {{ inherit (x) config_txt kernel_params getty_off timed_settings serial_device baud pps_gpio pps_device;
-                chrony = x.chrony_refclocks "/run/chrony/timed-pps.sock" "/run/chrony/timed-coarse.sock"; }}''')
+          in {{ inherit (x) config_txt kernel_params getty_off timed_settings serial_device baud pps_gpio pps_device
+                  coarse_only_settings;
+                chrony = x.chrony_refclocks "/run/chrony/timed-pps.sock" "/run/chrony/timed-coarse.sock";
+                chrony_coarse_only = x.chrony_coarse_only "/run/chrony/timed-coarse.sock"; }}''')
         for key in ["config_txt", "kernel_params", "getty_off", "timed_settings", "serial_device", "baud",
-                    "pps_gpio", "pps_device"]:
+                    "pps_gpio", "pps_device", "coarse_only_settings"]:
             if n[key] != w[key]:
                 sys.exit(f"nix-lint: boards/{f} wiring {wid}: {key} differs\n  nix:     {n[key]!r}\n  timectl: {w[key]!r}")
         if [tokens(l) for l in n["chrony"]] != [tokens(l) for l in w["chrony_refclocks"]]:
             sys.exit(f"nix-lint: boards/{f} wiring {wid}: chrony lines differ\n  nix:     {n['chrony']}\n  timectl: {w['chrony_refclocks']}")
+        if tokens(n["chrony_coarse_only"]) != tokens(w["chrony_coarse_only"]):
+            sys.exit(f"nix-lint: boards/{f} wiring {wid}: coarse-only chrony line differs\n  nix:     {n['chrony_coarse_only']}\n  timectl: {w['chrony_coarse_only']}")
         checked += 1
     d = nix_eval(f'(import ./images/lib/board.nix {{ board = ./boards/{f}; }}).wiringId')
     if d != deb["default_wiring"]:

@@ -64,6 +64,12 @@ echo "== Raspberry Pi architectures and the Debian packages (aarch64 under qemu-
 bash tests/man-config.sh
 bash tests/aarch64.sh
 bash tests/deb.sh
+# Issue 17 (guide). docs/install-raspberry-pi-os.md run as written in an arm64 Debian 12 userland
+# (mmdebstrap under qemu-user, cached in ~/.cache/timed) with the arm64 .deb deb.sh just built:
+# install, board lines, config, doctor, status outside group timed, upgrade, uninstall; every
+# timectl/timed subcommand and flag the guide names must exist. Cold about 4.6 min for the
+# userland plus a run; warm about 2.5 min (apt and dpkg under qemu).
+bash tests/guide.sh
 echo "== boards, Nix and provisioning (boards/, flake.nix, images/, timed/provision)"
 # nix-instantiate from nix-bin (syntax and builtins-only evaluation; nixpkgs is not fetched),
 # real FAT+ext4 images from e2fsprogs/dosfstools/mtools/fdisk, host keys from ssh-keygen;

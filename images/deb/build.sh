@@ -56,7 +56,7 @@ doc=$root/usr/share/doc/timed
 install -d "$root/DEBIAN" "$root/usr/bin" "$doc" "$root/usr/share/man/man1" "$root/usr/share/man/man5" \
     "$root/usr/share/man/man8" "$root/usr/share/timed/boards" "$root/usr/share/timed/grafana" \
     "$root/etc/timed" "$root/etc/chrony/conf.d" "$root/lib/systemd/system/chrony.service.d" \
-    "$root/lib/udev/rules.d" "$root/usr/lib/sysusers.d"
+    "$root/lib/udev/rules.d" "$root/usr/lib/sysusers.d" "$root/usr/lib/modules-load.d"
 
 # Binaries, stripped (the release profile keeps line tables for backtraces in development).
 for b in timed timectl; do
@@ -71,6 +71,8 @@ install -m 0644 systemd/timed.service "$root/lib/systemd/system/timed.service"
 install -m 0644 systemd/chrony.service.d/timed.conf "$root/lib/systemd/system/chrony.service.d/timed.conf"
 install -m 0644 systemd/chrony/timed.conf "$root/etc/chrony/conf.d/timed.conf"
 install -m 0644 systemd/sysusers.d/timed.conf "$root/usr/lib/sysusers.d/timed.conf"
+# The unit's DeviceAllow=char-ttyACM/char-pps resolve only for classes registered when timed starts.
+install -m 0644 systemd/modules-load.d/timed.conf "$root/usr/lib/modules-load.d/timed.conf"
 install -m 0644 udev/60-timed.rules "$root/lib/udev/rules.d/60-timed.rules"
 install -m 0644 boards/*.toml "$root/usr/share/timed/boards/"
 install -m 0644 timed/daemon/grafana/timed.json "$root/usr/share/timed/grafana/timed.json"

@@ -63,17 +63,29 @@ rec {
             (map (p: if ps.${p} == true then ",${p}" else ",${p}=${str ps.${p}}") (names ps)) + "\n")
         (names overlays);
     in
-    "[${b.config_txt_section}]\n" + builtins.concatStringsSep "" (opt ++ par ++ ovl);
+    "[${b.config_txt_section}]\n" + builtins.concatStringsSep "" (opt ++ par ++ ovl) + "[all]\n";
 
   kernel_params = map (con: "console=${con}") w.consoles;
   getty_off = sort (uniq (map resolve w.keep_off));
 
+  # A u-blox receiver on USB (ttyACM<n>) is opened through the stable link udev/60-timed.rules
+  # gives it; a header UART by its tty (timectl's render.rs: timed_device).
+  timed_device =
+    if w.transport == "usb" && builtins.substring 0 11 w.serial_device == "/dev/ttyACM"
+    then "/dev/gps0" else w.serial_device;
+
   timed_settings = {
-    receiver = { device = w.serial_device; baud = w.baud; };
+    receiver = { device = timed_device; baud = w.baud; };
     pps = { source = "kernel"; device = w.pps_device; };
   } // (if w ? led_gpio then {
     led = { enabled = true; line = "GPIO${toString w.led_gpio}"; active_low = w.led_active_low or false; };
   } else { });
+
+  # Without a PPS wire (`timectl board ... --pps off`): timed sends coarse samples only and
+  # chrony selects the coarse refclock (no noselect).
+  coarse_only_settings = timed_settings // { pps = { source = "off"; }; };
+  chrony_coarse_only = coarseSock:
+    "refclock SOCK ${coarseSock} refid GPS poll ${toString c.poll} offset ${num c.coarse_offset} delay ${num c.coarse_delay}";
 
   chrony_refclocks = ppsSock: coarseSock: [
     "refclock SOCK ${ppsSock} refid PPS poll ${toString c.poll} precision ${num c.pps_precision} offset ${num c.pps_offset} prefer"

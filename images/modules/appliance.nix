@@ -10,6 +10,9 @@ let
   cfg = config.timed.appliance;
   board = import ../lib/board.nix { inherit (cfg) board wiring; };
   bootstrap = "/var/lib/timed-bootstrap";
+  # timed-provision's ADMIN_KEYS (timed/provision/src/lib.rs): root-owned 0755/0644, outside the
+  # 0700 bootstrap directory because sshd reads a user's keys with that user's rights.
+  adminKeysDir = "/var/lib/timed-admin/authorized_keys.d";
   clockFile = "/var/lib/timed-clock/last";
   sock = config.services.timed.settings.chrony.sock or { };
 in
@@ -29,6 +32,28 @@ in
       default = [ ];
       description = "SSH public keys of the `admin` user (wheel; deploys with `nix run .#deploy`).";
     };
+    provisionedAdminKeys = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = ''
+        Read the admin's SSH keys from ${adminKeysDir}/admin, which `nix run .#provision --
+        ... --admin-key FILE` writes into the image. Turning it off with adminKeys empty is refused.
+      '';
+    };
+    ppsWired = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = ''
+        Whether the receiver's PPS output reaches the board's pps_gpio. false: timed sends only
+        coarse (serial) samples ([pps] source = "off") and chrony selects them (no noselect), as
+        `timectl board ... --pps off` renders.
+      '';
+    };
+    mdns = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = "Answer `<hostName>.local` over mDNS (Avahi), so `ssh admin@timed-<board>.local` resolves.";
+    };
     lan = lib.mkOption {
       type = lib.types.listOf lib.types.str;
       default = [ "10.0.0.0/8" "172.16.0.0/12" "192.168.0.0/16" "fd00::/8" ];
@@ -40,13 +65,24 @@ in
     # --- boot: vendor firmware loads the kernel, device tree and config.txt overlays directly.
     boot.loader.raspberry-pi.bootloader = "kernel";
     hardware.raspberry-pi.config.${board.config_txt_section} = board.configTxtSection;
-    assertions = [{
-      assertion = config.hardware.deviceTree.overlays == [ ];
-      message = ''
-        timed appliance: device-tree overlays come from config.txt (hardware.raspberry-pi.config)
-        only; hardware.deviceTree.overlays would be a second mechanism (set it back to []).
-      '';
-    }];
+    assertions = [
+      {
+        assertion = config.hardware.deviceTree.overlays == [ ];
+        message = ''
+          timed appliance: device-tree overlays come from config.txt (hardware.raspberry-pi.config)
+          only; hardware.deviceTree.overlays would be a second mechanism (set it back to []).
+        '';
+      }
+      {
+        # Password login is off: an image without a key source cannot be logged into.
+        assertion = cfg.adminKeys != [ ] || cfg.provisionedAdminKeys;
+        message = ''
+          timed appliance: no way to log in. Either provision the admin's key into the image
+          (nix run .#provision -- BOARD IMAGE --admin-key ~/.ssh/id_ed25519.pub ...; the
+          default) or set timed.appliance.adminKeys.
+        '';
+      }
+    ];
 
     # --- consoles: exactly the board's console= arguments (nixos-raspberrypi adds
     # console=serial0, which is the GPS UART after disable-bt), and no getty on the GPS tty.
@@ -111,12 +147,17 @@ in
     # --- the time service.
     services.timed = {
       enable = true;
-      settings = lib.mapAttrsRecursive (_: lib.mkDefault) board.timed_settings;
+      settings = lib.mapAttrsRecursive (_: lib.mkDefault)
+        (if cfg.ppsWired then board.timed_settings else board.coarse_only_settings);
       # On timed's socket paths (its defaults unless settings.chrony.sock says otherwise).
-      chrony.refclocks = board.chrony_refclocks
-        (sock.pps or "/run/chrony/timed-pps.sock")
-        (sock.coarse or "/run/chrony/timed-coarse.sock");
+      chrony.refclocks =
+        if cfg.ppsWired then
+          board.chrony_refclocks
+            (sock.pps or "/run/chrony/timed-pps.sock")
+            (sock.coarse or "/run/chrony/timed-coarse.sock")
+        else [ (board.chrony_coarse_only (sock.coarse or "/run/chrony/timed-coarse.sock")) ];
       chrony.allow = cfg.lan;
+      chrony.cmdAllow = cfg.lan;
     };
 
     # --- access: the injected host key (never in the store), admin by SSH key only.
@@ -124,6 +165,15 @@ in
       enable = true;
       hostKeys = [{ path = "${bootstrap}/ssh/ssh_host_ed25519_key"; type = "ed25519"; }];
       settings.PasswordAuthentication = false;
+      authorizedKeysFiles = lib.optional cfg.provisionedAdminKeys "${adminKeysDir}/%u";
+    };
+
+    # --- <host>.local for ssh and NTP clients on the LAN (nss-mdns for the appliance's own lookups).
+    services.avahi = lib.mkIf cfg.mdns {
+      enable = true;
+      nssmdns4 = true;
+      openFirewall = true;
+      publish = { enable = true; addresses = true; };
     };
     users.users.admin = {
       isNormalUser = true;

@@ -74,6 +74,10 @@ in
       };
     };
 
+    # The fallback for one x86_64 machine and no aarch64 builder: qemu-user through binfmt_misc
+    # (`nix run .#image -- --local BOARD`). Much slower: the kernel alone takes hours emulated.
+    emulateAarch64 = lib.mkEnableOption "building aarch64-linux here under qemu-user (boot.binfmt.emulatedSystems)";
+
     cacheClient = {
       enable = lib.mkEnableOption "substituting from the coordinator's cache";
       url = lib.mkOption { type = lib.types.str; example = "http://coordinator.lan:5000"; description = "Cache URL."; };
@@ -82,6 +86,10 @@ in
   };
 
   config = lib.mkMerge [
+    (lib.mkIf cfg.emulateAarch64 {
+      # Registers qemu-aarch64 with the F flag and adds aarch64-linux to nix's extra-platforms.
+      boot.binfmt.emulatedSystems = [ "aarch64-linux" ];
+    })
     (lib.mkIf cfg.coordinator.enable {
       nix.distributedBuilds = true;
       nix.buildMachines = map

@@ -27,6 +27,10 @@ let
   chronyLines = lib.concatStringsSep "\n" (
     cfg.chrony.refclocks
     ++ map (net: "allow ${net}") cfg.chrony.allow
+    # Remote chronyc (UDP 323): chronyd answers only its monitoring commands there (tracking,
+    # sources, sourcestats...; chrony.conf(5) cmdallow), never ones that change the clock.
+    ++ lib.optionals (cfg.chrony.cmdAllow != [ ]) ([ "bindcmdaddress 0.0.0.0" "bindcmdaddress ::" ]
+    ++ map (net: "cmdallow ${net}") cfg.chrony.cmdAllow)
     # No RTC: step the clock at start-up (from the restored last-known time) until the first
     # three updates, then only slew.
     ++ [ "makestep ${toString cfg.chrony.makestep.threshold} ${toString cfg.chrony.makestep.limit}" ]
@@ -113,6 +117,12 @@ in
         default = [ ];
         example = [ "192.168.1.0/24" ];
         description = "Networks chrony serves time to (`allow` lines); UDP 123 is opened when non-empty.";
+      };
+      cmdAllow = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [ ];
+        example = [ "192.168.1.0/24" ];
+        description = "Networks that may run read-only `chronyc -h HOST tracking|sources` (`cmdallow`); UDP 323 is opened when non-empty.";
       };
       makestep = {
         threshold = lib.mkOption {
@@ -203,7 +213,8 @@ in
         enableNTS = cfg.chrony.ntsClient;
         extraConfig = chronyLines;
       };
-      networking.firewall.allowedUDPPorts = lib.optional (cfg.chrony.allow != [ ]) 123;
+      networking.firewall.allowedUDPPorts = lib.optional (cfg.chrony.allow != [ ]) 123
+        ++ lib.optional (cfg.chrony.cmdAllow != [ ]) 323;
 
       # chronyd creates the refclock sockets as root, 0755, before dropping privileges; timed
       # (an unprivileged user in chrony's group) needs write permission on them, and on

@@ -50,7 +50,7 @@ pub struct Receiver {
 
 impl Default for Receiver {
     fn default() -> Self {
-        Receiver { device: "/dev/gps0".into(), baud: 115_200, serial_delay_ms: 0.0, epoch_gap_ms: 100 }
+        Receiver { device: "/dev/gps0".into(), baud: 9_600, serial_delay_ms: 0.0, epoch_gap_ms: 100 }
     }
 }
 

@@ -80,12 +80,22 @@ pub fn assess(v: &View) -> Assessment {
         ),
         Err(e) => push(&mut r, Verdict::Failing, "timed-unreachable", e.message.clone(), unreachable_fix(e.kind)),
     }
-    let pps_locked =
-        v.timed.as_ref().ok().and_then(|m| m.timed.as_ref()).is_some_and(|h| h.pps.state.is_locked());
+    let health = v.timed.as_ref().ok().and_then(|m| m.timed.as_ref());
+    let pps_locked = health.is_some_and(|h| h.pps.state.is_locked());
+    let pps_off = health.is_some_and(|h| h.pps.source == "off");
+    let denied = v.timed.as_ref().err().is_some_and(|e| e.kind == Failure::PermissionDenied);
     match &v.chrony {
-        Ok(c) => chrony_reasons(c, pps_locked, &mut r),
+        Ok(c) => chrony_reasons(c, pps_locked, pps_off, &mut r),
         // chronyd's reading comes through timed: a busy timed says nothing about chronyd.
         Err(_) if busy => {}
+        // Nor does a socket that refused this user: chronyd's own socket refuses them too.
+        Err(e) if denied => push(
+            &mut r,
+            Verdict::Failing,
+            "chrony-unreachable",
+            format!("chronyd's state cannot be read: {e}"),
+            "timectl reads chronyd through timed: join group timed as above (reading chronyd directly needs root)",
+        ),
         Err(e) => push(
             &mut r,
             Verdict::Failing,
@@ -157,8 +167,8 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
             r,
             D,
             "pps-off",
-            "PPS is off: only coarse serial time (ms accuracy)".into(),
-            "set [pps] source = \"kernel\"",
+            "PPS is off ([pps] source = \"off\"): chrony gets only coarse serial time (milliseconds)".into(),
+            "for microseconds wire the receiver's PPS output to the board's PPS GPIO and set [pps] source = \"kernel\"",
         );
     } else {
         if p.device_state != DeviceState::Open {
@@ -369,18 +379,29 @@ fn receiver_health(h: &Health, r: &mut Vec<Reason>) {
             "give the antenna a clearer sky view",
         );
     }
-    if rx.time_valid && !rx.leap_valid {
+    if rx.time_valid && !rx.leap_valid && rx.framer.ubx == 0 && rx.framer.nmea > 0 {
+        // NMEA carries UTC but no leap-second count or announcement: waiting never helps.
+        push(
+            r,
+            D,
+            "leap-unknown",
+            "the receiver sends NMEA only, which carries no leap second count or announcement".into(),
+            "a u-blox receiver: switch its UBX output on (`timectl receiver apply`, docs/install-raspberry-pi-os.md \
+             step 5); an NMEA-only receiver (e.g. MTK) cannot announce a leap second: chronyd's leapsectz \
+             right/UTC does",
+        );
+    } else if rx.time_valid && !rx.leap_valid {
         push(
             r,
             D,
             "leap-unknown",
             "leap second count not yet from the constellation".into(),
-            "wait ~12.5 min",
+            "wait ~12.5 min (GPS broadcasts the count once per 12.5 min almanac cycle)",
         );
     }
 }
 
-fn chrony_reasons(c: &Report, pps_locked: bool, r: &mut Vec<Reason>) {
+fn chrony_reasons(c: &Report, pps_locked: bool, pps_off: bool, r: &mut Vec<Reason>) {
     use Verdict::{Degraded as D, Failing as F};
     let t = match (&c.tracking, c.state) {
         (Ok(t), _) => t,
@@ -410,7 +431,12 @@ fn chrony_reasons(c: &Report, pps_locked: bool, r: &mut Vec<Reason>) {
             F,
             "chrony-unsynchronised",
             "chronyd is not synchronised".into(),
-            "wait for PPS samples (~15 s); `timectl chrony` shows why sources are not selected",
+            if pps_off {
+                "without PPS chronyd must select the coarse refclock: no `noselect` on it (`timectl board chrony \
+                 BOARD --pps off` prints the line; `timectl doctor` checks it), then wait ~15 s"
+            } else {
+                "wait for PPS samples (~15 s); `timectl chrony` shows why sources are not selected"
+            },
         );
         return;
     }

@@ -130,3 +130,40 @@ pub fn wifi(path: &Path) -> Result<Vec<u8>, String> {
     let psk = if hex { psk } else { format!("\"{psk}\"") };
     Ok(format!("network={{\n  ssid={ssid_hex}\n  psk={psk}\n}}\n").into_bytes())
 }
+
+/// Reads an OpenSSH public key file (`~/.ssh/id_ed25519.pub`, or an authorized_keys file with
+/// several keys) for the `admin` user: every line that is not empty or a `#` comment must be
+/// `TYPE BASE64 [comment]` with a key type sshd knows and valid base64 naming that type inside
+/// (sshd(8) AUTHORIZED_KEYS FILE FORMAT, without options); a private key is refused.
+pub fn admin_keys(path: &Path) -> Result<Vec<u8>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let mut out = String::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = format!("{}:{}", path.display(), n + 1);
+        if line.starts_with("-----BEGIN") {
+            return Err(format!("{at}: a private key; pass the public one (the .pub file)"));
+        }
+        let mut f = line.split_whitespace();
+        let (kind, blob) = (f.next().unwrap_or_default(), f.next().and_then(b64));
+        let known = ["ssh-ed25519", "ssh-rsa", "sk-ssh-ed25519@openssh.com"].contains(&kind)
+            || kind.starts_with("ecdsa-sha2-")
+            || kind.starts_with("sk-ecdsa-sha2-");
+        let inner = blob.as_deref().and_then(|b| {
+            let mut at = 0;
+            ssh_string(b, &mut at)
+        });
+        if !known || inner != Some(kind.as_bytes()) {
+            return Err(format!("{at}: not an OpenSSH public key line (TYPE BASE64 [comment]): {line:?}"));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if out.is_empty() {
+        return Err(format!("{}: no public key in it", path.display()));
+    }
+    Ok(out.into_bytes())
+}

@@ -1,5 +1,5 @@
-//! timed-provision: puts the bootstrap secrets of one appliance — its SSH host key and Wi-Fi
-//! credentials — into a built NixOS SD image, under /var/lib/timed-bootstrap (never /etc, which
+//! timed-provision: puts the bootstrap secrets of one appliance — its SSH host key, Wi-Fi
+//! credentials and the admin's public keys — into a built NixOS SD image, under /var/lib (never /etc, which
 //! NixOS activation regenerates, and never the Nix store, which is world-readable), then reads
 //! every file back out of the image and fails if anything is missing or different.
 //! images/modules/appliance.nix points sshd and wpa_supplicant at these paths.
@@ -15,12 +15,18 @@ pub mod inputs;
 use std::path::Path;
 
 pub const BOOTSTRAP: &str = "/var/lib/timed-bootstrap";
+/// The admin user's keys: sshd reads them as that user (StrictModes: root-owned, not group or
+/// world writable), so not under BOOTSTRAP (0700). images/modules/appliance.nix names the path in
+/// services.openssh.authorizedKeysFiles.
+pub const ADMIN_KEYS: &str = "/var/lib/timed-admin/authorized_keys.d/admin";
 
 /// One file to put into the image.
 pub struct Entry {
     pub path: String,
     pub data: Vec<u8>,
     pub mode: u32,
+    /// Mode of the directories created for it.
+    pub dir_mode: u32,
 }
 
 /// The board file for `name` (`<board>` or `<board>-<wiring>`, as nixosConfigurations names
@@ -69,21 +75,31 @@ pub fn check_board(img: &image::Image, board: &str, section: &str) -> Result<(),
 }
 
 /// What goes into the image for these secrets.
-pub fn entries(key: &inputs::HostKey, wifi: Option<Vec<u8>>) -> Vec<Entry> {
+pub fn entries(key: &inputs::HostKey, wifi: Option<Vec<u8>>, admin: Option<Vec<u8>>) -> Vec<Entry> {
     let mut v = vec![
         Entry {
             path: format!("{BOOTSTRAP}/ssh/ssh_host_ed25519_key"),
             data: key.private.clone(),
             mode: 0o600,
+            dir_mode: 0o700,
         },
         Entry {
             path: format!("{BOOTSTRAP}/ssh/ssh_host_ed25519_key.pub"),
             data: key.public.clone(),
             mode: 0o644,
+            dir_mode: 0o700,
         },
     ];
     if let Some(w) = wifi {
-        v.push(Entry { path: format!("{BOOTSTRAP}/wifi/wpa_supplicant.conf"), data: w, mode: 0o600 });
+        v.push(Entry {
+            path: format!("{BOOTSTRAP}/wifi/wpa_supplicant.conf"),
+            data: w,
+            mode: 0o600,
+            dir_mode: 0o700,
+        });
+    }
+    if let Some(k) = admin {
+        v.push(Entry { path: ADMIN_KEYS.into(), data: k, mode: 0o644, dir_mode: 0o755 });
     }
     v
 }
@@ -95,8 +111,8 @@ pub fn write_and_verify(img: &image::Image, entries: &[Entry]) -> Result<(), Vec
         let dir = e.path.rsplit_once('/').map_or("/", |(d, _)| d);
         let r = img
             .mkdir_p("/var/lib", 0o755)
-            .and_then(|_| img.mkdir_p(BOOTSTRAP, 0o700))
-            .and_then(|_| img.mkdir_p(dir, 0o700))
+            .and_then(|_| if e.path.starts_with(BOOTSTRAP) { img.mkdir_p(BOOTSTRAP, 0o700) } else { Ok(()) })
+            .and_then(|_| img.mkdir_p(dir, e.dir_mode))
             .and_then(|_| img.write(&e.path, &e.data, e.mode));
         if let Err(m) = r {
             problems.push(m);

@@ -1,4 +1,4 @@
-//! `timed-provision <board> <image> --ssh-host-key F [--wifi F]`: see the library's docs.
+//! `timed-provision <board> <image> --ssh-host-key F --admin-key F [--wifi F]`: see the library's docs.
 //! Run as `nix run .#provision -- ...` (which passes --boards); docs/install-nixos.md.
 //!
 //! Owns: the command line and exit status. Must not contain: checking or writing, which are the
@@ -14,7 +14,7 @@ use timed_provision::{board_section, check_board, entries, image::Image, inputs,
 #[command(
     name = "timed-provision",
     version,
-    about = "Put an appliance's SSH host key and Wi-Fi into its SD image"
+    about = "Put an appliance's SSH host key, admin keys and Wi-Fi into its SD image"
 )]
 struct Cli {
     /// Board (boards/<board>.toml), or <board>-<wiring>.
@@ -24,6 +24,13 @@ struct Cli {
     /// OpenSSH ed25519 private host key; <FILE>.pub must be next to it.
     #[arg(long, value_name = "FILE")]
     ssh_host_key: PathBuf,
+    /// The admin user's SSH public key(s) (e.g. ~/.ssh/id_ed25519.pub): the image allows no
+    /// password login, so without a key nobody can log in.
+    #[arg(long, value_name = "FILE", required_unless_present = "no_admin_key")]
+    admin_key: Option<PathBuf>,
+    /// Provision without admin keys (the configuration sets timed.appliance.adminKeys itself).
+    #[arg(long, conflicts_with = "admin_key")]
+    no_admin_key: bool,
     /// Wi-Fi credentials: lines ssid=NAME and psk=PASSPHRASE.
     #[arg(long, value_name = "FILE")]
     wifi: Option<PathBuf>,
@@ -54,6 +61,10 @@ fn main() -> ExitCode {
     };
     let wifi = match cli.wifi.as_deref().map(inputs::wifi).transpose() {
         Ok(w) => w,
+        Err(e) => return fail(&[e]),
+    };
+    let admin = match cli.admin_key.as_deref().map(inputs::admin_keys).transpose() {
+        Ok(a) => a,
         Err(e) => return fail(&[e]),
     };
     let (board, section) = match board_section(&cli.boards, &cli.board) {
@@ -94,7 +105,7 @@ fn main() -> ExitCode {
             Err(e) => return fail(&[e]),
         }
     };
-    let list = entries(&key, wifi);
+    let list = entries(&key, wifi, admin);
     match write_and_verify(&target, &list) {
         Ok(()) => {
             for e in &list {

@@ -143,18 +143,29 @@ fn injects_and_verifies_key_and_wifi() {
     let wifi = d.join("wifi");
     std::fs::write(&wifi, "# home\nssid=Home Net\npsk=correct horse battery\n").unwrap();
     let out_img = d.join("out.img");
+    // Two admin keys in one file (an authorized_keys file), with a comment line.
+    let (a1, a2) = (keypair(&d, "ed25519", ""), keypair(&d, "ecdsa", ""));
+    let admin_pub = format!(
+        "# admins\n{}{}",
+        std::fs::read_to_string(a1.with_extension("pub")).unwrap(),
+        std::fs::read_to_string(a2.with_extension("pub")).unwrap()
+    );
+    let admin = d.join("admins.pub");
+    std::fs::write(&admin, &admin_pub).unwrap();
     let o = provision(&[
         "pi4b".as_ref(),
         os(&img),
         "--ssh-host-key".as_ref(),
         os(&key),
+        "--admin-key".as_ref(),
+        os(&admin),
         "--wifi".as_ref(),
         os(&wifi),
         "--output".as_ref(),
         os(&out_img),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(String::from_utf8_lossy(&o.stdout).matches("verified").count(), 3);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).matches("verified").count(), 4);
     // The input image is untouched; the firmware partition of the output is unchanged.
     assert!(std::fs::read(&img).unwrap() == before, "the source image was modified");
     let fat = sh(Command::new("mtype")
@@ -173,12 +184,18 @@ fn injects_and_verifies_key_and_wifi() {
     assert_eq!(debugfs(&root, "cat /var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key.pub"), pub_key);
     let conf = debugfs(&root, "cat /var/lib/timed-bootstrap/wifi/wpa_supplicant.conf");
     assert_eq!(conf, "network={\n  ssid=486f6d65204e6574\n  psk=\"correct horse battery\"\n}\n");
+    let keys = debugfs(&root, "cat /var/lib/timed-admin/authorized_keys.d/admin");
+    assert_eq!(keys, admin_pub.trim_start_matches("# admins\n"));
     for (path, mode) in [
         ("/var/lib/timed-bootstrap", "0700"),
         ("/var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key", "0600"),
         ("/var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key.pub", "0644"),
         ("/var/lib/timed-bootstrap/wifi/wpa_supplicant.conf", "0600"),
         ("/var/lib", "0755"),
+        // sshd reads the admin's keys as admin (StrictModes: root-owned, not writable by others).
+        ("/var/lib/timed-admin", "0755"),
+        ("/var/lib/timed-admin/authorized_keys.d", "0755"),
+        ("/var/lib/timed-admin/authorized_keys.d/admin", "0644"),
     ] {
         let st = debugfs(&root, &format!("stat {path}"));
         assert!(st.contains(&format!("Mode:  {mode}")), "{path}: {st}");
@@ -195,6 +212,7 @@ fn injects_and_verifies_key_and_wifi() {
         os(&out_img),
         "--ssh-host-key".as_ref(),
         os(&key2),
+        "--no-admin-key".as_ref(),
         "--in-place".as_ref(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -215,6 +233,7 @@ fn a_full_root_file_system_fails_hard() {
         os(&img),
         "--ssh-host-key".as_ref(),
         os(&key),
+        "--no-admin-key".as_ref(),
         "--output".as_ref(),
         os(&out_img),
     ]);
@@ -233,6 +252,9 @@ fn wrong_board_or_bad_inputs_are_refused_before_writing() {
     let run = |board: &str, key: &Path, extra: &[&std::ffi::OsStr]| {
         let mut a: Vec<&std::ffi::OsStr> =
             vec![board.as_ref(), os(&img), "--ssh-host-key".as_ref(), os(key), "--output".as_ref(), os(&out)];
+        if !extra.iter().any(|a| a.to_str().is_some_and(|a| a.contains("admin-key"))) {
+            a.push("--no-admin-key".as_ref());
+        }
         a.extend_from_slice(extra);
         let o = provision(&a);
         assert!(!o.status.success());
@@ -259,6 +281,16 @@ fn wrong_board_or_bad_inputs_are_refused_before_writing() {
     assert!(run("pi4b", &key, &["--wifi".as_ref(), os(&wifi)]).contains("8..63"));
     std::fs::write(&wifi, "psk=long enough pass\n").unwrap();
     assert!(run("pi4b", &key, &["--wifi".as_ref(), os(&wifi)]).contains("no ssid= line"));
+    // Admin keys: none at all (no login possible), a private key, garbage.
+    let o = provision(&["pi4b".as_ref(), os(&img), "--ssh-host-key".as_ref(), os(&key)]);
+    assert!(!o.status.success() && stderr(&o).contains("--admin-key <FILE>"), "{}", stderr(&o));
+    assert!(
+        run("pi4b", &key, &["--admin-key".as_ref(), os(&key)]).contains("a private key; pass the public one")
+    );
+    std::fs::write(&wifi, "ssh-ed25519 bm90IGEga2V5 x\n").unwrap();
+    assert!(
+        run("pi4b", &key, &["--admin-key".as_ref(), os(&wifi)]).contains("not an OpenSSH public key line")
+    );
     // A compressed image.
     let zst = d.join("img.zst");
     std::fs::write(&zst, [0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]).unwrap();
@@ -267,6 +299,7 @@ fn wrong_board_or_bad_inputs_are_refused_before_writing() {
         os(&zst),
         "--ssh-host-key".as_ref(),
         os(&key),
+        "--no-admin-key".as_ref(),
         "--output".as_ref(),
         os(&out),
     ]);

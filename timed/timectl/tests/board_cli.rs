@@ -45,9 +45,12 @@ fn pi4b() -> String {
     std::fs::read_to_string(boards_dir().join("pi4b.toml")).unwrap()
 }
 
-/// Replaces exactly one occurrence (the test is wrong if the anchor moved).
+/// Replaces the first occurrence: the file's first wiring, uart-hat (the test is wrong if the
+/// anchor moved; `line_of` finds the same first line).
 fn edit(src: &str, from: &str, to: &str) -> String {
-    assert_eq!(src.matches(from).count(), 1, "anchor {from:?} must occur once");
+    let at = src.find(from).unwrap_or_else(|| panic!("anchor {from:?} is gone"));
+    assert!(src.find("[wiring.uart-hat]").is_some_and(|w| w < at), "anchor {from:?} is not in uart-hat");
+    assert!(src.find("[wiring.usb]").is_none_or(|u| at < u), "anchor {from:?} is not in uart-hat");
     src.replacen(from, to, 1)
 }
 
@@ -172,10 +175,10 @@ fn rendered_parts_follow_the_file() {
     assert!(out.status.success());
     assert_eq!(
         text(&out.stdout),
-        "[pi4]\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=pps-gpio,gpiopin=18\n"
+        "[pi4]\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=pps-gpio,gpiopin=18\n[all]\n"
     );
     let out = timectl(&["board", "config-txt", f, "--wiring", "usb"]);
-    assert_eq!(text(&out.stdout), "[pi4]\nenable_uart=1\ndtoverlay=pps-gpio,gpiopin=18\n");
+    assert_eq!(text(&out.stdout), "[pi4]\nenable_uart=1\ndtoverlay=pps-gpio,gpiopin=18\n[all]\n");
     let out = timectl(&["board", "cmdline", f, "--wiring", "usb"]);
     assert_eq!(text(&out.stdout), "console=serial0,115200n8\nconsole=tty1\n");
     let out = timectl(&["board", "timed-toml", f]);
@@ -183,9 +186,31 @@ fn rendered_parts_follow_the_file() {
     assert_eq!(t["receiver"]["device"].as_str(), Some("/dev/ttyAMA0"));
     assert_eq!(t["receiver"]["baud"].as_integer(), Some(9600));
     assert_eq!(t["pps"]["device"].as_str(), Some("/dev/pps0"));
+    // A USB receiver is opened through the stable link the udev rules give it, not ttyACM0.
+    let out = timectl(&["board", "timed-toml", f, "--wiring", "usb"]);
+    let t: toml::Table = toml::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(t["receiver"]["device"].as_str(), Some("/dev/gps0"));
+    let rules = std::fs::read_to_string(boards_dir().join("../udev/60-timed.rules")).unwrap();
+    assert!(rules.contains("KERNEL==\"ttyACM[0-9]*\", ATTRS{idVendor}==\"1546\", SYMLINK+=\"gps0\""));
+    // No PPS wire: timed sends coarse samples only and chrony may select them.
+    let out = timectl(&["board", "timed-toml", f, "--pps", "off"]);
+    let t: toml::Table = toml::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(t["pps"]["source"].as_str(), Some("off"));
+    assert_eq!(t["receiver"]["device"].as_str(), Some("/dev/ttyAMA0"));
+    let out = timectl(&["board", "chrony", f, "--pps", "off"]);
+    assert_eq!(
+        text(&out.stdout),
+        "refclock SOCK /run/chrony/timed-coarse.sock refid GPS poll 2 offset 0 delay 0.2\nleapsectz right/UTC\n"
+    );
     let out = timectl(&["board", "chrony", f, "--wiring", "nosuch"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("[\"uart-hat\", \"usb\"]"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("[\"adafruit-hat\", \"uart-hat\", \"usb\"]"), "{}", text(&out.stderr));
+    // The Adafruit Ultimate GPS HAT: the same UART, PPS on GPIO4 (pin 7).
+    let out = timectl(&["board", "config-txt", f, "--wiring", "adafruit-hat"]);
+    assert_eq!(
+        text(&out.stdout),
+        "[pi4]\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=pps-gpio,gpiopin=4\n[all]\n"
+    );
     // A status LED adds timed's [led] section.
     let s = edit(
         &pi4b(),
@@ -204,6 +229,31 @@ fn rendered_parts_follow_the_file() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["wiring"]["uart-hat"]["getty_off"], serde_json::json!(["ttyAMA0"]));
     assert_eq!(v["wiring"]["usb"]["kernel_params"][0], "console=serial0,115200n8");
+    // `board json` is `board show --json`.
+    let alias = timectl(&["board", "json", f]);
+    assert!(alias.status.success(), "{}", text(&alias.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&alias.stdout).unwrap(), v);
+}
+
+/// boards/README.md: the package's /etc/timed/timed.toml (timed's defaults) and the board files
+/// cannot disagree: the packaged baud is every header-UART wiring's, so a HAT works unedited.
+#[test]
+fn packaged_timed_toml_agrees_with_every_board_file() {
+    let packaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("../daemon/timed.toml");
+    let cfg = timed::config::load(&packaged).unwrap_or_else(|p| panic!("{p:?}"));
+    let mut uart = 0;
+    for f in board_files() {
+        let out = timectl(&["--json", "board", "show", f.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for (wid, w) in v["wiring"].as_object().unwrap() {
+            if w["transport"] == "uart" {
+                assert_eq!(w["baud"].as_u64(), Some(u64::from(cfg.receiver.baud)), "{f:?} wiring {wid}");
+                uart += 1;
+            }
+        }
+    }
+    assert!(uart >= 5, "{uart} header-UART wirings");
 }
 
 /// The real chronyd parses every board's chrony lines, refclocks and leap source (`-p` prints the
@@ -213,7 +263,7 @@ fn chronyd_accepts_the_refclock_lines() {
     let d = Scratch::new("timectl-board").unwrap();
     let mut checked = 0;
     for f in board_files() {
-        for wiring in ["uart-hat", "usb"] {
+        for wiring in ["uart-hat", "adafruit-hat", "usb"] {
             let out = timectl(&["board", "chrony", f.to_str().unwrap(), "--wiring", wiring]);
             assert!(out.status.success(), "{}", text(&out.stderr));
             let conf = d.join("chrony.conf");
@@ -223,10 +273,18 @@ fn chronyd_accepts_the_refclock_lines() {
             assert!(c.status.success(), "{f:?} {wiring}: {}", text(&c.stderr));
             assert_eq!(text(&c.stdout).matches("refclock SOCK").count(), 2);
             assert_eq!(text(&c.stdout).matches("\nleapsectz right/UTC\n").count(), 1, "{}", text(&c.stdout));
+            // Without a PPS wire: one selectable coarse refclock.
+            let out = timectl(&["board", "chrony", f.to_str().unwrap(), "--wiring", wiring, "--pps", "off"]);
+            std::fs::write(&conf, &out.stdout).unwrap();
+            let c = Command::new("chronyd").arg("-p").arg("-f").arg(&conf).output().unwrap();
+            assert!(c.status.success(), "{f:?} {wiring} --pps off: {}", text(&c.stderr));
+            let parsed = text(&c.stdout);
+            assert_eq!(parsed.matches("refclock SOCK").count(), 1, "{parsed}");
+            assert!(!parsed.contains("noselect"), "{parsed}");
             checked += 1;
         }
     }
-    assert!(checked >= 10);
+    assert!(checked >= 24);
 }
 
 #[test]
@@ -242,6 +300,18 @@ fn detect_names_the_running_board() {
     std::fs::write(&model, b"Raspberry Pi 3 Model B Plus Rev 1.3\0").unwrap();
     let out = timectl(&["board", "detect", dir.to_str().unwrap(), "--model-file", model.to_str().unwrap()]);
     assert!(text(&out.stdout).trim_end().ends_with("pi3b.toml"), "{}", text(&out.stdout));
+    // The Pi 400/500 and CM5 are not taken for the Pi 4/5 or CM4 (prefixes).
+    for (model_text, file) in [
+        (&b"Raspberry Pi 400 Rev 1.0\0"[..], "pi400.toml"),
+        (&b"Raspberry Pi 500 Rev 1.0\0"[..], "pi500.toml"),
+        (&b"Raspberry Pi Compute Module 5 Rev 1.0\0"[..], "cm5.toml"),
+        (&b"Raspberry Pi 5 Model B Rev 1.0\0"[..], "pi5.toml"),
+    ] {
+        std::fs::write(&model, model_text).unwrap();
+        let out =
+            timectl(&["board", "detect", dir.to_str().unwrap(), "--model-file", model.to_str().unwrap()]);
+        assert!(text(&out.stdout).trim_end().ends_with(file), "{file}: {}", text(&out.stdout));
+    }
     std::fs::write(&model, b"Raspberry Pi Model B Rev 2\0").unwrap();
     let out = timectl(&["board", "detect", dir.to_str().unwrap(), "--model-file", model.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

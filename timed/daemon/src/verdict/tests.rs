@@ -258,6 +258,56 @@ fn permission_denied_says_so_and_how_to_get_access() {
     assert!(r.fix.contains("usermod -aG timed") && r.fix.contains("sudo"), "{}", r.fix);
     assert!(r.fix.contains("docs/privileges.md"), "{}", r.fix);
     assert!(!r.fix.contains("start timed"), "{}", r.fix);
+    // chronyd is read through timed: its unreadable state is the same refusal, not a stopped chronyd.
+    let c = &a.reasons[1];
+    assert_eq!(c.code, "chrony-unreachable");
+    assert!(c.fix.contains("join group timed"), "{}", c.fix);
+    assert!(a.reasons.iter().all(|r| !r.fix.contains("start ")), "{a:?}");
+}
+
+/// No PPS wire ([pps] source = "off", issue 17): with chrony on the selectable coarse refclock
+/// the box serves time, DEGRADED with the reason; a noselect coarse line leaves chronyd
+/// unsynchronised, and the fix names the line instead of waiting for PPS.
+#[test]
+fn coarse_only_is_degraded_and_says_pps_is_off() {
+    let (mut h, _) = good();
+    h.pps.source = "off".into();
+    h.pps.device_state = DeviceState::default();
+    h.pps.last_edge_ns = None;
+    h.pps.state = PpsLock::Acquiring;
+    let c = report(&[("GPS", "refclock", 0.0)]);
+    let a = assess(&view(h.clone(), Ok(c)));
+    assert_eq!(a.verdict, Verdict::Degraded, "{a:?}");
+    assert_eq!(codes(&a), vec!["pps-off"]);
+    assert!(a.reasons[0].message.contains("PPS is off"), "{:?}", a.reasons[0]);
+    let mut c = report(&[("GPS", "refclock", 0.0)]);
+    if let Ok(t) = &mut c.tracking {
+        t.stratum = 0;
+        t.leap_code = 3;
+    }
+    let a = assess(&view(h, Ok(c)));
+    assert_eq!(a.verdict, Verdict::Failing);
+    let r = a.reasons.iter().find(|r| r.code == "chrony-unsynchronised").unwrap();
+    assert!(r.fix.contains("--pps off") && !r.fix.contains("wait for PPS"), "{r:?}");
+}
+
+/// An NMEA-only stream never brings the leap second count: the reason says so and how to get
+/// it, instead of "wait ~12.5 min" forever.
+#[test]
+fn nmea_only_leap_unknown_names_the_receiver_set_up() {
+    let (mut h, c) = good();
+    h.receiver.leap_valid = false;
+    h.receiver.framer.nmea = 500;
+    h.receiver.framer.ubx = 0;
+    let a = assess(&view(h.clone(), Ok(c.clone())));
+    assert_eq!(a.verdict, Verdict::Degraded);
+    let r = a.reasons.iter().find(|r| r.code == "leap-unknown").unwrap();
+    assert!(r.message.contains("NMEA only"), "{r:?}");
+    assert!(r.fix.contains("timectl receiver apply") && !r.fix.contains("wait"), "{r:?}");
+    h.receiver.framer.ubx = 300;
+    let a = assess(&view(h, Ok(c)));
+    let r = a.reasons.iter().find(|r| r.code == "leap-unknown").unwrap();
+    assert!(r.fix.starts_with("wait ~12.5 min"), "{r:?}");
 }
 
 fn in_holdover(state: &str, elapsed_s: f64, bound_s: f64) -> Health {

@@ -36,6 +36,18 @@ pub struct One {
     /// Wiring variant (default: the file's default_wiring).
     #[arg(long, value_name = "ID")]
     pub wiring: Option<String>,
+    /// Is the receiver's PPS output wired? `off`: timed-toml sets `[pps] source = "off"` and
+    /// chrony prints the coarse refclock selectable (serial time only, milliseconds).
+    #[arg(long, value_name = "MODE", default_value = "kernel")]
+    pub pps: PpsWire,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PpsWire {
+    /// The PPS output drives the board's pps_gpio (the kernel's pps-gpio device).
+    Kernel,
+    /// No PPS wire: coarse (serial) time only.
+    Off,
 }
 
 #[derive(Subcommand)]
@@ -53,13 +65,24 @@ pub enum What {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// The same as `show --json`.
+    Json {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Name the board file in DIR whose dt_model matches this machine.
     Detect {
         /// Directory of board files.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
-        /// Where the device-tree model string is read from.
-        #[arg(long, value_name = "PATH", default_value = "/proc/device-tree/model")]
+        /// Where the device-tree model string is read from (the environment variable lets a
+        /// test or a chroot without the Pi's device tree stand in a model file).
+        #[arg(
+            long,
+            value_name = "PATH",
+            env = "TIMECTL_MODEL_FILE",
+            default_value = "/proc/device-tree/model"
+        )]
         model_file: PathBuf,
     },
 }
@@ -177,28 +200,37 @@ pub fn run(args: &BoardArgs, json: bool) -> ExitCode {
     match &args.what {
         What::ConfigTxt(one) => with_wiring(one, |b, _, w| render::config_txt(b, w)),
         What::Cmdline(one) => with_wiring(one, |_, _, w| lines(render::kernel_params(w))),
+        What::TimedToml(one) if one.pps == PpsWire::Off => with_wiring(one, render::timed_toml_coarse_only),
         What::TimedToml(one) => with_wiring(one, render::timed_toml),
+        What::Chrony(one) if one.pps == PpsWire::Off => {
+            with_wiring(one, |_, _, w| lines(render::chrony_lines_coarse_only(w, render::COARSE_SOCK)))
+        }
         What::Chrony(one) => {
             with_wiring(one, |_, _, w| lines(render::chrony_lines(w, render::PPS_SOCK, render::COARSE_SOCK)))
         }
-        What::Show { file } => match load(file) {
-            Ok(b) => {
-                let out = render::board_out(&b);
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-                } else {
-                    print_show(&out);
-                }
-                ExitCode::SUCCESS
-            }
-            Err(problems) => {
-                for p in problems {
-                    eprintln!("{p}");
-                }
-                ExitCode::from(EXIT_INVALID)
-            }
-        },
+        What::Json { file } => show(file, true),
+        What::Show { file } => show(file, json),
         What::Detect { dir, model_file } => detect(dir, model_file, json),
+    }
+}
+
+fn show(file: &Path, json: bool) -> ExitCode {
+    match load(file) {
+        Ok(b) => {
+            let out = render::board_out(&b);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            } else {
+                print_show(&out);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in problems {
+                eprintln!("{p}");
+            }
+            ExitCode::from(EXIT_INVALID)
+        }
     }
 }
 
@@ -258,6 +290,11 @@ fn detect(dir: &Path, model_file: &Path, json: bool) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
-    eprintln!("no board file in {} matches the model {model:?}", dir.display());
+    eprintln!(
+        "no board file in {} matches the model {model:?}: name the closest one yourself \
+         (e.g. {}/pi4b.toml) or add one (boards/README.md)",
+        dir.display(),
+        dir.display()
+    );
     ExitCode::from(1)
 }

@@ -19,8 +19,8 @@ fn value(v: &toml::Value) -> String {
 }
 
 /// config.txt lines under the board's section: options, then base `dtparam`s (a `dtparam=`
-/// after a `dtoverlay=` would apply to that overlay), then one `dtoverlay=` per overlay. Keys
-/// are sorted (BTreeMap), as Nix attribute sets are.
+/// after a `dtoverlay=` would apply to that overlay), then one `dtoverlay=` per overlay, then
+/// `[all]`. Keys are sorted (BTreeMap), as Nix attribute sets are.
 pub fn config_txt(b: &Board, w: &Wiring) -> String {
     let mut s = format!("[{}]\n", b.config_txt_section.get_ref());
     for (k, v) in w.config_txt.options.get_ref() {
@@ -46,6 +46,9 @@ pub fn config_txt(b: &Board, w: &Wiring) -> String {
         }
         s.push('\n');
     }
+    // Back to every model: lines appended after ours (by the user or another package) must not
+    // land silently inside our model filter.
+    s.push_str("[all]\n");
     s
 }
 
@@ -62,12 +65,27 @@ pub fn getty_off(b: &Board, w: &Wiring) -> Vec<String> {
     v
 }
 
+/// The link udev/60-timed.rules gives a u-blox receiver on USB (vendor 1546, CDC-ACM).
+pub const GPS_LINK: &str = "/dev/gps0";
+
+/// The device timed opens: for a USB receiver on `/dev/ttyACM<n>` the stable `/dev/gps0` link
+/// (the kernel numbers ACM devices in plug order, so ttyACM0 may be another device after a
+/// replug); otherwise the wiring's tty (a header UART is always ttyAMA0).
+pub fn timed_device(w: &Wiring) -> String {
+    let dev = w.serial_device.get_ref();
+    if *w.transport.get_ref() == Transport::Usb && dev.starts_with("/dev/ttyACM") {
+        GPS_LINK.into()
+    } else {
+        dev.clone()
+    }
+}
+
 /// The timed settings a wiring implies, as a TOML table (also what the NixOS module's
 /// `services.timed.settings` defaults to).
 pub fn timed_settings(w: &Wiring) -> toml::Table {
     let mut t = toml::Table::new();
     let mut receiver = toml::Table::new();
-    receiver.insert("device".into(), w.serial_device.get_ref().clone().into());
+    receiver.insert("device".into(), timed_device(w).into());
     receiver.insert("baud".into(), (*w.baud.get_ref()).into());
     t.insert("receiver".into(), receiver.into());
     let mut pps = toml::Table::new();
@@ -86,8 +104,25 @@ pub fn timed_settings(w: &Wiring) -> toml::Table {
     t
 }
 
+/// Without a PPS wire (`--pps off`): timed sends only coarse samples (`[pps] source = "off"`).
+pub fn coarse_only_settings(w: &Wiring) -> toml::Table {
+    let mut t = timed_settings(w);
+    let mut pps = toml::Table::new();
+    pps.insert("source".into(), "off".into());
+    t.insert("pps".into(), pps.into());
+    t
+}
+
 pub fn timed_toml(b: &Board, wid: &str, w: &Wiring) -> String {
-    let body = toml::to_string(&timed_settings(w)).unwrap_or_default();
+    with_header(b, wid, &timed_settings(w))
+}
+
+pub fn timed_toml_coarse_only(b: &Board, wid: &str, w: &Wiring) -> String {
+    with_header(b, wid, &coarse_only_settings(w))
+}
+
+fn with_header(b: &Board, wid: &str, t: &toml::Table) -> String {
+    let body = toml::to_string(t).unwrap_or_default();
     format!(
         "# timed.toml for {} ({}, wiring {wid}), from boards/{}.toml.\n{body}",
         b.name,
@@ -126,6 +161,19 @@ pub fn chrony_refclocks(w: &Wiring, pps_sock: &str, coarse_sock: &str) -> Vec<St
     ]
 }
 
+/// Without a PPS wire the coarse refclock is chrony's only GPS source: selectable (no
+/// `noselect`), with the wiring's offset and delay (the delay says how uncertain serial time is,
+/// so network servers with a smaller one still win when they are reachable).
+pub fn chrony_coarse_only(w: &Wiring, coarse_sock: &str) -> String {
+    let c = w.chrony.get_ref();
+    format!(
+        "refclock SOCK {coarse_sock} refid GPS poll {} offset {} delay {}",
+        c.poll.get_ref(),
+        num(*c.coarse_offset.get_ref()),
+        num(*c.coarse_delay.get_ref())
+    )
+}
+
 /// chronyd's own leap-second source, so a leap does not rest on the refclocks' leap flags alone.
 /// A zone name (chrony 4.3, Debian 12's, has no `leapseclist`); Debian's tzdata ships right/UTC.
 pub const CHRONY_LEAP: &str = "leapsectz right/UTC";
@@ -135,6 +183,11 @@ pub fn chrony_lines(w: &Wiring, pps_sock: &str, coarse_sock: &str) -> Vec<String
     let mut v = chrony_refclocks(w, pps_sock, coarse_sock);
     v.push(CHRONY_LEAP.to_string());
     v
+}
+
+/// What `timectl board chrony --pps off` prints: the selectable coarse refclock, the leap source.
+pub fn chrony_lines_coarse_only(w: &Wiring, coarse_sock: &str) -> Vec<String> {
+    vec![chrony_coarse_only(w, coarse_sock), CHRONY_LEAP.to_string()]
 }
 
 /// Everything about one wiring, for `timectl board show --json` and the parity test.
@@ -152,6 +205,9 @@ pub struct WiringOut {
     pub getty_off: Vec<String>,
     pub timed_settings: toml::Table,
     pub chrony_refclocks: Vec<String>,
+    /// `--pps off`: the timed settings and the chrony refclock without a PPS wire.
+    pub coarse_only_settings: toml::Table,
+    pub chrony_coarse_only: String,
 }
 
 #[derive(Serialize)]
@@ -186,6 +242,8 @@ pub fn board_out(b: &Board) -> BoardOut {
                 getty_off: getty_off(b, w),
                 timed_settings: timed_settings(w),
                 chrony_refclocks: chrony_refclocks(w, PPS_SOCK, COARSE_SOCK),
+                coarse_only_settings: coarse_only_settings(w),
+                chrony_coarse_only: chrony_coarse_only(w, COARSE_SOCK),
             };
             (id.clone(), out)
         })

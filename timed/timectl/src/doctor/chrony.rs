@@ -291,8 +291,12 @@ fn refclock(f: &Facts, which: Which) -> Check {
 }
 
 fn one(f: &Facts, conf: &ChronyConf, out: &Output, which: Which, loaded: Option<&[&str]>) -> Check {
+    // Without a PPS wire ([pps] source = "off") the coarse samples are all the GPS time chrony
+    // gets: its refclock must be selectable.
+    let coarse_only = f.cfg().is_some_and(|c| c.pps.source == timed::config::PpsSource::Off);
     let (name, key, refid, opts) = match which {
         Which::Pps => ("PPS", "pps", "PPS", "refid PPS poll 2 precision 1e-7 prefer"),
+        Which::Coarse if coarse_only => ("coarse", "coarse", "GPS", "refid GPS poll 2 delay 0.2"),
         Which::Coarse => ("coarse", "coarse", "GPS", "refid GPS poll 2 noselect"),
     };
     let (driver, param, timed_at) = match out {
@@ -337,6 +341,22 @@ fn one(f: &Facts, conf: &ChronyConf, out: &Output, which: Which, loaded: Option<
                 id,
                 format!("{}: `{}` is noselect: chronyd never uses timed's PPS", r.at, r.text),
                 format!("remove noselect from {} (use prefer) and restart chronyd", r.at),
+            );
+        }
+        if which == Which::Coarse && coarse_only && r.flag("noselect") {
+            return Check::fail(
+                id,
+                format!(
+                    "{}: `{}` is noselect and [pps] source = \"off\" ({}): chronyd uses no GPS time at all",
+                    r.at,
+                    r.text,
+                    f.key_at("pps", "source")
+                ),
+                format!(
+                    "remove noselect from {} (`timectl board chrony BOARD --pps off` prints the line) and restart \
+                     chronyd; or wire the PPS output and set [pps] source = \"kernel\"",
+                    r.at
+                ),
             );
         }
         let state = if loaded.is_some() { ", loaded by chronyd" } else { "" };

@@ -310,3 +310,26 @@ fn a_hung_chronyd_is_not_reported_as_answering() {
     );
     assert!(fix(&c).contains("kill -CONT"), "{c:?}");
 }
+
+/// Without a PPS wire ([pps] source = "off") a `noselect` coarse refclock leaves chronyd with no
+/// GPS time at all (the lab: GPS reach 377, stratum 0): failing, with the selectable line.
+#[test]
+fn coarse_only_needs_a_selectable_coarse_refclock() {
+    let toml = TOML.replace("source = \"kernel\"", "source = \"off\"");
+    let mut f = facts(&toml);
+    f.chrony_conf = Ok(conf(GOOD));
+    f.chronyds = vec![chronyd(40, "/etc/chrony/chrony.conf", true, GOOD)];
+    f.chrony = Ok(report(&["PPS", "GPS"]));
+    let c = by_id(&f, "chrony-refclock-coarse");
+    assert_eq!(c.status, Status::Fail, "{c:?}");
+    assert!(c.message.contains("is noselect and [pps] source = \"off\" (/etc/timed/timed.toml:7)"), "{c:?}");
+    assert!(fix(&c).contains("timectl board chrony BOARD --pps off"), "{c:?}");
+    let coarse_only = "refclock SOCK /run/chrony/timed-coarse.sock refid GPS poll 2 delay 0.2\n";
+    f.chrony_conf = Ok(conf(coarse_only));
+    f.chronyds = vec![chronyd(40, "/etc/chrony/chrony.conf", true, coarse_only)];
+    f.chrony = Ok(report(&["GPS"]));
+    assert_eq!(by_id(&f, "chrony-refclock-coarse").status, Status::Ok);
+    // No coarse line at all: the fix offers the selectable one.
+    f.chrony_conf = Ok(conf("confdir /etc/chrony/conf.d\n"));
+    assert!(fix(&by_id(&f, "chrony-refclock-coarse")).contains("refid GPS poll 2 delay 0.2`"));
+}

@@ -9,7 +9,19 @@ use super::Check;
 use crate::fmt::{secs, unsigned};
 use timed::health::{DeviceState, Health};
 
-const NOT_RUNNING: &str = "timed is not running (see timed-running)";
+/// Why the live checks are skipped: timed's state could not be read. Not "timed is not running"
+/// when the socket refused the user (a user outside group timed) or was busy: timed runs then.
+fn no_live(f: &Facts) -> String {
+    use crate::client::Failure;
+    match f.live.as_ref().err().map(|e| e.kind) {
+        Some(Failure::PermissionDenied) => {
+            "timed's control socket refused this user (permission denied; see timed-running)".into()
+        }
+        Some(k) if k.is_busy() => "timed runs but its control socket is busy (see timed-running)".into(),
+        Some(Failure::Hung) => "timed does not answer (see timed-running)".into(),
+        _ => "timed is not running (see timed-running)".into(),
+    }
+}
 
 fn delta(l: &Live, f: impl Fn(&Health) -> u64) -> u64 {
     f(&l.b).saturating_sub(f(&l.a))
@@ -23,7 +35,7 @@ fn rejects(h: &Health, reason: &str) -> u64 {
 pub fn receiver(f: &Facts) -> Vec<Check> {
     let Ok(l) = &f.live else {
         return ["serial-data", "serial-speed", "receiver-fix"]
-            .map(|id| Check::skip(id, NOT_RUNNING))
+            .map(|id| Check::skip(id, no_live(f)))
             .to_vec();
     };
     vec![serial_data(f, l), serial_speed(f, l), receiver_fix(l)]
@@ -152,7 +164,7 @@ fn receiver_fix(l: &Live) -> Check {
 /// pps-edges, pps-pairing.
 pub fn pps(f: &Facts) -> Vec<Check> {
     let Ok(l) = &f.live else {
-        return ["pps-edges", "pps-pairing"].map(|id| Check::skip(id, NOT_RUNNING)).to_vec();
+        return ["pps-edges", "pps-pairing"].map(|id| Check::skip(id, no_live(f))).to_vec();
     };
     let p = &l.b.pps;
     if p.source == "off" {
