@@ -47,10 +47,9 @@ fn count(ev: &[Value], kind: &str) -> usize {
 }
 
 /// A scenario file: each fault (a `[[fault]]` table's extra lines) from `from_s` to `to_s`.
+/// The simulator reads it once at start ([`start`] removes it then).
 fn scenario(name: &str, faults: &[&str], from_s: u32, to_s: u32) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("timed-events-e2e-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("scenario.toml");
+    let path = std::env::temp_dir().join(format!("timed-events-e2e-{}-{name}.toml", std::process::id()));
     let mut text = "seed = 5\n".to_string();
     for f in faults {
         text.push_str(&format!("\n[[fault]]\n{f}\nfrom_s = {from_s}\nto_s = {to_s}\n"));
@@ -68,6 +67,15 @@ fn antenna_gate_reopened(ev: &[Value]) -> bool {
     let ok = last(&|e| e["kind"] == "antenna-ok");
     let opened = last(&|e| e["kind"] == "integrity-gate-opened");
     matches!((closed, ok, opened), (Some(c), Some(k), Some(o)) if o > c && o > k)
+}
+
+/// Starts the lab; the scenario file goes once the simulator has read it.
+fn start(opts: Options) -> Lab {
+    let lab = Lab::start(opts).unwrap();
+    if let Some(p) = &lab.opts.scenario {
+        let _ = std::fs::remove_file(p);
+    }
+    lab
 }
 
 /// Waits until timed answers on its control socket (the lab returns once it started it).
@@ -127,7 +135,7 @@ fn antenna_open_then_ok_reaches_timectl_metrics_and_the_webhook() {
         timed_extra: format!("\n[events]\nwebhook = \"http://127.0.0.1:{hook_port}/timed\"\n"),
         ..Options::default()
     };
-    let lab = Lab::start(opts).unwrap();
+    let lab = start(opts);
     wait_for_timed(&lab);
     let mut follow = Command::new(env!("CARGO_BIN_EXE_timectl"))
         .arg("--socket")
@@ -221,7 +229,7 @@ fn a_hanging_webhook_does_not_stop_samples_and_counts_drops() {
         timed_extra: format!("\n[events]\nwebhook = \"http://127.0.0.1:{hook_port}/timed\"\nqueue = 1\n"),
         ..Options::default()
     };
-    let lab = Lab::start(opts).unwrap();
+    let lab = start(opts);
     // The faults' events (antenna-fault, spoofing, jamming, integrity-gate-closed, …) come
     // within seconds of each other: more than one waiting POST and a queue of one.
     let opened = wait_for(Duration::from_secs(150), || {
