@@ -147,3 +147,35 @@ fn without_journald_events_are_counted_and_kept() {
     assert_eq!(snap.counts.iter().map(|(_, n)| n).sum::<u64>(), 1);
     assert!(snap.webhook.is_none());
 }
+
+#[test]
+fn with_journald_events_are_native_entries() {
+    // A datagram socket standing in for journald's (no journald on a build host).
+    let dir = std::env::temp_dir().join(format!("timed-journal-test-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("socket");
+    let _ = std::fs::remove_file(&path);
+    let journald = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+    let cfg = crate::config::Events::default();
+    let mut ev = Events::with_journal(&cfg, &path);
+    let mut h = Health::default();
+    h.receiver.serial_state = DeviceState::Lost;
+    let inputs = Inputs {
+        now: timed_core::epoch::RxStamp { realtime_ns: 1_800_000_000_000_000_000, monotonic_ns: 1 },
+        pps: PpsState::Acquiring,
+        gate: GateState::Open,
+        holdover: HoldoverPhase::Off,
+        chrony: None,
+        health: &h,
+    };
+    assert!(ev.tick(&inputs));
+    assert_eq!(ev.health().journal, "journald");
+    let mut buf = [0u8; 4096];
+    let n = journald.recv(&mut buf).expect("an entry");
+    let entry = String::from_utf8_lossy(&buf[..n]).to_string();
+    for line in ["TIMED_EVENT=receiver-lost\n", "PRIORITY=2\n", "TIMED_SERIAL_BROKEN=true\n", "TIMED_SEQ=1\n"]
+    {
+        assert!(entry.contains(line), "{line:?} missing from {entry:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

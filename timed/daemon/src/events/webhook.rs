@@ -85,16 +85,29 @@ impl Webhook {
         let counters = Arc::new(Counters::default());
         let c = counters.clone();
         std::thread::Builder::new().name("timed-webhook".into()).spawn(move || {
+            // Said once when it starts failing and once when it works again.
+            let mut failing = false;
             for body in rx {
-                let mut ok = post(&url, &body).is_ok();
+                let mut result = post(&url, &body);
                 for wait in BACKOFF {
-                    if ok {
+                    if result.is_ok() {
                         break;
                     }
                     std::thread::sleep(wait);
-                    ok = post(&url, &body).is_ok();
+                    result = post(&url, &body);
                 }
-                let counter = if ok { &c.sent } else { &c.failed };
+                match (&result, failing) {
+                    (Err(e), false) => tracing::warn!(
+                        "events.webhook {}:{}{}: {e}; events are counted as failed until it answers",
+                        url.host,
+                        url.port,
+                        url.path
+                    ),
+                    (Ok(()), true) => tracing::info!("events.webhook answers again"),
+                    _ => {}
+                }
+                failing = result.is_err();
+                let counter = if failing { &c.failed } else { &c.sent };
                 counter.fetch_add(1, Ordering::Relaxed);
             }
         })?;
