@@ -263,7 +263,12 @@ impl Gate {
         if let Some(s) = e.spoofing {
             self.note(Signal::Spoofing, s >= 2, now_ns);
         }
-        self.note(Signal::NoFix, !e.fix_ok || !e.time_valid || e.fix == Fix::None, now_ns);
+        // No fix, or a time the receiver does not vouch for; an epoch that reports neither a
+        // fix nor a time (a burst split in two on a loaded host) says nothing either way.
+        if e.fix_reported || e.time.is_some() {
+            let no_fix = e.fix_reported && (!e.fix_ok || e.fix == Fix::None);
+            self.note(Signal::NoFix, no_fix || (e.time.is_some() && !e.time_valid), now_ns);
+        }
         if let Some(t) = e.tacc_ns {
             self.note(Signal::TimeAccuracy, t > self.cfg.tacc_limit_ns, now_ns);
         }

@@ -4,10 +4,13 @@ use crate::epoch::Jamming;
 const S: i64 = NS;
 
 fn good() -> Epoch {
+    let noon = crate::time::TimeOfDay::new(12, 0, 0, 0);
     Epoch {
+        time: crate::time::Date::new(2026, 12, 4).zip(noon).map(|(d, t)| crate::time::UtcTime::new(d, t)),
         time_valid: true,
         fix: Fix::ThreeD,
         fix_ok: true,
+        fix_reported: true,
         tacc_ns: Some(20),
         antenna: Some(AntennaStatus::Ok),
         jamming: Some(Jamming { state: 1, indicator: 10 }),
@@ -85,6 +88,26 @@ fn a_warning_shows_but_keeps_the_gate_open_and_ignore_hides() {
     at(&mut g, &good(), 0);
     assert_eq!(at(&mut g, &Epoch { spoofing: Some(2), ..good() }, 1), GateState::Open);
     assert_eq!(g.active().count(), 0);
+}
+
+/// An epoch that reports neither fix nor time (a burst cut in two on a loaded host: the part
+/// with NAV-SAT and MON-RF only) neither raises nor clears `no-fix`; one that reports either does.
+#[test]
+fn an_epoch_without_fix_or_time_says_nothing_about_the_fix() {
+    let mut g = Gate::new(Config::default());
+    assert_eq!(at(&mut g, &good(), 0), GateState::Open);
+    let fragment =
+        Epoch { time: None, time_valid: false, fix: Fix::None, fix_ok: false, fix_reported: false, ..good() };
+    assert_eq!(at(&mut g, &fragment, 1), GateState::Open);
+    assert_eq!(g.active().count(), 0);
+    let lost = Epoch { fix: Fix::None, fix_ok: false, ..good() };
+    assert_eq!(at(&mut g, &lost, 2), GateState::Closed { signal: Signal::NoFix });
+    // While closed, a fragment does not clear it either.
+    assert_eq!(at(&mut g, &fragment, 30), GateState::Closed { signal: Signal::NoFix });
+    // A time without vouching, with no fix message, keeps it raised; vouched time clears it.
+    let unvouched = Epoch { time_valid: false, fix_reported: false, ..good() };
+    assert_eq!(at(&mut g, &unvouched, 31), GateState::Closed { signal: Signal::NoFix });
+    assert!(matches!(at(&mut g, &good(), 32), GateState::HoldingOff { .. }));
 }
 
 #[test]

@@ -140,6 +140,19 @@ impl Partial {
             || self.gsa_mode >= 2
     }
 
+    /// Whether any message of the epoch says what the fix is. An epoch cut short (the line
+    /// went quiet mid-burst on a loaded host, so the rest came as another epoch) may carry only
+    /// NAV-SAT or MON-RF: it says nothing about the fix, and must not read as "no fix".
+    fn fix_reported(&self) -> bool {
+        self.pvt.is_some()
+            || self.sol.is_some()
+            || self.status.is_some()
+            || self.gga.is_some()
+            || self.gns.is_some()
+            || self.rmc.is_some()
+            || self.gsa_mode > 0
+    }
+
     pub fn finish(self, asm: &Assembler) -> Epoch {
         let (time, time_source, time_valid, tacc_ns) = self.pick_time(asm);
         let (fix, fix_ok) = self.pick_fix();
@@ -156,6 +169,7 @@ impl Partial {
             rollover_corrected,
             fix,
             fix_ok,
+            fix_reported: self.fix_reported(),
             tacc_ns,
             leap: asm.leap,
             itow_ms: self.itow,

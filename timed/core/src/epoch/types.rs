@@ -187,6 +187,9 @@ pub struct Epoch {
     /// The receiver vouches for the fix: UBX `gnssFixOK` (within its DOP and accuracy masks),
     /// NMEA status `A` / quality > 0. A fix type without it must not be trusted.
     pub fix_ok: bool,
+    /// A message of the epoch reported the fix (NAV-PVT/SOL/STATUS, GGA, GNS, RMC, GSA); when
+    /// false, `fix` and `fix_ok` are only defaults and say nothing.
+    pub fix_reported: bool,
     pub sats_used: Option<u16>,
     pub sats_seen: Option<u16>,
     pub constellations: Vec<ConstellationCount>,
