@@ -2,7 +2,7 @@
 //! them while scraping real timed daemons in three labs (SIMULATED receiver and PPS pin from
 //! timed-sim, real timed, real chronyd -x), and a real Alertmanager (Debian
 //! `prometheus-alertmanager`) delivers what fires to a webhook receiver in this test. For every
-//! fault the simulator can make (and timed itself stopping), the matching alert must reach
+//! fault the simulator can make (and timed stopping, chronyd restarting), the matching alert must reach
 //! Alertmanager's webhook within its detection time, and resolve after the fault ends; the healthy
 //! lab fires nothing but `TimedPpsSimulated` (true in every lab: its PPS is simulated).
 //!
@@ -34,17 +34,21 @@ const DETECT_S: f64 = 5.0;
 /// healthy for a while.
 const F0: u64 = 90;
 
-/// (kind, extra keys, seconds) of each fault in lab A (receiver status faults), and the alerts each
-/// must raise.
+/// (kind, extra keys) of each fault in lab A (receiver status faults), and the alerts each must
+/// raise: every one closes the integrity gate, and a closed gate puts timed in holdover.
 const LAB_A: [(&str, &str, &[&str]); 8] = [
-    ("antenna_open", "", &["TimedAntennaFault", "TimedIntegrityGateClosed"]),
-    ("antenna_short", "", &["TimedAntennaFault", "TimedIntegrityGateClosed"]),
-    ("jamming", "jam_state = 3\njam_ind = 220\n", &["TimedJamming", "TimedIntegrityGateClosed"]),
-    ("spoofing", "spoof_state = 2\n", &["TimedSpoofing", "TimedIntegrityGateClosed"]),
-    ("tacc_bad", "tacc_ns = 5000\n", &["TimedTimeAccuracyPoor", "TimedIntegrityGateClosed"]),
-    ("position_jump", "distance_m = 500.0\n", &["TimedIntegrityGateClosed"]),
-    ("time_shift", "shift_ns = 2000000\n", &["TimedIntegrityGateClosed"]),
-    ("no_fix", "", &["TimedNoFix", "TimedIntegrityGateClosed"]),
+    ("antenna_open", "", &["TimedAntennaFault", "TimedIntegrityGateClosed", "TimedHoldover"]),
+    ("antenna_short", "", &["TimedAntennaFault", "TimedIntegrityGateClosed", "TimedHoldover"]),
+    (
+        "jamming",
+        "jam_state = 3\njam_ind = 220\n",
+        &["TimedJamming", "TimedIntegrityGateClosed", "TimedHoldover"],
+    ),
+    ("spoofing", "spoof_state = 2\n", &["TimedSpoofing", "TimedIntegrityGateClosed", "TimedHoldover"]),
+    ("tacc_bad", "tacc_ns = 5000\n", &["TimedTimeAccuracyPoor", "TimedIntegrityGateClosed", "TimedHoldover"]),
+    ("position_jump", "distance_m = 500.0\n", &["TimedIntegrityGateClosed", "TimedHoldover"]),
+    ("time_shift", "shift_ns = 2000000\n", &["TimedIntegrityGateClosed", "TimedHoldover"]),
+    ("no_fix", "", &["TimedNoFix", "TimedIntegrityGateClosed", "TimedHoldover"]),
 ];
 const A_LEN: u64 = 15;
 const A_GAP: u64 = 20;
@@ -93,7 +97,10 @@ fn fault_span(lab: &Lab, kind: &str) -> (i128, i128) {
             _ => {}
         }
     }
-    (start.unwrap_or_else(|| panic!("{kind} not in the truth log")), end.unwrap_or_else(|| panic!("{kind} never ended")))
+    (
+        start.unwrap_or_else(|| panic!("{kind} not in the truth log")),
+        end.unwrap_or_else(|| panic!("{kind} never ended")),
+    )
 }
 
 fn now_ns() -> i128 {
@@ -118,7 +125,7 @@ fn every_simulated_fault_reaches_alertmanager_and_resolves() {
     let (a_path, b_path) = (scratch.join("a.toml"), scratch.join("b.toml"));
     std::fs::write(&a_path, scenario(&LAB_A, A_LEN, A_GAP)).unwrap();
     std::fs::write(&b_path, scenario(&LAB_B, B_LEN, B_GAP)).unwrap();
-    let (a, mut b, healthy) = (lab(1, Some(&a_path)), lab(2, Some(&b_path)), lab(3, None));
+    let (mut a, mut b, healthy) = (lab(1, Some(&a_path)), lab(2, Some(&b_path)), lab(3, None));
     let inst = |l: &Lab| format!("127.0.0.1:{}", l.opts.metrics_port.unwrap());
     // Prometheus starts once every lab is locked and chrony has selected its PPS: alerts about
     // the start-up itself are not what this test is about.
@@ -131,7 +138,8 @@ fn every_simulated_fault_reaches_alertmanager_and_resolves() {
     let _am = Alertmanager::start(hook.port);
     let targets = [&a, &b, &healthy].map(inst);
     let prom = Prometheus::start(&rules, &targets, EVAL_S);
-    wait_for(Duration::from_secs(30), || prom.ready(&targets)).unwrap_or_else(|_| panic!("prometheus never scraped"));
+    wait_for(Duration::from_secs(30), || prom.ready(&targets))
+        .unwrap_or_else(|_| panic!("prometheus never scraped"));
     let healthy_from = now_ns();
     assert!(
         a.started.elapsed() < Duration::from_secs(F0 - 10),
@@ -155,9 +163,21 @@ fn every_simulated_fault_reaches_alertmanager_and_resolves() {
     let restart_ns = now_ns();
     b.restart_timed().unwrap();
     wait_for(Duration::from_secs(20), || hook.has(&inst(&b), "TimedDown", "resolved", restart_ns)).ok();
-    // Lab A's last fault ends at F0 + 8*35 - 20 = 350 s: let it resolve.
+    // Lab A's last fault ends at F0 + 8*35 - 20 = 350 s. Then its chronyd is restarted: a real
+    // chronyd that lost its synchronisation (leap status 3) until it selects the PPS refclock
+    // again (about 12 s with poll 2).
     let end_a = F0 + 8 * (A_LEN + A_GAP);
-    std::thread::sleep(Duration::from_secs(end_a + 5).saturating_sub(a.started.elapsed()));
+    std::thread::sleep(Duration::from_secs(end_a).saturating_sub(a.started.elapsed()));
+    let chrony_ns = now_ns();
+    a.restart_chronyd().unwrap();
+    wait_for(Duration::from_secs(60), || a.selected("PPS"))
+        .unwrap_or_else(|_| panic!("restarted chronyd never selected PPS"));
+    let chrony_back_ns = now_ns();
+    wait_for(Duration::from_secs(20), || {
+        hook.has(&inst(&a), "TimedChronyNotSynchronised", "resolved", chrony_ns)
+    })
+    .ok();
+    std::thread::sleep(Duration::from_secs(3));
 
     let mut spans: Vec<Window> = windows
         .into_iter()
@@ -176,6 +196,14 @@ fn every_simulated_fault_reaches_alertmanager_and_resolves() {
         next_ns: restart_ns + 30_000_000_000,
         alerts: vec!["TimedDown"],
     });
+    spans.push(Window {
+        instance: inst(&a),
+        what: "chronyd restarted".into(),
+        start_ns: chrony_ns,
+        end_ns: chrony_back_ns,
+        next_ns: chrony_back_ns + 30_000_000_000,
+        alerts: vec!["TimedChronyNotSynchronised"],
+    });
     let notes = hook.notes();
     let mut failures = Vec::new();
     println!("alert latency (fault start -> Alertmanager webhook), resolve (fault end -> webhook), bound = for(test) + window + 2 x {EVAL_S} s + {DETECT_S} s:");
@@ -185,21 +213,37 @@ fn every_simulated_fault_reaches_alertmanager_and_resolves() {
             let (for_s, window_s) = alerts_e2e_support::rule_times(&rules, alert);
             let bound = for_s + window_s + 2.0 * EVAL_S + DETECT_S;
             let fired = notes.iter().find(|n| {
-                n.instance == w.instance && n.alertname == *alert && n.status == "firing" && n.at_ns >= w.start_ns
+                n.instance == w.instance
+                    && n.alertname == *alert
+                    && n.status == "firing"
+                    && n.at_ns >= w.start_ns
             });
             let Some(f) = fired.filter(|f| secs(f.at_ns - w.start_ns) <= bound) else {
-                failures.push(format!("{} {}: {alert} not delivered within {bound} s ({:?})", w.instance, w.what, fired.map(|f| secs(f.at_ns - w.start_ns))));
+                failures.push(format!(
+                    "{} {}: {alert} not delivered within {bound} s ({:?})",
+                    w.instance,
+                    w.what,
+                    fired.map(|f| secs(f.at_ns - w.start_ns))
+                ));
                 continue;
             };
             let resolved = notes.iter().find(|n| {
-                n.instance == w.instance && n.alertname == *alert && n.status == "resolved" && n.at_ns > f.at_ns
+                n.instance == w.instance
+                    && n.alertname == *alert
+                    && n.status == "resolved"
+                    && n.at_ns > f.at_ns
             });
             let resolve_s = resolved.map(|r| secs(r.at_ns - w.end_ns));
             if !resolved.is_some_and(|r| r.at_ns >= w.end_ns && r.at_ns < w.next_ns) {
                 failures.push(format!("{} {}: {alert} did not resolve between the fault's end and the next fault ({resolve_s:?})", w.instance, w.what));
             }
             let lat = secs(f.at_ns - w.start_ns);
-            println!("{:<16} {:<28} {lat:>10.1} {:>10} {bound:>8.1}", w.what, alert, resolve_s.map_or("-".into(), |r| format!("{r:.1}")));
+            println!(
+                "{:<16} {:<28} {lat:>10.1} {:>10} {bound:>8.1}",
+                w.what,
+                alert,
+                resolve_s.map_or("-".into(), |r| format!("{r:.1}"))
+            );
         }
     }
     // Nothing but TimedPpsSimulated from the healthy lab, and from the fault labs before their
@@ -210,8 +254,20 @@ fn every_simulated_fault_reaches_alertmanager_and_resolves() {
         let first = spans.iter().filter(|w| w.instance == n.instance).map(|w| w.start_ns).min();
         if n.instance == inst(&healthy) || first.is_some_and(|f| n.at_ns < f) {
             failures.push(format!("{} fired {} {} while healthy", n.instance, n.alertname, n.status));
-        } else if n.status == "firing" && !spans.iter().any(|w| w.instance == n.instance && w.alerts.contains(&n.alertname.as_str()) && n.at_ns >= w.start_ns && n.at_ns < w.next_ns) {
-            let during = spans.iter().filter(|w| w.instance == n.instance && n.at_ns >= w.start_ns).map(|w| w.what.as_str()).next_back().unwrap_or("-");
+        } else if n.status == "firing"
+            && !spans.iter().any(|w| {
+                w.instance == n.instance
+                    && w.alerts.contains(&n.alertname.as_str())
+                    && n.at_ns >= w.start_ns
+                    && n.at_ns < w.next_ns
+            })
+        {
+            let during = spans
+                .iter()
+                .filter(|w| w.instance == n.instance && n.at_ns >= w.start_ns)
+                .map(|w| w.what.as_str())
+                .next_back()
+                .unwrap_or("-");
             println!("also fired: {} {} (during/after {during})", n.instance, n.alertname);
         }
     }

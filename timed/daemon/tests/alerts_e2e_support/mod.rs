@@ -37,7 +37,10 @@ pub fn for_scaled(shipped: &str, by: u64) -> String {
     let mut changed = 0;
     for (a, b) in before.iter().zip(&out) {
         if a != b {
-            assert!(a.trim_start().starts_with("for: ") && b.trim_start().starts_with("for: "), "{a:?} -> {b:?}");
+            assert!(
+                a.trim_start().starts_with("for: ") && b.trim_start().starts_with("for: "),
+                "{a:?} -> {b:?}"
+            );
             changed += 1;
         }
     }
@@ -55,7 +58,11 @@ pub fn rule_times(rules: &str, alert: &str) -> (f64, f64) {
         .find_map(|l| l.trim_start().strip_prefix("for: "))
         .map(duration_ms)
         .unwrap_or_else(|| panic!("{alert}: no for"));
-    let window_ms = text.split('[').skip(1).filter_map(|s| s.split(']').next()).map(duration_ms).max().unwrap_or(0);
+    // The expression runs from `expr:` to the `for:` after it (annotations may hold brackets).
+    let expr = &text[text.find("expr:").unwrap()..];
+    let expr = &expr[..expr.find("for: ").unwrap()];
+    let window_ms =
+        expr.split('[').skip(1).filter_map(|s| s.split(']').next()).map(duration_ms).max().unwrap_or(0);
     (for_ms as f64 / 1e3, window_ms as f64 / 1e3)
 }
 
@@ -136,7 +143,9 @@ impl Alertmanager {
             .stdout(Stdio::null())
             .stderr(log(&dir, "alertmanager.log"))
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start alertmanager (apt-get install prometheus-alertmanager): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start alertmanager (apt-get install prometheus-alertmanager): {e}")
+            });
         Alertmanager { child, _dir: dir }
     }
 }
@@ -182,8 +191,11 @@ impl Hook {
                 let mut body = vec![0; len];
                 let got = r.read_exact(&mut body).is_ok();
                 let at_ns = super::now_ns();
-                let _ = r.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                let v: serde_json::Value = if got { serde_json::from_slice(&body).unwrap_or_default() } else { Default::default() };
+                let _ = r
+                    .get_mut()
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let v: serde_json::Value =
+                    if got { serde_json::from_slice(&body).unwrap_or_default() } else { Default::default() };
                 let mut n = keep.lock().unwrap();
                 for a in v["alerts"].as_array().into_iter().flatten() {
                     let s = |k: &str| a["labels"][k].as_str().unwrap_or_default().to_string();
@@ -204,6 +216,8 @@ impl Hook {
     }
 
     pub fn has(&self, instance: &str, alert: &str, status: &str, after_ns: i128) -> bool {
-        self.notes().iter().any(|n| n.instance == instance && n.alertname == alert && n.status == status && n.at_ns >= after_ns)
+        self.notes().iter().any(|n| {
+            n.instance == instance && n.alertname == alert && n.status == status && n.at_ns >= after_ns
+        })
     }
 }
