@@ -276,6 +276,29 @@ fn every_simulated_fault_reaches_alertmanager_and_resolves() {
             failures.push(format!("{t}: TimedPpsSimulated never delivered"));
         }
     }
+    if failures.iter().any(|f| f.contains("while healthy")) {
+        // What timed said about it (it logs state changes only).
+        for (l, name) in [(&healthy, "healthy"), (&a, "A"), (&b, "B")] {
+            let log = l.timed_log();
+            let lines: Vec<&str> = log
+                .lines()
+                .filter(|x| !x.contains(" INFO ") || x.contains("gate") || x.contains("signal"))
+                .collect();
+            println!(
+                "timed log of lab {name} ({}), warnings and gate changes:\n{}",
+                inst(l),
+                lines[lines.len().saturating_sub(40)..].join("\n")
+            );
+        }
+        for n in notes.iter().filter(|n| n.instance == inst(&healthy)) {
+            println!(
+                "healthy note: {} {} at {:.1} s after the healthy check began",
+                n.alertname,
+                n.status,
+                secs(n.at_ns - healthy_from)
+            );
+        }
+    }
     assert!(failures.is_empty(), "{}\n(webhook notes: {})", failures.join("\n"), notes.len());
 }
 
