@@ -12,7 +12,7 @@ echo "== self-contained (the tests read nothing outside the repository)"
 bash tests/self-contained.sh
 # Real peers: chronyd (-x, sandboxed), chronyc, iproute2 for network namespaces, ntpdig as a LAN
 # client; prometheus (promtool) and prometheus-alertmanager for the alert rules (issue 15:
-# timed/daemon/tests/alert_rules.rs, about 1.5 min; alerts_e2e.rs, about 7 min of waiting in
+# timed/daemon/tests/alert_rules.rs, about 15 s; alerts_e2e.rs, about 7 min of waiting in
 # `cargo test`). Installed with services blocked (tests/lib/setup.sh).
 ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus prometheus-alertmanager curl tmux
 # allantools (PyPI): the independent ADEV/TDEV reference the statistics are checked against.
