@@ -3,7 +3,6 @@
 //! a firing and a quiet test for every rule, and proof that those tests can fail: with any one
 //! rule's expression broken, promtool must report that rule's firing test.
 #![forbid(unsafe_code)]
-#![expect(clippy::unwrap_used, reason = "test harness: a failed set-up step should stop the test loudly")]
 
 use std::process::Command;
 
