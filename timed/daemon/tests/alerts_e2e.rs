@@ -290,6 +290,11 @@ fn every_simulated_fault_reaches_alertmanager_and_resolves() {
                 lines[lines.len().saturating_sub(40)..].join("\n")
             );
         }
+        // Seen in 2 of 5 runs on the loaded 2-core machine: the healthy lab's timed raised
+        // `no-fix` for one epoch (no "receiver does not vouch" change in its log, so most likely
+        // an epoch split by a pause in reading the burst) and closed its gate for the hold-off.
+        // The alerts are then right; the test copy's `for` of 1 s is what makes a 1 s closure an
+        // alert (the shipped 1 minute would not).
         for n in notes.iter().filter(|n| n.instance == inst(&healthy)) {
             println!(
                 "healthy note: {} {} at {:.1} s after the healthy check began",
