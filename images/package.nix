@@ -44,6 +44,7 @@ let
       install -Dm644 systemd/timed.service $out/lib/systemd/system/timed.service
       substituteInPlace $out/lib/systemd/system/timed.service ${replaceArgs}
       install -Dm644 timed/daemon/grafana/timed.json $out/share/timed/grafana/timed.json
+      install -Dm644 timed/daemon/prometheus/alerts.yml $out/share/timed/prometheus/alerts.yml
       install -Dm644 timed/daemon/timed.toml $out/share/doc/timed/timed.toml
       mkdir -p $out/share/timed/boards
       cp boards/*.toml boards/README.md $out/share/timed/boards/

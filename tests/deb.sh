@@ -88,7 +88,8 @@ for f in /usr/bin/timed /usr/bin/timectl /etc/timed/timed.toml /etc/chrony/conf.
     /lib/udev/rules.d/60-timed.rules /usr/lib/sysusers.d/timed.conf /usr/lib/modules-load.d/timed.conf \
     /usr/share/man/man8/timed.8.gz /usr/share/man/man1/timectl.1.gz /usr/share/man/man5/timed.toml.5.gz \
     /usr/share/doc/timed/copyright /usr/share/doc/timed/changelog.gz /usr/share/doc/timed/timed.toml \
-    /usr/share/doc/timed/README.md /usr/share/timed/boards/pi4b.toml /usr/share/timed/grafana/timed.json; do
+    /usr/share/doc/timed/README.md /usr/share/timed/boards/pi4b.toml /usr/share/timed/grafana/timed.json \
+    /usr/share/timed/prometheus/alerts.yml; do
     [ -f "$f" ] || fail "$f missing after install"
 done
 # Every path the package lists exists, with the mode the package gives it.
@@ -101,6 +102,9 @@ cmp -s systemd/modules-load.d/timed.conf /usr/lib/modules-load.d/timed.conf ||
 for b in boards/*.toml; do
     cmp -s "$b" "/usr/share/timed/boards/$(basename "$b")" || fail "$b not installed"
 done
+cmp -s timed/daemon/prometheus/alerts.yml /usr/share/timed/prometheus/alerts.yml || fail "alert rules differ from timed/daemon/prometheus/"
+# The installed rules load in the Debian prometheus this script runs with (tests/run.sh installs it).
+promtool check rules /usr/share/timed/prometheus/alerts.yml > /dev/null || fail "promtool check rules on the installed alerts.yml"
 [ "$(dpkg-query -W -f='${Conffiles}' timed | awk 'NF {print $1}' | LC_ALL=C sort | tr '\n' ' ')" = \
     "/etc/chrony/conf.d/timed.conf /etc/timed/timed.toml " ] || fail "conffiles: $(dpkg-query -W -f='${Conffiles}' timed)"
 ok "files landed ($(dpkg -L timed | wc -l) paths), conffiles registered"

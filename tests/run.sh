@@ -11,8 +11,10 @@ echo "== self-contained (the tests read nothing outside the repository)"
 # data from beside the checkout would pass here yet fail there. tests/self-contained.sh: how.
 bash tests/self-contained.sh
 # Real peers: chronyd (-x, sandboxed), chronyc, iproute2 for network namespaces, ntpdig as a LAN
-# client. Installed with services blocked (tests/lib/setup.sh).
-ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus curl tmux
+# client; prometheus (promtool) and prometheus-alertmanager for the alert rules (issue 15:
+# timed/daemon/tests/alert_rules.rs, about 15 s; alerts_e2e.rs, about 7 min of waiting in
+# `cargo test`). Installed with services blocked (tests/lib/setup.sh).
+ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus prometheus-alertmanager curl tmux
 # Headless Chromium (issue 15): the status page in a real browser, timed/daemon/tests/web_browser.rs
 # (about 20 s of the cargo tests; the package is ~100 MB, installed once).
 ensure_apt chromium

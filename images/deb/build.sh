@@ -55,6 +55,7 @@ root=$stage/timed_${version}_$arch
 doc=$root/usr/share/doc/timed
 install -d "$root/DEBIAN" "$root/usr/bin" "$doc" "$root/usr/share/man/man1" "$root/usr/share/man/man5" \
     "$root/usr/share/man/man8" "$root/usr/share/timed/boards" "$root/usr/share/timed/grafana" \
+    "$root/usr/share/timed/prometheus" \
     "$root/etc/timed" "$root/etc/chrony/conf.d" "$root/lib/systemd/system/chrony.service.d" \
     "$root/lib/udev/rules.d" "$root/usr/lib/sysusers.d" "$root/usr/lib/modules-load.d"
 
@@ -76,6 +77,8 @@ install -m 0644 systemd/modules-load.d/timed.conf "$root/usr/lib/modules-load.d/
 install -m 0644 udev/60-timed.rules "$root/lib/udev/rules.d/60-timed.rules"
 install -m 0644 boards/*.toml "$root/usr/share/timed/boards/"
 install -m 0644 timed/daemon/grafana/timed.json "$root/usr/share/timed/grafana/timed.json"
+# Alert rules beside the dashboard; the monitoring host lists this file under rule_files (docs/alerts.md).
+install -m 0644 timed/daemon/prometheus/alerts.yml "$root/usr/share/timed/prometheus/alerts.yml"
 install -m 0644 README.md docs/*.md "$doc/"
 
 # Man pages: command-line parts from the packaged binaries themselves (images/deb/manpage.py).

@@ -1,6 +1,7 @@
 # nixosModules.monitoring: a monitoring host — Prometheus scraping the appliances' metrics
-# endpoints and Grafana with the timed dashboard (timed/daemon/grafana/timed.json) and its
-# Prometheus data source provisioned. Options used are listed in images/OPTIONS.md.
+# endpoints and evaluating timed's alert rules (timed/daemon/prometheus/alerts.yml, docs/alerts.md),
+# and Grafana with the timed dashboard (timed/daemon/grafana/timed.json) and its Prometheus data
+# source provisioned. Options used are listed in images/OPTIONS.md.
 { self }:
 { config, lib, pkgs, ... }:
 let
@@ -20,6 +21,16 @@ in
       description = ''
         host:port of each appliance's metrics endpoint (on the appliance:
         services.timed.metrics.openFirewall = true).
+      '';
+    };
+    alertmanagers = lib.mkOption {
+      type = lib.types.listOf lib.types.str;
+      default = [ ];
+      example = [ "127.0.0.1:9093" ];
+      description = ''
+        host:port of the Alertmanagers Prometheus sends timed's alerts to. Empty: the rules
+        are still evaluated (Prometheus's Alerts page, the dashboard's alerts row) but
+        nothing is delivered.
       '';
     };
     grafana = {
@@ -46,10 +57,16 @@ in
       enable = true;
       listenAddress = "127.0.0.1";
       scrapeConfigs = [{
+        # The rules select on this job name (TimedDown, TimedScrapeMissing).
         job_name = "timed";
         scrape_interval = "15s";
         static_configs = [{ targets = cfg.targets; }];
       }];
+      # Checked with promtool at build time by the nixpkgs module.
+      ruleFiles = [ "${self}/timed/daemon/prometheus/alerts.yml" ];
+      alertmanagers = lib.optional (cfg.alertmanagers != [ ]) {
+        static_configs = [{ targets = cfg.alertmanagers; }];
+      };
     };
 
     services.grafana = {

@@ -1,6 +1,6 @@
 //! A real Prometheus (Debian `prometheus`) scrapes timed in the lab (simulated receiver and PPS,
-//! real timed, real chronyd -x): every PromQL expression of the shipped Grafana dashboard must
-//! return data, chrony's figures must show the injected truth, and timed's PPS statistics must
+//! real timed, real chronyd -x) and evaluates the shipped alert rules: every PromQL expression of
+//! the shipped Grafana dashboard (its panels and annotations) must return data, chrony's figures must show the injected truth, and timed's PPS statistics must
 //! match the simulator's configured jitter.
 #![forbid(unsafe_code)]
 #![expect(clippy::unwrap_used, reason = "test harness: a failed set-up step should stop the test loudly")]
@@ -14,6 +14,9 @@ const TRUTH: f64 = 250e-6;
 const JITTER_NS: u64 = 1000;
 const METRICS_PORT: u16 = 19477;
 const PROM_PORT: u16 = 19090;
+/// The shipped alert rules: the dashboard's alerts row reads their `ALERTS` series (in the lab,
+/// at least TimedPpsSimulated fires).
+const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/prometheus/alerts.yml");
 
 struct Prometheus {
     child: Child,
@@ -28,7 +31,7 @@ impl Prometheus {
         std::fs::write(
             &conf,
             format!(
-                "global:\n  scrape_interval: 2s\n  evaluation_interval: 2s\nscrape_configs:\n  - job_name: timed\n    static_configs:\n      - targets: ['{target}']\n"
+                "global:\n  scrape_interval: 2s\n  evaluation_interval: 2s\nrule_files: ['{RULES}']\nscrape_configs:\n  - job_name: timed\n    static_configs:\n      - targets: ['{target}']\n"
             ),
         )
         .unwrap();
