@@ -51,7 +51,7 @@ fn ubxtool(sim: &Sim, speed: u32, protver: &str, wait: &str, args: &[&str]) -> S
         .args(["-f", sim.link.to_str().unwrap(), "-s", &speed.to_string(), "-P", protver, "-w", wait])
         .args(args)
         .output()
-        .expect("ubxtool (Debian gpsd-clients) must be installed: tests/run.sh installs it");
+        .unwrap_or_else(|e| panic!("ubxtool (Debian gpsd-clients; tests/run.sh installs it): {e}"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "ubxtool {args:?}: {}\n{text}", String::from_utf8_lossy(&out.stderr));
     text
@@ -104,7 +104,7 @@ for raw, m in UBXReader(io.BytesIO(buf), protfilter=2, quitonerror=2):
     let out = Command::new("python3")
         .args(["-c", script, sim.link.to_str().unwrap(), &speed.to_string(), polls])
         .output()
-        .expect("python3 with pyubx2 (tests/run.sh installs it)");
+        .unwrap_or_else(|e| panic!("python3 with pyubx2 (tests/run.sh installs it): {e}"));
     assert!(out.status.success(), "pyubx2: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
 }
