@@ -16,7 +16,7 @@ mod stats;
 mod tests;
 
 use crate::config::Metrics as MetricsConfig;
-use crate::health::{Antenna, DeviceState, FixKind, GateName, Health, SinkState};
+use crate::health::{Antenna, DeviceState, FixKind, GateName, Health, SinkState, TimeMode};
 use families::{flag, labels, Reg};
 use prometheus_client::registry::Registry;
 use std::rc::Rc;
@@ -204,6 +204,13 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
         rx.survey_duration_s.map(f64::from),
     );
     r.gauge_opt("timed_receiver_survey_accuracy_meters", "Survey-in mean accuracy", rx.survey_acc_m);
+    if let Some(mode) = rx.time_mode {
+        r.gauges(
+            "timed_receiver_time_mode",
+            "1 for the time mode the receiver's output shows (disabled, survey-in, fixed)",
+            TimeMode::ALL.iter().map(|m| (labels(&[("mode", m.name())]), flag(*m == mode))).collect(),
+        );
+    }
     if let Some(l) = rx.leap_s {
         r.gauges(
             "timed_receiver_leap_seconds",
