@@ -15,6 +15,7 @@ mod decode;
 mod doctor;
 mod fmt;
 mod pps;
+mod setup_status;
 mod sky;
 mod status;
 mod verdict;

@@ -10,7 +10,8 @@ use crate::ubx::{decode, Svin, Ubx};
 use std::process::Command;
 
 /// `python3 reference.py` with pyubx2 1.4.0.
-const NAV_SVIN: &str = "b562013b28000000000048683317f5000000a8282618d706b003074a081d14d12c0010a40000f500000000010000221c";
+const NAV_SVIN: &str =
+    "b562013b28000000000048683317f5000000a8282618d706b003074a081d14d12c0010a40000f500000000010000221c";
 const TIM_SVIN: &str = "b5620d041c008051010078e1bf0d8efc91e35dbee6ea00f915007651010001000000e4ea";
 
 fn hex(s: &str) -> Vec<u8> {
@@ -70,7 +71,8 @@ fn tim_svin_from_pyubx2() {
 /// error (cm vs mm) or a field read at the wrong offset would put them elsewhere.
 #[test]
 fn surveyed_positions_are_where_they_were_taken() {
-    for (frame, lat0, lon0, h0) in [(NAV_SVIN, 50.1109, 8.6821, 151.3), (TIM_SVIN, -33.9249, -64.1901, 412.0)] {
+    for (frame, lat0, lon0, h0) in [(NAV_SVIN, 50.1109, 8.6821, 151.3), (TIM_SVIN, -33.9249, -64.1901, 412.0)]
+    {
         let (lat, lon, h) = crate::epoch::ecef_to_llh(survey(&hex(frame)).mean_ecef_m).unwrap();
         // 1e-7 ° is about a centimetre, the resolution of the cm fields.
         assert_near(lat, lat0, 1e-7);
