@@ -13,7 +13,7 @@ mod integrity;
 mod setup;
 mod states;
 pub use integrity::{GateName, Integrity, IntegritySignal};
-pub use setup::TimeMode;
+pub use setup::{ItemOutcome, ReceiverSetup, SetupItem, SetupState, TimeMode};
 pub use states::{Antenna, DeviceState, FixKind, PpsLock, SinkState};
 use timed_core::engine::{Hold, PpsState, Reject, RejectCounts};
 use timed_core::epoch::{Epoch, ReceiverInfo};
@@ -275,6 +275,9 @@ pub struct Health {
     /// The leap-seconds list as loaded at start.
     #[serde(default)]
     pub leap_list: LeapListHealth,
+    /// `[receiver] configure`: the receiver's set-up as last checked or applied.
+    #[serde(default)]
+    pub receiver_setup: ReceiverSetup,
 }
 
 /// The leap-seconds list (`[leap] list`): where it is, until when it vouches, and why not.

@@ -89,7 +89,13 @@ impl Shared {
     }
 }
 
-fn run(device: PathBuf, shared: Arc<Shared>, clock: Clock, tx: mpsc::Sender<SerialEvent>, stop: Arc<AtomicBool>) {
+fn run(
+    device: PathBuf,
+    shared: Arc<Shared>,
+    clock: Clock,
+    tx: mpsc::Sender<SerialEvent>,
+    stop: Arc<AtomicBool>,
+) {
     let mut backoff = Duration::from_millis(500);
     let mut last_status: Option<SerialStatus> = None;
     let mut report = |s: SerialStatus| {

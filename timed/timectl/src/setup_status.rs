@@ -2,7 +2,7 @@
 //! position in use. Reads the snapshot only (health::Receiver); the WGS-84 conversion is
 //! timed-core's.
 
-use timed::health::{Receiver, TimeMode};
+use timed::health::{Receiver, ReceiverSetup, SetupState, TimeMode};
 use timed_core::epoch::ecef_to_llh;
 
 /// "50.110900° N 8.682100° E 151.3 m" for an ECEF position.
@@ -47,6 +47,35 @@ pub fn time_mode_line(rx: &Receiver) -> Option<String> {
     })
 }
 
+/// The `[receiver] configure` line (without the indent), `None` when it is off.
+pub fn setup_line(s: &ReceiverSetup) -> Option<String> {
+    let head = format!("set-up ({})", s.configure.name());
+    let at = s.found_baud.map_or(String::new(), |b| format!(" · found at {b} baud"));
+    Some(match s.state {
+        SetupState::Off => return None,
+        SetupState::Pending => format!("{head} waiting for the receiver"),
+        SetupState::Running => format!("{head} talking to the receiver now"),
+        SetupState::Configured => {
+            let applied = match s.applied.len() {
+                0 => String::new(),
+                n => format!(" · {n} items applied at the last run"),
+            };
+            let restored = match s.restored {
+                0 => String::new(),
+                n => format!(" · restored {n}× after the receiver lost it"),
+            };
+            format!("{head} configured{at}{applied}{restored}")
+        }
+        SetupState::NotConfigured => {
+            format!("{head} NOT configured{at}: {}", crate::verdict::setup::list(&s.items, 3))
+        }
+        SetupState::Incomplete => {
+            format!("{head} INCOMPLETE{at}: {}", crate::verdict::setup::list(&s.items, 3))
+        }
+        SetupState::Failed => format!("{head} FAILED: {}", s.error.as_deref().unwrap_or("no reason given")),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -59,7 +88,7 @@ mod tests {
             survey_duration_s: Some(245),
             survey_acc_m: Some(4.2),
             survey_observations: Some(245),
-            survey_ecef_m: Some([4_051_539.602, 618_677.3453, 4_870_825.0344]),
+            survey_ecef_m: Some([4_051_539.602, 618_677.345_3, 4_870_825.034_4]),
             time_mode: Some(TimeMode::SurveyIn),
             ..Receiver::default()
         }
@@ -93,6 +122,25 @@ mod tests {
             time_mode_line(&r).unwrap(),
             "time mode fixed · position given (-33.924900, -64.190100, 412.0 m)"
         );
+    }
+
+    #[test]
+    fn the_set_up_line_says_what_configure_found_or_did() {
+        use timed::config::Configure;
+        let mut s = ReceiverSetup { configure: Configure::Apply, ..ReceiverSetup::default() };
+        assert_eq!(setup_line(&s), None, "off: nothing to say");
+        s.state = SetupState::Configured;
+        s.found_baud = Some(9600);
+        s.applied = vec!["uart1-baud".into(), "msg-tim-tp".into()];
+        s.restored = 1;
+        assert_eq!(
+            setup_line(&s).unwrap(),
+            "set-up (apply) configured · found at 9600 baud · 2 items applied at the last run · restored 1× after \
+             the receiver lost it"
+        );
+        s.state = SetupState::Failed;
+        s.error = Some("silent".into());
+        assert_eq!(setup_line(&s).unwrap(), "set-up (apply) FAILED: silent");
     }
 
     #[test]

@@ -3,16 +3,17 @@
 //! (items, wanted values, the protocol) is timed-core's `receiver` module; this is its
 //! `timed.toml` face, checked here so a bad value is reported at its position with exit 78.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What timed does about the receiver's set-up when it opens the port.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Configure {
-    /// Nothing: the receiver is someone else's business.
+    /// Nothing: the receiver is someone else's business. (The default of the snapshot type:
+    /// a snapshot from a timed without the set-up has none; timed.toml's default is `Check`.)
+    #[default]
     Off,
     /// Read the set-up back and report what differs (DEGRADED `receiver-not-configured`).
-    #[default]
     Check,
     /// Send what differs, in RAM only, and read it back: a receiver that lost its RAM
     /// (power cycle without a backup battery) is restored at the reconnect.

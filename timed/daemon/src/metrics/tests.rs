@@ -8,7 +8,8 @@ use super::*;
 use crate::chronyctl::{Report, ServerStats, Source, SourceStats as ChronySourceStats, Tracking};
 use crate::health::{
     Antenna, DeviceState, EdgeLatencySummary, FixKind, FramerCounts, GateName, Integrity, IntegritySignal,
-    LeapListHealth, Pps, PpsLock, Receiver, Sat, Sink, SinkState, SourceStats, Stats, Window,
+    LeapListHealth, Pps, PpsLock, Receiver, ReceiverSetup, Sat, SetupState, Sink, SinkState, SourceStats,
+    Stats, Window,
 };
 
 /// Renders what [`scrape`] serves for `h`, with `chrony` in place of asking chronyd (`None`:
@@ -226,6 +227,17 @@ fn busy() -> Health {
             hash_checked: true,
             expired_policy: "hold".into(),
             error: None,
+        },
+        receiver_setup: ReceiverSetup {
+            configure: crate::config::Configure::Apply,
+            state: SetupState::Configured,
+            applied: vec!["uart1-baud".into(), "msg-tim-tp".into()],
+            found_baud: Some(9600),
+            runs: 3,
+            restored: 1,
+            last_run_unix_s: Some(1_750_003_000),
+            fix_command: "timectl receiver apply".into(),
+            ..ReceiverSetup::default()
         },
     }
 }
