@@ -3,7 +3,9 @@
 //! 15–23.01, UBX-13003221; u-blox F9 HPG/TIM 1.32 interface description, UBX-22008968).
 //! Framing and checksums are the framer's job, not this module's.
 
+pub mod cfg;
 mod decode;
+pub mod valset;
 pub use decode::decode;
 
 use crate::gnss::Constellation;
