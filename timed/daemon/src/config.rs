@@ -11,7 +11,7 @@ mod integrity;
 mod setup;
 mod validate;
 pub use integrity::{Integrity, Resp, Responses};
-pub use setup::{Configure, Grid, Profile, Setup, TimeModeWanted, NMEA_SENTENCES};
+pub use setup::{Configure, Grid, Profile, Setup, TimeModeWanted};
 
 pub use validate::{group_id, GROUP_FILE};
 

@@ -4,6 +4,8 @@
 //! `timed.toml` face, checked here so a bad value is reported at its position with exit 78.
 
 use serde::{Deserialize, Serialize};
+use std::path::Path;
+use timed_core::receiver as core;
 
 /// What timed does about the receiver's set-up when it opens the port.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -88,29 +90,37 @@ pub struct Setup {
     pub fixed_accuracy_m: f64,
 }
 
-impl Default for Setup {
-    fn default() -> Setup {
-        Setup {
-            profile: Profile::Timing,
-            nmea: Vec::new(),
-            pulse_length_us: 100_000,
-            time_grid: Grid::Utc,
-            cable_delay_ns: 0,
-            cable_length_m: 0.0,
-            velocity_factor: 0.66,
-            user_delay_ns: 0,
-            time_mode: TimeModeWanted::Auto,
-            survey_min_s: 300,
-            survey_accuracy_m: 5.0,
-            fixed_llh: Vec::new(),
-            fixed_ecef_m: Vec::new(),
-            fixed_accuracy_m: 1.0,
-        }
+/// The core's survey-in limits when none are given (its `DEFAULT_SURVEY`).
+fn default_survey() -> (u32, u32) {
+    match core::DEFAULT_SURVEY {
+        core::TimeMode::SurveyIn { min_dur_s, acc_limit_mm } => (min_dur_s, acc_limit_mm),
+        _ => (300, 5_000),
     }
 }
 
-/// The sentences a u-blox can be told to send or not (class 0xF0, standard messages).
-pub const NMEA_SENTENCES: [&str; 7] = ["GGA", "GLL", "GSA", "GSV", "RMC", "VTG", "ZDA"];
+impl Default for Setup {
+    /// The core's defaults (`receiver::Settings::default`), in timed.toml's units.
+    fn default() -> Setup {
+        let d = core::Settings::default();
+        let (survey_min_s, survey_acc_mm) = default_survey();
+        Setup {
+            profile: Profile::Timing,
+            nmea: d.nmea_keep.iter().map(|n| n.name().to_string()).collect(),
+            pulse_length_us: d.pulse_len_us,
+            time_grid: Grid::Utc,
+            cable_delay_ns: d.cable_delay_ns,
+            cable_length_m: 0.0,
+            velocity_factor: 0.66,
+            user_delay_ns: d.user_delay_ns,
+            time_mode: TimeModeWanted::Auto,
+            survey_min_s,
+            survey_accuracy_m: f64::from(survey_acc_mm) / 1e3,
+            fixed_llh: Vec::new(),
+            fixed_ecef_m: Vec::new(),
+            fixed_accuracy_m: f64::from(d.fixed_pos_acc_mm) / 1e3,
+        }
+    }
+}
 
 /// Light in vacuum, metres per nanosecond.
 const C_M_PER_NS: f64 = 0.299_792_458;
@@ -125,6 +135,100 @@ impl Setup {
         }
     }
 
+    /// The core's settings for a receiver at `baud` (`[receiver] baud`), RAM only: timed never
+    /// writes the receiver's flash. Call on a checked configuration.
+    pub fn to_core(&self, baud: u32) -> core::Settings {
+        let m_to = |m: f64, per_m: f64| (m * per_m).round() as i64;
+        let time_mode = match self.time_mode {
+            TimeModeWanted::Auto => None,
+            TimeModeWanted::Disabled => Some(core::TimeMode::Disabled),
+            TimeModeWanted::SurveyIn => Some(core::TimeMode::SurveyIn {
+                min_dur_s: self.survey_min_s,
+                acc_limit_mm: m_to(self.survey_accuracy_m, 1e3) as u32,
+            }),
+            TimeModeWanted::Fixed => Some(match (&self.fixed_llh[..], &self.fixed_ecef_m[..]) {
+                ([lat, lon, h], _) => core::TimeMode::FixedLlh {
+                    lat_1e7deg: m_to(*lat, 1e7) as i32,
+                    lon_1e7deg: m_to(*lon, 1e7) as i32,
+                    height_cm: m_to(*h, 100.0) as i32,
+                },
+                (_, [x, y, z]) => {
+                    core::TimeMode::FixedEcef { ecef_01mm: [m_to(*x, 1e4), m_to(*y, 1e4), m_to(*z, 1e4)] }
+                }
+                // Refused by the checks; never planned as something else.
+                _ => core::TimeMode::Disabled,
+            }),
+        };
+        core::Settings {
+            profile: match self.profile {
+                Profile::Timing => core::Profile::Timing,
+                Profile::Navigation => core::Profile::Navigation,
+            },
+            baud,
+            nmea_keep: self.nmea.iter().filter_map(|s| core::Nmea::parse(s)).collect(),
+            pulse_len_us: self.pulse_length_us,
+            grid: match self.time_grid {
+                Grid::Utc => core::Grid::Utc,
+                Grid::Gps => core::Grid::Gps,
+            },
+            cable_delay_ns: self.cable_delay(),
+            user_delay_ns: self.user_delay_ns,
+            time_mode,
+            fixed_pos_acc_mm: m_to(self.fixed_accuracy_m, 1e3) as u32,
+            save: false,
+        }
+    }
+
+    /// The `timectl receiver` command that applies this set-up by hand and keeps it (`--save`:
+    /// battery-backed RAM and flash), with the options that differ from its defaults. timectl
+    /// refuses a port timed holds, so timed is stopped around it.
+    pub fn apply_command(&self, config: &Path) -> String {
+        let d = Setup::default();
+        let mut c = String::from("systemctl stop timed && timectl receiver apply");
+        if !config.as_os_str().is_empty() && config != Path::new(super::DEFAULT_PATH) {
+            c += &format!(" --config {}", config.display());
+        }
+        let mut opt = |flag: &str, v: String| c += &format!(" --{flag} {v}");
+        if self.profile == Profile::Navigation {
+            opt("profile", "navigation".into());
+        }
+        if !self.nmea.is_empty() {
+            opt("nmea", self.nmea.join(","));
+        }
+        if self.pulse_length_us != d.pulse_length_us {
+            opt("pulse-length-us", self.pulse_length_us.to_string());
+        }
+        if self.time_grid == Grid::Gps {
+            opt("grid", "gps".into());
+        }
+        if self.cable_delay() != d.cable_delay_ns {
+            opt("cable-delay-ns", self.cable_delay().to_string());
+        }
+        if self.user_delay_ns != 0 {
+            opt("user-delay-ns", self.user_delay_ns.to_string());
+        }
+        let join = |v: &[f64]| v.iter().map(f64::to_string).collect::<Vec<_>>().join(",");
+        match self.time_mode {
+            TimeModeWanted::Auto => {}
+            TimeModeWanted::Disabled => opt("time-mode", "disabled".into()),
+            TimeModeWanted::SurveyIn => {
+                opt("time-mode", "survey-in".into());
+                opt("survey-min-s", self.survey_min_s.to_string());
+                opt("survey-accuracy-m", self.survey_accuracy_m.to_string());
+            }
+            TimeModeWanted::Fixed => {
+                opt("time-mode", "fixed".into());
+                if self.fixed_llh.is_empty() {
+                    opt("fixed-ecef", join(&self.fixed_ecef_m));
+                } else {
+                    opt("fixed-llh", join(&self.fixed_llh));
+                }
+                opt("fixed-accuracy-m", self.fixed_accuracy_m.to_string());
+            }
+        }
+        c + " --save && systemctl start timed"
+    }
+
     /// Values the receiver cannot be set to: (dotted key, message, hint).
     pub(super) fn problems(&self) -> Vec<super::validate::Check> {
         let mut v: Vec<super::validate::Check> = Vec::new();
@@ -132,11 +236,14 @@ impl Setup {
             v.push((key, msg, (!hint.is_empty()).then(|| hint.to_string())));
         };
         for s in &self.nmea {
-            if !NMEA_SENTENCES.iter().any(|n| n.eq_ignore_ascii_case(s)) {
+            if core::Nmea::parse(s).is_none() {
                 bad(
                     "receiver.setup.nmea",
                     format!("{s:?} is not an NMEA sentence the receiver can be told to send"),
-                    "some of \"GGA\", \"GLL\", \"GSA\", \"GSV\", \"RMC\", \"VTG\", \"ZDA\"; [] for none",
+                    &format!(
+                        "some of {}; [] for none",
+                        core::Nmea::ALL.map(|n| format!("{:?}", n.name())).join(", ")
+                    ),
                 );
             }
         }

@@ -1,6 +1,7 @@
 use super::super::{parse, Config};
 use super::*;
 use std::path::Path;
+use timed_core::receiver as core;
 
 fn problems(text: &str) -> Vec<String> {
     match parse(Path::new("t.toml"), text) {
@@ -108,4 +109,63 @@ fn a_fixed_position_is_on_the_ground_and_only_with_the_fixed_mode() {
         "[receiver.setup]\ntime_mode = \"fixed\"\nfixed_ecef_m = [4051539.602, 618677.3453, 4870825.0344]\n",
     );
     assert_eq!(s.fixed_ecef_m, [4051539.602, 618677.3453, 4870825.0344]);
+}
+
+#[test]
+fn the_defaults_are_the_cores() {
+    let s = Setup::default();
+    let d = core::Settings::default();
+    assert_eq!(s.to_core(d.baud), d, "timed.toml's defaults plan what the core plans by default");
+    assert_eq!((s.survey_min_s, s.survey_accuracy_m), (300, 5.0));
+}
+
+#[test]
+fn the_core_settings_carry_every_key_in_the_cores_units() {
+    let (_, s) = setup(
+        "[receiver.setup]\nprofile = \"navigation\"\nnmea = [\"rmc\", \"ZDA\"]\npulse_length_us = 1000\n\
+         time_grid = \"gps\"\ncable_length_m = 10.0\nuser_delay_ns = -20\ntime_mode = \"fixed\"\n\
+         fixed_llh = [50.1109, 8.6821, 151.3]\nfixed_accuracy_m = 0.5\n",
+    );
+    let c = s.to_core(9600);
+    assert_eq!((c.profile, c.baud, c.grid), (core::Profile::Navigation, 9600, core::Grid::Gps));
+    assert_eq!(c.nmea_keep, [core::Nmea::Rmc, core::Nmea::Zda]);
+    assert_eq!((c.pulse_len_us, c.cable_delay_ns, c.user_delay_ns), (1000, 51, -20));
+    assert_eq!(
+        c.time_mode,
+        Some(core::TimeMode::FixedLlh { lat_1e7deg: 501_109_000, lon_1e7deg: 86_821_000, height_cm: 15_130 })
+    );
+    assert_eq!((c.fixed_pos_acc_mm, c.save), (500, false), "timed never writes flash");
+    let (_, s) = setup(
+        "[receiver.setup]\ntime_mode = \"fixed\"\nfixed_ecef_m = [4051539.602, 618677.3453, 4870825.0344]\n",
+    );
+    assert_eq!(
+        s.to_core(115_200).time_mode,
+        Some(core::TimeMode::FixedEcef { ecef_01mm: [40_515_396_020, 6_186_773_453, 48_708_250_344] })
+    );
+    let (_, s) =
+        setup("[receiver.setup]\ntime_mode = \"survey-in\"\nsurvey_min_s = 3600\nsurvey_accuracy_m = 2.5\n");
+    assert_eq!(
+        s.to_core(115_200).time_mode,
+        Some(core::TimeMode::SurveyIn { min_dur_s: 3600, acc_limit_mm: 2500 })
+    );
+    assert_eq!(Setup::default().to_core(115_200).time_mode, None, "auto: the profile's");
+}
+
+#[test]
+fn the_apply_command_spells_what_differs_from_its_defaults() {
+    let default = Path::new("/etc/timed/timed.toml");
+    assert_eq!(
+        Setup::default().apply_command(default),
+        "systemctl stop timed && timectl receiver apply --save && systemctl start timed"
+    );
+    let (_, s) = setup(
+        "[receiver.setup]\nnmea = [\"RMC\", \"ZDA\"]\ntime_grid = \"gps\"\ncable_length_m = 10.0\n\
+         time_mode = \"fixed\"\nfixed_ecef_m = [4051539.6, 618677.35, 4870825.03]\n",
+    );
+    assert_eq!(
+        s.apply_command(Path::new("/tmp/lab/timed.toml")),
+        "systemctl stop timed && timectl receiver apply --config /tmp/lab/timed.toml --nmea RMC,ZDA --grid gps \
+         --cable-delay-ns 51 --time-mode fixed --fixed-ecef 4051539.6,618677.35,4870825.03 --fixed-accuracy-m 1 \
+         --save && systemctl start timed"
+    );
 }
