@@ -4,6 +4,7 @@
 //! and what was found, never a set-up shown as done. The pty stands in for the UART; the
 //! bytes are real receivers'. Slow-ish (about 8 s each): detection listens at eight speeds.
 #![forbid(unsafe_code)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use serialport::{SerialPort, TTYPort};
 use std::io::Write;
