@@ -58,6 +58,11 @@ pub struct Options {
     /// timed's integrity hold-off (`[integrity] holdoff_s`). The lab uses 5 s, not the shipped
     /// 10 s, so scenarios of a couple of minutes show the recovery after their last fault.
     pub holdoff_s: f64,
+    /// timed's `[receiver] configure`. The lab uses "off" unless a test asks: the default
+    /// simulator is a receiver already set up, and its tests time its lock from the start.
+    pub configure: String,
+    /// Lines for timed's `[receiver.setup]` table (e.g. `time_mode = "survey-in"`).
+    pub receiver_setup: String,
 }
 
 impl Default for Options {
@@ -77,6 +82,8 @@ impl Default for Options {
             sim_args: Vec::new(),
             metrics_port: None,
             holdoff_s: 5.0,
+            configure: "off".into(),
+            receiver_setup: String::new(),
         }
     }
 }
@@ -339,7 +346,8 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
     };
     format!(
         "# timed lab configuration (PPS edges are SIMULATED by timed-sim)\n\
-         [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\n\n\
+         [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\nconfigure = {:?}\n\n\
+         [receiver.setup]\n{}\n\n\
          [pps]\nsource = \"simulated\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
          [chrony]\ncommand_socket = \"{d}/chronyd.sock\"\n\n\
          [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
@@ -351,6 +359,8 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
          # of that list has expired depends on the day the lab runs: the lab uses none.\n\
          [leap]\nlist = \"\"\n",
         o.serial_delay_ms,
+        o.configure,
+        o.receiver_setup.trim_end(),
         o.metrics_port.is_some(),
         o.metrics_port.unwrap_or(9477),
         o.holdoff_s

@@ -16,6 +16,7 @@ mod doctor;
 mod fmt;
 mod pps;
 mod receiver;
+mod setup_status;
 mod sky;
 mod status;
 mod verdict;

@@ -239,6 +239,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
     }
     integrity(h, r);
     holdover(h, r);
+    setup::reasons(&h.receiver_setup, r);
 }
 
 /// The integrity gate: closed (or holding off) is FAILING, a warning signal DEGRADED.
@@ -459,5 +460,6 @@ fn ago(s: Option<f64>) -> String {
     }
 }
 
+pub mod setup;
 #[cfg(test)]
 mod tests;

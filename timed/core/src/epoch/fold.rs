@@ -348,6 +348,7 @@ impl Partial {
             .or(self.monhw.as_ref().map(|m| Jamming { state: m.jamming_state, indicator: m.jam_ind }));
         e.spoofing = self.status.as_ref().map(|s| s.spoof_det_state);
         e.survey = self.svin.clone();
+        e.time_mode = super::survey::time_mode(self.svin.as_ref(), e.fix);
     }
 
     fn fill_position(&self, e: &mut Epoch) {

@@ -200,6 +200,8 @@ pub struct Epoch {
     /// NAV-STATUS `spoofDetState`: 0 unknown, 1 none, 2 indicated, 3 multiple indications.
     pub spoofing: Option<u8>,
     pub survey: Option<Svin>,
+    /// The time mode this epoch shows (`None`: it shows none; see [`super::TimeMode`]).
+    pub time_mode: Option<super::TimeMode>,
     pub position: Option<Position>,
     pub hdop: Option<f64>,
     pub pdop: Option<f64>,

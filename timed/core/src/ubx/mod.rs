@@ -205,6 +205,8 @@ pub struct Svin {
     pub itow_ms: Option<u32>,
     pub duration_s: u32,
     pub mean_acc_m: f64,
+    /// Mean position so far (the surveyed position once `valid`), ECEF metres.
+    pub mean_ecef_m: [f64; 3],
     pub observations: u32,
     pub valid: bool,
     pub active: bool,
