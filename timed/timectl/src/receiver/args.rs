@@ -69,22 +69,25 @@ pub enum TimeModeArg {
     Disabled,
 }
 
+/// What the plan wants: timed.toml's `[receiver.setup]` (the same plan timed checks), each
+/// option given here overriding its key.
 #[derive(clap::Args)]
 pub struct Setup {
     #[command(flatten)]
     pub common: Common,
-    #[arg(long, value_enum, default_value = "timing")]
-    pub profile: ProfileArg,
-    /// NMEA sentences to keep (comma-separated, e.g. RMC,ZDA); none by default.
+    /// [default: timing]
+    #[arg(long, value_enum)]
+    pub profile: Option<ProfileArg>,
+    /// NMEA sentences to keep (comma-separated, e.g. RMC,ZDA; "" for none) [default: none].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub nmea: Vec<String>,
-    /// Time-pulse length once locked, microseconds (no pulse without a fix).
-    #[arg(long, value_name = "US", default_value_t = 100_000)]
-    pub pulse_length_us: u32,
-    /// Align the pulse to UTC or GPS time.
-    #[arg(long, value_enum, default_value = "utc")]
-    pub grid: GridArg,
-    /// Antenna cable delay, ns.
+    pub nmea: Option<Vec<String>>,
+    /// Time-pulse length once locked, microseconds (no pulse without a fix) [default: 100000].
+    #[arg(long, value_name = "US")]
+    pub pulse_length_us: Option<u32>,
+    /// Align the pulse to UTC or GPS time [default: utc].
+    #[arg(long, value_enum)]
+    pub grid: Option<GridArg>,
+    /// Antenna cable delay, ns [default: 0].
     #[arg(long, value_name = "NS", conflicts_with = "cable_length_m")]
     pub cable_delay_ns: Option<i32>,
     /// Antenna cable length, metres (the delay is length / (velocity factor x c)).
@@ -93,26 +96,33 @@ pub struct Setup {
     /// Velocity factor of the cable (RG-58 0.66, LMR-400 0.85).
     #[arg(long, value_name = "F", default_value_t = 0.66)]
     pub velocity_factor: f64,
-    /// Further delay of the pulse, ns.
-    #[arg(long, value_name = "NS", default_value_t = 0)]
-    pub user_delay_ns: i32,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub time_mode: TimeModeArg,
-    /// Survey-in minimum duration, seconds.
+    /// Further delay of the pulse, ns [default: 0].
+    #[arg(long, value_name = "NS")]
+    pub user_delay_ns: Option<i32>,
+    /// [default: auto]
+    #[arg(long, value_enum)]
+    pub time_mode: Option<TimeModeArg>,
+    /// Survey-in minimum duration, seconds [default: 300].
     #[arg(long, value_name = "S")]
     pub survey_min_s: Option<u32>,
-    /// Survey-in accuracy limit, metres.
+    /// Survey-in accuracy limit, metres [default: 5].
     #[arg(long, value_name = "M")]
     pub survey_accuracy_m: Option<f64>,
     /// Fixed position: latitude °, longitude °, height above the ellipsoid m.
-    #[arg(long, value_name = "LAT,LON,H", value_delimiter = ',', num_args = 3)]
+    #[arg(long, value_name = "LAT,LON,H", value_delimiter = ',', allow_hyphen_values = true)]
     pub fixed_llh: Vec<f64>,
     /// Fixed position: ECEF x, y, z metres.
-    #[arg(long, value_name = "X,Y,Z", value_delimiter = ',', num_args = 3, conflicts_with = "fixed_llh")]
+    #[arg(
+        long,
+        value_name = "X,Y,Z",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        conflicts_with = "fixed_llh"
+    )]
     pub fixed_ecef: Vec<f64>,
-    /// How well the fixed position is known, metres.
-    #[arg(long, value_name = "M", default_value_t = 1.0)]
-    pub fixed_accuracy_m: f64,
+    /// How well the fixed position is known, metres [default: 1].
+    #[arg(long, value_name = "M")]
+    pub fixed_accuracy_m: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -135,23 +145,53 @@ fn scaled(v: f64, per_m: f64, what: &str) -> Result<i64, String> {
 }
 
 impl Setup {
-    pub fn settings(&self, save: bool) -> Result<Settings, String> {
-        let mut nmea = Vec::new();
-        for s in self.nmea.iter().filter(|s| !s.is_empty()) {
-            nmea.push(
-                Nmea::parse(s).ok_or_else(|| {
-                    format!("--nmea: {s:?} is not one of GGA, GLL, GSA, GSV, RMC, VTG, ZDA")
-                })?,
-            );
+    /// `base` (timed.toml's plan, or the core's defaults) with the options given here.
+    pub fn settings(&self, base: Settings, save: bool) -> Result<Settings, String> {
+        let mut out = Settings { save, ..base };
+        if let Some(p) = self.profile {
+            out.profile = match p {
+                ProfileArg::Timing => Profile::Timing,
+                ProfileArg::Navigation => Profile::Navigation,
+            };
         }
-        let cable = match self.cable_length_m {
-            Some(m) => CableDelay::Length { meters: m, velocity_factor: self.velocity_factor },
-            None => CableDelay::Ns(self.cable_delay_ns.unwrap_or(0)),
+        if let Some(list) = &self.nmea {
+            let mut keep = Vec::new();
+            for s in list.iter().filter(|s| !s.is_empty()) {
+                keep.push(Nmea::parse(s).ok_or_else(|| {
+                    format!("--nmea: {s:?} is not one of GGA, GLL, GSA, GSV, RMC, VTG, ZDA")
+                })?);
+            }
+            out.nmea_keep = keep;
+        }
+        if let Some(us) = self.pulse_length_us {
+            out.pulse_len_us = us;
+        }
+        if let Some(g) = self.grid {
+            out.grid = match g {
+                GridArg::Utc => Grid::Utc,
+                GridArg::Gps => Grid::Gps,
+            };
+        }
+        let cable = match (self.cable_length_m, self.cable_delay_ns) {
+            (Some(m), _) => Some(CableDelay::Length { meters: m, velocity_factor: self.velocity_factor }),
+            (None, Some(ns)) => Some(CableDelay::Ns(ns)),
+            (None, None) => None,
         };
-        let cable_delay_ns =
-            cable.ns().ok_or("--cable-length-m / --velocity-factor: not a delay of 0..32767 ns")?;
-        let (min_dur_s, acc_limit_mm) = match DEFAULT_SURVEY {
-            TimeMode::SurveyIn { min_dur_s, acc_limit_mm } => (min_dur_s, acc_limit_mm),
+        if let Some(c) = cable {
+            out.cable_delay_ns =
+                c.ns().ok_or("--cable-length-m / --velocity-factor: not a delay of 0..32767 ns")?;
+        }
+        if let Some(ns) = self.user_delay_ns {
+            out.user_delay_ns = ns;
+        }
+        if let Some(m) = self.fixed_accuracy_m {
+            out.fixed_pos_acc_mm = u32::try_from(scaled(m, 1000.0, "--fixed-accuracy-m")?)
+                .map_err(|_| "--fixed-accuracy-m must be positive")?;
+        }
+        // The survey limits: given here, else those of timed.toml's survey-in, else the core's.
+        let (min_dur_s, acc_limit_mm) = match (base.time_mode, DEFAULT_SURVEY) {
+            (Some(TimeMode::SurveyIn { min_dur_s, acc_limit_mm }), _)
+            | (_, TimeMode::SurveyIn { min_dur_s, acc_limit_mm }) => (min_dur_s, acc_limit_mm),
             _ => (300, 5_000),
         };
         let acc = match self.survey_accuracy_m {
@@ -161,31 +201,17 @@ impl Setup {
         };
         let survey =
             TimeMode::SurveyIn { min_dur_s: self.survey_min_s.unwrap_or(min_dur_s), acc_limit_mm: acc };
-        let time_mode = match self.time_mode {
-            TimeModeArg::Auto => None,
-            TimeModeArg::Disabled => Some(TimeMode::Disabled),
-            TimeModeArg::SurveyIn => Some(survey),
-            TimeModeArg::Fixed => Some(self.fixed()?),
-        };
-        let acc_mm = scaled(self.fixed_accuracy_m, 1000.0, "--fixed-accuracy-m")?;
-        Ok(Settings {
-            profile: match self.profile {
-                ProfileArg::Timing => Profile::Timing,
-                ProfileArg::Navigation => Profile::Navigation,
-            },
-            baud: 115_200,
-            nmea_keep: nmea,
-            pulse_len_us: self.pulse_length_us,
-            grid: match self.grid {
-                GridArg::Utc => Grid::Utc,
-                GridArg::Gps => Grid::Gps,
-            },
-            cable_delay_ns,
-            user_delay_ns: self.user_delay_ns,
-            time_mode,
-            fixed_pos_acc_mm: u32::try_from(acc_mm).map_err(|_| "--fixed-accuracy-m must be positive")?,
-            save,
-        })
+        match self.time_mode {
+            None if self.survey_min_s.is_some() || self.survey_accuracy_m.is_some() => {
+                out.time_mode = Some(survey)
+            }
+            None => {}
+            Some(TimeModeArg::Auto) => out.time_mode = None,
+            Some(TimeModeArg::Disabled) => out.time_mode = Some(TimeMode::Disabled),
+            Some(TimeModeArg::SurveyIn) => out.time_mode = Some(survey),
+            Some(TimeModeArg::Fixed) => out.time_mode = Some(self.fixed()?),
+        }
+        Ok(out)
     }
 
     fn fixed(&self) -> Result<TimeMode, String> {

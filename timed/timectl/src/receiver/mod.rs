@@ -21,22 +21,26 @@ use timed_core::receiver::{Op, Report, Session, Settings};
 /// Exit status: 0 done (plan: nothing to change; verify/apply: all equal), 1 something differs
 /// or was refused, 2 no answer from a u-blox (or the port is timed's).
 pub fn run(a: &Args, target: &crate::client::Target, json: bool) -> ExitCode {
-    let (op, common, settings) = match &a.cmd {
-        Cmd::Detect(c) => (Op::Detect, c, Ok(Settings::default())),
-        Cmd::Plan(s) => (Op::Plan, &s.common, s.settings(false)),
-        Cmd::Verify(s) => (Op::Verify, &s.common, s.settings(false)),
-        Cmd::Apply(s) => (Op::Apply, &s.setup.common, s.setup.settings(s.save)),
+    let (op, common) = match &a.cmd {
+        Cmd::Detect(c) => (Op::Detect, c),
+        Cmd::Plan(s) => (Op::Plan, &s.common),
+        Cmd::Verify(s) => (Op::Verify, &s.common),
+        Cmd::Apply(s) => (Op::Apply, &s.setup.common),
     };
-    let name = report::op_name(op);
-    let cmd = format!("receiver {name}");
-    let setup = match resolve(common).and_then(|(dev, hint, baud)| Ok((dev, hint, settings?, baud))) {
+    let cmd = format!("receiver {}", report::op_name(op));
+    let (device, hint, base) = match resolve(common) {
+        Ok(r) => r,
+        Err(e) => return crate::fmt::finish(&cmd, Err(e)),
+    };
+    let settings = match &a.cmd {
+        Cmd::Detect(_) => Ok(base),
+        Cmd::Plan(s) | Cmd::Verify(s) => s.settings(base, false),
+        Cmd::Apply(s) => s.setup.settings(base, s.save),
+    };
+    let settings = match settings {
         Ok(s) => s,
         Err(e) => return crate::fmt::finish(&cmd, Err(e)),
     };
-    let (device, hint, mut settings, baud) = setup;
-    if op != Op::Detect {
-        settings.baud = baud;
-    }
     if let Err(e) = port::check_owner(&device, &target.socket) {
         return crate::fmt::finish(&cmd, Err(e));
     }
@@ -76,19 +80,16 @@ fn exit_code(r: &Report) -> u8 {
     }
 }
 
-/// The device, the speed to try first and the speed timed expects: from the command line, else
-/// from timed.toml.
-fn resolve(c: &Common) -> Result<(PathBuf, Option<u32>, u32), String> {
+/// The device, the speed to try first, and the plan: from the command line, else from timed.toml
+/// (its `[receiver] device` and `baud`, and `[receiver.setup]`: the plan timed checks).
+fn resolve(c: &Common) -> Result<(PathBuf, Option<u32>, Settings), String> {
     let cfg = match timed::config::load(&c.config) {
         Ok(cfg) => Some(cfg),
         // Without the file, --device is enough; with a file that is wrong, say so.
         Err(_) if c.device.is_some() && !c.config.exists() => None,
         Err(problems) => {
             let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-            return Err(format!(
-                "no --device given, and timed's configuration is unusable: {}",
-                text.join("; ")
-            ));
+            return Err(format!("timed's configuration is unusable: {}", text.join("; ")));
         }
     };
     let device = match (&c.device, &cfg) {
@@ -97,7 +98,11 @@ fn resolve(c: &Common) -> Result<(PathBuf, Option<u32>, u32), String> {
         (None, None) => return Err("no --device given and no timed.toml to take it from".into()),
     };
     let baud = c.speed.or(cfg.as_ref().map(|c| c.receiver.baud)).unwrap_or(115_200);
-    Ok((device, c.baud.or(cfg.as_ref().map(|c| c.receiver.baud)), baud))
+    let base = match &cfg {
+        Some(cfg) => cfg.receiver.setup.to_core(baud),
+        None => Settings { baud, ..Settings::default() },
+    };
+    Ok((device, c.baud.or(cfg.as_ref().map(|c| c.receiver.baud)), base))
 }
 
 #[cfg(test)]
