@@ -15,6 +15,7 @@ mod decode;
 mod doctor;
 mod fmt;
 mod pps;
+mod receiver;
 mod setup_status;
 mod sky;
 mod status;
@@ -63,6 +64,8 @@ enum Command {
     ValidateBoard(board::ValidateArgs),
     /// What a board file installs: config.txt lines, console arguments, timed.toml, chrony lines.
     Board(board::BoardArgs),
+    /// Set a u-blox up for timed: detect, plan, apply (acknowledged, read back), verify.
+    Receiver(receiver::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,5 +82,6 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(&args, json),
         Command::ValidateBoard(a) => board::validate(&a, json),
         Command::Board(a) => board::run(&a, json),
+        Command::Receiver(a) => receiver::run(&a, &target, json),
     }
 }
