@@ -20,7 +20,7 @@ mod steps;
 
 pub use identity::{Identity, Interface};
 pub use items::{Item, ItemId, Msg, Nmea};
-pub use session::{Action, Session};
+pub use session::Session;
 
 use crate::ubx::cfg::SurveyResult;
 
@@ -92,6 +92,20 @@ impl CableDelay {
             }
         }
     }
+}
+
+/// What the adapter does next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Write these bytes to the port.
+    Send(Vec<u8>),
+    /// Set the port's speed (and drop what was read at the old one).
+    SetBaud(u32),
+    /// Read and [`Session::feed`] what arrives until this time (or earlier when bytes
+    /// arrive), then call [`Session::poll`] again.
+    Wait { until_ms: u64 },
+    /// Finished.
+    Done(Report),
 }
 
 /// What the user wants (timectl's options, the daemon's `[receiver]` table).

@@ -6,7 +6,7 @@ use super::identity::{Identity, Interface};
 use super::items::{self, Item, ItemId, Msg};
 use super::legacy::Carrier;
 use super::steps::{detect_failure, steps, Query, Readings, Seen, Step};
-use super::{Detected, Failure, ItemReport, Op, Outcome, Report, Settings, TimeMode};
+use super::{Action, Detected, Failure, ItemReport, Op, Outcome, Report, Settings, TimeMode};
 use crate::framer::{Frame, Framer};
 use crate::ubx::cfg::{self, CLASS_CFG, ID_CFG};
 use crate::ubx::{decode, Ubx};
@@ -26,20 +26,6 @@ const TRIES: u8 = 3;
 const BAUD_SWITCH_MS: u64 = 250;
 /// Between reading and setting: lets late ACKs of the polls arrive and be dropped.
 const SETTLE_MS: u64 = 150;
-
-/// What the adapter does next.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Write these bytes to the port.
-    Send(Vec<u8>),
-    /// Set the port's speed (and drop what was read at the old one).
-    SetBaud(u32),
-    /// Read and [`Session::feed`] what arrives until this time (or earlier when bytes
-    /// arrive), then call [`Session::poll`] again.
-    Wait { until_ms: u64 },
-    /// Finished.
-    Done(Report),
-}
 
 #[derive(Debug)]
 enum Phase {
@@ -92,6 +78,8 @@ pub struct Session {
     answer: Option<Answer>,
     detected: Option<Detected>,
     readings: Readings,
+    /// The keys of the plan, read in one VALGET.
+    batch: Vec<u32>,
     items: Vec<ItemReport>,
     saved: Option<bool>,
 }
@@ -113,6 +101,7 @@ impl Session {
             answer: None,
             detected: None,
             readings: Readings::default(),
+            batch: Vec::new(),
             items: Vec::new(),
             saved: None,
         };
@@ -248,7 +237,12 @@ impl Session {
                 }
                 self.phase = Phase::Detect { bauds, idx, since, polls, seen, tried, old };
             }
-            Phase::Read { queries, mut idx, verify } => {
+            Phase::Read { mut queries, mut idx, verify } => {
+                if self.answer == Some(Answer::Nak) && queries.get(idx) == Some(&Query::Batch) {
+                    // A key this receiver lacks: ask one by one, so the others are still read.
+                    let per_key: Vec<Query> = self.batch_items().into_iter().map(Query::Key).collect();
+                    queries.splice(idx + 1..idx + 1, per_key);
+                }
                 let single = matches!(queries.get(idx), Some(Query::Survey(_)));
                 if self.answer.is_none() && self.tries < if single { 1 } else { TRIES } {
                     // Timed out: ask again.
@@ -307,8 +301,13 @@ impl Session {
     fn resend_query(&mut self, queries: &[Query], idx: usize, now: u64) {
         let Some(&q) = queries.get(idx) else { return };
         self.tries += 1;
-        let bytes = q.bytes();
+        let bytes = q.bytes(&self.batch);
         self.send(bytes, now, ANSWER_MS);
+    }
+
+    fn batch_items(&self) -> Vec<ItemId> {
+        let Some(id) = self.identity() else { return Vec::new() };
+        items::wanted(&self.settings, id).into_iter().map(|(i, _)| i).collect()
     }
 
     fn identity(&self) -> Option<&Identity> {
@@ -345,9 +344,10 @@ impl Session {
         self.readings = Readings { survey, ..Readings::default() };
         let wanted = items::wanted(&self.settings, &id);
         let mut queries: Vec<Query> = Vec::new();
+        self.batch = wanted.iter().map(|(item, _)| item.key()).collect();
         for (item, _) in &wanted {
             let q = match id.interface {
-                Interface::Keys => Query::Key(*item),
+                Interface::Keys => Query::Batch,
                 Interface::Legacy => Query::Legacy(Carrier::of(*item)),
             };
             if !queries.contains(&q) {
@@ -418,8 +418,12 @@ impl Session {
         self.deadline = now + SETTLE_MS;
     }
 
-    fn apply_step(&mut self, steps: Vec<Step>, idx: usize, now: u64) {
-        if let Some(step) = steps.get(idx) {
+    fn apply_step(&mut self, mut steps: Vec<Step>, idx: usize, now: u64) {
+        if self.answer == Some(Answer::Nak) && steps.get(idx).is_some_and(|s| !s.split.is_empty()) {
+            // Refused whole: send the same items one by one, so each NAK names its item.
+            let split = std::mem::take(&mut steps[idx].split);
+            steps.splice(idx + 1..idx + 1, split);
+        } else if let Some(step) = steps.get(idx) {
             if self.answer.is_none() && self.tries < TRIES {
                 self.tries += 1;
                 self.send(step.bytes.clone(), now, ANSWER_MS);
