@@ -33,16 +33,16 @@ pub enum Cmd {
 
 #[derive(clap::Args)]
 pub struct Common {
-    /// The receiver's serial device [default: timed.toml's [receiver] device].
+    /// The receiver's serial device [default: timed.toml's `[receiver]` device].
     #[arg(long, value_name = "PATH")]
     pub device: Option<PathBuf>,
     /// timed's configuration (device and speed).
     #[arg(long, value_name = "FILE", default_value = timed::config::DEFAULT_PATH)]
     pub config: PathBuf,
-    /// Speed to try first [default: timed.toml's [receiver] baud]; the others follow.
+    /// Speed to try first [default: timed.toml's `[receiver]` baud]; the others follow.
     #[arg(long, value_name = "BAUD")]
     pub baud: Option<u32>,
-    /// Speed the receiver is set to [default: timed.toml's [receiver] baud, else 115200].
+    /// Speed the receiver is set to [default: timed.toml's `[receiver]` baud, else 115200].
     #[arg(long, value_name = "BAUD")]
     pub speed: Option<u32>,
 }
