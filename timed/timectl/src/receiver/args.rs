@@ -88,7 +88,7 @@ pub struct Setup {
     #[arg(long, value_enum)]
     pub grid: Option<GridArg>,
     /// Antenna cable delay, ns [default: 0].
-    #[arg(long, value_name = "NS", conflicts_with = "cable_length_m")]
+    #[arg(long, value_name = "NS", allow_negative_numbers = true, conflicts_with = "cable_length_m")]
     pub cable_delay_ns: Option<i32>,
     /// Antenna cable length, metres (the delay is length / (velocity factor x c)).
     #[arg(long, value_name = "M")]
@@ -97,7 +97,7 @@ pub struct Setup {
     #[arg(long, value_name = "F", default_value_t = 0.66)]
     pub velocity_factor: f64,
     /// Further delay of the pulse, ns [default: 0].
-    #[arg(long, value_name = "NS")]
+    #[arg(long, value_name = "NS", allow_negative_numbers = true)]
     pub user_delay_ns: Option<i32>,
     /// [default: auto]
     #[arg(long, value_enum)]
