@@ -5,7 +5,8 @@
 //! CFG-VALGET/VALSET with stored keys for the F9T; for the M8T every set is acknowledged and
 //! every poll refused, so every legacy item is sent (and read back as unknown: exit 1). The
 //! simulator's receiver models are the faithful stand-in (receiver_e2e.rs); this test needs
-//! only the bytes timectl writes. About 10 s.
+//! only the bytes timectl writes. The same responder with its ACKs garbled or dropped shows
+//! that an apply whose sets were not acknowledged is never reported as done. About 15 s.
 #![forbid(unsafe_code)]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -39,7 +40,7 @@ fn mon_ver(f9: bool) -> Vec<u8> {
 }
 
 /// Answers on the pty's master until `stop` (or a minute); returns every byte received.
-fn respond(mut master: TTYPort, f9: bool, stop: Arc<AtomicBool>) -> Vec<u8> {
+fn respond(mut master: TTYPort, f9: bool, acks: Acks, stop: Arc<AtomicBool>) -> Vec<u8> {
     let end = Instant::now() + Duration::from_secs(60);
     let mut rec = Vec::new();
     let mut framer = Framer::new();
@@ -84,29 +85,55 @@ fn respond(mut master: TTYPort, f9: bool, stop: Arc<AtomicBool>) -> Vec<u8> {
                 (0x06, _) => ubx_frame(0x05, 0x00, &[class, id]),
                 _ => Vec::new(),
             };
+            let out = match acks {
+                Acks::Sent => out,
+                // One bit flipped in the ACK's checksum: a frame the framer rejects.
+                Acks::Garbled if (class, id) == (0x06, 0x8A) => {
+                    let mut o = out;
+                    if let Some(b) = o.last_mut() {
+                        *b ^= 0x10;
+                    }
+                    o
+                }
+                Acks::Missing if (class, id) == (0x06, 0x8A) => Vec::new(),
+                _ => out,
+            };
             let _ = master.write_all(&out);
         }
     }
     rec
 }
 
-fn check(f9: bool, args: &[&str]) {
+/// What the responder does with the ACKs of VALSET.
+#[derive(Clone, Copy, PartialEq)]
+enum Acks {
+    Sent,
+    Garbled,
+    Missing,
+}
+
+/// Runs `timectl receiver apply ARGS` against the responder: its output and what it sent.
+fn apply(f9: bool, acks: Acks, args: &[&str]) -> (std::process::Output, Vec<u8>, String) {
     let (master, slave) = TTYPort::pair().expect("pty pair");
     let dev = slave.name().expect("slave name");
     drop(slave);
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    let responder = std::thread::spawn(move || respond(master, f9, flag));
+    let responder = std::thread::spawn(move || respond(master, f9, acks, flag));
     let out = Command::new(env!("CARGO_BIN_EXE_timectl"))
-        .args(["receiver", "apply", "--json", "--device", &dev, "--config", "/nonexistent/timed.toml"])
+        .args(["receiver", "apply", "--device", &dev, "--config", "/nonexistent/timed.toml"])
         .args(args)
         .output()
         .expect("run timectl");
     stop.store(true, Ordering::Relaxed);
+    (out, responder.join().expect("responder"), dev)
+}
+
+fn check(f9: bool, args: &[&str]) {
+    let (out, rec, _) = apply(f9, Acks::Sent, &[&["--json"], args].concat());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let expected_exit = if f9 { 0 } else { 1 };
     assert_eq!(out.status.code(), Some(expected_exit), "{report}\n{}", String::from_utf8_lossy(&out.stderr));
-    let rec = responder.join().expect("responder");
     let dir = std::env::temp_dir().join(format!("timed-pyubx2-{}-{}", std::process::id(), f9));
     std::fs::create_dir_all(&dir).unwrap();
     let (rec_path, json_path): (PathBuf, PathBuf) = (dir.join("input.bin"), dir.join("apply.json"));
@@ -155,4 +182,18 @@ fn m8t_legacy_messages_as_pyubx2_reads_them() {
         ],
     );
     check(false, &["--save", "--profile", "navigation"]);
+}
+
+#[test]
+fn garbled_or_missing_acks_are_named_and_not_done() {
+    for acks in [Acks::Garbled, Acks::Missing] {
+        let (out, _, dev) = apply(true, acks, &[]);
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        // The sets arrived (only their ACKs were lost), so everything reads back as planned:
+        // still not done, and the unacknowledged items are named, with the device.
+        assert!(stderr.contains(&dev) && stderr.contains("no acknowledgement"), "{stderr}");
+        assert!(stderr.contains("time-mode") && stderr.contains("rate TIM-TP"), "{stderr}");
+        assert!(stdout.contains("NOT DONE") && !stdout.contains("\nDONE"), "{stdout}");
+    }
 }

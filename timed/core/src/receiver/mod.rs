@@ -281,6 +281,14 @@ impl Report {
     pub fn all_equal(&self) -> bool {
         self.failure.is_none() && !self.items.is_empty() && self.items.iter().all(|i| i.equal)
     }
+    /// An apply that can be called done: every item reads back as planned, and every set was
+    /// acknowledged (an unacknowledged set that reads back right still says the line garbles
+    /// or drops bytes) and a save asked for was acknowledged.
+    pub fn done(&self) -> bool {
+        self.all_equal()
+            && self.items.iter().all(|i| !matches!(i.outcome, Outcome::Nak | Outcome::NoAck))
+            && self.saved != Some(false)
+    }
     /// Some item would change (plan's exit 1).
     pub fn changes(&self) -> usize {
         self.items.iter().filter(|i| !i.item.equal()).count()
