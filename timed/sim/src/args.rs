@@ -64,9 +64,25 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub satellites: Option<u8>,
     /// SIMULATED speed mismatch: the ptys get what a host UART set to BAUD reads from this
-    /// receiver sending 8N1 at --baud (e.g. --baud 9600 --host-baud 115200: mostly zero bytes)
+    /// receiver sending 8N1 at --baud (e.g. --baud 9600 --host-baud 115200: mostly zero bytes).
+    /// With --model the host's speed is otherwise the one it set on the pty (termios)
     #[arg(long, value_name = "BAUD")]
     pub host_baud: Option<u32>,
+    /// Model this u-blox part: its MON-VER, its configuration interface (legacy CFG-* on
+    /// m8n/m8t, CFG-VALSET/VALGET on f9t) and time mode (scenario `model`)
+    #[arg(long, value_name = "PART")]
+    pub model: Option<crate::model::Part>,
+    /// Start as the part ships: M8 9600 / F9 38400 baud, NMEA only, default time pulse, no
+    /// time mode (scenario `factory`; needs --model)
+    #[arg(long, requires = "model")]
+    pub factory: bool,
+    /// The part has a backup battery: its BBR configuration survives a power_cycle fault
+    /// (scenario `battery`)
+    #[arg(long, requires = "model")]
+    pub battery: bool,
+    /// Append every byte the host writes to the receiver to FILE, as written
+    #[arg(long, value_name = "FILE")]
+    pub record_input: Option<PathBuf>,
     /// Print the effective scenario (file + overrides) as TOML and exit
     #[arg(long)]
     pub print_scenario: bool,
@@ -97,6 +113,11 @@ impl Cli {
         set(&mut s.protocol, self.protocol);
         set(&mut s.fill, self.fill);
         set(&mut s.satellites, self.satellites);
+        if self.model.is_some() {
+            s.model = self.model;
+        }
+        s.factory |= self.factory;
+        s.battery |= self.battery;
         s.validate().map_err(|e| format!("scenario after command-line overrides: {e}"))?;
         Ok(s)
     }

@@ -6,11 +6,13 @@
 //! NAV-EOE would start a second epoch for the same second in a decoder that closes epochs on
 //! NAV-EOE (as `timed_core::epoch` does), which no real receiver makes it do.
 
-use crate::nmea;
+use crate::keys::{Config, Msg};
+use crate::model::Part;
 use crate::rng::{Purpose, Rng};
-use crate::scenario::{Active, Protocol, Scenario};
+use crate::scenario::{Active, Scenario};
 use crate::sky::{snapshot, Sky, Snapshot};
-use crate::ubx;
+use crate::survey::{self, Survey};
+use crate::{nmea, ubx};
 
 /// The frames of one burst (each a complete UBX frame or NMEA sentence, or a garbage chunk)
 /// and the second they are labelled with.
@@ -26,7 +28,31 @@ impl Burst {
     }
 }
 
-/// Composes the burst for true second `true_s`, the `index`-th second of the run.
+/// An encoder of a UBX message or an NMEA sentence from a snapshot.
+type UbxEnc = fn(&Snapshot) -> Vec<u8>;
+type NmeaEnc = fn(&Snapshot) -> String;
+
+/// What the receiver model is configured to send: the burst follows it.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub cfg: Config,
+    pub part: Part,
+    /// The simulator's own MON-VER, sent beside the RF message (no `--model`).
+    pub monver: Option<Vec<u8>>,
+    pub survey: Survey,
+}
+
+impl Output {
+    /// The simulator as it always was (no `--model`): configured for the scenario.
+    #[cfg(test)]
+    pub fn configured(s: &Scenario) -> Output {
+        crate::receiver::Receiver::new(Part::F9t, false, s, false, true).output()
+    }
+}
+
+/// Composes the burst for true second `true_s`, the `index`-th second of the run, for the
+/// simulator configured as it always was.
+#[cfg(test)]
 pub fn compose(
     s: &Scenario,
     sky: &Sky,
@@ -35,33 +61,71 @@ pub fn compose(
     active: &Active,
     fill_seq: &mut u64,
 ) -> Burst {
+    compose_with(s, sky, true_s, index, active, fill_seq, &Output::configured(s))
+}
+
+/// Composes the burst of second `index` with exactly the messages `out` enables (UART1
+/// message rates and output protocols: u-blox 8 protocol spec CFG-MSG/CFG-PRT, F9
+/// CFG-MSGOUT-*/CFG-UART1OUTPROT-*), in the order of [`compose`]'s module comment.
+pub fn compose_with(
+    s: &Scenario,
+    sky: &Sky,
+    true_s: i64,
+    index: u64,
+    active: &Active,
+    fill_seq: &mut u64,
+    out: &Output,
+) -> Burst {
     let snap = snapshot(s, sky, true_s, index, active);
     let label_s = snap.unix_s;
     if active.silence || active.pulse_only || active.power_off {
         return Burst { frames: Vec::new(), label_s };
     }
-    let every = |n: u32| n > 0 && index % u64::from(n) == 0;
+    let cfg = &out.cfg;
+    let on = |m: Msg| {
+        let rate = cfg.rate(m);
+        let proto = if m.class_id().0 == 0xF0 { cfg.out_nmea } else { cfg.out_ubx };
+        proto && m.on(out.part) && rate > 0 && index % u64::from(rate) == 0
+    };
+    let mut frames = Vec::new();
+    let head: [(Msg, UbxEnc); 2] = [(Msg::NavPvt, ubx::nav_pvt), (Msg::NavTimeutc, ubx::nav_timeutc)];
+    frames.extend(head.iter().filter(|(m, _)| on(*m)).map(|(_, f)| f(&snap)));
+    // TIM-TP right behind the solution: a receiver reports the next pulse as soon as it
+    // knows it, so a long (padded) burst does not delay it.
+    if on(Msg::TimTp) {
+        frames.push(ubx::tim_tp(&snap, !cfg.tp.grid_gps));
+    }
+    frames.extend(nmea_frames(&snap, &on));
     // An RF state change is reported at once, as a receiver polled or configured for MON-RF
     // on change would; the periodic rate alone could hide a short fault.
+    let rf = out.part.rf_msg();
     let prev_rf = (index > 0).then(|| snapshot_rf(s, index - 1));
-    let monrf = every(s.monrf_every_s) || prev_rf.is_some_and(|r| r != snapshot_rf(s, index));
-    let mut frames = match s.protocol {
-        Protocol::UbxNmea => {
-            // TIM-TP right behind the solution: a receiver reports the next pulse as soon as it
-            // knows it, so a long (padded) burst does not delay it.
-            let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap), ubx::tim_tp(&snap)];
-            f.extend(nmea_frames(&snap));
-            f.extend(ubx_tail(&snap, every(s.timels_every_s), monrf));
-            f
+    let rf_changed = prev_rf.is_some_and(|r| r != snapshot_rf(s, index));
+    let rf_on = on(rf) || (rf_changed && cfg.out_ubx && cfg.rate(rf) > 0);
+    for (m, f) in [
+        (Msg::NavStatus, ubx::nav_status as UbxEnc),
+        (Msg::NavSat, ubx::nav_sat),
+        (Msg::NavTimels, ubx::nav_timels),
+    ] {
+        if on(m) {
+            frames.push(f(&snap));
         }
-        Protocol::Ubx => {
-            let mut f = vec![ubx::nav_pvt(&snap), ubx::nav_timeutc(&snap), ubx::tim_tp(&snap)];
-            f.extend(ubx_tail(&snap, every(s.timels_every_s), monrf));
-            f
-        }
-        Protocol::Nmea => nmea_frames(&snap),
-    };
-    pad(s, &mut frames, fill_seq);
+    }
+    if rf_on {
+        frames.push(if rf == Msg::MonRf { ubx::mon_rf(&snap) } else { ubx::mon_hw(&snap) });
+        frames.extend(out.monver.iter().cloned());
+    }
+    if on(Msg::TimSvin) {
+        frames.push(survey::tim_svin(&out.survey));
+    }
+    if on(Msg::NavSvin) {
+        frames.push(survey::nav_svin(&out.survey, snap.itow_ms()));
+    }
+    let eoe = on(Msg::NavEoe);
+    if eoe {
+        frames.push(ubx::nav_eoe(&snap));
+    }
+    pad(s, &mut frames, fill_seq, eoe);
     if active.garbage {
         // Same length as the real burst: a wrong baud rate or line noise, not a silence.
         let mut junk = vec![0u8; frames.iter().map(Vec::len).sum::<usize>().max(64)];
@@ -77,35 +141,34 @@ fn snapshot_rf(s: &Scenario, index: u64) -> (Option<u8>, Option<(u8, u8)>) {
     (a.antenna, a.jamming)
 }
 
-fn nmea_frames(snap: &Snapshot) -> Vec<Vec<u8>> {
-    let mut v = vec![nmea::rmc(snap), nmea::gga(snap)];
-    v.extend(nmea::gsa(snap));
-    v.extend(nmea::gsv(snap));
-    v.push(nmea::zda(snap));
+/// The NMEA sentences enabled, in a u-blox's order (RMC, VTG, GGA, GSA, GSV, GLL, ZDA), and
+/// the antenna TXT when the port sends NMEA at all.
+fn nmea_frames(snap: &Snapshot, on: &dyn Fn(Msg) -> bool) -> Vec<Vec<u8>> {
+    let mut v = Vec::new();
+    let one: [(Msg, NmeaEnc); 3] = [(Msg::Rmc, nmea::rmc), (Msg::Vtg, nmea::vtg), (Msg::Gga, nmea::gga)];
+    v.extend(one.iter().filter(|(m, _)| on(*m)).map(|(_, f)| f(snap)));
+    if on(Msg::Gsa) {
+        v.extend(nmea::gsa(snap));
+    }
+    if on(Msg::Gsv) {
+        v.extend(nmea::gsv(snap));
+    }
+    for (m, f) in [(Msg::Gll, nmea::gll as NmeaEnc), (Msg::Zda, nmea::zda)] {
+        if on(m) {
+            v.push(f(snap));
+        }
+    }
     // After the second's own sentences: NMEA has no epoch end, so a TXT before RMC would be
     // credited to the previous second by a decoder that closes epochs on a new time.
-    v.extend(snap.antenna_txt.map(nmea::txt_antenna));
+    if !v.is_empty() {
+        v.extend(snap.antenna_txt.map(nmea::txt_antenna));
+    }
     v.into_iter().map(String::into_bytes).collect()
-}
-
-/// NAV-STATUS, NAV-SAT, NAV-TIMELS, MON-RF, then NAV-EOE (any padding goes in before
-/// NAV-EOE).
-fn ubx_tail(snap: &Snapshot, timels: bool, monrf: bool) -> Vec<Vec<u8>> {
-    let mut v = vec![ubx::nav_status(snap), ubx::nav_sat(snap)];
-    if timels {
-        v.push(ubx::nav_timels(snap));
-    }
-    if monrf {
-        v.push(ubx::mon_rf(snap));
-        v.push(ubx::mon_ver());
-    }
-    v.push(ubx::nav_eoe(snap));
-    v
 }
 
 /// Pads with TXT sentences up to `fill` of the line's capacity, inside the epoch (before
 /// NAV-EOE when there is one), so the padding never opens an epoch of its own.
-fn pad(s: &Scenario, frames: &mut Vec<Vec<u8>>, fill_seq: &mut u64) {
+fn pad(s: &Scenario, frames: &mut Vec<Vec<u8>>, fill_seq: &mut u64, eoe: bool) {
     if s.fill <= 0.0 {
         return;
     }
@@ -116,7 +179,7 @@ fn pad(s: &Scenario, frames: &mut Vec<Vec<u8>>, fill_seq: &mut u64) {
     }
     let txt: Vec<Vec<u8>> =
         nmea::filler(target - have, fill_seq).into_iter().map(String::into_bytes).collect();
-    let at = if s.protocol == Protocol::Nmea { frames.len() } else { frames.len().saturating_sub(1) };
+    let at = if eoe { frames.len().saturating_sub(1) } else { frames.len() };
     frames.splice(at..at, txt);
 }
 

@@ -1,7 +1,7 @@
 //! The encoders' output, decoded by timed-core's own pipeline: what the daemon will see.
 
 use super::*;
-use crate::scenario::Gnss;
+use crate::scenario::{Gnss, Protocol};
 use crate::sky::qerr_ps;
 use timed_core::epoch::{Assembler, Epoch, Fix, LeapSource, TimeSource};
 use timed_core::framer::{Frame, Framer};
@@ -207,7 +207,7 @@ fn fill_pads_to_the_target_inside_the_epoch() {
 fn ack_frame_decodes() {
     let mut f = Framer::new();
     let mut got = Vec::new();
-    f.feed(&ubx::ack(0x06, 0x8A), |fr| {
+    f.feed(&crate::receiver::ack(true, 0x06, 0x8A), |fr| {
         if let Frame::Ubx { class, id, payload } = fr.frame {
             got.push(timed_core::ubx::decode(class, id, payload));
         }

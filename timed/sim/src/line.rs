@@ -25,6 +25,35 @@ pub struct Line {
     started: Vec<(u64, i64)>,
     /// `--host-baud`: a host UART at another speed reads the line (SIMULATED, `uart`).
     pub misread: Option<crate::uart::MisreadUart>,
+    /// The receiver's speed now, and the host speed `misread` was made for.
+    pub baud: u32,
+    host: Option<u32>,
+    /// Switch to this speed once the byte at this offset (since the origin) is out: a speed
+    /// change takes effect after the acknowledgement that announced it.
+    pending_baud: Option<(u64, u32)>,
+}
+
+/// The speed of the host UART reading the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostBaud {
+    /// Whatever the receiver sends at: no mismatch is possible (no `--model`).
+    Matched,
+    /// `--host-baud N`: a host UART fixed at N (SIMULATED mismatch).
+    Fixed(u32),
+    /// The speed the program that opened the pty set on it (`--model`): a host at the wrong
+    /// speed reads what a real UART would.
+    Tty,
+}
+
+impl HostBaud {
+    /// The host's speed, reading the pty's termios through `tty` when that is the source.
+    pub fn speed(self, tty: impl FnOnce() -> Option<u32>) -> Option<u32> {
+        match self {
+            HostBaud::Matched => None,
+            HostBaud::Fixed(b) => Some(b),
+            HostBaud::Tty => tty(),
+        }
+    }
 }
 
 impl Line {
@@ -40,7 +69,40 @@ impl Line {
             marks: VecDeque::new(),
             started: Vec::new(),
             misread: None,
+            baud,
+            host: None,
+            pending_baud: None,
         }
+    }
+
+    /// The host reads at `host` (None: at the receiver's speed) from now on.
+    pub fn set_host(&mut self, host: Option<u32>) {
+        let host = host.filter(|h| *h != self.baud);
+        if host != self.host {
+            self.host = host;
+            self.misread = host.and_then(|h| crate::uart::MisreadUart::new(self.baud, h).ok());
+        }
+    }
+
+    /// Sends at `baud` from the byte now due on (the line's past stays paced at the old speed).
+    pub fn set_baud(&mut self, baud: u32) {
+        let off = self.sent_since_origin;
+        self.origin_ns += (off as f64 * self.ns_per_byte) as i64;
+        self.sent_since_origin = 0;
+        for m in self.marks.iter_mut() {
+            m.0 -= off.min(m.0);
+        }
+        self.ns_per_byte = 10.0 * 1e9 / f64::from(baud);
+        self.baud = baud;
+        self.pending_baud = None;
+        let host = self.host.take();
+        self.misread = None;
+        self.set_host(host);
+    }
+
+    /// Switches to `baud` once everything up to `offset` (from [`Line::inject`]) is out.
+    pub fn switch_baud_at(&mut self, offset: u64, baud: u32) {
+        self.pending_baud = Some((offset, baud));
     }
 
     pub fn idle(&self) -> bool {
@@ -79,10 +141,11 @@ impl Line {
         }
     }
 
-    /// Slots a reply in after the frame being sent (a receiver never splits a frame).
-    pub fn inject(&mut self, frame: Vec<u8>, now: i64) {
+    /// Slots a reply in after the frame being sent (a receiver never splits a frame); returns
+    /// the offset just past it.
+    pub fn inject(&mut self, frame: Vec<u8>, now: i64) -> u64 {
         if frame.is_empty() {
-            return;
+            return self.sent_since_origin;
         }
         self.start_if_idle(now);
         let (at, offset) = match self.queue.front() {
@@ -95,7 +158,9 @@ impl Line {
         for m in self.marks.iter_mut().filter(|m| m.0 >= offset) {
             m.0 += frame.len() as u64;
         }
+        let end = offset + frame.len() as u64;
         self.queue.insert(at, frame);
+        end
     }
 
     /// When to service the line next: as soon as the first byte of a burst is complete (the
@@ -112,18 +177,28 @@ impl Line {
             .then(|| self.origin_ns + ((*at + 1) as f64 * self.ns_per_byte).ceil() as i64)
     }
 
-    /// Writes the bytes due by `now`.
+    /// Writes the bytes due by `now` (switching speed on the way if a change is due).
     pub fn pump(&mut self, now: i64, pty: &Pty) -> Result<(), String> {
         let t = crate::scheduler::realtime_ns();
-        let mut chunk = self.take_due(now);
-        let consumed = !chunk.is_empty();
-        if let Some(u) = self.misread.as_mut() {
-            chunk = u.feed(&chunk, self.queue.is_empty());
+        let mut out = Vec::new();
+        let mut consumed = false;
+        loop {
+            let chunk = self.take_due(now);
+            consumed |= !chunk.is_empty();
+            let switch = self.pending_baud.filter(|p| p.0 <= self.sent_since_origin);
+            let idle = self.queue.is_empty() || switch.is_some();
+            match self.misread.as_mut() {
+                Some(u) => out.extend(u.feed(&chunk, idle)),
+                None => out.extend(chunk),
+            }
+            let Some((_, baud)) = switch else { break };
+            self.note_started(t);
+            self.set_baud(baud);
         }
-        if !chunk.is_empty() {
-            let n = pty.write(&chunk).map_err(|e| format!("writing to pty {}: {e}", pty.link.display()))?;
+        if !out.is_empty() {
+            let n = pty.write(&out).map_err(|e| format!("writing to pty {}: {e}", pty.link.display()))?;
             self.written += n as u64;
-            self.dropped += (chunk.len() - n) as u64;
+            self.dropped += (out.len() - n) as u64;
         }
         if consumed {
             self.note_started(t);
@@ -148,6 +223,10 @@ impl Line {
     pub fn take_due(&mut self, now: i64) -> Vec<u8> {
         let due_total = ((now - self.origin_ns).max(0) as f64 / self.ns_per_byte) as u64;
         let mut due = due_total.saturating_sub(self.sent_since_origin) as usize;
+        if let Some((at, _)) = self.pending_baud {
+            // Not past a speed change: the bytes behind it go at the new speed.
+            due = due.min(at.saturating_sub(self.sent_since_origin) as usize);
+        }
         let mut chunk = Vec::new();
         while due > 0 {
             let Some(front) = self.queue.front() else { break };

@@ -14,8 +14,11 @@
 //! Module map: [`args`] command line, [`scenario`] TOML scenarios, [`sky`] the receiver's
 //! state per second, [`ubx`] / [`nmea`] encoders, [`burst`] message order and faults,
 //! [`fault`] scenario faults, [`utc`] leap seconds and `--start`,
-//! [`pty`] ptys and CFG replies, [`scheduler`] the real-time loop, [`rng`] random draws,
-//! [`uart`] a host UART at the wrong speed (`--host-baud`, a SIMULATED baud mismatch).
+//! [`pty`] ptys and the host's input, [`scheduler`] the real-time loop, [`rng`] random draws,
+//! [`uart`] a host UART at the wrong speed (`--host-baud`, a SIMULATED baud mismatch);
+//! the receiver model (`--model`, `--factory`): [`model`] the parts, [`keys`] configuration
+//! items and defaults, [`receiver`] layers and replies, [`legacy`] CFG-* messages, [`valcfg`]
+//! CFG-VALSET/VALGET/VALDEL, [`survey`] survey-in.
 //!
 //! Must not depend on: the daemon or timectl. It stands in for the hardware, so it speaks only
 //! the wire: UBX/NMEA bytes (framed with `timed-core`'s checksums) and the simulated-edge
@@ -26,16 +29,22 @@
 mod args;
 mod burst;
 mod fault;
+mod keys;
+mod legacy;
 mod line;
+mod model;
 mod nmea;
 mod pty;
+mod receiver;
 mod rng;
 mod scenario;
 mod scheduler;
 mod sky;
+mod survey;
 mod uart;
 mod ubx;
 mod utc;
+mod valcfg;
 
 use clap::Parser;
 use nix::sys::signal::{SigSet, Signal};
@@ -103,12 +112,36 @@ fn run(cli: &args::Cli) -> Result<(), String> {
         }
         None => None,
     };
-    let (ack_tx, ack_rx) = std::sync::mpsc::channel();
+    let receiver = match scenario.model {
+        Some(part) => receiver::Receiver::new(part, scenario.factory, &scenario, scenario.battery, false),
+        None => receiver::Receiver::new(model::Part::F9t, false, &scenario, false, true),
+    };
+    let host = match (cli.host_baud, scenario.model) {
+        (Some(b), _) => line::HostBaud::Fixed(b),
+        (None, Some(_)) => line::HostBaud::Tty,
+        (None, None) => line::HostBaud::Matched,
+    };
+    let record = match &cli.record_input {
+        Some(path) => Some(Arc::new(std::sync::Mutex::new(
+            std::fs::File::create(path).map_err(|e| format!("--record-input {}: {e}", path.display()))?,
+        ))),
+        None => None,
+    };
+    let rx_baud = Arc::new(std::sync::atomic::AtomicU32::new(receiver.config().baud));
+    let (in_tx, in_rx) = std::sync::mpsc::channel();
+    let input = pty::Input {
+        frames: in_tx,
+        stop: Arc::clone(&control.stop),
+        rx_baud: Arc::clone(&rx_baud),
+        host,
+        record,
+    };
     let mut readers = Vec::new();
     for (i, p) in ptys.iter().enumerate() {
         let ctl = Arc::clone(&control);
-        readers.push(p.spawn_reader(i, ack_tx.clone(), Arc::clone(&control.stop), move || ctl.wake())?);
+        readers.push(p.spawn_reader(i, input.clone(), move || ctl.wake())?);
     }
+    drop(input);
     announce(&ptys).map_err(|e| format!("stdout: {e}"))?;
 
     let result = Scheduler {
@@ -116,9 +149,11 @@ fn run(cli: &args::Cli) -> Result<(), String> {
         ptys: &ptys,
         pps,
         truth,
-        acks: ack_rx,
+        input: in_rx,
         control: Arc::clone(&control),
-        host_baud: cli.host_baud,
+        host,
+        receiver,
+        rx_baud,
     }
     .run();
     control.request_stop();
@@ -128,7 +163,7 @@ fn run(cli: &args::Cli) -> Result<(), String> {
     drop(ptys);
     let stats = result?;
     eprintln!(
-        "timed-sim: {} s simulated; edges sent {}, undeliverable {}; bytes written {}, dropped {}; CFG acks {}",
+        "timed-sim: {} s simulated; edges sent {}, undeliverable {}; bytes written {}, dropped {}; replies {}",
         stats.seconds,
         stats.edges_sent,
         stats.edges_failed,

@@ -113,6 +113,27 @@ pub fn gsv(s: &Snapshot) -> Vec<String> {
     out
 }
 
+/// GLL: position, time, status (A/V) and mode (A autonomous, N no fix).
+pub fn gll(s: &Snapshot) -> String {
+    let talker = main_talker(s);
+    let time = hhmmss(s);
+    if s.fix {
+        nmea_sentence(&format!("{talker}GLL,{},{time},A,A", lat_lon(s)))
+    } else {
+        nmea_sentence(&format!("{talker}GLL,,,,,{time},V,N"))
+    }
+}
+
+/// VTG: course and speed over ground (a stationary antenna: no course, a few mm/s of noise).
+pub fn vtg(s: &Snapshot) -> String {
+    let talker = main_talker(s);
+    if s.fix {
+        nmea_sentence(&format!("{talker}VTG,,T,,M,0.012,N,0.022,K,A"))
+    } else {
+        nmea_sentence(&format!("{talker}VTG,,T,,M,,N,,K,N"))
+    }
+}
+
 /// ZDA: the time and four-digit date (sent with and without a fix, as u-blox does).
 pub fn zda(s: &Snapshot) -> String {
     let d = s.utc().date;

@@ -1,5 +1,7 @@
 //! The simulated serial ports: ptys whose slave a daemon opens through a symlink, and a reader
-//! per pty that drains what the daemon writes and spots UBX CFG messages to acknowledge.
+//! per pty that drains what the host writes, records it (`--record-input`), and hands the
+//! receiver model the UBX frames it would receive: CFG-* and MON-VER polls, as a UART at the
+//! receiver's speed reads them from a host at the speed it set on the port.
 
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -9,9 +11,9 @@ use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use timed_core::framer::{Frame, Framer};
 
@@ -60,19 +62,25 @@ impl Pty {
         }
     }
 
-    /// Starts the thread that drains the pty and reports CFG messages as `(pty, class, id)`.
+    /// The speed the host set on its end of the port (termios output speed; a pty stores it
+    /// and ignores it, so this is what a real UART would be clocked at). None if unreadable.
+    pub fn host_baud(&self) -> Option<u32> {
+        host_baud(self.master.as_fd())
+    }
+
+    /// Starts the thread that drains the pty and reports UBX input as `(pty, class, id,
+    /// payload)`.
     pub fn spawn_reader(
         &self,
         index: usize,
-        acks: Sender<(usize, u8, u8)>,
-        stop: Arc<AtomicBool>,
+        input: Input,
         wake: impl Fn() + Send + 'static,
     ) -> Result<JoinHandle<()>, String> {
         let master = self.master.try_clone().map_err(|e| format!("pty {}: dup: {e}", self.link.display()))?;
         let name = self.link.display().to_string();
         std::thread::Builder::new()
             .name(format!("pty-reader-{index}"))
-            .spawn(move || read_loop(master, &name, index, &acks, &stop, &wake))
+            .spawn(move || read_loop(master, &name, index, &input, &wake))
             .map_err(|e| format!("pty {}: reader thread: {e}", self.link.display()))
     }
 }
@@ -88,14 +96,30 @@ impl Drop for Pty {
     }
 }
 
-fn read_loop(
-    mut master: File,
-    name: &str,
-    index: usize,
-    acks: &Sender<(usize, u8, u8)>,
-    stop: &AtomicBool,
-    wake: &dyn Fn(),
-) {
+/// The host's termios speed on a pty (either end: the master's termios calls reach the slave).
+fn host_baud(fd: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
+    rustix::termios::tcgetattr(fd).ok().map(|t| t.output_speed())
+}
+
+/// A UBX frame the host sent: pty index, class, id, payload.
+pub type HostFrame = (usize, u8, u8, Vec<u8>);
+
+/// What a reader needs besides its pty.
+#[derive(Clone)]
+pub struct Input {
+    pub frames: Sender<HostFrame>,
+    pub stop: Arc<AtomicBool>,
+    /// The receiver's UART speed now (changed by CFG-PRT / CFG-UART1-BAUDRATE).
+    pub rx_baud: Arc<AtomicU32>,
+    /// The host's speed: fixed (`--host-baud`), read from the pty's termios, or none (the
+    /// host always matches the receiver).
+    pub host: crate::line::HostBaud,
+    /// `--record-input`: every byte the host wrote, as written.
+    pub record: Option<Arc<Mutex<File>>>,
+}
+
+fn read_loop(mut master: File, name: &str, index: usize, input: &Input, wake: &dyn Fn()) {
+    let stop = &*input.stop;
     let mut framer = Framer::new();
     let mut buf = [0u8; 4096];
     while !stop.load(Ordering::Relaxed) {
@@ -113,15 +137,36 @@ fn read_loop(
             match master.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    let mut cfg = Vec::new();
-                    framer.feed(&buf[..n], |f| {
-                        if let Frame::Ubx { class: 0x06, id, .. } = f.frame {
-                            cfg.push(id);
+                    if let Some(rec) = &input.record {
+                        if let Err(e) = rec
+                            .lock()
+                            .map_err(|e| e.to_string())
+                            .and_then(|mut f| f.write_all(&buf[..n]).map_err(|e| e.to_string()))
+                        {
+                            eprintln!("timed-sim: recording input: {e}");
+                        }
+                    }
+                    let rx = input.rx_baud.load(Ordering::Relaxed);
+                    let bytes = match input.host.speed(|| host_baud(master.as_fd())) {
+                        Some(h) if h != rx => match crate::uart::MisreadUart::new(h, rx) {
+                            // The receiver's UART samples the host's bits at its own speed.
+                            Ok(mut u) => u.feed(&buf[..n], true),
+                            Err(_) => Vec::new(),
+                        },
+                        _ => buf[..n].to_vec(),
+                    };
+                    let mut got = Vec::new();
+                    framer.feed(&bytes, |f| {
+                        if let Frame::Ubx { class, id, payload } = f.frame {
+                            if class == 0x06 || (class, id) == (0x0A, 0x04) {
+                                got.push((index, class, id, payload.to_vec()));
+                            }
                         }
                     });
-                    for id in cfg {
-                        // The scheduler owns the line; it slots the ACK in between frames.
-                        if acks.send((index, 0x06, id)).is_err() {
+                    for frame in got {
+                        // The scheduler owns the line and the model; it slots the reply in
+                        // between frames.
+                        if input.frames.send(frame).is_err() {
                             return;
                         }
                         wake();

@@ -101,8 +101,23 @@ pub struct Scenario {
     /// of years in ns would round the edges to tens of ns).
     #[serde(skip)]
     pub start_step_s: i64,
+    /// The u-blox part modelled (`m8n`, `m8t`, `f9t`): its configuration interface, MON-VER
+    /// and time mode. Absent: the simulator as it always was (configured, naming itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::model::Part>,
+    /// Start as the part ships (9600 baud M8 / 38400 F9, NMEA only, default time pulse, no
+    /// time mode) instead of configured for timed. Needs `model`.
+    #[serde(skip_serializing_if = "is_false")]
+    pub factory: bool,
+    /// The part has a backup battery: its BBR layer survives a `power_cycle`.
+    #[serde(skip_serializing_if = "is_false")]
+    pub battery: bool,
     #[serde(rename = "fault")]
     pub faults: Vec<Fault>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for Scenario {
@@ -129,6 +144,9 @@ impl Default for Scenario {
             position: Position::default(),
             start: None,
             start_step_s: 0,
+            model: None,
+            factory: false,
+            battery: false,
             faults: Vec::new(),
         }
     }
@@ -183,6 +201,8 @@ impl Scenario {
         if let Some(start) = &self.start {
             crate::utc::parse_rfc3339(start)?;
         }
+        check(self.model.is_some() || !self.factory, "factory needs a model (m8n, m8t or f9t)")?;
+        check(self.model.is_some() || !self.battery, "battery needs a model (m8n, m8t or f9t)")?;
         Ok(())
     }
 

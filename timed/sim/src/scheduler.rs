@@ -5,8 +5,9 @@
 //! times recomputed from the realtime clock on every wake, so sleeping late never accumulates
 //! drift; a late wake only makes that one datagram or chunk late.
 
-use crate::burst::{compose, Burst};
-use crate::line::Line;
+use crate::burst::{compose_with, Burst};
+use crate::line::{HostBaud, Line};
+
 use crate::pty::Pty;
 use crate::rng::{Purpose, Rng};
 use crate::scenario::{Active, Scenario};
@@ -15,8 +16,8 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::mpsc::Receiver as Inbox;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use timed_core::pps::encode_sim_edge;
@@ -90,6 +91,8 @@ struct Planned {
     true_label: (i64, bool),
     offset_ns: i64,
     edge_ns: i64,
+    /// The receiver's time pulse settings let this second's pulse out.
+    pulse_on: bool,
     qerr_ps: i32,
     burst_ns: i64,
     edge_done: bool,
@@ -123,10 +126,15 @@ pub struct Scheduler<'a> {
     pub ptys: &'a [Pty],
     pub pps: Option<PpsOut>,
     pub truth: Option<Box<dyn Write + 'a>>,
-    pub acks: Receiver<(usize, u8, u8)>,
+    /// UBX frames the host wrote: (pty, class, id, payload).
+    pub input: Inbox<crate::pty::HostFrame>,
     pub control: Arc<Control>,
-    /// Host UART speed for a SIMULATED baud mismatch (`--host-baud`).
-    pub host_baud: Option<u32>,
+    /// The host UART's speed (`--host-baud`, the pty's termios, or matched).
+    pub host: HostBaud,
+    /// The receiver model the output follows and the input configures.
+    pub receiver: crate::receiver::Receiver,
+    /// Its UART speed, shared with the readers.
+    pub rx_baud: Arc<AtomicU32>,
 }
 
 impl Scheduler<'_> {
@@ -134,10 +142,9 @@ impl Scheduler<'_> {
     pub fn run(mut self) -> Result<Stats, String> {
         let s = self.scenario;
         let sky = Sky::new(s);
-        let mut lines: Vec<Line> = self.ptys.iter().map(|_| Line::new(s.baud)).collect();
-        for l in &mut lines {
-            l.misread = self.host_baud.and_then(|b| crate::uart::MisreadUart::new(s.baud, b).ok());
-        }
+        let baud = self.receiver.config().baud;
+        self.rx_baud.store(baud, Ordering::Relaxed);
+        let mut lines: Vec<Line> = self.ptys.iter().map(|_| Line::new(baud)).collect();
         let mut stats = Stats::default();
         let mut planned: VecDeque<Planned> = VecDeque::new();
         let limit = if s.seconds == 0 { u64::MAX } else { s.seconds };
@@ -161,16 +168,32 @@ impl Scheduler<'_> {
                 if p.edge_ns - now > PLAN_AHEAD_NS {
                     break;
                 }
-                // Composed ahead so that the second's deadline costs only the write.
-                p.burst = compose(s, &sky, p.true_s, p.index, &p.active, &mut fill_seq);
+                // Composed ahead so that the second's deadline costs only the write, from the
+                // receiver's configuration and survey as they stand then.
+                self.receiver.tick(p.index, p.active.fix(), &s.position);
+                let cfg = self.receiver.config();
+                match cfg.pulse(p.active.fix(), p.index) {
+                    Some(delay) => p.edge_ns += delay,
+                    None => p.pulse_on = false,
+                }
+                let out = self.receiver.output();
+                p.burst = compose_with(s, &sky, p.true_s, p.index, &p.active, &mut fill_seq, &out);
                 planned.push_back(p);
                 next_index += 1;
             }
             for p in planned.iter_mut() {
                 if !p.edge_done && p.edge_ns <= now {
                     p.edge_done = true;
+                    if p.active.power_off && !current.power_off {
+                        // The power goes: RAM (and BBR without a battery) is lost; it comes
+                        // back with what was saved, at the saved speed.
+                        self.receiver.power_cycle();
+                        let b = self.receiver.config().baud;
+                        self.rx_baud.store(b, Ordering::Relaxed);
+                        lines.iter_mut().for_each(|l| l.set_baud(b));
+                    }
                     current = p.active;
-                    if p.active.pulse() {
+                    if p.active.pulse() && p.pulse_on {
                         let copies = 1 + u32::from(p.active.duplicate_pulse);
                         for _ in 0..copies {
                             self.send_edge(p, &mut stats, &mut pps_failing);
@@ -192,13 +215,29 @@ impl Scheduler<'_> {
                     stats.seconds += 1;
                 }
             }
-            while let Ok((i, class, id)) = self.acks.try_recv() {
-                if let (Some(l), false) = (lines.get_mut(i), current.pulse_only || current.power_off) {
-                    l.inject(crate::ubx::ack(class, id), now);
-                    stats.acks += 1;
+            while let Ok((i, class, id, payload)) = self.input.try_recv() {
+                if current.pulse_only || current.power_off || i >= lines.len() {
+                    continue;
+                }
+                let index = planned.iter().rev().find(|p| p.edge_done).map_or(0, |p| p.index);
+                let reply = self.receiver.handle(class, id, &payload, index);
+                stats.acks += reply.frames.len() as u64;
+                let Some(l) = lines.get_mut(i) else { continue };
+                let end = l.inject(reply.frames.concat(), now);
+                if let Some(b) = reply.baud_after {
+                    // Every line changes speed: they are one UART.
+                    self.rx_baud.store(b, Ordering::Relaxed);
+                    for (j, l) in lines.iter_mut().enumerate() {
+                        if j == i {
+                            l.switch_baud_at(end, b);
+                        } else {
+                            l.set_baud(b);
+                        }
+                    }
                 }
             }
             for (l, pty) in lines.iter_mut().zip(self.ptys) {
+                l.set_host(self.host.speed(|| pty.host_baud()));
                 l.pump(now, pty)?;
             }
             // The truth line of a second goes out once its burst's first byte has.
@@ -281,7 +320,7 @@ impl Scheduler<'_> {
             "index": p.index,
             "seq": p.seq,
             "edge_system_ns": p.edge_ns,
-            "dropped": !p.active.pulse(),
+            "dropped": !(p.active.pulse() && p.pulse_on),
             "duplicated": p.active.duplicate_pulse && p.active.pulse(),
             "edge_shift_ns": p.active.time_shift_ns,
             "true_label": p.true_label.0,
@@ -325,6 +364,7 @@ fn plan(s: &Scenario, first_s: i64, index: u64) -> Planned {
         true_label: true_label(s, first_s, true_s),
         offset_ns,
         edge_ns,
+        pulse_on: true,
         qerr_ps: qerr,
         burst_ns: shifted + (delay_ms * 1e6).round() as i64,
         edge_done: false,
@@ -365,8 +405,8 @@ mod tests {
             assert_eq!((p.true_s, p.seq, p.true_label), (q.true_s, q.seq, (q.true_s, false)));
         }
         let sky = Sky::new(&s);
-        let shifted = compose(&s, &sky, 1_750_000_003, 3, &s.active(3), &mut 0);
-        let plain = compose(&base, &sky, 1_750_000_003, 3, &base.active(3), &mut 0);
+        let shifted = crate::burst::compose(&s, &sky, 1_750_000_003, 3, &s.active(3), &mut 0);
+        let plain = crate::burst::compose(&base, &sky, 1_750_000_003, 3, &base.active(3), &mut 0);
         assert_eq!((shifted.frames, shifted.label_s), (plain.frames, plain.label_s), "labels unchanged");
     }
 

@@ -6,7 +6,6 @@ use crate::sky::Snapshot;
 use timed_core::framer::ubx_frame;
 
 const NAV: u8 = 0x01;
-const ACK: u8 = 0x05;
 const MON: u8 = 0x0A;
 const TIM: u8 = 0x0D;
 
@@ -161,16 +160,19 @@ pub fn nav_status(s: &Snapshot) -> Vec<u8> {
     ubx_frame(NAV, 0x03, &p.0)
 }
 
-/// TIM-TP (0D 01), 16 bytes: the next pulse (one second after this epoch) in GPS time.
-pub fn tim_tp(s: &Snapshot) -> Vec<u8> {
-    let (week, tow_ms) = s.gps_week_tow_ms(s.gps_s + 1);
+/// TIM-TP (0D 01), 16 bytes: the next pulse (one second after this epoch), in the time base
+/// of the pulse's grid (F9 interface description, UBX-TIM-TP flags
+/// bit 0 timeBase: 0 GNSS, 1 UTC; towMS and week according to that time base).
+pub fn tim_tp(s: &Snapshot, utc: bool) -> Vec<u8> {
+    let next = s.gps_s + 1 - if utc { i64::from(s.leap_s) } else { 0 };
+    let (week, tow_ms) = s.gps_week_tow_ms(next);
     let mut p = Payload::zeroed(16);
     p.u4(0, tow_ms);
     p.u4(4, 0); // towSubMS: pulses are on whole milliseconds
     p.i4(8, s.next_qerr_ps);
     p.u2(12, week);
-    // flags: timeBase 0 (GNSS), utc available; qErrInvalid without a fix.
-    p.u1(14, if s.fix { 0x02 } else { 0x10 });
+    // flags: timeBase, utc available; qErrInvalid without a fix.
+    p.u1(14, if s.fix { 0x02 | u8::from(utc) } else { 0x10 | u8::from(utc) });
     // refInfo: timeRefGnss 0 (GPS), utcStandard 3 (USNO).
     p.u1(15, 0x30);
     ubx_frame(TIM, 0x01, &p.0)
@@ -195,29 +197,43 @@ pub fn mon_rf(s: &Snapshot) -> Vec<u8> {
     ubx_frame(MON, 0x38, &p.0)
 }
 
-/// MON-VER (0A 04): software and hardware version and extension strings (u-blox M8
-/// interface description, UBX-MON-VER: `char[30] swVersion`, `char[10] hwVersion`, then
-/// `char[30]` extensions). Names the simulator in MOD= so no screen mistakes it for a receiver.
-pub fn mon_ver() -> Vec<u8> {
+/// The simulator's own MON-VER strings (no `--model`): MOD= names the simulator so no screen
+/// mistakes it for a receiver.
+pub const SIM_IDENTITY: (&str, &str, &[&str]) =
+    ("ROM CORE 3.01 (107888)", "00080000", &["FWVER=TIM 1.10", "PROTVER=22.00", "MOD=TIMED-SIM (simulated)"]);
+
+/// MON-VER (0A 04) from (swVersion, hwVersion, extensions), NUL-padded to the fields' sizes
+/// (u-blox M8 interface description, UBX-MON-VER: `char[30] swVersion`, `char[10]
+/// hwVersion`, then `char[30]` extensions).
+pub fn mon_ver_of((sw, hw, ext): (&str, &str, &[&str])) -> Vec<u8> {
     let field = |s: &str, n: usize| {
         let mut b = s.as_bytes().to_vec();
         b.resize(n, 0);
         b
     };
-    let mut p = field("ROM CORE 3.01 (107888)", 30);
-    p.extend(field("00080000", 10));
-    for ext in ["FWVER=TIM 1.10", "PROTVER=22.00", "MOD=TIMED-SIM (simulated)"] {
-        p.extend(field(ext, 30));
+    let mut p = field(sw, 30);
+    p.extend(field(hw, 10));
+    for e in ext {
+        p.extend(field(e, 30));
     }
     ubx_frame(MON, 0x04, &p)
+}
+
+/// MON-HW (0A 09), 60 bytes (u-blox 8 protocol spec, UBX-MON-HW): noisePerMS U2 @16, agcCnt
+/// U2 @18, aStatus @20 (0 INIT, 1 DONTKNOW, 2 OK, 3 SHORT, 4 OPEN), aPower @21, flags @22
+/// (bit 0 rtcCalib, bits 2..3 jammingState), jamInd @45. The M8's antenna and jamming report.
+pub fn mon_hw(s: &Snapshot) -> Vec<u8> {
+    let mut p = Payload::zeroed(60);
+    p.u2(16, 88);
+    p.u2(18, 5_400);
+    p.u1(20, s.rf.ant_status);
+    p.u1(21, if s.rf.ant_status == 3 { 0 } else { 1 });
+    p.u1(22, 0x01 | (s.rf.jam_state & 0x03) << 2);
+    p.u1(45, s.rf.jam_ind);
+    ubx_frame(MON, 0x09, &p.0)
 }
 
 /// NAV-EOE (01 61): end of this epoch.
 pub fn nav_eoe(s: &Snapshot) -> Vec<u8> {
     ubx_frame(NAV, 0x61, &s.itow_ms().to_le_bytes())
-}
-
-/// ACK-ACK (05 01) for a message of `class`/`id`.
-pub fn ack(class: u8, id: u8) -> Vec<u8> {
-    ubx_frame(ACK, 0x01, &[class, id])
 }
