@@ -107,7 +107,7 @@ impl Driver {
         ReceiverSetup {
             configure: r.configure,
             state,
-            fix_command: r.setup.apply_command(&cfg.path),
+            fix_command: crate::config::Setup::apply_command(&cfg.path),
             ..ReceiverSetup::default()
         }
     }

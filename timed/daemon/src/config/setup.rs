@@ -179,54 +179,16 @@ impl Setup {
         }
     }
 
-    /// The `timectl receiver` command that applies this set-up by hand and keeps it (`--save`:
-    /// battery-backed RAM and flash), with the options that differ from its defaults. timectl
+    /// The command that applies this set-up by hand and keeps it (`--save`: battery-backed RAM
+    /// and flash). `timectl receiver` takes the plan from the same timed.toml (`config`), and
     /// refuses a port timed holds, so timed is stopped around it.
-    pub fn apply_command(&self, config: &Path) -> String {
-        let d = Setup::default();
-        let mut c = String::from("systemctl stop timed && timectl receiver apply");
-        if !config.as_os_str().is_empty() && config != Path::new(super::DEFAULT_PATH) {
-            c += &format!(" --config {}", config.display());
-        }
-        let mut opt = |flag: &str, v: String| c += &format!(" --{flag} {v}");
-        if self.profile == Profile::Navigation {
-            opt("profile", "navigation".into());
-        }
-        if !self.nmea.is_empty() {
-            opt("nmea", self.nmea.join(","));
-        }
-        if self.pulse_length_us != d.pulse_length_us {
-            opt("pulse-length-us", self.pulse_length_us.to_string());
-        }
-        if self.time_grid == Grid::Gps {
-            opt("grid", "gps".into());
-        }
-        if self.cable_delay() != d.cable_delay_ns {
-            opt("cable-delay-ns", self.cable_delay().to_string());
-        }
-        if self.user_delay_ns != 0 {
-            opt("user-delay-ns", self.user_delay_ns.to_string());
-        }
-        let join = |v: &[f64]| v.iter().map(f64::to_string).collect::<Vec<_>>().join(",");
-        match self.time_mode {
-            TimeModeWanted::Auto => {}
-            TimeModeWanted::Disabled => opt("time-mode", "disabled".into()),
-            TimeModeWanted::SurveyIn => {
-                opt("time-mode", "survey-in".into());
-                opt("survey-min-s", self.survey_min_s.to_string());
-                opt("survey-accuracy-m", self.survey_accuracy_m.to_string());
-            }
-            TimeModeWanted::Fixed => {
-                opt("time-mode", "fixed".into());
-                if self.fixed_llh.is_empty() {
-                    opt("fixed-ecef", join(&self.fixed_ecef_m));
-                } else {
-                    opt("fixed-llh", join(&self.fixed_llh));
-                }
-                opt("fixed-accuracy-m", self.fixed_accuracy_m.to_string());
-            }
-        }
-        c + " --save && systemctl start timed"
+    pub fn apply_command(config: &Path) -> String {
+        let at = if config.as_os_str().is_empty() || config == Path::new(super::DEFAULT_PATH) {
+            String::new()
+        } else {
+            format!(" --config {}", config.display())
+        };
+        format!("systemctl stop timed && timectl receiver apply{at} --save && systemctl start timed")
     }
 
     /// Values the receiver cannot be set to: (dotted key, message, hint).

@@ -24,9 +24,10 @@ pub fn receiver_config(f: &Facts) -> Check {
     let items = crate::verdict::setup::list(&s.items, 8);
     match s.state {
         SetupState::Off => Check::skip(ID, "the running timed does not check the receiver's set-up"),
-        SetupState::Pending | SetupState::Running => {
-            Check::skip(ID, "timed is checking the receiver's set-up now: run the doctor again in a few seconds")
-        }
+        SetupState::Pending | SetupState::Running => Check::skip(
+            ID,
+            "timed is checking the receiver's set-up now: run the doctor again in a few seconds",
+        ),
         SetupState::Configured => {
             let how = if s.configure == Configure::Apply { "applied and read back" } else { "read back" };
             Check::ok(ID, format!("the receiver runs with [receiver.setup] ({how}, {} runs)", s.runs))
@@ -35,8 +36,8 @@ pub fn receiver_config(f: &Facts) -> Check {
             ID,
             format!("{} item(s) differ from [receiver.setup]: {items}", s.items.len()),
             format!(
-                "run `{}` (RAM only; add --save to keep it over a power cycle), or set [receiver] configure = \
-                 \"apply\" so timed applies it at every start and reconnect",
+                "run `{}` (sets the receiver up and saves it to its flash), or set [receiver] configure = \
+                 \"apply\" so timed applies it in RAM at every start and reconnect",
                 s.fix_command
             ),
         ),
@@ -44,11 +45,14 @@ pub fn receiver_config(f: &Facts) -> Check {
             ID,
             format!("the receiver did not take {} item(s) of [receiver.setup]: {items}", s.items.len()),
             "the receiver lacks them or rejects the values (e.g. a time mode on a navigation receiver): \
-             `timectl receiver plan` shows each item; change [receiver.setup] to what it has",
+             `timectl status --json` lists each (receiver_setup.items); change [receiver.setup] to what it has",
         ),
         SetupState::Failed => Check::warn(
             ID,
-            format!("timed could not check the receiver's set-up: {}", s.error.as_deref().unwrap_or("no reason given")),
+            format!(
+                "timed could not check the receiver's set-up: {}",
+                s.error.as_deref().unwrap_or("no reason given")
+            ),
             "see serial-data and serial-speed; a receiver that is not a u-blox cannot be configured: set \
              [receiver] configure = \"off\"",
         ),
@@ -67,7 +71,7 @@ mod tests {
         b.receiver_setup.configure = Configure::Check;
         b.receiver_setup.state = state;
         b.receiver_setup.runs = 2;
-        b.receiver_setup.fix_command = "timectl receiver apply --device /dev/gps0".into();
+        b.receiver_setup.fix_command = "timectl receiver apply --save".into();
         b.receiver_setup.items = vec![SetupItem {
             item: "msg-tim-tp".into(),
             current: Some("0".into()),
@@ -84,7 +88,7 @@ mod tests {
         let c = with(SetupState::NotConfigured, TOML);
         assert_eq!(c.status, Status::Warn);
         assert_eq!(c.message, "1 item(s) differ from [receiver.setup]: msg-tim-tp (0, wanted 1)");
-        assert!(c.fix.unwrap_or_default().starts_with("run `timectl receiver apply --device /dev/gps0`"));
+        assert!(c.fix.unwrap_or_default().starts_with("run `timectl receiver apply --save`"));
         let c = with(SetupState::Configured, TOML);
         assert_eq!(
             (c.status, c.message.as_str()),

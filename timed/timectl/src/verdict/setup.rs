@@ -31,7 +31,8 @@ pub fn reasons(s: &ReceiverSetup, r: &mut Vec<Reason>) {
             "receiver-not-configured",
             format!("the receiver's set-up differs from [receiver.setup] in {n} item{plural}: {}", list(&s.items, 6)),
             &format!(
-                "{} (RAM only; --save keeps it over a power cycle), or set [receiver] configure = \"apply\"",
+                "{} (sets the receiver up and saves it to its flash), or set [receiver] configure = \"apply\" \
+                 (timed then applies it in RAM at every start and reconnect)",
                 s.fix_command
             ),
         ),
@@ -48,7 +49,7 @@ pub fn reasons(s: &ReceiverSetup, r: &mut Vec<Reason>) {
                     .join(", ")
             ),
             "a refused item is one this receiver lacks or a value it rejects (e.g. a time mode on a navigation \
-             receiver): `timectl receiver plan` shows each; change [receiver.setup] to what it has",
+             receiver): `timectl status --json` lists each (receiver_setup.items); change [receiver.setup] to what it has",
         ),
         SetupState::Failed => push(
             r,
@@ -91,7 +92,8 @@ mod tests {
             configure: Configure::Check,
             state,
             items,
-            fix_command: "timectl receiver apply --device /dev/gps0".into(),
+            fix_command: "systemctl stop timed && timectl receiver apply --save && systemctl start timed"
+                .into(),
             ..ReceiverSetup::default()
         }
     }
@@ -118,7 +120,13 @@ mod tests {
             "the receiver's set-up differs from [receiver.setup] in 2 items: uart1-baud (9600, wanted 115200), \
              msg-tim-tp (unreadable, wanted 1)"
         );
-        assert!(r[0].fix.starts_with("timectl receiver apply --device /dev/gps0 (RAM only"), "{}", r[0].fix);
+        assert!(
+            r[0].fix.starts_with(
+                "systemctl stop timed && timectl receiver apply --save && systemctl start timed (sets"
+            ),
+            "{}",
+            r[0].fix
+        );
     }
 
     #[test]
