@@ -18,6 +18,8 @@ pub const BAUDS: [u32; 8] = [9600, 115_200, 38_400, 230_400, 460_800, 921_600, 1
 /// Listening time per speed; MON-VER is polled at the start and again half-way (a factory
 /// receiver at 9600 baud may be mid-way through its NMEA burst when the first poll arrives).
 const DWELL_MS: u64 = 900;
+/// `detect`: listening time at the speed found, for the NMEA a receiver sends once per second.
+const LISTEN_MS: u64 = 1_100;
 /// Time to wait for a poll's answer or a set's ACK before sending it again.
 const ANSWER_MS: u64 = 500;
 /// Sends per request (the first and two retries); then the item is reported, not retried.
@@ -162,6 +164,9 @@ impl Session {
             Phase::Detect { seen, bauds, idx, .. } => {
                 if nmea {
                     seen.nmea += 1;
+                    if let (Some(d), Some(Answer::Got)) = (self.detected.as_mut(), self.answer) {
+                        d.nmea = true;
+                    }
                 } else {
                     seen.ubx += 1;
                 }
@@ -216,6 +221,14 @@ impl Session {
         match std::mem::replace(&mut self.phase, Phase::Finished) {
             Phase::Detect { bauds, mut idx, mut since, mut polls, mut seen, mut tried, old } => {
                 if self.detected.is_some() && self.answer == Some(Answer::Got) {
+                    // `detect` reports what the receiver sends by itself too: listen on for a
+                    // second at this speed when no NMEA came yet (it comes once per second).
+                    let listen = since + LISTEN_MS;
+                    if self.op == Op::Detect && seen.nmea == 0 && now < listen {
+                        self.deadline = listen;
+                        self.phase = Phase::Detect { bauds, idx, since, polls, seen, tried, old };
+                        return;
+                    }
                     self.answer = None;
                     return self.on_detected(old, now);
                 }

@@ -14,6 +14,7 @@ fn detect_finds_speed_and_interface() {
     let (r, _) = run(&mut session(Op::Detect, Settings::default()), &mut f);
     let d = r.detected.expect("detected");
     assert_eq!((d.baud, d.identity.interface, d.identity.timing), (38_400, Interface::Keys, true));
+    assert!(d.nmea && d.ubx, "a factory receiver's NMEA is heard too");
     assert!(r.failure.is_none() && r.items.is_empty());
     let mut m = Fake::factory(Model::M8t);
     let (r, _) = run(&mut session(Op::Detect, Settings::default()), &mut m);
