@@ -4,7 +4,7 @@
 //! `chrony`, `-x`, private sockets and ports). pyubx2 (PyPI) checks every frame timectl sent
 //! (recorded by the simulator). An M8N asked for time mode NAKs it: named, exit 1, the rest
 //! applied and listed. While timed runs, timectl refuses its port and names it.
-//! Slow (about 1 min per model): the lab waits for timed to pair TIM-TP-labelled pulses.
+//! About 10 s in all: each lab waits for timed to pair TIM-TP-labelled pulses.
 #![forbid(unsafe_code)]
 #![expect(
     clippy::unwrap_used,

@@ -37,7 +37,7 @@ pub struct Identity {
     pub model: Option<String>,
     pub interface: Interface,
     /// A timing part (time mode, survey-in, TIM-SVIN/NAV-SVIN): `TIM`/`FTS` firmware, or a
-    /// module name ending in T (NEO-M8T, LEA-M8T, ZED-F9T).
+    /// module whose generation ends in T (NEO-M8T-0, LEA-M8T, ZED-F9T).
     pub timing: bool,
 }
 
@@ -58,8 +58,12 @@ impl Identity {
             Some((major, _)) => major >= FIRST_KEYS_PROTOCOL,
             None => matches!(v.hw_version.trim(), "00190000" | "000A0000"),
         };
+        // The part name's generation field ends in T on timing parts: NEO-M8T-0, ZED-F9T-10B.
+        let timing_part = |m: &str| {
+            m.split('-').any(|p| p.len() >= 3 && p.ends_with('T') && p.chars().any(|c| c.is_ascii_digit()))
+        };
         let timing = firmware.as_deref().is_some_and(|f| f.starts_with("TIM") || f.starts_with("FTS"))
-            || model.as_deref().is_some_and(|m| m.ends_with('T'));
+            || model.as_deref().is_some_and(timing_part);
         Identity {
             sw_version: v.sw_version.clone(),
             hw_version: v.hw_version.clone(),

@@ -20,7 +20,7 @@ mod steps;
 
 pub use identity::{Identity, Interface};
 pub use items::{Item, ItemId, Msg, Nmea};
-pub use session::{Action, Session};
+pub use session::Session;
 
 use crate::ubx::cfg::SurveyResult;
 
@@ -92,6 +92,20 @@ impl CableDelay {
             }
         }
     }
+}
+
+/// What the adapter does next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Write these bytes to the port.
+    Send(Vec<u8>),
+    /// Set the port's speed (and drop what was read at the old one).
+    SetBaud(u32),
+    /// Read and [`Session::feed`] what arrives until this time (or earlier when bytes
+    /// arrive), then call [`Session::poll`] again.
+    Wait { until_ms: u64 },
+    /// Finished.
+    Done(Report),
 }
 
 /// What the user wants (timectl's options, the daemon's `[receiver]` table).
@@ -266,6 +280,14 @@ impl Report {
     /// Every item equals the plan (verify's and apply's success).
     pub fn all_equal(&self) -> bool {
         self.failure.is_none() && !self.items.is_empty() && self.items.iter().all(|i| i.equal)
+    }
+    /// An apply that can be called done: every item reads back as planned, and every set was
+    /// acknowledged (an unacknowledged set that reads back right still says the line garbles
+    /// or drops bytes) and a save asked for was acknowledged.
+    pub fn done(&self) -> bool {
+        self.all_equal()
+            && self.items.iter().all(|i| !matches!(i.outcome, Outcome::Nak | Outcome::NoAck))
+            && self.saved != Some(false)
     }
     /// Some item would change (plan's exit 1).
     pub fn changes(&self) -> usize {

@@ -6,7 +6,7 @@ use super::identity::{Identity, Interface};
 use super::items::{self, Item, ItemId, Msg};
 use super::legacy::Carrier;
 use super::steps::{detect_failure, steps, Query, Readings, Seen, Step};
-use super::{Detected, Failure, ItemReport, Op, Outcome, Report, Settings, TimeMode};
+use super::{Action, Detected, Failure, ItemReport, Op, Outcome, Report, Settings, TimeMode};
 use crate::framer::{Frame, Framer};
 use crate::ubx::cfg::{self, CLASS_CFG, ID_CFG};
 use crate::ubx::{decode, Ubx};
@@ -18,6 +18,8 @@ pub const BAUDS: [u32; 8] = [9600, 115_200, 38_400, 230_400, 460_800, 921_600, 1
 /// Listening time per speed; MON-VER is polled at the start and again half-way (a factory
 /// receiver at 9600 baud may be mid-way through its NMEA burst when the first poll arrives).
 const DWELL_MS: u64 = 900;
+/// `detect`: listening time at the speed found, for the NMEA a receiver sends once per second.
+const LISTEN_MS: u64 = 1_100;
 /// Time to wait for a poll's answer or a set's ACK before sending it again.
 const ANSWER_MS: u64 = 500;
 /// Sends per request (the first and two retries); then the item is reported, not retried.
@@ -26,20 +28,6 @@ const TRIES: u8 = 3;
 const BAUD_SWITCH_MS: u64 = 250;
 /// Between reading and setting: lets late ACKs of the polls arrive and be dropped.
 const SETTLE_MS: u64 = 150;
-
-/// What the adapter does next.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Write these bytes to the port.
-    Send(Vec<u8>),
-    /// Set the port's speed (and drop what was read at the old one).
-    SetBaud(u32),
-    /// Read and [`Session::feed`] what arrives until this time (or earlier when bytes
-    /// arrive), then call [`Session::poll`] again.
-    Wait { until_ms: u64 },
-    /// Finished.
-    Done(Report),
-}
 
 #[derive(Debug)]
 enum Phase {
@@ -92,6 +80,8 @@ pub struct Session {
     answer: Option<Answer>,
     detected: Option<Detected>,
     readings: Readings,
+    /// The keys of the plan, read in one VALGET.
+    batch: Vec<u32>,
     items: Vec<ItemReport>,
     saved: Option<bool>,
 }
@@ -113,6 +103,7 @@ impl Session {
             answer: None,
             detected: None,
             readings: Readings::default(),
+            batch: Vec::new(),
             items: Vec::new(),
             saved: None,
         };
@@ -173,6 +164,9 @@ impl Session {
             Phase::Detect { seen, bauds, idx, .. } => {
                 if nmea {
                     seen.nmea += 1;
+                    if let (Some(d), Some(Answer::Got)) = (self.detected.as_mut(), self.answer) {
+                        d.nmea = true;
+                    }
                 } else {
                     seen.ubx += 1;
                 }
@@ -227,6 +221,14 @@ impl Session {
         match std::mem::replace(&mut self.phase, Phase::Finished) {
             Phase::Detect { bauds, mut idx, mut since, mut polls, mut seen, mut tried, old } => {
                 if self.detected.is_some() && self.answer == Some(Answer::Got) {
+                    // `detect` reports what the receiver sends by itself too: listen on for a
+                    // second at this speed when no NMEA came yet (it comes once per second).
+                    let listen = since + LISTEN_MS;
+                    if self.op == Op::Detect && seen.nmea == 0 && now < listen {
+                        self.deadline = listen;
+                        self.phase = Phase::Detect { bauds, idx, since, polls, seen, tried, old };
+                        return;
+                    }
                     self.answer = None;
                     return self.on_detected(old, now);
                 }
@@ -248,7 +250,12 @@ impl Session {
                 }
                 self.phase = Phase::Detect { bauds, idx, since, polls, seen, tried, old };
             }
-            Phase::Read { queries, mut idx, verify } => {
+            Phase::Read { mut queries, mut idx, verify } => {
+                if self.answer == Some(Answer::Nak) && queries.get(idx) == Some(&Query::Batch) {
+                    // A key this receiver lacks: ask one by one, so the others are still read.
+                    let per_key: Vec<Query> = self.batch_items().into_iter().map(Query::Key).collect();
+                    queries.splice(idx + 1..idx + 1, per_key);
+                }
                 let single = matches!(queries.get(idx), Some(Query::Survey(_)));
                 if self.answer.is_none() && self.tries < if single { 1 } else { TRIES } {
                     // Timed out: ask again.
@@ -307,8 +314,13 @@ impl Session {
     fn resend_query(&mut self, queries: &[Query], idx: usize, now: u64) {
         let Some(&q) = queries.get(idx) else { return };
         self.tries += 1;
-        let bytes = q.bytes();
+        let bytes = q.bytes(&self.batch);
         self.send(bytes, now, ANSWER_MS);
+    }
+
+    fn batch_items(&self) -> Vec<ItemId> {
+        let Some(id) = self.identity() else { return Vec::new() };
+        items::wanted(&self.settings, id).into_iter().map(|(i, _)| i).collect()
     }
 
     fn identity(&self) -> Option<&Identity> {
@@ -345,9 +357,10 @@ impl Session {
         self.readings = Readings { survey, ..Readings::default() };
         let wanted = items::wanted(&self.settings, &id);
         let mut queries: Vec<Query> = Vec::new();
+        self.batch = wanted.iter().map(|(item, _)| item.key()).collect();
         for (item, _) in &wanted {
             let q = match id.interface {
-                Interface::Keys => Query::Key(*item),
+                Interface::Keys => Query::Batch,
                 Interface::Legacy => Query::Legacy(Carrier::of(*item)),
             };
             if !queries.contains(&q) {
@@ -418,8 +431,12 @@ impl Session {
         self.deadline = now + SETTLE_MS;
     }
 
-    fn apply_step(&mut self, steps: Vec<Step>, idx: usize, now: u64) {
-        if let Some(step) = steps.get(idx) {
+    fn apply_step(&mut self, mut steps: Vec<Step>, idx: usize, now: u64) {
+        if self.answer == Some(Answer::Nak) && steps.get(idx).is_some_and(|s| !s.split.is_empty()) {
+            // Refused whole: send the same items one by one, so each NAK names its item.
+            let split = std::mem::take(&mut steps[idx].split);
+            steps.splice(idx + 1..idx + 1, split);
+        } else if let Some(step) = steps.get(idx) {
             if self.answer.is_none() && self.tries < TRIES {
                 self.tries += 1;
                 self.send(step.bytes.clone(), now, ANSWER_MS);

@@ -14,6 +14,7 @@ fn detect_finds_speed_and_interface() {
     let (r, _) = run(&mut session(Op::Detect, Settings::default()), &mut f);
     let d = r.detected.expect("detected");
     assert_eq!((d.baud, d.identity.interface, d.identity.timing), (38_400, Interface::Keys, true));
+    assert!(d.nmea && d.ubx, "a factory receiver's NMEA is heard too");
     assert!(r.failure.is_none() && r.items.is_empty());
     let mut m = Fake::factory(Model::M8t);
     let (r, _) = run(&mut session(Op::Detect, Settings::default()), &mut m);
@@ -134,4 +135,25 @@ fn finished_survey_becomes_the_fixed_position() {
     });
     assert_eq!(s.time_mode, Some(TimeMode::FixedEcef { ecef_01mm: [10_001, -20_002, 30_003] }));
     assert_eq!(s.fixed_pos_acc_mm, 2_000);
+}
+
+#[test]
+fn a_key_the_receiver_lacks_is_read_and_refused_alone() {
+    let mut f = Fake::factory(Model::F9t);
+    f.keys.remove(&k::MSGOUT_UBX_MON_RF_UART1);
+    let (r, _) = run(&mut session(Op::Apply, Settings::default()), &mut f);
+    let rf = r.items.iter().find(|i| i.item.id == ItemId::Rate(Msg::MonRf)).unwrap();
+    assert_eq!((rf.item.current, rf.outcome, rf.equal), (None, Outcome::Nak, false));
+    // The rest was read one key at a time and applied one key at a time.
+    let others: Vec<_> = r.items.iter().filter(|i| i.item.id != ItemId::Rate(Msg::MonRf)).collect();
+    assert!(others.iter().all(|i| i.item.current.is_some() && i.equal), "{others:#?}");
+    assert_eq!(f.keys[&k::TP_TIMEGRID_TP1], 0);
+}
+
+#[test]
+fn one_valset_for_the_whole_plan() {
+    let mut f = Fake::factory(Model::F9t);
+    let (r, _) = run(&mut session(Op::Apply, Settings::default()), &mut f);
+    assert!(r.all_equal());
+    assert_eq!(f.sets, 2, "the plan in one VALSET, the speed in a second");
 }

@@ -19,6 +19,9 @@ pub(super) struct Seen {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Query {
+    /// One VALGET for every key of the plan (at most 64 keys per VALGET, §3.10.27; a plan has
+    /// fewer). A receiver that lacks one key NAKs it whole: then [`Query::Key`] one by one.
+    Batch,
     Key(ItemId),
     Legacy(Carrier),
     Survey(Msg),
@@ -30,6 +33,9 @@ pub(super) struct Step {
     pub ack: (u8, u8),
     pub items: Vec<usize>,
     pub baud: Option<u32>,
+    /// Sent instead when this step is NAKed: the same items one per message, so the NAK names
+    /// the item (a VALSET is applied whole or not at all, §3.10.28).
+    pub split: Vec<Step>,
 }
 
 /// The messages that set what differs: one VALSET per key, or one legacy message per
@@ -42,18 +48,31 @@ pub(super) fn steps(items: &[ItemReport], iface: Interface, readout: &Readout, s
     match iface {
         Interface::Keys => {
             let layers = if save { Layers::RamBbrFlash } else { Layers::Ram };
-            for (n, i) in items.iter().enumerate().filter(|(_, i)| todo(i)) {
-                let kv = KeyValue { key: i.item.id.key(), raw: i.item.wanted as u64 };
-                let baud = (i.item.id == ItemId::UartBaud).then(|| u32::try_from(i.item.wanted).unwrap_or(0));
+            let kv = |i: &ItemReport| KeyValue { key: i.item.id.key(), raw: i.item.wanted as u64 };
+            let one = |n: usize, i: &ItemReport, baud: Option<u32>| Step {
+                bytes: valset::valset(layers, &[kv(i)]),
+                ack: (CLASS_CFG, ID_VALSET),
+                items: vec![n],
+                baud,
+                split: Vec::new(),
+            };
+            let todo_items: Vec<(usize, &ItemReport)> =
+                items.iter().enumerate().filter(|(n, i)| todo(i) && Some(*n) != baud_idx).collect();
+            // All in one VALSET (the plan has fewer than the 64 keys one may carry, §3.10.28);
+            // the speed alone and last.
+            if !todo_items.is_empty() {
+                let all: Vec<KeyValue> = todo_items.iter().map(|(_, i)| kv(i)).collect();
                 steps.push(Step {
-                    bytes: valset::valset(layers, &[kv]),
+                    bytes: valset::valset(layers, &all),
                     ack: (CLASS_CFG, ID_VALSET),
-                    items: vec![n],
-                    baud,
+                    items: todo_items.iter().map(|(n, _)| *n).collect(),
+                    baud: None,
+                    split: todo_items.iter().map(|(n, i)| one(*n, i, None)).collect(),
                 });
             }
-            // The speed is the last key in the plan already; keep it last.
-            steps.sort_by_key(|s| s.baud.is_some());
+            if let Some(n) = baud_idx {
+                steps.push(one(n, &items[n], u32::try_from(items[n].item.wanted).ok()));
+            }
         }
         Interface::Legacy => {
             let mut carriers: Vec<Carrier> = Vec::new();
@@ -77,6 +96,7 @@ pub(super) fn steps(items: &[ItemReport], iface: Interface, readout: &Readout, s
                     ack: c.class_id(),
                     items,
                     baud: None,
+                    split: Vec::new(),
                 });
             }
             if let Some(n) = baud_idx {
@@ -88,6 +108,7 @@ pub(super) fn steps(items: &[ItemReport], iface: Interface, readout: &Readout, s
                     ack: Carrier::Prt.class_id(),
                     items: vec![n],
                     baud,
+                    split: Vec::new(),
                 });
             }
         }
@@ -112,8 +133,9 @@ pub(super) fn detect_failure(tried: &[(u32, Seen)], old: Option<u32>) -> Failure
 
 impl Query {
     /// The poll that reads this query's items.
-    pub(super) fn bytes(self) -> Vec<u8> {
+    pub(super) fn bytes(self, batch: &[u32]) -> Vec<u8> {
         match self {
+            Query::Batch => valset::valget_poll(batch),
             Query::Key(item) => valset::valget_poll(&[item.key()]),
             Query::Legacy(c) => c.poll(),
             Query::Survey(m) => {
@@ -138,6 +160,14 @@ impl Readings {
     pub(super) fn take(&mut self, q: Query, class: u8, id: u8, p: &[u8], msg: Option<&Ubx>) -> Option<bool> {
         let nak = |c: u8, i: u8| matches!(msg, Some(Ubx::Nak { class, id }) if (*class, *id) == (c, i));
         match q {
+            Query::Batch => {
+                if (class, id) == (CLASS_CFG, ID_VALGET) {
+                    self.keyvals.extend(valset::valget_decode(p).unwrap_or_default());
+                    Some(true)
+                } else {
+                    nak(CLASS_CFG, ID_VALGET).then_some(false)
+                }
+            }
             Query::Key(item) => {
                 if (class, id) == (CLASS_CFG, ID_VALGET) {
                     let kvs = valset::valget_decode(p).unwrap_or_default();

@@ -48,6 +48,12 @@ fn identity_from_mon_ver() {
     // No PROTVER: the hardware generation decides.
     let old = Identity::from_mon_ver(&mon_ver("7.03 (45969)", "00040007", &[]));
     assert_eq!(old.interface, Interface::Legacy);
+    // The module name alone: a timing generation (M8T, F9T), with or without a suffix.
+    for (m, timing) in
+        [("MOD=NEO-M8T-0", true), ("MOD=ZED-F9T-10B", true), ("MOD=NEO-M8N", false), ("MOD=ZED-F9P", false)]
+    {
+        assert_eq!(Identity::from_mon_ver(&mon_ver("x", "00080000", &[m])).timing, timing, "{m}");
+    }
     let f9_noprot = Identity::from_mon_ver(&mon_ver("EXT CORE", "00190000", &[]));
     assert_eq!(f9_noprot.interface, Interface::Keys);
 }

@@ -33,16 +33,16 @@ pub enum Cmd {
 
 #[derive(clap::Args)]
 pub struct Common {
-    /// The receiver's serial device [default: timed.toml's [receiver] device].
+    /// The receiver's serial device [default: timed.toml's `[receiver]` device].
     #[arg(long, value_name = "PATH")]
     pub device: Option<PathBuf>,
     /// timed's configuration (device and speed).
     #[arg(long, value_name = "FILE", default_value = timed::config::DEFAULT_PATH)]
     pub config: PathBuf,
-    /// Speed to try first [default: timed.toml's [receiver] baud]; the others follow.
+    /// Speed to try first [default: timed.toml's `[receiver]` baud]; the others follow.
     #[arg(long, value_name = "BAUD")]
     pub baud: Option<u32>,
-    /// Speed the receiver is set to [default: timed.toml's [receiver] baud, else 115200].
+    /// Speed the receiver is set to [default: timed.toml's `[receiver]` baud, else 115200].
     #[arg(long, value_name = "BAUD")]
     pub speed: Option<u32>,
 }
@@ -88,7 +88,7 @@ pub struct Setup {
     #[arg(long, value_enum)]
     pub grid: Option<GridArg>,
     /// Antenna cable delay, ns [default: 0].
-    #[arg(long, value_name = "NS", conflicts_with = "cable_length_m")]
+    #[arg(long, value_name = "NS", allow_negative_numbers = true, conflicts_with = "cable_length_m")]
     pub cable_delay_ns: Option<i32>,
     /// Antenna cable length, metres (the delay is length / (velocity factor x c)).
     #[arg(long, value_name = "M")]
@@ -97,7 +97,7 @@ pub struct Setup {
     #[arg(long, value_name = "F", default_value_t = 0.66)]
     pub velocity_factor: f64,
     /// Further delay of the pulse, ns [default: 0].
-    #[arg(long, value_name = "NS")]
+    #[arg(long, value_name = "NS", allow_negative_numbers = true)]
     pub user_delay_ns: Option<i32>,
     /// [default: auto]
     #[arg(long, value_enum)]

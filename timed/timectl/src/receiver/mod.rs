@@ -65,6 +65,9 @@ pub fn run(a: &Args, target: &crate::client::Target, json: bool) -> ExitCode {
     }
     if let Some(f) = &rep.failure {
         eprintln!("timectl {cmd}: {}: {}", device.display(), f.message());
+    } else if exit_code(&rep) == 1 && op != Op::Plan {
+        // The items at fault, on stderr too: scripts that keep only stderr still learn them.
+        eprintln!("timectl {cmd}: {}: {}", device.display(), report::summary(&rep).replace('\n', "; "));
     }
     ExitCode::from(exit_code(&rep))
 }
@@ -76,7 +79,8 @@ fn exit_code(r: &Report) -> u8 {
     match r.op {
         Op::Detect => 0,
         Op::Plan => u8::from(r.changes() > 0),
-        Op::Apply | Op::Verify => u8::from(!r.all_equal()),
+        Op::Apply => u8::from(!r.done()),
+        Op::Verify => u8::from(!r.all_equal()),
     }
 }
 

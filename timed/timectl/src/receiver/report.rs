@@ -130,8 +130,11 @@ pub fn summary(r: &Report) -> String {
             if let Some(false) = r.saved {
                 s.push_str("\nCFG-CFG save to BBR and flash was not acknowledged: the set-up is in RAM only");
             }
-            s.push_str(if r.all_equal() {
+            s.push_str(if r.done() {
                 "\nDONE: the receiver runs the plan"
+            } else if r.all_equal() {
+                "\nNOT DONE: every item reads back as planned, but not every set was acknowledged: \
+                 the line drops or garbles bytes (wrong speed, noise, another program on the port)"
             } else {
                 "\nNOT DONE: see above"
             });
@@ -183,6 +186,7 @@ pub fn json(r: &Report, device: &Path, s: &Settings, elapsed_s: f64) -> Value {
         "items": items,
         "changes": r.changes(),
         "all_equal": r.all_equal(),
+        "done": r.op == Op::Apply && r.done(),
         "saved": r.saved,
         "survey": r.survey.map(|v| json!({"ecef_0_1mm": v.ecef_01mm, "accuracy_0_1mm": v.acc_01mm, "done": v.done})),
         "error": r.failure.as_ref().map(|f| f.message()),
