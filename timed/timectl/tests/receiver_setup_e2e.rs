@@ -9,7 +9,7 @@
 //! labelled by TIM-TP and a survey-in, in real time: the check about 4 s, the apply about
 //! 12 s, the power cycle (at simulated second 35) about 53 s; 53 s for the file, run in
 //! parallel on the shared 2-core host. Needs `cargo build -p timed -p timed-sim` first and root (chronyd). Private ports
-//! 11391-11394, metrics 18391-18394.
+//! 11391-11395, metrics 18391-18395.
 #![forbid(unsafe_code)]
 #![expect(
     clippy::unwrap_used,
@@ -148,6 +148,11 @@ fn apply_sets_up_a_factory_f9t_and_pps_is_labelled_by_tim_tp() {
         lab.snapshot().unwrap_or_default()["timed"]["pps"],
         lab.timed_log()
     );
+    // TIM-TP's quantisation error is applied to the edges (the model's sawtooth is never 0).
+    let qerr = wait_for(SETUP_TIMEOUT, || {
+        lab.snapshot().is_ok_and(|v| v["timed"]["pps"]["last_qerr_ps"].as_i64().is_some_and(|q| q != 0))
+    });
+    assert!(qerr.is_ok(), "no qErr applied: {:#}", lab.snapshot().unwrap_or_default()["timed"]["pps"]);
     let fixed = wait_for(SETUP_TIMEOUT, || {
         lab.snapshot().is_ok_and(|v| v["timed"]["receiver"]["time_mode"] == "fixed")
     });
@@ -231,4 +236,37 @@ fn a_power_cycle_is_restored_at_the_reconnect() {
     let rx = lab.snapshot().unwrap()["timed"]["receiver"].clone();
     assert_ne!(rx["survey_active"], true, "surveying again after the power cycle: {rx:#}");
     assert_ne!(rx["time_mode"], "survey-in", "{rx:#}");
+}
+
+/// A factory M8T (legacy CFG messages, 9600 baud, survey progress in TIM-SVIN): applied,
+/// labelled by TIM-TP, and its survey seen through TIM-SVIN until fixed.
+#[test]
+fn apply_sets_up_a_factory_m8t_and_its_survey_shows_through_tim_svin() {
+    let lab = lab(
+        "m8t",
+        "apply",
+        "time_mode = \"survey-in\"\nsurvey_min_s = 10\nsurvey_accuracy_m = 10.0",
+        11395,
+        None,
+    );
+    let s = wait_state(&lab, "configured");
+    // Found at its factory 9600, left at timed's 115200.
+    assert_eq!(s["found_baud"], 115_200, "{s:#}");
+    let applied: Vec<&str> = s["applied"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
+    for want in ["rate TIM-SVIN", "rate MON-HW", "uart1-baud"] {
+        assert!(applied.contains(&want), "{want} not applied: {applied:?}");
+    }
+    let done = wait_for(SETUP_TIMEOUT, || {
+        lab.snapshot().is_ok_and(|v| {
+            v["timed"]["pps"]["state"] == "locked-tim-tp" && v["timed"]["receiver"]["time_mode"] == "fixed"
+        })
+    });
+    let rx = lab.snapshot().unwrap()["timed"]["receiver"].clone();
+    assert!(done.is_ok(), "{rx:#}\n{}", lab.timed_log());
+    assert_eq!(
+        (rx["survey_valid"].as_bool(), rx["survey_active"].as_bool()),
+        (Some(true), Some(false)),
+        "{rx:#}"
+    );
+    assert!(rx["survey_observations"].as_u64().is_some_and(|n| n >= 7), "{rx:#}");
 }
