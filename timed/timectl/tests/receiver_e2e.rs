@@ -66,17 +66,23 @@ fn sim_args(model: &str) -> Vec<String> {
         .collect()
 }
 
+/// What the simulator received (per process: other test runs may share /tmp).
 fn record(model: &str) -> String {
-    format!("/tmp/timed-receiver-e2e-{model}.bin")
+    std::env::temp_dir()
+        .join(format!("timed-receiver-e2e-{}-{model}.bin", std::process::id()))
+        .display()
+        .to_string()
 }
 
 /// pyubx2 reads every frame timectl sent and finds each sent item in it.
 fn pyubx2_check(model: &str, apply_json: &Value) {
-    let report = format!("/tmp/timed-receiver-e2e-{model}.json");
+    let report = record(model).replace(".bin", ".json");
     std::fs::write(&report, apply_json.to_string()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/receiver/check_frames.py");
     let o = Command::new("python3").arg(script).arg(record(model)).arg(&report).output().expect("python3");
     assert!(o.status.success(), "pyubx2 check for {model}:\n{}", text(&o));
+    let _ = std::fs::remove_file(record(model));
+    let _ = std::fs::remove_file(report);
 }
 
 fn factory_to_tim_tp(model: &str, port: u16) {
@@ -132,4 +138,5 @@ fn m8n_refuses_time_mode_by_name() {
     // Everything but the time mode is in place (the first apply did it; the second finds it so).
     assert!(items.iter().filter(|i| i["outcome"] != "nak").all(|i| i["equal"] == true), "{a}");
     assert!(items.iter().any(|i| i["item"] == "rate TIM-TP" && i["equal"] == true));
+    let _ = std::fs::remove_file(record("m8n"));
 }
