@@ -1,6 +1,6 @@
 use super::*;
 use crate::keys::Msg;
-use timed_core::framer::{Frame, Framer};
+use timed_core::framer::{ubx_frame, Frame, Framer};
 
 fn rx(part: Part, factory: bool) -> Receiver {
     Receiver::new(part, factory, &Scenario::default(), false, false)
@@ -236,4 +236,48 @@ fn ubx_input_off_ignores_ubx() {
     let mut r = rx(Part::F9t, true);
     send(&mut r, 0x06, 0x8A, &valset(1, &[(keys::UART1INPROT_UBX, &[0])]));
     assert!(send(&mut r, 0x0A, 0x04, &[]).is_empty());
+}
+
+/// The UBX frames of a real capture, re-framed (the framer checked their checksums).
+fn capture_frames(name: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    Framer::new().feed(&timed_testdata::capture(name), |f| {
+        if let Frame::Ubx { class, id, payload } = f.frame {
+            out.push(ubx_frame(class, id, payload));
+        }
+    });
+    out
+}
+
+#[test]
+fn replies_match_the_configuration_traffic_of_a_real_m8() {
+    // gpsd talking to a u-blox 8 (ROM CORE 3.01, protocol 18): MON-VER, a CFG-PRT poll of the
+    // USB port, ACK-ACKs for CFG-PRT and CFG-MSG, ACK-NAKs for CFG-MSG of messages it lacks.
+    let real = capture_frames("ublox8-uniqid-monhw.log");
+    let find = |class: u8, id: u8| real.iter().find(|f| (f[2], f[3]) == (class, id)).cloned().unwrap();
+    let mut m8n = rx(Part::M8n, true);
+    let ver = m8n.handle(0x0A, 0x04, &[], 0).frames;
+    assert_eq!(ver, [find(0x0A, 0x04)], "MON-VER byte for byte");
+    let decoded = |f: &[u8]| timed_core::ubx::decode(f[2], f[3], &f[6..f.len() - 2]);
+    assert_eq!(decoded(&ver[0]), decoded(&find(0x0A, 0x04)));
+    assert_eq!(m8n.handle(0x06, 0x00, &[3], 0).frames[0], find(0x06, 0x00), "CFG-PRT of the USB port");
+    let acks: Vec<&Vec<u8>> = real.iter().filter(|f| f[2] == 0x05).collect();
+    assert!(acks.contains(&&ack(true, 0x06, 0x00)) && acks.contains(&&ack(true, 0x06, 0x01)));
+    let nak = m8n.handle(0x06, 0x01, &[0x0A, 0x38, 1], 0).frames;
+    assert_eq!(nak, [find(0x05, 0x00)], "CFG-MSG of a message the part lacks");
+    // The timing parts' MON-VER has the capture's layout (30 + 10 + 30·n) and decodes to
+    // their identity with the decoder timed uses.
+    for (part, module, protver) in
+        [(Part::M8t, "MOD=NEO-M8T-0", "PROTVER=22.00"), (Part::F9t, "MOD=ZED-F9T", "PROTVER=29.20")]
+    {
+        let f = rx(part, true).handle(0x0A, 0x04, &[], 0).frames.remove(0);
+        assert_eq!((f.len() - 8 - 40) % 30, 0);
+        match decoded(&f) {
+            Ok(timed_core::ubx::Ubx::MonVer(v)) => {
+                let ext = &v.extensions;
+                assert!(ext.iter().any(|e| e == module) && ext.iter().any(|e| e == protver), "{ext:?}")
+            }
+            other => panic!("{part:?}: {other:?}"),
+        }
+    }
 }

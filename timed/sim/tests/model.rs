@@ -198,3 +198,56 @@ fn factory_m8t_is_configured_by_legacy_messages() {
     ];
     factory_to_configured("m8t", BaudRate::B9600, &frames, "MOD=NEO-M8T-0");
 }
+
+/// Edge datagrams received in `[from, to)` after `t0`.
+fn edges_between(edges: &mpsc::Receiver<Instant>, t0: Instant, from: f64, to: f64) -> usize {
+    let mut n = 0;
+    while let Ok(t) = edges.try_recv() {
+        let s = (t - t0).as_secs_f64();
+        n += usize::from((from..to).contains(&s));
+    }
+    n
+}
+
+#[test]
+fn power_cycle_forgets_ram_keeps_flash_and_the_factory_pulse_waits_for_a_fix() {
+    let dir = timed_lab::Scratch::new("timed-sim-model-power").unwrap();
+    let scenario = dir.join("power.toml");
+    let faults = "[[fault]]\nkind = \"power_cycle\"\nfrom_s = 4\nto_s = 5\n";
+    std::fs::write(&scenario, format!("model = \"f9t\"\nfactory = true\n{faults}")).unwrap();
+    let sock_path = dir.join("pps.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    let (etx, erx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        while sock.recv(&mut buf).is_ok() {
+            if etx.send(Instant::now()).is_err() {
+                break;
+            }
+        }
+    });
+    let args = ["--scenario", scenario.to_str().unwrap(), "--pps-socket", sock_path.to_str().unwrap()];
+    let mut sim = start(&dir, &args);
+    let t0 = Instant::now();
+    sim.speed(BaudRate::B38400);
+    // NAV-PVT in RAM and Flash, TIM-TP in RAM only.
+    for (layers, key) in [(0x05u8, 0x2091_0007u32), (0x01, 0x2091_017e)] {
+        let mut p = vec![0, layers, 0, 0];
+        p.extend(key.to_le_bytes());
+        p.push(1);
+        sim.send(&ubx_frame(0x06, 0x8A, &p));
+    }
+    // The first simulated second starts 1-2 s after "ready": seconds 0..2 have a fix.
+    std::thread::sleep(Duration::from_millis(1_500));
+    sim.drain();
+    let (ubx, _) = decode(&sim.read_for(Duration::from_millis(2_500)));
+    assert!(has(&ubx, 0x01, 0x07) && has(&ubx, 0x0D, 0x01), "before: {ubx:02x?}");
+    assert!(edges_between(&erx, t0, 1.5, 4.0) >= 2, "pulses with a fix");
+    // Power off in second 4, back in 5, then 5 s of cold start without a fix (seconds 5..9).
+    std::thread::sleep(Duration::from_millis(3_500));
+    sim.drain();
+    let (ubx, _) = decode(&sim.read_for(Duration::from_millis(2_500)));
+    assert!(has(&ubx, 0x01, 0x07), "NAV-PVT was saved to Flash: {ubx:02x?}");
+    assert!(!has(&ubx, 0x0D, 0x01), "TIM-TP was only in RAM: {ubx:02x?}");
+    assert_eq!(edges_between(&erx, t0, 7.5, 10.0), 0, "no pulse before the receiver is locked again");
+}
