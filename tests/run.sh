@@ -15,14 +15,14 @@ bash tests/self-contained.sh
 ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus curl tmux
 # allantools (PyPI): the independent ADEV/TDEV reference the statistics are checked against.
 python3 -c 'import allantools' 2>/dev/null || python3 -m pip install -q allantools
-# pyubx2 (PyPI, issue 12): the independent UBX parser that checks every frame `timectl receiver`
-# sends (tests/receiver/check_frames.py, run by timectl's receiver_e2e test) and builds the
-# survey-in frames the decoder tests hold (timed/core/src/ubx/decode/svin/reference.py). About 5 s
-# to install.
 # Issue 12 (receiver set-up): gpsd's ubxtool (gpsd-clients, with its python3-gps module) and
 # pyubx2 (PyPI) configure and read back the simulator's receiver model
 # (timed/sim/tests/ubxtool.rs, about 15 s inside `cargo test`).
 ensure_apt gpsd-clients python3-gps
+# pyubx2 (PyPI, issue 12): the independent UBX parser that checks every frame `timectl receiver`
+# sends (tests/receiver/check_frames.py, run by timectl's receiver_e2e test) and builds the
+# survey-in frames the decoder tests hold (timed/core/src/ubx/decode/svin/reference.py). About 5 s
+# to install.
 python3 -c 'import pyubx2' 2>/dev/null || python3 -m pip install -q pyubx2
 if [ "$(id -u)" -ne 0 ]; then
     echo "tests/run.sh: the end-to-end tests start chronyd and network namespaces: run as root" >&2

@@ -106,7 +106,7 @@ fn check_names_what_a_factory_f9t_lacks() {
     let reason = v["reasons"].as_array().unwrap().iter().find(|r| r["code"] == "receiver-not-configured");
     let reason = reason.unwrap_or_else(|| panic!("no receiver-not-configured: {:#}", v["reasons"]));
     assert_eq!(reason["severity"], "DEGRADED");
-    assert!(reason["message"].as_str().unwrap().contains("rate TIM-TP (0, wanted 1)"), "{reason:#}");
+    assert!(reason["message"].as_str().unwrap().contains("rate NAV-PVT (0, wanted 1)"), "{reason:#}");
     assert!(reason["fix"].as_str().unwrap().contains("timectl receiver apply"), "{reason:#}");
     let text = String::from_utf8_lossy(&timectl(&lab, &["status"]).stdout).to_string();
     assert!(text.contains("set-up (check) NOT configured"), "{text}");
