@@ -328,11 +328,12 @@ impl Session {
     }
 
     fn on_detected(&mut self, old: Option<u32>, now: u64) {
-        if let Some(old) = old {
+        if old.is_some() {
             // Found again after the speed change: at the new speed means it switched.
             let at = self.detected.as_ref().map_or(0, |d| d.baud);
             for it in self.items.iter_mut().filter(|i| i.item.id == ItemId::UartBaud) {
-                it.outcome = if at != old { Outcome::Applied } else { Outcome::NoAck };
+                // (With --save the same speed may be written again: found at it, it is applied.)
+                it.outcome = if i64::from(at) == it.item.wanted { Outcome::Applied } else { Outcome::NoAck };
             }
             if self.settings.save && self.identity().is_some_and(|i| i.interface == Interface::Legacy) {
                 return self.start_save(now);
@@ -382,15 +383,11 @@ impl Session {
         self.phase = Phase::Read { queries, idx: 0, verify };
     }
 
-    fn current(&self, id: &Identity, item: ItemId) -> Option<i64> {
-        self.readings.current(id.interface, item)
-    }
-
     fn planned(&mut self, now: u64) {
         let Some(id) = self.identity().cloned() else { return self.finish(None) };
         // A finished survey-in while the receiver is still in survey-in mode: keep its position
         // as the fixed one (so a power cycle does not start a new survey).
-        let surveying = self.current(&id, ItemId::TimeMode) == Some(1);
+        let surveying = self.readings.current(id.interface, ItemId::TimeMode) == Some(1);
         if let (true, Some(s)) = (surveying, self.readings.survey.filter(|s| s.done)) {
             if self.settings.time_mode.is_none()
                 || matches!(self.settings.time_mode, Some(TimeMode::SurveyIn { .. }))
@@ -401,7 +398,7 @@ impl Session {
         self.items = items::wanted(&self.settings, &id)
             .into_iter()
             .map(|(item, wanted)| {
-                let it = Item { id: item, current: self.current(&id, item), wanted };
+                let it = Item { id: item, current: self.readings.current(id.interface, item), wanted };
                 let via = match id.interface {
                     Interface::Keys => format!("0x{:08x}", item.key()),
                     Interface::Legacy => Carrier::of(item).name(),
@@ -479,11 +476,8 @@ impl Session {
     }
 
     fn read_back(&mut self) {
-        let Some(id) = self.identity().cloned() else { return self.finish(None) };
-        let backs: Vec<Option<i64>> = self.items.iter().map(|i| self.current(&id, i.item.id)).collect();
-        for (i, rb) in self.items.iter_mut().zip(backs) {
-            i.read_back = rb;
-            i.equal = Item { current: rb, ..i.item.clone() }.equal();
+        if let Some(id) = self.identity() {
+            self.readings.read_back(id.interface, &mut self.items);
         }
         self.finish(None);
     }

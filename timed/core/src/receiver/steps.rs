@@ -195,6 +195,14 @@ impl Readings {
         }
     }
 
+    /// Each item's value in this pass as its read-back, and whether it equals the plan.
+    pub(super) fn read_back(&self, iface: Interface, items: &mut [ItemReport]) {
+        for i in items {
+            i.read_back = self.current(iface, i.item.id);
+            i.equal = super::Item { current: i.read_back, ..i.item.clone() }.equal();
+        }
+    }
+
     /// The receiver's value of an item in this pass.
     pub(super) fn current(&self, iface: Interface, item: ItemId) -> Option<i64> {
         match iface {
