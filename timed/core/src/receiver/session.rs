@@ -22,6 +22,8 @@ const DWELL_MS: u64 = 900;
 const LISTEN_MS: u64 = 1_100;
 /// Time to wait for a poll's answer or a set's ACK before sending it again.
 const ANSWER_MS: u64 = 500;
+/// Longest wait for NAV-SVIN / TIM-SVIN, polled or in the receiver's own output.
+const SURVEY_MS: u64 = 1_100;
 /// Sends per request (the first and two retries); then the item is reported, not retried.
 const TRIES: u8 = 3;
 /// After the speed change: time for the ACK to leave at the old speed before switching.
@@ -81,7 +83,7 @@ pub struct Session {
     detected: Option<Detected>,
     readings: Readings,
     /// The keys of the plan, read in one VALGET.
-    batch: Vec<u32>,
+    batch: Vec<ItemId>,
     items: Vec<ItemReport>,
     saved: Option<bool>,
 }
@@ -160,6 +162,9 @@ impl Session {
 
     fn on_frame(&mut self, class: u8, id: u8, p: &[u8], nmea: bool, now_ms: u64) {
         let msg = if nmea { None } else { decode(class, id, p).ok() };
+        // Survey progress as the receiver sends it each second (the plan enables it), polled
+        // or not: the latest one is what a finished survey's position is taken from.
+        self.readings.note_survey(class, id, p);
         match &mut self.phase {
             Phase::Detect { seen, bauds, idx, .. } => {
                 if nmea {
@@ -253,7 +258,7 @@ impl Session {
             Phase::Read { mut queries, mut idx, verify } => {
                 if self.answer == Some(Answer::Nak) && queries.get(idx) == Some(&Query::Batch) {
                     // A key this receiver lacks: ask one by one, so the others are still read.
-                    let per_key: Vec<Query> = self.batch_items().into_iter().map(Query::Key).collect();
+                    let per_key: Vec<Query> = self.batch.iter().copied().map(Query::Key).collect();
                     queries.splice(idx + 1..idx + 1, per_key);
                 }
                 let single = matches!(queries.get(idx), Some(Query::Survey(_)));
@@ -315,12 +320,9 @@ impl Session {
         let Some(&q) = queries.get(idx) else { return };
         self.tries += 1;
         let bytes = q.bytes(&self.batch);
-        self.send(bytes, now, ANSWER_MS);
-    }
-
-    fn batch_items(&self) -> Vec<ItemId> {
-        let Some(id) = self.identity() else { return Vec::new() };
-        items::wanted(&self.settings, id).into_iter().map(|(i, _)| i).collect()
+        // A receiver that does not answer the poll still sends it once per second.
+        let wait = if matches!(q, Query::Survey(_)) { SURVEY_MS } else { ANSWER_MS };
+        self.send(bytes, now, wait);
     }
 
     fn identity(&self) -> Option<&Identity> {
@@ -358,7 +360,7 @@ impl Session {
         self.readings = Readings { survey, ..Readings::default() };
         let wanted = items::wanted(&self.settings, &id);
         let mut queries: Vec<Query> = Vec::new();
-        self.batch = wanted.iter().map(|(item, _)| item.key()).collect();
+        self.batch = wanted.iter().map(|(item, _)| *item).collect();
         for (item, _) in &wanted {
             let q = match id.interface {
                 Interface::Keys => Query::Batch,
