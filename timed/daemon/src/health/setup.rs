@@ -136,7 +136,8 @@ pub struct ReceiverSetup {
     pub applied: Vec<String>,
     /// Why the last run ended without a result (`failed`).
     pub error: Option<String>,
-    /// The speed the receiver was found at by the last run.
+    /// The speed the receiver answered at last in the last run (after an apply's speed change:
+    /// the new speed).
     pub found_baud: Option<u32>,
     /// Runs since start: the first at start, then one per reconnect or receiver restart.
     pub runs: u64,
