@@ -10,13 +10,15 @@
 # verify`, as a user runs them. One line per model:
 #
 #   receiver-setup MODEL seconds_to_verified=S (goal <= 15, survey excluded) read_back_equal=P%
-#   (goal 100) flash_writes_without_save=N (goal 0) apply_exit=E verify_exit=V
+#   (goal 100) flash_writes_without_save=N (goal 0) flash_writes_with_save=M apply_exit=E verify_exit=V
 #
 # seconds_to_verified: wall time from the start of `apply` to the end of a `verify` that exits 0
 # (the survey-in itself is excluded: verify counts a started survey as the planned time mode).
 # read_back_equal: items `verify` read back equal to the plan, of all planned items.
 # flash_writes_without_save: frames in what the receiver received (--record-input) that write
-# BBR or flash (CFG-VALSET with the BBR/flash layers, CFG-CFG), counted by pyubx2.
+# BBR or flash (CFG-VALSET with the BBR/flash layers, CFG-CFG), counted by pyubx2. Then one
+# `apply --save`, to show the count is not zero by construction: the simulator's own count of
+# writes to its Flash layer (its exit line) after it, flash_writes_with_save.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 models=("$@")
@@ -44,19 +46,22 @@ for m in "${models[@]}"; do
     apply_exit=$?
     "$bin/timectl" receiver verify --device "$work/gps0" --config /nonexistent --json >"$work/verify.json"
     verify_exit=$?
-    set -e
     t1=$(date +%s.%N)
+    before_save=$(stat -c %s "$work/rec.bin")
+    "$bin/timectl" receiver apply --save --device "$work/gps0" --config /nonexistent >/dev/null
+    set -e
     kill "$sim_pid" 2>/dev/null || true
     wait "$sim_pid" 2>/dev/null || true
     sim_pid=
-    python3 - "$m" "$t0" "$t1" "$apply_exit" "$verify_exit" "$work" <<'EOF'
+    sim_flash=$(sed -n 's/.*flash writes \([0-9]*\).*/\1/p' "$work/sim.log" | tail -1)
+    python3 - "$m" "$t0" "$t1" "$apply_exit" "$verify_exit" "$work" "${sim_flash:-?}" "$before_save" <<'EOF'
 import json, sys
 from pyubx2 import SET, UBXReader
-m, t0, t1, ae, ve, work = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+m, t0, t1, ae, ve, work, sim_flash = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
 v = json.load(open(f"{work}/verify.json"))
 items = v["items"]
 share = 100.0 * sum(1 for i in items if i["equal"]) / len(items) if items else 0.0
-data = open(f"{work}/rec.bin", "rb").read()
+data = open(f"{work}/rec.bin", "rb").read()[: int(sys.argv[8])]
 flash, i = 0, 0
 while i + 8 <= len(data):
     if data[i:i + 2] != b"\xb5\x62":
@@ -77,7 +82,7 @@ while i + 8 <= len(data):
         flash += 1
 secs = f"{t1 - t0:.1f}" if ve == "0" else "not-verified"
 print(f"receiver-setup {m} seconds_to_verified={secs} (goal <= 15, survey excluded) "
-      f"read_back_equal={share:.0f}% (goal 100) flash_writes_without_save={flash} (goal 0) "
+      f"read_back_equal={share:.0f}% (goal 100) flash_writes_without_save={flash} (goal 0) flash_writes_with_save={sim_flash} "
       f"apply_exit={ae} verify_exit={ve}")
 EOF
 done

@@ -66,7 +66,7 @@ pub fn compose(
 
 /// Composes the burst of second `index` with exactly the messages `out` enables (UART1
 /// message rates and output protocols: u-blox 8 protocol spec CFG-MSG/CFG-PRT, F9
-/// CFG-MSGOUT-*/CFG-UART1OUTPROT-*), in the order of [`compose`]'s module comment.
+/// CFG-MSGOUT-*/CFG-UART1OUTPROT-*), in the order this module's comment gives.
 pub fn compose_with(
     s: &Scenario,
     sky: &Sky,

@@ -214,3 +214,64 @@ fn ack_frame_decodes() {
     });
     assert_eq!(got, [Ok(Ubx::Ack { class: 0x06, id: 0x8A })]);
 }
+
+/// The UBX (class, id) and NMEA sentence ids of a burst, in order.
+fn kinds(b: &Burst) -> Vec<String> {
+    let mut v = Vec::new();
+    Framer::new().feed(&b.frames.concat(), |f| match f.frame {
+        Frame::Ubx { class, id, .. } => v.push(format!("{class:02x}{id:02x}")),
+        Frame::Nmea { sentence, .. } => v.push(String::from_utf8_lossy(&sentence[3..6]).into_owned()),
+    });
+    v
+}
+
+#[test]
+fn a_factory_part_sends_the_standard_nmea_set_and_only_what_it_is_told() {
+    use crate::model::Part;
+    use crate::receiver::Receiver;
+    let s = Scenario::default();
+    let sky = Sky::new(&s);
+    for part in [Part::M8n, Part::M8t, Part::F9t] {
+        let mut rx = Receiver::new(part, true, &s, false, false);
+        let b = compose_with(&s, &sky, T0, 0, &Active::default(), &mut 0, &rx.output());
+        let k = kinds(&b);
+        let mut names: Vec<&str> = k.iter().map(String::as_str).collect();
+        names.dedup();
+        assert_eq!(names, ["RMC", "VTG", "GGA", "GSA", "GSV", "GLL"], "{part:?}");
+        // CFG-MSG TIM-TP and the RF message on; NMEA off (CFG-PRT out UBX only).
+        let rf = part.rf_msg().class_id();
+        for (c, i) in [(0x0D, 0x01), rf] {
+            rx.handle(0x06, 0x01, &[c, i, 1], 0);
+        }
+        let mut prt = vec![0u8; 20];
+        prt[0] = 1;
+        prt[8..12].copy_from_slice(&rx.config().baud.to_le_bytes());
+        prt[12] = 0x01;
+        prt[14] = 0x01;
+        rx.handle(0x06, 0x00, &prt, 0);
+        let b = compose_with(&s, &sky, T0, 0, &Active::default(), &mut 0, &rx.output());
+        assert_eq!(kinds(&b), ["0d01".to_string(), format!("{:02x}{:02x}", rf.0, rf.1)], "{part:?}");
+        let mut f = Framer::new();
+        let mut got = Vec::new();
+        f.feed(&b.frames.concat(), |fr| {
+            if let Frame::Ubx { class, id, payload } = fr.frame {
+                got.push(timed_core::ubx::decode(class, id, payload));
+            }
+        });
+        // TIM-TP on the factory UTC grid: the next pulse in UTC weeks and ms.
+        match &got[0] {
+            Ok(Ubx::TimTp(tp)) => {
+                assert!(tp.time_base_utc);
+                let utc = timed_core::time::UtcTime::from_gps(u32::from(tp.week), tp.tow_ms, 0, 0);
+                assert_eq!(utc.map(|u| u.unix().0), Some(T0 + 1), "{part:?}");
+            }
+            other => panic!("{part:?}: {other:?}"),
+        }
+        // The M8's antenna report is MON-HW, the F9's MON-RF; both say the antenna is fine.
+        match &got[1] {
+            Ok(Ubx::MonHw(hw)) => assert_eq!(hw.antenna, AntennaStatus::Ok),
+            Ok(Ubx::MonRf(rf)) => assert_eq!(rf.blocks[0].antenna, AntennaStatus::Ok),
+            other => panic!("{part:?}: {other:?}"),
+        }
+    }
+}

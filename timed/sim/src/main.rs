@@ -163,13 +163,14 @@ fn run(cli: &args::Cli) -> Result<(), String> {
     drop(ptys);
     let stats = result?;
     eprintln!(
-        "timed-sim: {} s simulated; edges sent {}, undeliverable {}; bytes written {}, dropped {}; replies {}",
+        "timed-sim: {} s simulated; edges sent {}, undeliverable {}; bytes written {}, dropped {}; replies {}; flash writes {}",
         stats.seconds,
         stats.edges_sent,
         stats.edges_failed,
         stats.bytes_written,
         stats.bytes_dropped,
-        stats.acks
+        stats.acks,
+        stats.flash_writes
     );
     Ok(())
 }

@@ -34,8 +34,8 @@ impl Part {
         self != Part::M8n
     }
 
-    /// MON-VER: swVersion (char[30]), hwVersion (char[10]) and the extension strings
-    /// (char[30] each) as these parts send them (u-blox 8 protocol spec and F9 interface
+    /// MON-VER: swVersion (`char[30]`), hwVersion (`char[10]`) and the extension strings
+    /// (`char[30]` each) as these parts send them (u-blox 8 protocol spec and F9 interface
     /// description, UBX-MON-VER). The M8N strings are those of the MON-VER in the real capture
     /// `ublox8-uniqid-monhw.log`; the M8T and F9T ones are what such modules report (NEO-M8T
     /// TIM 1.10 and ZED-F9T TIM 2.20 as published by their users).

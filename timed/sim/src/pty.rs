@@ -121,6 +121,7 @@ pub struct Input {
 fn read_loop(mut master: File, name: &str, index: usize, input: &Input, wake: &dyn Fn()) {
     let stop = &*input.stop;
     let mut framer = Framer::new();
+    let mut record_failed = false;
     let mut buf = [0u8; 4096];
     while !stop.load(Ordering::Relaxed) {
         // The master is non-blocking (shared with the writer), so wait with poll; the timeout
@@ -143,7 +144,9 @@ fn read_loop(mut master: File, name: &str, index: usize, input: &Input, wake: &d
                             .map_err(|e| e.to_string())
                             .and_then(|mut f| f.write_all(&buf[..n]).map_err(|e| e.to_string()))
                         {
-                            eprintln!("timed-sim: recording input: {e}");
+                            if !std::mem::replace(&mut record_failed, true) {
+                                eprintln!("timed-sim: recording input: {e}");
+                            }
                         }
                     }
                     let rx = input.rx_baud.load(Ordering::Relaxed);

@@ -51,8 +51,6 @@ pub struct Receiver {
     pub survey: Survey,
     /// Writes to the Flash layer (a figure: configuring without `--save` must make none).
     pub flash_writes: u64,
-    /// A reset or power cycle asked for a cold start (no fix for a few seconds).
-    pub restarted: bool,
 }
 
 impl Receiver {
@@ -76,7 +74,6 @@ impl Receiver {
             txn: None,
             survey: Survey::default(),
             flash_writes: 0,
-            restarted: false,
         };
         r.boot();
         r
@@ -120,7 +117,6 @@ impl Receiver {
             self.bbr.clear();
         }
         self.boot();
-        self.restarted = true;
     }
 
     /// The layered value of `key` without RAM (what a load or a reset restores).

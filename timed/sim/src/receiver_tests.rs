@@ -281,3 +281,25 @@ fn replies_match_the_configuration_traffic_of_a_real_m8() {
         }
     }
 }
+
+#[test]
+fn valset_transactions_apply_at_the_end_or_not_at_all() {
+    let mut r = rx(Part::F9t, true);
+    let txn = |action: u8, key: u32| {
+        let mut p = vec![1, 0x01, action, 0];
+        p.extend(key.to_le_bytes());
+        p.push(1);
+        p
+    };
+    let (pvt, tp) = (Msg::NavPvt.key(), Msg::TimTp.key());
+    assert_eq!(only(&send(&mut r, 0x06, 0x8A, &txn(1, pvt))).1, 0x01);
+    assert_eq!(r.config().rate(Msg::NavPvt), 0, "a started transaction applies nothing yet");
+    assert_eq!(only(&send(&mut r, 0x06, 0x8A, &txn(3, tp))).1, 0x01);
+    assert_eq!((r.config().rate(Msg::NavPvt), r.config().rate(Msg::TimTp)), (1, 1), "both at the end");
+    // Another CFG message cancels a started transaction; applying it then is refused.
+    let mut r = rx(Part::F9t, true);
+    send(&mut r, 0x06, 0x8A, &txn(1, pvt));
+    send(&mut r, 0x06, 0x08, &[]);
+    assert_eq!(only(&send(&mut r, 0x06, 0x8A, &txn(3, tp))).1, 0x00);
+    assert_eq!((r.config().rate(Msg::NavPvt), r.config().rate(Msg::TimTp)), (0, 0));
+}

@@ -119,6 +119,8 @@ pub struct Stats {
     pub acks: u64,
     pub bytes_written: u64,
     pub bytes_dropped: u64,
+    /// Writes to the receiver model's Flash layer (CFG-CFG save/clear, VALSET/VALDEL Flash).
+    pub flash_writes: u64,
 }
 
 pub struct Scheduler<'a> {
@@ -283,6 +285,7 @@ impl Scheduler<'_> {
         }
         stats.bytes_written = lines.iter().map(|l| l.written).sum();
         stats.bytes_dropped = lines.iter().map(|l| l.dropped).sum();
+        stats.flash_writes = self.receiver.flash_writes;
         Ok(stats)
     }
 

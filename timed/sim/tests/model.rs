@@ -2,8 +2,9 @@
 //! their factory speed talking NMEA only, answer MON-VER, take a new message set and a new
 //! speed (acknowledged at the old one), after which a host still at the old speed reads
 //! garbage and one at the new speed reads UBX; a host at the wrong speed is not understood;
-//! every byte written is recorded. The receiver is SIMULATED (this is its test); the host
-//! side is plain termios on the pty. About 6 s per part (the bursts come once a second).
+//! every byte written is recorded; a power cycle forgets RAM and keeps Flash; the user delay
+//! moves the pulse. The receiver is SIMULATED (this is its test); the host side is plain
+//! termios on the pty. About 10 s (the tests run at once; bursts come once a second).
 #![forbid(unsafe_code)]
 #![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
@@ -197,4 +198,96 @@ fn factory_m8t_is_configured_by_legacy_messages() {
         ubx_frame(0x06, 0x00, &prt),
     ];
     factory_to_configured("m8t", BaudRate::B9600, &frames, "MOD=NEO-M8T-0");
+}
+
+/// Edge datagrams received in `[from, to)` after `t0`.
+fn edges_between(edges: &mpsc::Receiver<Instant>, t0: Instant, from: f64, to: f64) -> usize {
+    let mut n = 0;
+    while let Ok(t) = edges.try_recv() {
+        let s = (t - t0).as_secs_f64();
+        n += usize::from((from..to).contains(&s));
+    }
+    n
+}
+
+#[test]
+fn power_cycle_forgets_ram_keeps_flash_and_the_factory_pulse_waits_for_a_fix() {
+    let dir = timed_lab::Scratch::new("timed-sim-model-power").unwrap();
+    let scenario = dir.join("power.toml");
+    let faults = "[[fault]]\nkind = \"power_cycle\"\nfrom_s = 4\nto_s = 5\n";
+    std::fs::write(&scenario, format!("model = \"f9t\"\nfactory = true\n{faults}")).unwrap();
+    let sock_path = dir.join("pps.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    let (etx, erx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        while sock.recv(&mut buf).is_ok() {
+            if etx.send(Instant::now()).is_err() {
+                break;
+            }
+        }
+    });
+    let args = ["--scenario", scenario.to_str().unwrap(), "--pps-socket", sock_path.to_str().unwrap()];
+    let mut sim = start(&dir, &args);
+    let t0 = Instant::now();
+    sim.speed(BaudRate::B38400);
+    // NAV-PVT in RAM and Flash, TIM-TP in RAM only.
+    for (layers, key) in [(0x05u8, 0x2091_0007u32), (0x01, 0x2091_017e)] {
+        let mut p = vec![0, layers, 0, 0];
+        p.extend(key.to_le_bytes());
+        p.push(1);
+        sim.send(&ubx_frame(0x06, 0x8A, &p));
+    }
+    // The first simulated second starts 1-2 s after "ready": seconds 0..2 have a fix.
+    std::thread::sleep(Duration::from_millis(1_500));
+    sim.drain();
+    let (ubx, _) = decode(&sim.read_for(Duration::from_millis(2_500)));
+    assert!(has(&ubx, 0x01, 0x07) && has(&ubx, 0x0D, 0x01), "before: {ubx:02x?}");
+    assert!(edges_between(&erx, t0, 1.5, 4.0) >= 2, "pulses with a fix");
+    // Power off in second 4, back in 5, then 5 s of cold start without a fix (seconds 5..9).
+    std::thread::sleep(Duration::from_millis(3_500));
+    sim.drain();
+    let (ubx, _) = decode(&sim.read_for(Duration::from_millis(2_500)));
+    assert!(has(&ubx, 0x01, 0x07), "NAV-PVT was saved to Flash: {ubx:02x?}");
+    assert!(!has(&ubx, 0x0D, 0x01), "TIM-TP was only in RAM: {ubx:02x?}");
+    assert_eq!(edges_between(&erx, t0, 7.5, 10.0), 0, "no pulse before the receiver is locked again");
+}
+
+#[test]
+fn the_user_delay_moves_the_pulse_edge() {
+    let dir = timed_lab::Scratch::new("timed-sim-model-delay").unwrap();
+    let sock_path = dir.join("pps.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let args = ["--model", "f9t", "--pps-socket", sock_path.to_str().unwrap(), "--edge-jitter-ns", "0"];
+    let mut sim = start(&dir, &args);
+    sim.speed(BaudRate::B115200);
+    // The sub-second part of each edge (the system time of the true second, less the truth
+    // offset, less qErr of at most 10 ns).
+    let frac = |until: Instant| {
+        let mut v = Vec::new();
+        let mut buf = [0u8; 64];
+        while Instant::now() < until {
+            if let Ok(n) = sock.recv(&mut buf) {
+                let edge = timed_core::pps::decode_sim_edge(&buf[..n]).unwrap();
+                v.push(edge.system_ns.rem_euclid(1_000_000_000));
+            }
+        }
+        v
+    };
+    let before = frac(Instant::now() + Duration::from_millis(2_500));
+    let mut p = vec![0, 0x01, 0, 0];
+    p.extend(0x4005_0006u32.to_le_bytes());
+    p.extend(500_000i32.to_le_bytes());
+    sim.send(&ubx_frame(0x06, 0x8A, &p));
+    std::thread::sleep(Duration::from_millis(2_500));
+    let after = frac(Instant::now() + Duration::from_millis(2_500));
+    // Seconds are planned 1.2 s ahead: the last edges are surely under the new setting.
+    let (b, a) = (before.last().copied().unwrap(), after.last().copied().unwrap());
+    assert!(before.len() >= 2 && after.len() >= 2, "{before:?} {after:?}");
+    let moved = (a - b).rem_euclid(1_000_000_000);
+    assert!((moved - 500_000).abs() <= 25, "CFG-TP-USER_DELAY_TP1 = 500 µs: {before:?} -> {after:?}");
+    // Everything read since the start: the VALSET was acknowledged.
+    let (ubx, _) = decode(&sim.read_for(Duration::from_millis(300)));
+    assert_eq!(ack(&ubx, 0x06, 0x8A), Some(true));
 }

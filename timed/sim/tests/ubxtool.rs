@@ -205,7 +205,7 @@ fn ubxtool_sees_an_m8n_refuse_time_mode() {
     let out = ubxtool(&sim, 9_600, "18", "1", &["-e", "SURVEYIN,60,50000", "-p", "CFG-TMODE2"]);
     assert_eq!(acks(&out, "x3d"), (0, 2), "set and poll both refused:\n{out}");
     assert!(!out.contains("UBX-CFG-TMODE2:"), "an M8N has no time mode to report:\n{out}");
-    // Nothing else changed: still the factory NMEA, and MON-VER says what it is.
-    let ver = ubxtool(&sim, 9_600, "18", "1", &["-p", "MON-VER"]);
-    assert!(ver.contains("extension PROTVER=18.00") && ver.contains("$GNGLL"), "{ver}");
+    // Nothing else changed, and MON-VER says what it is.
+    let ver = ubxtool(&sim, 9_600, "18", "1", &["-p", "MON-VER", "-p", "CFG-PRT,1"]);
+    assert!(ver.contains("extension PROTVER=18.00") && ver.contains("baudRate 9600"), "{ver}");
 }

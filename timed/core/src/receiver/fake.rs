@@ -35,6 +35,8 @@ pub struct Fake {
     pub silent: bool,
     pub flash_writes: u32,
     pub sets: u32,
+    /// A finished survey-in's mean position (ECEF 0.1 mm), answered to NAV-SVIN / TIM-SVIN polls.
+    pub surveyed: Option<[i64; 3]>,
     out: Vec<u8>,
     framer: Framer,
     last_nmea_s: u64,
@@ -66,6 +68,14 @@ impl Fake {
                 (k::TP_USER_DELAY_TP1, 0),
                 (k::NAVSPG_DYNMODEL, 0),
                 (k::TMODE_MODE, 0),
+                (k::TMODE_POS_TYPE, 0),
+                (k::TMODE_ECEF_X, 0),
+                (k::TMODE_ECEF_Y, 0),
+                (k::TMODE_ECEF_Z, 0),
+                (k::TMODE_ECEF_X_HP, 0),
+                (k::TMODE_ECEF_Y_HP, 0),
+                (k::TMODE_ECEF_Z_HP, 0),
+                (k::TMODE_FIXED_POS_ACC, 0),
                 (k::TMODE_SVIN_MIN_DUR, 0),
                 (k::TMODE_SVIN_ACC_LIMIT, 0),
             ] {
@@ -116,6 +126,7 @@ impl Fake {
             silent: false,
             flash_writes: 0,
             sets: 0,
+            surveyed: None,
             out: Vec::new(),
             framer: Framer::new(),
             last_nmea_s: 0,
@@ -258,6 +269,19 @@ impl Fake {
             (0x06, cfg::ID_CFG, m) if m != Model::F9t => {
                 self.flash_writes += 1;
                 self.ack(class, id, true);
+            }
+            (0x01, 0x3B, Model::F9t) if p.is_empty() => {
+                if let Some(e) = self.surveyed {
+                    // NAV-SVIN: meanX/Y/Z cm at 12.., HP at 24.., meanAcc at 28, valid, active.
+                    let mut pl = [0u8; 40];
+                    for (i, v) in e.iter().enumerate() {
+                        pl[12 + 4 * i..16 + 4 * i].copy_from_slice(&((v / 100) as i32).to_le_bytes());
+                        pl[24 + i] = (v % 100) as i8 as u8;
+                    }
+                    pl[28..32].copy_from_slice(&15_000u32.to_le_bytes());
+                    pl[36] = 1;
+                    self.out.extend(ubx_frame(0x01, 0x3B, &pl));
+                }
             }
             // Anything else (TMODE2 on an M8N, legacy CFG on the F9 model): NAK.
             (0x06, _, _) => self.ack(class, id, false),

@@ -22,6 +22,8 @@ const DWELL_MS: u64 = 900;
 const LISTEN_MS: u64 = 1_100;
 /// Time to wait for a poll's answer or a set's ACK before sending it again.
 const ANSWER_MS: u64 = 500;
+/// Longest wait for NAV-SVIN / TIM-SVIN, polled or in the receiver's own output.
+const SURVEY_MS: u64 = 1_100;
 /// Sends per request (the first and two retries); then the item is reported, not retried.
 const TRIES: u8 = 3;
 /// After the speed change: time for the ACK to leave at the old speed before switching.
@@ -81,7 +83,7 @@ pub struct Session {
     detected: Option<Detected>,
     readings: Readings,
     /// The keys of the plan, read in one VALGET.
-    batch: Vec<u32>,
+    batch: Vec<ItemId>,
     items: Vec<ItemReport>,
     saved: Option<bool>,
 }
@@ -160,6 +162,9 @@ impl Session {
 
     fn on_frame(&mut self, class: u8, id: u8, p: &[u8], nmea: bool, now_ms: u64) {
         let msg = if nmea { None } else { decode(class, id, p).ok() };
+        // Survey progress as the receiver sends it each second (the plan enables it), polled
+        // or not: the latest one is what a finished survey's position is taken from.
+        self.readings.note_survey(class, id, p);
         match &mut self.phase {
             Phase::Detect { seen, bauds, idx, .. } => {
                 if nmea {
@@ -253,7 +258,7 @@ impl Session {
             Phase::Read { mut queries, mut idx, verify } => {
                 if self.answer == Some(Answer::Nak) && queries.get(idx) == Some(&Query::Batch) {
                     // A key this receiver lacks: ask one by one, so the others are still read.
-                    let per_key: Vec<Query> = self.batch_items().into_iter().map(Query::Key).collect();
+                    let per_key: Vec<Query> = self.batch.iter().copied().map(Query::Key).collect();
                     queries.splice(idx + 1..idx + 1, per_key);
                 }
                 let single = matches!(queries.get(idx), Some(Query::Survey(_)));
@@ -315,12 +320,9 @@ impl Session {
         let Some(&q) = queries.get(idx) else { return };
         self.tries += 1;
         let bytes = q.bytes(&self.batch);
-        self.send(bytes, now, ANSWER_MS);
-    }
-
-    fn batch_items(&self) -> Vec<ItemId> {
-        let Some(id) = self.identity() else { return Vec::new() };
-        items::wanted(&self.settings, id).into_iter().map(|(i, _)| i).collect()
+        // A receiver that does not answer the poll still sends it once per second.
+        let wait = if matches!(q, Query::Survey(_)) { SURVEY_MS } else { ANSWER_MS };
+        self.send(bytes, now, wait);
     }
 
     fn identity(&self) -> Option<&Identity> {
@@ -328,11 +330,12 @@ impl Session {
     }
 
     fn on_detected(&mut self, old: Option<u32>, now: u64) {
-        if let Some(old) = old {
+        if old.is_some() {
             // Found again after the speed change: at the new speed means it switched.
             let at = self.detected.as_ref().map_or(0, |d| d.baud);
             for it in self.items.iter_mut().filter(|i| i.item.id == ItemId::UartBaud) {
-                it.outcome = if at != old { Outcome::Applied } else { Outcome::NoAck };
+                // (With --save the same speed may be written again: found at it, it is applied.)
+                it.outcome = if i64::from(at) == it.item.wanted { Outcome::Applied } else { Outcome::NoAck };
             }
             if self.settings.save && self.identity().is_some_and(|i| i.interface == Interface::Legacy) {
                 return self.start_save(now);
@@ -357,7 +360,7 @@ impl Session {
         self.readings = Readings { survey, ..Readings::default() };
         let wanted = items::wanted(&self.settings, &id);
         let mut queries: Vec<Query> = Vec::new();
-        self.batch = wanted.iter().map(|(item, _)| item.key()).collect();
+        self.batch = wanted.iter().map(|(item, _)| *item).collect();
         for (item, _) in &wanted {
             let q = match id.interface {
                 Interface::Keys => Query::Batch,
@@ -382,15 +385,11 @@ impl Session {
         self.phase = Phase::Read { queries, idx: 0, verify };
     }
 
-    fn current(&self, id: &Identity, item: ItemId) -> Option<i64> {
-        self.readings.current(id.interface, item)
-    }
-
     fn planned(&mut self, now: u64) {
         let Some(id) = self.identity().cloned() else { return self.finish(None) };
         // A finished survey-in while the receiver is still in survey-in mode: keep its position
         // as the fixed one (so a power cycle does not start a new survey).
-        let surveying = self.current(&id, ItemId::TimeMode) == Some(1);
+        let surveying = self.readings.current(id.interface, ItemId::TimeMode) == Some(1);
         if let (true, Some(s)) = (surveying, self.readings.survey.filter(|s| s.done)) {
             if self.settings.time_mode.is_none()
                 || matches!(self.settings.time_mode, Some(TimeMode::SurveyIn { .. }))
@@ -401,7 +400,7 @@ impl Session {
         self.items = items::wanted(&self.settings, &id)
             .into_iter()
             .map(|(item, wanted)| {
-                let it = Item { id: item, current: self.current(&id, item), wanted };
+                let it = Item { id: item, current: self.readings.current(id.interface, item), wanted };
                 let via = match id.interface {
                     Interface::Keys => format!("0x{:08x}", item.key()),
                     Interface::Legacy => Carrier::of(item).name(),
@@ -479,11 +478,8 @@ impl Session {
     }
 
     fn read_back(&mut self) {
-        let Some(id) = self.identity().cloned() else { return self.finish(None) };
-        let backs: Vec<Option<i64>> = self.items.iter().map(|i| self.current(&id, i.item.id)).collect();
-        for (i, rb) in self.items.iter_mut().zip(backs) {
-            i.read_back = rb;
-            i.equal = Item { current: rb, ..i.item.clone() }.equal();
+        if let Some(id) = self.identity() {
+            self.readings.read_back(id.interface, &mut self.items);
         }
         self.finish(None);
     }

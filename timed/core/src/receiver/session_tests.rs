@@ -157,3 +157,31 @@ fn one_valset_for_the_whole_plan() {
     assert!(r.all_equal());
     assert_eq!(f.sets, 2, "the plan in one VALSET, the speed in a second");
 }
+
+#[test]
+fn a_finished_survey_is_kept_as_the_fixed_position() {
+    let mut f = Fake::factory(Model::F9t);
+    let (r, _) = run(&mut session(Op::Apply, Settings::default()), &mut f);
+    assert!(r.done() && r.survey.is_none());
+    assert_eq!(f.keys[&k::TMODE_MODE], 1, "survey-in started");
+    // The survey ends: the next apply (with --save) plans the surveyed position as fixed.
+    let pos = [-20_017_237_954, -39_250_899_399, 45_965_695_401];
+    f.surveyed = Some(pos);
+    let save = Settings { save: true, ..Settings::default() };
+    let (r, _) = run(&mut session(Op::Apply, save.clone()), &mut f);
+    assert!(
+        r.done(),
+        "{:#?}",
+        r.items.iter().filter(|i| !i.equal || i.outcome != Outcome::Applied).collect::<Vec<_>>()
+    );
+    assert_eq!(r.survey.map(|s| (s.ecef_01mm, s.done)), Some((pos, true)));
+    assert_eq!(f.keys[&k::TMODE_MODE], 2);
+    assert_eq!(f.keys[&k::TMODE_ECEF_X] as u32 as i32, -200_172_379);
+    assert_eq!(f.keys[&k::TMODE_ECEF_X_HP] as u8 as i8, -54);
+    assert_eq!(f.keys[&k::TMODE_ECEF_Z] as u32 as i32, 459_656_954);
+    assert_eq!(f.keys[&k::TMODE_FIXED_POS_ACC], 15_000, "the survey's accuracy, 1.5 m");
+    assert!(f.flash_writes > 0);
+    // From then on a plan for survey-in is met by the fixed position: nothing to change.
+    let (p, _) = run(&mut session(Op::Plan, Settings::default()), &mut f);
+    assert_eq!(p.changes(), 0, "{:#?}", p.items.iter().filter(|i| !i.equal).collect::<Vec<_>>());
+}

@@ -133,9 +133,9 @@ pub(super) fn detect_failure(tried: &[(u32, Seen)], old: Option<u32>) -> Failure
 
 impl Query {
     /// The poll that reads this query's items.
-    pub(super) fn bytes(self, batch: &[u32]) -> Vec<u8> {
+    pub(super) fn bytes(self, batch: &[ItemId]) -> Vec<u8> {
         match self {
-            Query::Batch => valset::valget_poll(batch),
+            Query::Batch => valset::valget_poll(&batch.iter().map(|i| i.key()).collect::<Vec<_>>()),
             Query::Key(item) => valset::valget_poll(&[item.key()]),
             Query::Legacy(c) => c.poll(),
             Query::Survey(m) => {
@@ -192,6 +192,24 @@ impl Readings {
                     if m == Msg::NavSvin { cfg::nav_svin_result(p) } else { cfg::tim_svin_result(p) };
                 true
             }),
+        }
+    }
+
+    /// Keeps a NAV-SVIN (F9 §3.15.14) or TIM-SVIN (M8 §32.18.3) frame's survey state.
+    pub(super) fn note_survey(&mut self, class: u8, id: u8, p: &[u8]) {
+        let got = match (class, id) {
+            c if c == Msg::NavSvin.class_id() => cfg::nav_svin_result(p),
+            c if c == Msg::TimSvin.class_id() => cfg::tim_svin_result(p),
+            _ => return,
+        };
+        self.survey = got.or(self.survey);
+    }
+
+    /// Each item's value in this pass as its read-back, and whether it equals the plan.
+    pub(super) fn read_back(&self, iface: Interface, items: &mut [ItemReport]) {
+        for i in items {
+            i.read_back = self.current(iface, i.item.id);
+            i.equal = super::Item { current: i.read_back, ..i.item.clone() }.equal();
         }
     }
 
