@@ -82,10 +82,12 @@ pub fn compose_with(
         return Burst { frames: Vec::new(), label_s };
     }
     let cfg = &out.cfg;
+    // A rate n sends the message with every n-th navigation solution (CFG-MSG, CFG-RATE).
+    let every = cfg.solution_every_s;
     let on = |m: Msg| {
-        let rate = cfg.rate(m);
+        let rate = u64::from(cfg.rate(m));
         let proto = if m.class_id().0 == 0xF0 { cfg.out_nmea } else { cfg.out_ubx };
-        proto && m.on(out.part) && rate > 0 && index % u64::from(rate) == 0
+        proto && m.on(out.part) && rate > 0 && index % every == 0 && (index / every) % rate == 0
     };
     let mut frames = Vec::new();
     let head: [(Msg, UbxEnc); 2] = [(Msg::NavPvt, ubx::nav_pvt), (Msg::NavTimeutc, ubx::nav_timeutc)];

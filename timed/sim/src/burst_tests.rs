@@ -275,3 +275,15 @@ fn a_factory_part_sends_the_standard_nmea_set_and_only_what_it_is_told() {
         }
     }
 }
+
+#[test]
+fn a_two_second_solution_rate_sends_every_other_second() {
+    let s = Scenario::default();
+    let sky = Sky::new(&s);
+    let mut rx = crate::receiver::Receiver::new(crate::model::Part::M8n, true, &s, false, false);
+    rx.handle(0x06, 0x08, &[0xE8, 0x03, 2, 0, 1, 0], 0);
+    let lens: Vec<usize> = (0..4)
+        .map(|i| compose_with(&s, &sky, T0 + i, i as u64, &Active::default(), &mut 0, &rx.output()).len())
+        .collect();
+    assert!(lens[0] > 0 && lens[1] == 0 && lens[2] > 0 && lens[3] == 0, "{lens:?}");
+}

@@ -284,6 +284,8 @@ pub struct Config {
     pub tp: TimePulse,
     pub dyn_model: u8,
     pub tmode: TimeMode,
+    /// Seconds between navigation solutions (CFG-RATE measRate × navRate), when whole.
+    pub solution_every_s: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -343,6 +345,11 @@ impl Config {
                 user_ns: s(TP_USER_DELAY_TP1),
             },
             dyn_model: u(NAVSPG_DYNMODEL) as u8,
+            // Solutions faster than 1 Hz are not modelled (one burst a second).
+            solution_every_s: match u(RATE_MEAS) * u(RATE_NAV).max(1) {
+                ms if ms >= 1000 && ms % 1000 == 0 => ms / 1000,
+                _ => 1,
+            },
             tmode: TimeMode {
                 mode: u(TMODE_MODE) as u8,
                 lla: u(TMODE_POS_TYPE) == 1,

@@ -42,3 +42,15 @@ fn pulse_follows_delays_period_and_lock() {
 fn stored16(v: i16) -> u64 {
     u64::from(v as u16)
 }
+
+#[test]
+fn solutions_every_whole_second_of_meas_times_nav() {
+    let mut k = factory(Part::M8t);
+    assert_eq!(Config::from_items(&k).solution_every_s, 1);
+    k.insert(RATE_MEAS, 1000);
+    k.insert(RATE_NAV, 2);
+    assert_eq!(Config::from_items(&k).solution_every_s, 2);
+    k.insert(RATE_MEAS, 250);
+    k.insert(RATE_NAV, 1);
+    assert_eq!(Config::from_items(&k).solution_every_s, 1, "4 Hz is not modelled: one burst a second");
+}

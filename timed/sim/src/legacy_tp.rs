@@ -7,7 +7,7 @@ use crate::model::Part;
 use crate::receiver::{Outcome, Receiver};
 use timed_core::framer::ubx_frame;
 
-/// CFG-TP5 (06 31), 32 bytes: tpIdx @0, version @1, antCableDelay I2 @4 (ns), rfGroupDelay I2
+/// CFG-TP5 (06 31; u-blox 8 protocol spec UBX-CFG-TP5, F9 R04 §5.9.23), 32 bytes: tpIdx @0, version @1, antCableDelay I2 @4 (ns), rfGroupDelay I2
 /// @6, freqPeriod @8, freqPeriodLock @12, pulseLenRatio @16, pulseLenRatioLock @20,
 /// userConfigDelay I4 @24 (ns), flags @28: bit 0 active, 1 lockGnssFreq, 2 lockedOtherSet,
 /// 3 isFreq, 4 isLength, 5 alignToTow, 6 polarity, 7..10 gridUtcGnss (0 UTC, 1 GPS).

@@ -161,7 +161,8 @@ fn read_loop(mut master: File, name: &str, index: usize, input: &Input, wake: &d
                     let mut got = Vec::new();
                     framer.feed(&bytes, |f| {
                         if let Frame::Ubx { class, id, payload } = f.frame {
-                            if class == 0x06 || (class, id) == (0x0A, 0x04) {
+                            // CFG messages, and polls (empty) of MON, NAV and TIM messages.
+                            if class == 0x06 || (payload.is_empty() && matches!(class, 0x01 | 0x0A | 0x0D)) {
                                 got.push((index, class, id, payload.to_vec()));
                             }
                         }

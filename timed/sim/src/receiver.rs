@@ -9,7 +9,7 @@
 //! Default, overridden by Flash, overridden by BBR. Without a backup battery the BBR is lost
 //! with the power, so only Flash survives a power cycle.
 
-use crate::keys::{self, Config, Items};
+use crate::keys::{self, Config, Items, Msg};
 use crate::model::{self, Part};
 use crate::scenario::Scenario;
 use crate::survey::Survey;
@@ -51,6 +51,8 @@ pub struct Receiver {
     pub survey: Survey,
     /// Writes to the Flash layer (a figure: configuring without `--save` must make none).
     pub flash_writes: u64,
+    /// GPS time of week of the latest epoch, ms (for polled NAV messages).
+    pub itow_ms: u32,
 }
 
 impl Receiver {
@@ -74,6 +76,7 @@ impl Receiver {
             txn: None,
             survey: Survey::default(),
             flash_writes: 0,
+            itow_ms: 0,
         };
         r.boot();
         r
@@ -103,8 +106,10 @@ impl Receiver {
         }
     }
 
-    /// One simulated second passes (`fix`: the receiver has one): the survey-in advances.
-    pub fn tick(&mut self, index: u64, fix: bool, truth: &crate::scenario::Position) {
+    /// One simulated second passes (`fix`: the receiver has one; `itow_ms`: its GPS time of
+    /// week): the survey-in advances.
+    pub fn tick(&mut self, index: u64, fix: bool, itow_ms: u32, truth: &crate::scenario::Position) {
+        self.itow_ms = itow_ms;
         let tm = self.config().tmode;
         self.survey.note_config(&tm, index);
         self.survey.tick(&tm, index, fix, truth);
@@ -132,8 +137,19 @@ impl Receiver {
             return Reply::default();
         }
         let outcome = match (class, id) {
+            // Polls of output messages (empty payload) are answered without an ACK (u-blox 8
+            // protocol spec, "Polling mechanism").
             (0x0A, 0x04) if payload.is_empty() => {
                 return Reply { frames: vec![crate::ubx::mon_ver_of(self.identity())], baud_after: None };
+            }
+            (0x01, 0x3B) if payload.is_empty() && Msg::NavSvin.on(self.part) => {
+                return Reply {
+                    frames: vec![crate::survey::nav_svin(&self.survey, self.itow_ms)],
+                    baud_after: None,
+                };
+            }
+            (0x0D, 0x04) if payload.is_empty() && Msg::TimSvin.on(self.part) => {
+                return Reply { frames: vec![crate::survey::tim_svin(&self.survey)], baud_after: None };
             }
             (0x06, 0x8A..=0x8C) => {
                 if self.part.has_valset() {

@@ -303,3 +303,25 @@ fn valset_transactions_apply_at_the_end_or_not_at_all() {
     assert_eq!(only(&send(&mut r, 0x06, 0x8A, &txn(3, tp))).1, 0x00);
     assert_eq!((r.config().rate(Msg::NavPvt), r.config().rate(Msg::TimTp)), (0, 0));
 }
+
+#[test]
+fn survey_status_is_polled_without_an_ack() {
+    let mut r = rx(Part::F9t, true);
+    let mut tm = vec![0u8; 40];
+    tm[2] = 1;
+    tm[24..28].copy_from_slice(&3u32.to_le_bytes());
+    tm[28..32].copy_from_slice(&1_000_000u32.to_le_bytes());
+    assert_eq!(only(&send(&mut r, 0x06, 0x71, &tm)).1, 0x01);
+    let pos = Scenario::default().position;
+    for i in 0..5 {
+        r.tick(i, true, 1000 * i as u32, &pos);
+    }
+    let (class, id, p) = only(&send(&mut r, 0x01, 0x3B, &[]));
+    assert_eq!((class, id, p.len()), (0x01, 0x3B, 40));
+    assert_eq!(u32::from_le_bytes(p[4..8].try_into().unwrap()), 4000, "iTOW of the last epoch");
+    assert_eq!((p[36], p[37]), (1, 0), "3 s and 100 m: valid, finished");
+    let (_, _, t) = only(&send(&mut r, 0x0D, 0x04, &[]));
+    assert_eq!((t[24], t[25]), (1, 0));
+    // An M8N has neither.
+    assert!(send(&mut rx(Part::M8n, true), 0x0D, 0x04, &[]).is_empty());
+}

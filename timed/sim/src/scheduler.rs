@@ -21,6 +21,7 @@ use std::sync::mpsc::Receiver as Inbox;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use timed_core::pps::encode_sim_edge;
+use timed_core::time::{GPS_EPOCH_UNIX, SECONDS_PER_WEEK};
 
 const NS: i64 = 1_000_000_000;
 /// A burst's first byte is waited for by spinning this long rather than sleeping to it: a
@@ -172,7 +173,9 @@ impl Scheduler<'_> {
                 }
                 // Composed ahead so that the second's deadline costs only the write, from the
                 // receiver's configuration and survey as they stand then.
-                self.receiver.tick(p.index, p.active.fix(), &s.position);
+                let gps_s = p.true_s - GPS_EPOCH_UNIX + i64::from(s.leap_seconds);
+                let itow_ms = (gps_s.rem_euclid(SECONDS_PER_WEEK) * 1000) as u32;
+                self.receiver.tick(p.index, p.active.fix(), itow_ms, &s.position);
                 let cfg = self.receiver.config();
                 match cfg.pulse(p.active.fix(), p.index) {
                     Some(delay) => p.edge_ns += delay,

@@ -1,5 +1,6 @@
 //! CFG-VALSET (06 8A), CFG-VALGET (06 8B) and CFG-VALDEL (06 8C) as an F9 receiver obeys them
-//! (ZED-F9P/F9T Interface Description, UBX-CFG-VALSET/VALGET/VALDEL):
+//! (ZED-F9P Interface Description UBX-18010854 R04 §5.9.25 VALDEL, §5.9.26 VALGET, §5.9.27
+//! VALSET; the ZED-F9T's describes the same messages):
 //! - VALSET: version @0 (0, or 1 with transactions), layers @1 (bit 0 RAM, 1 BBR, 2 Flash),
 //!   transaction @2 (version 1: 0 none, 1 (re)start, 2 ongoing, 3 apply and end), then key
 //!   (U4) / value pairs, at most 64. "returns a UBX-ACK-NAK and no configuration is applied if

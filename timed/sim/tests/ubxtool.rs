@@ -75,8 +75,8 @@ fn acks(text: &str, id: &str) -> (usize, usize) {
 }
 
 /// pyubx2 sends the messages the Python expression `polls` builds to the port at `speed`,
-/// reads for 2.5 s and parses every UBX frame that came back (an unparsable one fails the
-/// script); returns one line per frame, identity first.
+/// reads for 2.5 s (and on to a pause between bursts) and parses every frame that came back (an
+/// unparsable one fails the script); returns one line per UBX frame, identity first.
 fn pyubx2(sim: &Sim, speed: u32, polls: &str) -> Vec<String> {
     let script = r#"
 import io, os, select, sys, termios, time
@@ -86,18 +86,16 @@ t = termios.tcgetattr(fd)
 sp = getattr(termios, "B" + sys.argv[2])
 t[0], t[1], t[2], t[3], t[4], t[5] = 0, 0, termios.CS8 | termios.CREAD | termios.CLOCAL, 0, sp, sp
 termios.tcsetattr(fd, termios.TCSANOW, t)
+# What was sent while nobody read is old: only the answers to these polls matter.
+termios.tcflush(fd, termios.TCIFLUSH)
 for m in eval(sys.argv[3]):
     os.write(fd, m.serialize())
-buf, end = b"", time.time() + 2.5
-while time.time() < end:
-    if select.select([fd], [], [], 0.1)[0]:
+buf, end, last = b"", time.time() + 2.5, time.time()
+# Read 2.5 s, then on to a quiet line between two bursts, so no frame is cut off.
+while time.time() < end or time.time() - last < 0.25:
+    if select.select([fd], [], [], 0.05)[0]:
         buf += os.read(fd, 4096)
-# Up to the last complete frame: the read stops wherever the clock says.
-last = buf.rfind(b"\xb5\x62")
-if last >= 0 and last + 6 <= len(buf):
-    n = buf[last + 4] | buf[last + 5] << 8
-    if last + 8 + n > len(buf):
-        buf = buf[:last]
+        last = time.time()
 for raw, m in UBXReader(io.BytesIO(buf), protfilter=2, quitonerror=2):
     print(m.identity, m)
 "#;
