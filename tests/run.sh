@@ -27,6 +27,10 @@ python3 -c 'import allantools' 2>/dev/null || python3 -m pip install -q allantoo
 # pyubx2 (PyPI) configure and read back the simulator's receiver model
 # (timed/sim/tests/ubxtool.rs, about 15 s inside `cargo test`).
 ensure_apt gpsd-clients python3-gps
+# pyubx2 (PyPI, issue 12): the independent UBX parser that checks every frame `timectl receiver`
+# sends (tests/receiver/check_frames.py, run by timectl's receiver_e2e test) and builds the
+# survey-in frames the decoder tests hold (timed/core/src/ubx/decode/svin/reference.py). About 5 s
+# to install.
 python3 -c 'import pyubx2' 2>/dev/null || python3 -m pip install -q pyubx2
 if [ "$(id -u)" -ne 0 ]; then
     echo "tests/run.sh: the end-to-end tests start chronyd and network namespaces: run as root" >&2

@@ -11,8 +11,10 @@
 //! close an epoch after a quiet gap on the wire ([`Assembler::idle`]); time is passed in.
 
 mod fold;
+mod survey;
 mod types;
 
+pub use survey::{ecef_to_llh, TimeMode};
 pub use types::*;
 
 use crate::nmea::Nmea;

@@ -6,7 +6,8 @@
 //! [`stream`]), PPS edges ([`pps`]), the [`engine`] that labels each edge with its second and
 //! qualifies samples, the offset statistics ([`stats`]), the transitions worth telling an owner ([`events`]),
 //! the holdover error bound ([`holdover`]),
-//! chrony's SOCK/SHM records ([`chrony`]) and the IERS leap-seconds list ([`leaplist`]).
+//! chrony's SOCK/SHM records ([`chrony`]), the IERS leap-seconds list ([`leaplist`]) and the
+//! receiver set-up session ([`receiver`]: plan, apply and verify a u-blox configuration).
 //!
 //! Must not depend on: tokio or any async runtime, the system clock, files, sockets, or any
 //! other I/O. Time always comes in as an argument, so hours of receiver output can be replayed in
@@ -23,6 +24,7 @@ pub mod holdover;
 pub mod leaplist;
 pub mod nmea;
 pub mod pps;
+pub mod receiver;
 pub mod stats;
 pub mod stream;
 pub mod time;

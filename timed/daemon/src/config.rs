@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 
 mod decode;
 mod integrity;
+mod setup;
 mod validate;
 pub use integrity::{Integrity, Resp, Responses};
+pub use setup::{Configure, Grid, Profile, Setup, TimeModeWanted};
 
 pub use validate::{group_id, GROUP_FILE};
 
@@ -46,11 +48,22 @@ pub struct Receiver {
     pub serial_delay_ms: f64,
     /// Silence that ends an epoch's burst when the receiver sends no NAV-EOE, milliseconds.
     pub epoch_gap_ms: u32,
+    /// Check or apply the receiver's set-up (`setup`, with `baud` as its speed) at start and on
+    /// every reconnect.
+    pub configure: Configure,
+    pub setup: Setup,
 }
 
 impl Default for Receiver {
     fn default() -> Self {
-        Receiver { device: "/dev/gps0".into(), baud: 9_600, serial_delay_ms: 0.0, epoch_gap_ms: 100 }
+        Receiver {
+            device: "/dev/gps0".into(),
+            baud: 9_600,
+            serial_delay_ms: 0.0,
+            epoch_gap_ms: 100,
+            configure: Configure::Check,
+            setup: Setup::default(),
+        }
     }
 }
 

@@ -10,8 +10,10 @@ use std::borrow::Cow;
 pub type Name = Cow<'static, str>;
 
 mod integrity;
+mod setup;
 mod states;
 pub use integrity::{GateName, Integrity, IntegritySignal};
+pub use setup::{ItemOutcome, ReceiverSetup, SetupItem, SetupState, TimeMode};
 pub use states::{Antenna, DeviceState, FixKind, PpsLock, SinkState};
 use timed_core::engine::{Hold, PpsState, Reject, RejectCounts};
 use timed_core::epoch::{Epoch, ReceiverInfo};
@@ -66,6 +68,16 @@ pub struct Receiver {
     pub survey_valid: Option<bool>,
     pub survey_duration_s: Option<u32>,
     pub survey_acc_m: Option<f64>,
+    /// Survey-in observations used so far.
+    #[serde(default)]
+    pub survey_observations: Option<u32>,
+    /// The survey's mean position (the position in use once it is valid), ECEF metres.
+    #[serde(default)]
+    pub survey_ecef_m: Option<[f64; 3]>,
+    /// The time mode the receiver's output shows; `None` until it shows one (and never for a
+    /// receiver without one).
+    #[serde(default)]
+    pub time_mode: Option<TimeMode>,
     pub lat_deg: Option<f64>,
     pub lon_deg: Option<f64>,
     pub alt_hae_m: Option<f64>,
@@ -266,6 +278,9 @@ pub struct Health {
     /// Recent events and counts per kind (absent in snapshots from before events existed).
     #[serde(default)]
     pub events: crate::events::EventsHealth,
+    /// `[receiver] configure`: the receiver's set-up as last checked or applied.
+    #[serde(default)]
+    pub receiver_setup: ReceiverSetup,
 }
 
 /// The leap-seconds list (`[leap] list`): where it is, until when it vouches, and why not.
@@ -340,6 +355,11 @@ impl Health {
             r.survey_valid = Some(s.valid);
             r.survey_duration_s = Some(s.duration_s);
             r.survey_acc_m = Some(s.mean_acc_m);
+            r.survey_observations = Some(s.observations);
+            r.survey_ecef_m = Some(s.mean_ecef_m);
+        }
+        if let Some(m) = e.time_mode {
+            r.time_mode = Some(m.into());
         }
         if let Some(p) = e.position {
             r.lat_deg = Some(p.lat_deg);

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod notify;
 pub mod pps;
 pub mod pps_input;
+pub mod receiver_setup;
 pub mod run;
 pub mod serial;
 pub mod socket_file;

@@ -70,11 +70,20 @@ pub async fn run_with(
     let (serial_tx, mut serial_rx) = mpsc::channel(256);
     let (pps_tx, mut pps_rx) = mpsc::channel(64);
     let pps_guard = pps_input::start(&cfg.pps, pps_tx);
-    if let Err(e) =
-        serial::spawn(cfg.receiver.device.clone(), cfg.receiver.baud, clock, serial_tx, pps_guard.stop_flag())
-    {
-        tracing::error!("cannot start the serial reader thread: {e}");
-    }
+    let port = match serial::spawn(
+        cfg.receiver.device.clone(),
+        cfg.receiver.baud,
+        clock,
+        serial_tx,
+        pps_guard.stop_flag(),
+    ) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::error!("cannot start the serial reader thread: {e}");
+            None
+        }
+    };
+    let mut setup = crate::receiver_setup::Driver::new(&cfg, port);
     let mut decoder = StreamDecoder::new(Assembler::new());
     decoder.set_byte_ns(serial::byte_time_ns(cfg.receiver.baud));
     // The leap-seconds list: its agreement sets the leap indication, and a receiver whose leap
@@ -89,6 +98,7 @@ pub async fn run_with(
     engine.set_leap_list(leap_list, trust_receiver_when_expired);
     let mut health = initial_health(&cfg);
     health.leap_list = leap_health;
+    health.receiver_setup = crate::receiver_setup::Driver::initial(&cfg);
     let mut d = Daemon {
         decoder,
         engine,
@@ -132,10 +142,13 @@ pub async fn run_with(
             ev = serial_rx.recv() => match ev {
                 Some(SerialEvent::Bytes(bytes, rx)) => {
                     d.decoder.feed(&bytes, Some(rx), |e| epochs.push(e));
+                    setup.on_bytes(&bytes, rx);
+                    changed |= setup.poll(clock.now(), &mut d.decoder, &mut d.health.receiver_setup);
                 }
                 Some(SerialEvent::Status(s)) => {
                     log_serial(&s);
                     note_serial(&mut d.health, &s);
+                    setup.on_status(&s, clock.now(), &mut d.health.receiver_setup);
                     changed = true;
                 }
                 None => break,
@@ -181,6 +194,7 @@ pub async fn run_with(
                 epochs.extend(d.decoder.idle(now, gap_ns));
                 actions.extend(d.engine.tick(now));
                 ticked = true;
+                changed |= setup.poll(now, &mut d.decoder, &mut d.health.receiver_setup);
             }
             _ = signalled(&mut int) => break,
             _ = signalled(&mut term) => break,
@@ -191,6 +205,7 @@ pub async fn run_with(
             }
             d.logs.note_epoch(e);
             d.events.note_epoch(e);
+            setup.on_epoch(e);
             d.health.note_epoch(e, d.decoder.assembler().receiver());
             actions.extend(d.engine.on_epoch(e));
         }

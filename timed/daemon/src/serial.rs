@@ -12,12 +12,15 @@
 
 use crate::clock::Clock;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use timed_core::epoch::RxStamp;
 use tokio::sync::mpsc;
 use tokio_serial::SerialPort;
+
+mod writer;
+pub use writer::{Port, PortCommand};
 
 /// What the serial thread reports.
 #[derive(Debug)]
@@ -55,19 +58,44 @@ pub fn byte_time_ns(baud: u32) -> i64 {
     10_000_000_000 / i64::from(baud.max(1))
 }
 
-/// Starts the serial thread; it runs until `stop` is set or the receiver of `tx` is dropped.
+/// Starts the serial thread, and the writer thread behind the returned [`Port`]; they run
+/// until `stop` is set or the receiver of `tx` is dropped.
 pub fn spawn(
     device: PathBuf,
     baud: u32,
     clock: Clock,
     tx: mpsc::Sender<SerialEvent>,
     stop: Arc<AtomicBool>,
-) -> std::io::Result<()> {
-    std::thread::Builder::new().name("serial".into()).spawn(move || run(device, baud, clock, tx, stop))?;
-    Ok(())
+) -> std::io::Result<Port> {
+    let shared = Shared { writer: Mutex::new(None), baud: AtomicU32::new(baud) };
+    let shared = Arc::new(shared);
+    let port = writer::spawn(shared.clone())?;
+    std::thread::Builder::new().name("serial".into()).spawn(move || run(device, shared, clock, tx, stop))?;
+    Ok(port)
 }
 
-fn run(device: PathBuf, baud: u32, clock: Clock, tx: mpsc::Sender<SerialEvent>, stop: Arc<AtomicBool>) {
+/// What the reader shares with the writer: a second handle on the open port (a dup of its
+/// descriptor: same tty, same speed) and the speed the line runs at now.
+struct Shared {
+    writer: Mutex<Option<Box<dyn SerialPort>>>,
+    baud: AtomicU32,
+}
+
+impl Shared {
+    fn set_writer(&self, port: Option<Box<dyn SerialPort>>) {
+        if let Ok(mut w) = self.writer.lock() {
+            *w = port;
+        }
+    }
+}
+
+fn run(
+    device: PathBuf,
+    shared: Arc<Shared>,
+    clock: Clock,
+    tx: mpsc::Sender<SerialEvent>,
+    stop: Arc<AtomicBool>,
+) {
     let mut backoff = Duration::from_millis(500);
     let mut last_status: Option<SerialStatus> = None;
     let mut report = |s: SerialStatus| {
@@ -78,8 +106,9 @@ fn run(device: PathBuf, baud: u32, clock: Clock, tx: mpsc::Sender<SerialEvent>, 
             true
         }
     };
-    let byte_ns = byte_time_ns(baud);
     while !stop.load(Ordering::Relaxed) {
+        // The speed last set: after a speed change the receiver talks at the new one.
+        let baud = shared.baud.load(Ordering::Relaxed);
         let opened = tokio_serial::new(device.to_string_lossy(), baud)
             .data_bits(tokio_serial::DataBits::Eight)
             .parity(tokio_serial::Parity::None)
@@ -92,10 +121,13 @@ fn run(device: PathBuf, baud: u32, clock: Clock, tx: mpsc::Sender<SerialEvent>, 
                 backoff = Duration::from_millis(500);
                 // Stale bytes from before we opened would carry wrong receive times.
                 let _ = port.clear(tokio_serial::ClearBuffer::Input);
+                // A writer that cannot be made only costs the set-up (reported by its driver).
+                shared.set_writer(port.try_clone().ok());
                 if !report(SerialStatus::Open { device: device.clone(), baud }) {
                     return;
                 }
-                let error = read_loop(&mut port, byte_ns, &clock, &tx, &stop);
+                let error = read_loop(&mut port, &shared.baud, &clock, &tx, &stop);
+                shared.set_writer(None);
                 // Release TIOCEXCL before closing: on a pty it outlives the close and would make
                 // our own reopen fail with EBUSY.
                 let _ = port.set_exclusive(false);
@@ -176,7 +208,7 @@ impl Attack {
 /// Reads until an error (returned) or until asked to stop (`None`).
 fn read_loop<P: SerialPort>(
     port: &mut P,
-    byte_ns: i64,
+    baud: &AtomicU32,
     clock: &Clock,
     tx: &mpsc::Sender<SerialEvent>,
     stop: &AtomicBool,
@@ -186,6 +218,7 @@ fn read_loop<P: SerialPort>(
     let mut attack = Attack::default();
     let send = |bytes: Vec<u8>, stamp: RxStamp| tx.blocking_send(SerialEvent::Bytes(bytes, stamp)).is_ok();
     while !stop.load(Ordering::Relaxed) {
+        let byte_ns = byte_time_ns(baud.load(Ordering::Relaxed));
         let timeout = if attack.active() {
             attack.left(clock.now().monotonic_ns).max(Duration::from_micros(100))
         } else {

@@ -252,6 +252,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
     }
     integrity(h, r);
     holdover(h, r);
+    setup::reasons(&h.receiver_setup, r);
 }
 
 /// The integrity gate: closed (or holding off) is FAILING, a warning signal DEGRADED.
@@ -488,5 +489,6 @@ fn ago(s: Option<f64>) -> String {
     }
 }
 
+pub mod setup;
 #[cfg(test)]
 mod tests;

@@ -99,7 +99,8 @@ fn check_config_goes_on_after_a_wrong_type() {
         [
             format!("{f}:2:8: receiver.baud: invalid type: string \"fast\", expected u32"),
             format!(
-                "{f}:3:1: unknown field `parity`, expected one of `device`, `baud`, `serial_delay_ms`, `epoch_gap_ms`"
+                "{f}:3:1: unknown field `parity`, expected one of `device`, `baud`, `serial_delay_ms`, `epoch_gap_ms`, \
+                 `configure`, `setup`"
             ),
             format!("{f}:5:7: x.sock is not an absolute path"),
         ],

@@ -12,9 +12,16 @@ fn indented(text: &str) -> Vec<String> {
 #[test]
 fn generated_timed_toml_has_no_indented_lines() {
     for output in [Output::Sock, Output::Shm] {
-        let opts = Options { output, metrics_port: Some(9477), ..Options::default() };
+        let opts = Options {
+            output,
+            metrics_port: Some(9477),
+            configure: "apply".into(),
+            receiver_setup: "time_mode = \"survey-in\"\nsurvey_min_s = 60\n".into(),
+            ..Options::default()
+        };
         let text = timed_toml(Path::new("/tmp/lab"), &opts);
         assert!(text.contains("[control]") && text.contains("[chrony.sock]"), "{text}");
+        assert!(text.contains("configure = \"apply\"\n\n[receiver.setup]\ntime_mode = \"survey-in\"\nsurvey_min_s = 60\n\n["), "{text}");
         assert_eq!(indented(&text), Vec::<String>::new(), "timed.toml:\n{text}");
     }
 }

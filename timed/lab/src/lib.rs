@@ -74,6 +74,11 @@ pub struct Options {
     pub chrony_leapsectz: bool,
     /// More chrony.conf lines (e.g. an NTP server as a second witness).
     pub chrony_extra: String,
+    /// timed's `[receiver] configure`. The lab uses "off" unless a test asks: the default
+    /// simulator is a receiver already set up, and its tests time its lock from the start.
+    pub configure: String,
+    /// Lines for timed's `[receiver.setup]` table (e.g. `time_mode = "survey-in"`).
+    pub receiver_setup: String,
 }
 
 impl Default for Options {
@@ -99,6 +104,8 @@ impl Default for Options {
             earliest_date: None,
             chrony_leapsectz: true,
             chrony_extra: String::new(),
+            configure: "off".into(),
+            receiver_setup: String::new(),
         }
     }
 }
@@ -376,7 +383,8 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
     };
     format!(
         "# timed lab configuration (PPS edges are SIMULATED by timed-sim)\n\
-         [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\n\n\
+         [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\nconfigure = {:?}\n\n\
+         [receiver.setup]\n{}\n\n\
          [pps]\nsource = \"simulated\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
          [engine]\n{earliest}\n\
          [chrony]\ncommand_socket = \"{d}/chronyd.sock\"\n\n\
@@ -390,6 +398,8 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
          # test names one.\n\
          [leap]\nlist = \"{list}\"\nexpired = \"{expired}\"\n{}",
         o.serial_delay_ms,
+        o.configure,
+        o.receiver_setup.trim_end(),
         o.metrics_port.is_some(),
         o.metrics_port.unwrap_or(9477),
         o.holdoff_s,

@@ -17,6 +17,8 @@ mod doctor;
 mod events;
 mod fmt;
 mod pps;
+mod receiver;
+mod setup_status;
 mod sky;
 mod status;
 mod watch;
@@ -69,6 +71,8 @@ enum Command {
     ValidateBoard(board::ValidateArgs),
     /// What a board file installs: config.txt lines, console arguments, timed.toml, chrony lines.
     Board(board::BoardArgs),
+    /// Set a u-blox up for timed: detect, plan, apply (acknowledged, read back), verify.
+    Receiver(receiver::Args),
 }
 
 fn main() -> ExitCode {
@@ -86,5 +90,6 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(&args, json),
         Command::ValidateBoard(a) => board::validate(&a, json),
         Command::Board(a) => board::run(&a, json),
+        Command::Receiver(a) => receiver::run(&a, &target, json),
     }
 }

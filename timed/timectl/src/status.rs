@@ -103,6 +103,12 @@ fn timed_part(o: &mut String, h: &Health, now: i64) {
         rx.leap_source,
         if rx.leap_valid { "" } else { " (not yet valid)" }
     );
+    if let Some(line) = crate::setup_status::time_mode_line(rx) {
+        let _ = writeln!(o, "          {line}");
+    }
+    if let Some(line) = crate::setup_status::setup_line(&h.receiver_setup) {
+        let _ = writeln!(o, "          {line}");
+    }
     let f = &rx.framer;
     let _ = writeln!(
         o,

@@ -365,6 +365,7 @@ impl Partial {
         let nav = self.status.as_ref().map(|s| s.spoof_det_state);
         e.spoofing = nav.max(asm.sec_spoofing);
         e.survey = self.svin.clone();
+        e.time_mode = super::survey::time_mode(self.svin.as_ref(), e.fix);
     }
 
     fn fill_position(&self, e: &mut Epoch) {

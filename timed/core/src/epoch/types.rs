@@ -205,6 +205,8 @@ pub struct Epoch {
     /// holds until the next one.
     pub spoofing: Option<u8>,
     pub survey: Option<Svin>,
+    /// The time mode this epoch shows (`None`: it shows none; see [`super::TimeMode`]).
+    pub time_mode: Option<super::TimeMode>,
     pub position: Option<Position>,
     pub hdop: Option<f64>,
     pub pdop: Option<f64>,

@@ -11,9 +11,11 @@
 
 use super::{
     AntennaPower, AntennaStatus, MonHw, MonRf, MonVer, NavPvt, NavSat, NavSol, NavStatus, NavTimeGps,
-    NavTimeLs, NavTimeUtc, RfBlock, SatInfo, Svin, TimTp, Ubx, UbxError,
+    NavTimeLs, NavTimeUtc, RfBlock, SatInfo, TimTp, Ubx, UbxError,
 };
 use crate::gnss::Constellation;
+
+mod svin;
 
 const CLASS_NAV: u8 = 0x01;
 const CLASS_ACK: u8 = 0x05;
@@ -41,8 +43,8 @@ pub fn decode(class: u8, id: u8, payload: &[u8]) -> Result<Ubx, UbxError> {
         (CLASS_NAV, 0x30) => nav_svinfo(p),
         (CLASS_NAV, 0x06) => nav_sol(p),
         (CLASS_NAV, 0x61) => nav_eoe(p),
-        (CLASS_NAV, 0x3B) => nav_svin(p),
-        (CLASS_TIM, 0x04) => tim_svin(p),
+        (CLASS_NAV, 0x3B) => svin::nav_svin(p),
+        (CLASS_TIM, 0x04) => svin::tim_svin(p),
         (CLASS_TIM, 0x01) => tim_tp(p),
         (CLASS_MON, 0x09) => mon_hw(p),
         (CLASS_MON, 0x38) => mon_rf(p),
@@ -326,34 +328,6 @@ fn nav_sol(p: Payload) -> Option<Ubx> {
 fn nav_eoe(p: Payload) -> Option<Ubx> {
     p.at_least(4)?;
     Some(Ubx::NavEoe { itow_ms: p.u4(0)? })
-}
-
-/// NAV-SVIN (0x01 0x3B), F9 §5.14.17 / M8 HPG: 40 bytes. iTOW @4, dur @8, meanAcc U4 @28
-/// (0.1 mm), obs @32, valid @36, active @37.
-fn nav_svin(p: Payload) -> Option<Ubx> {
-    p.at_least(40)?;
-    Some(Ubx::Svin(Svin {
-        itow_ms: Some(p.u4(4)?),
-        duration_s: p.u4(8)?,
-        mean_acc_m: f64::from(p.u4(28)?) * 1e-4,
-        observations: p.u4(32)?,
-        valid: p.u1(36)? != 0,
-        active: p.u1(37)? != 0,
-    }))
-}
-
-/// TIM-SVIN (0x0D 0x04), M8 Time Sync / F9T "UBX-TIM-SVIN": 28 bytes. dur @0, meanX/Y/Z
-/// I4 @4..16, meanV U4 @16 (variance, mm²), obs @20, valid @24, active @25. No iTOW.
-fn tim_svin(p: Payload) -> Option<Ubx> {
-    p.at_least(28)?;
-    Some(Ubx::Svin(Svin {
-        itow_ms: None,
-        duration_s: p.u4(0)?,
-        mean_acc_m: f64::from(p.u4(16)?).sqrt() * 1e-3,
-        observations: p.u4(20)?,
-        valid: p.u1(24)? != 0,
-        active: p.u1(25)? != 0,
-    }))
 }
 
 /// TIM-TP (0x0D 0x01), F9 §5.17.2 / M8 "UBX-TIM-TP": 16 bytes. flags @14: bit 0 timeBase

@@ -3,8 +3,10 @@
 //! 15–23.01, UBX-13003221; u-blox F9 HPG/TIM 1.32 interface description, UBX-22008968).
 //! Framing and checksums are the framer's job, not this module's.
 
+pub mod cfg;
 mod decode;
 mod sec;
+pub mod valset;
 pub use decode::decode;
 pub use sec::SecSig;
 
@@ -207,6 +209,8 @@ pub struct Svin {
     pub itow_ms: Option<u32>,
     pub duration_s: u32,
     pub mean_acc_m: f64,
+    /// Mean position so far (the surveyed position once `valid`), ECEF metres.
+    pub mean_ecef_m: [f64; 3],
     pub observations: u32,
     pub valid: bool,
     pub active: bool,

@@ -62,6 +62,7 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
         ));
     }
     v.extend(c.integrity.problems().into_iter().map(|(k, m)| (k, m, None)));
+    v.extend(c.receiver.setup.problems());
     if c.pps.source == PpsSource::Kernel && c.pps.device.as_os_str().is_empty() {
         v.push(("pps.device", "pps.source is \"kernel\" but pps.device is empty".into(), None));
     }

@@ -17,7 +17,7 @@ mod stats;
 mod tests;
 
 use crate::config::Metrics as MetricsConfig;
-use crate::health::{Antenna, DeviceState, FixKind, GateName, Health, SinkState};
+use crate::health::{Antenna, DeviceState, FixKind, GateName, Health, SetupState, SinkState, TimeMode};
 use families::{flag, labels, Reg};
 use prometheus_client::registry::Registry;
 use server::Page;
@@ -130,7 +130,32 @@ pub fn register_timed(h: &Health, registry: &mut Registry) {
     register_holdover(h, &mut r);
     register_leap_list(h, &mut r);
     events::register(h, &mut r);
+    register_setup(h, &mut r);
     stats::register(&h.stats, &mut r);
+}
+
+/// `[receiver] configure` (absent when off).
+fn register_setup(h: &Health, r: &mut Reg<'_>) {
+    let s = &h.receiver_setup;
+    if s.configure == crate::config::Configure::Off {
+        return;
+    }
+    r.gauges(
+        "timed_receiver_setup_state",
+        "1 for the state of the receiver's set-up as timed last checked or applied it",
+        SetupState::ALL.iter().map(|st| (labels(&[("state", st.name())]), flag(*st == s.state))).collect(),
+    );
+    r.gauge(
+        "timed_receiver_setup_differences",
+        "Items of [receiver.setup] not as planned after the last check or apply",
+        s.items.len() as f64,
+    );
+    r.counter("timed_receiver_setup_runs", "Set-up checks or applies (start, reconnects, restarts)", s.runs);
+    r.counter(
+        "timed_receiver_setup_restored",
+        "Applies that restored a set-up the receiver had lost",
+        s.restored,
+    );
 }
 
 /// Only when a list is configured (`[leap] list = ""` is a choice, not a fault). The expiry is a
@@ -250,6 +275,13 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
         rx.survey_duration_s.map(f64::from),
     );
     r.gauge_opt("timed_receiver_survey_accuracy_meters", "Survey-in mean accuracy", rx.survey_acc_m);
+    if let Some(mode) = rx.time_mode {
+        r.gauges(
+            "timed_receiver_time_mode",
+            "1 for the time mode the receiver's output shows (disabled, survey-in, fixed)",
+            TimeMode::ALL.iter().map(|m| (labels(&[("mode", m.name())]), flag(*m == mode))).collect(),
+        );
+    }
     if let Some(l) = rx.leap_s {
         r.gauges(
             "timed_receiver_leap_seconds",

@@ -8,7 +8,8 @@ use super::*;
 use crate::chronyctl::{Report, ServerStats, Source, SourceStats as ChronySourceStats, Tracking};
 use crate::health::{
     Antenna, DeviceState, EdgeLatencySummary, FixKind, FramerCounts, GateName, Integrity, IntegritySignal,
-    LeapListHealth, Pps, PpsLock, Receiver, Sat, Sink, SinkState, SourceStats, Stats, Window,
+    LeapListHealth, Pps, PpsLock, Receiver, ReceiverSetup, Sat, SetupState, Sink, SinkState, SourceStats,
+    Stats, Window,
 };
 
 /// Renders what [`scrape`] serves for `h`, with `chrony` in place of asking chronyd (`None`:
@@ -127,6 +128,9 @@ fn busy() -> Health {
             survey_valid: Some(true),
             survey_duration_s: Some(86_400),
             survey_acc_m: Some(1.75),
+            survey_observations: Some(86_390),
+            survey_ecef_m: Some([3_924_727.1, 313_660.3, 5_001_922.5]),
+            time_mode: Some(TimeMode::Fixed),
             lat_deg: Some(52.123456789),
             lon_deg: Some(4.56789),
             alt_hae_m: Some(151.25),
@@ -237,6 +241,17 @@ fn busy() -> Health {
                 failed: 1,
                 dropped: 5,
             }),
+        },
+        receiver_setup: ReceiverSetup {
+            configure: crate::config::Configure::Apply,
+            state: SetupState::Configured,
+            applied: vec!["uart1-baud".into(), "msg-tim-tp".into()],
+            found_baud: Some(9600),
+            runs: 3,
+            restored: 1,
+            last_run_unix_s: Some(1_750_003_000),
+            fix_command: "timectl receiver apply".into(),
+            ..ReceiverSetup::default()
         },
     }
 }

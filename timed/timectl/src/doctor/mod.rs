@@ -16,6 +16,7 @@ mod gather;
 mod leap;
 mod live;
 mod local;
+mod receiver_config;
 mod system;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -29,7 +30,7 @@ use std::process::ExitCode;
 #[derive(Clone, clap::Args)]
 #[command(after_help = "\
 Checks (ids are stable): timed-config, timed-running, serial-device, serial-data, serial-speed, \
-receiver-fix, pps-device, pps-edges, pps-pairing, serial-latency, chrony-conf, chronyd-running, \
+receiver-fix, receiver-config, pps-device, pps-edges, pps-pairing, serial-latency, chrony-conf, chronyd-running, \
 chronyd-second, chronyd-reachable, chrony-refclock-pps, chrony-refclock-coarse, socket-paths, shm, \
 makestep, leap-list.
 
@@ -151,6 +152,7 @@ pub fn run(target: &Target, args: &Args, json: bool) -> Result<ExitCode, String>
 fn all_checks(f: &gather::Facts) -> Vec<Check> {
     let mut v = vec![local::timed_config(f), local::timed_running(f), local::serial_device(f)];
     v.extend(live::receiver(f));
+    v.push(receiver_config::receiver_config(f));
     v.push(local::pps_device(f));
     v.extend(live::pps(f));
     v.push(live::serial_latency(f));
