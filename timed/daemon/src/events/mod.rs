@@ -12,7 +12,7 @@ mod tests;
 pub mod webhook;
 
 use crate::config::Events as EventsConfig;
-use crate::health::{DeviceState, Health, Name, SinkState};
+use crate::health::{DeviceState, Health, Name, SetupState, SinkState};
 use record::{Kind, Record};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -147,10 +147,14 @@ impl Events {
             failing_sink: Some(
                 h.sinks.iter().find(|s| s.state == SinkState::Failing).map(|s| s.kind.to_string()),
             ),
-            // The receiver set-up check (`[receiver.setup]`, the snapshot's `receiver_setup`) is
-            // not in this daemon yet: no drift is reported. Once it is: `Configured` → true,
-            // `NotConfigured` / `Incomplete` → false, anything else → None.
-            receiver_configured: None,
+            // The receiver set-up (`[receiver] configure`): a drift is a set-up that read back
+            // different or was refused in part; off, pending, running or failed say nothing
+            // about the receiver's configuration (a failed check has its own reason).
+            receiver_configured: match h.receiver_setup.state {
+                SetupState::Configured => Some(true),
+                SetupState::NotConfigured | SetupState::Incomplete => Some(false),
+                SetupState::Off | SetupState::Pending | SetupState::Running | SetupState::Failed => None,
+            },
         };
         let events = self.detector.observe(&o);
         for e in &events {

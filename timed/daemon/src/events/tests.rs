@@ -179,3 +179,36 @@ fn with_journald_events_are_native_entries() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The set-up's state in the snapshot drives the drift event: a check that finds items
+/// different is reported once, a configured receiver clears it; a failed or running check
+/// says nothing about the receiver's configuration.
+#[test]
+fn a_receiver_set_up_that_drifts_is_one_event() {
+    let cfg = crate::config::Events::default();
+    let mut ev = Events::with_journal(&cfg, std::path::Path::new("/nonexistent/journal.socket"));
+    let mut h = Health::default();
+    h.receiver.serial_state = DeviceState::Opening;
+    let stamp = |s: i64| timed_core::epoch::RxStamp {
+        realtime_ns: 1_800_000_000 * 1_000_000_000 + s * 1_000_000_000,
+        monotonic_ns: s * 1_000_000_000,
+    };
+    let mut tick = |s: i64, state: SetupState, ev: &mut Events| {
+        h.receiver_setup.state = state;
+        ev.tick(&Inputs {
+            now: stamp(s),
+            pps: PpsState::Acquiring,
+            gate: GateState::Open,
+            holdover: HoldoverPhase::Off,
+            chrony: None,
+            health: &h,
+        });
+    };
+    tick(0, SetupState::Running, &mut ev);
+    tick(1, SetupState::NotConfigured, &mut ev);
+    tick(2, SetupState::NotConfigured, &mut ev);
+    tick(3, SetupState::Failed, &mut ev);
+    tick(4, SetupState::Configured, &mut ev);
+    let kinds: Vec<EventKind> = ev.health().recent.iter().map(|r| r.kind.0).collect();
+    assert_eq!(kinds, [EventKind::ReceiverNotConfigured, EventKind::ReceiverConfigured]);
+}
