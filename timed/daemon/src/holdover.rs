@@ -21,12 +21,43 @@ pub const READ_EVERY: Duration = Duration::from_secs(10);
 /// Where thermal zones are found.
 pub const THERMAL_ROOT: &str = "/sys/class/thermal";
 
+/// Where the clock stands with respect to its PPS reference (the snapshot's `holdover.state`).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum HoldoverState {
+    /// Never locked since timed started: nothing to hold over.
+    #[default]
+    Acquiring,
+    Locked,
+    /// Running without the PPS reference, the error bound within `max_error_s`.
+    Holdover,
+    /// Holdover with the error bound past `max_error_s`.
+    Exceeded,
+}
+
+impl HoldoverState {
+    pub const ALL: [HoldoverState; 4] =
+        [HoldoverState::Acquiring, HoldoverState::Locked, HoldoverState::Holdover, HoldoverState::Exceeded];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HoldoverState::Acquiring => "acquiring",
+            HoldoverState::Locked => "locked",
+            HoldoverState::Holdover => "holdover",
+            HoldoverState::Exceeded => "exceeded",
+        }
+    }
+
+    /// Running without the PPS reference (within the limit or past it).
+    pub fn active(self) -> bool {
+        matches!(self, HoldoverState::Holdover | HoldoverState::Exceeded)
+    }
+}
+
 /// What the holdover part of the health snapshot says.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Snapshot {
-    /// "acquiring" (never locked since timed started: nothing to hold over), "locked",
-    /// "holdover", or "exceeded" (holdover with the bound past `max_error_s`).
-    pub state: Name,
+    pub state: HoldoverState,
     /// Why holdover was entered ("pps-lost", ...).
     pub reason: Option<Name>,
     pub since_unix_s: Option<i64>,
@@ -303,7 +334,7 @@ impl State {
             _ => model_absent,
         };
         let mut s = Snapshot {
-            state: Name::Borrowed(if self.locked_once { "locked" } else { "acquiring" }),
+            state: if self.locked_once { HoldoverState::Locked } else { HoldoverState::Acquiring },
             max_error_s: self.max_error_s,
             temperature_c: self.temp_c,
             temperature_error: self.temp_error.clone(),
@@ -313,7 +344,8 @@ impl State {
         };
         if let Some(c) = &self.current {
             let bound = c.hold.bound(mono_s).total_s;
-            s.state = Name::Borrowed(if bound > self.max_error_s { "exceeded" } else { "holdover" });
+            s.state =
+                if bound > self.max_error_s { HoldoverState::Exceeded } else { HoldoverState::Holdover };
             s.reason = Some(Name::Borrowed(c.reason));
             s.since_unix_s = Some(c.since_unix_s);
             s.elapsed_s = Some(c.hold.elapsed_s(mono_s));

@@ -320,7 +320,7 @@ fn holdover(h: &Health, r: &mut Vec<Reason>) {
         bound * 1e3,
         o.max_error_s * 1e3
     );
-    if o.state == "exceeded" {
+    if o.state == crate::holdover::HoldoverState::Exceeded {
         push(
             r,
             Verdict::Failing,

@@ -56,7 +56,7 @@ fn holdover_is_entered_once_after_a_lock_and_left_on_relock() {
     // Before any lock there is nothing to hold over.
     s.enter_holdover("pps-lost", 0.0, 1_000);
     assert!(!s.active());
-    assert_eq!(s.snapshot(0.0).state, "acquiring");
+    assert_eq!(s.snapshot(0.0).state, HoldoverState::Acquiring);
     // Two hours locked, the temperature swinging 4 °C, the frequency following at 0.05 ppm/°C.
     for i in 0..720 {
         let at = f64::from(i) * 10.0;
@@ -64,7 +64,7 @@ fn holdover_is_entered_once_after_a_lock_and_left_on_relock() {
         s.on_reading(reading(t, 3.0 + 0.05 * (t - 50.0)), at, true);
     }
     let locked = s.snapshot(7200.0);
-    assert_eq!(locked.state, "locked");
+    assert_eq!(locked.state, HoldoverState::Locked);
     let m = locked.model.clone().unwrap();
     assert!((m.tempco_ppm_per_c - 0.05).abs() < 1e-6 && m.points == 120, "{m:?}");
     assert_eq!(locked.model_absent, None);
@@ -73,23 +73,23 @@ fn holdover_is_entered_once_after_a_lock_and_left_on_relock() {
     s.enter_holdover("integrity", 7300.0, 2_100);
     let h = s.snapshot(7200.0);
     assert_eq!(
-        (h.state.as_ref(), h.reason.as_deref(), h.since_unix_s),
-        ("holdover", Some("pps-lost"), Some(2_000))
+        (h.state, h.reason.as_deref(), h.since_unix_s),
+        (HoldoverState::Holdover, Some("pps-lost"), Some(2_000))
     );
     assert!((h.bound_s.unwrap() - 22e-6).abs() < 1e-9, "{h:?}");
     // chrony's skew alone (0.01 ppm) takes 100 000 s to reach 1 ms; the random walk and a
     // temperature 3 °C away get there within hours.
     let mut at = 7200.0;
-    while s.snapshot(at).state == "holdover" {
+    while s.snapshot(at).state == HoldoverState::Holdover {
         at += 10.0;
         s.on_reading(Reading { temp_c: Ok(53.0), tracking: None, chrony: None, peers: None }, at, false);
         assert!(at < 7200.0 + 12.0 * 3600.0, "never exceeded");
     }
     let x = s.snapshot(at);
-    assert_eq!(x.state, "exceeded");
+    assert_eq!(x.state, HoldoverState::Exceeded);
     assert!(x.bound_s.unwrap() > 1e-3 && x.elapsed_s.unwrap() > 0.0, "{x:?}");
     s.leave_holdover(at);
-    assert_eq!(s.snapshot(at).state, "locked");
+    assert_eq!(s.snapshot(at).state, HoldoverState::Locked);
     assert_eq!(s.snapshot(at).bound_s, None);
 }
 
@@ -111,6 +111,6 @@ fn a_missing_thermal_zone_is_stated_not_an_error() {
     assert_eq!(snap.model_absent.as_deref(), Some("no-temperature"));
     s.enter_holdover("pps-lost", 10.0, 10);
     let h = s.snapshot(3610.0);
-    assert_eq!(h.state, "holdover");
+    assert_eq!(h.state, HoldoverState::Holdover);
     assert!(h.bound_s.unwrap() > 22e-6, "{h:?}");
 }

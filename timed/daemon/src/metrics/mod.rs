@@ -379,13 +379,23 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
 /// there is nothing to bound, and a 0 would read as a perfect clock.
 fn register_holdover(h: &Health, r: &mut Reg<'_>) {
     let o = &h.holdover;
-    let active = matches!(o.state.as_ref(), "holdover" | "exceeded");
-    r.gauge("timed_holdover_active", "1 while the clock runs without its PPS reference", flag(active));
+    r.gauge(
+        "timed_holdover_active",
+        "1 while the clock runs without its PPS reference",
+        flag(o.state.active()),
+    );
     r.gauge_opt("timed_holdover_elapsed_seconds", "Time since holdover began", o.elapsed_s);
     r.gauge_opt(
         "timed_holdover_error_bound_seconds",
         "Upper bound on the clock's error accumulated in holdover",
         o.bound_s,
+    );
+    // The limit itself, so an alert compares the bound with this box's setting, not a copy.
+    // (Absent before the holdover part has been built from the configuration.)
+    r.gauge_opt(
+        "timed_holdover_max_error_seconds",
+        "[holdover] max_error_ms: the bound past which timed reports FAILING",
+        (o.max_error_s > 0.0).then_some(o.max_error_s),
     );
     r.gauge_opt("timed_soc_temperature_celsius", "SoC temperature (thermal zone)", o.temperature_c);
 }

@@ -215,7 +215,7 @@ fn busy() -> Health {
             withheld: 17,
         },
         holdover: crate::holdover::Snapshot {
-            state: "locked".into(),
+            state: crate::holdover::HoldoverState::Locked,
             max_error_s: 0.001,
             temperature_c: Some(52.5),
             ..crate::holdover::Snapshot::default()
@@ -351,7 +351,7 @@ fn a_busy_scrape_is_unchanged() {
 fn a_failing_scrape_is_unchanged() {
     let mut h = busy();
     h.holdover = crate::holdover::Snapshot {
-        state: "exceeded".into(),
+        state: crate::holdover::HoldoverState::Exceeded,
         reason: Some("pps-lost".into()),
         since_unix_s: Some(1_700_000_000),
         elapsed_s: Some(7200.0),

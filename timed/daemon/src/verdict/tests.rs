@@ -310,10 +310,10 @@ fn nmea_only_leap_unknown_names_the_receiver_set_up() {
     assert!(r.fix.starts_with("wait ~12.5 min"), "{r:?}");
 }
 
-fn in_holdover(state: &str, elapsed_s: f64, bound_s: f64) -> Health {
+fn in_holdover(state: crate::holdover::HoldoverState, elapsed_s: f64, bound_s: f64) -> Health {
     let (mut h, _) = good();
     h.holdover = crate::holdover::Snapshot {
-        state: state.to_string().into(),
+        state,
         reason: Some("pps-lost".into()),
         since_unix_s: Some(1_800_000_000 - 600),
         elapsed_s: Some(elapsed_s),
@@ -329,7 +329,7 @@ fn in_holdover(state: &str, elapsed_s: f64, bound_s: f64) -> Health {
 #[test]
 fn holdover_within_the_limit_is_degraded_with_elapsed_and_bound() {
     let (_, c) = good();
-    let a = assess(&view(in_holdover("holdover", 600.0, 0.000_125), Ok(c)));
+    let a = assess(&view(in_holdover(crate::holdover::HoldoverState::Holdover, 600.0, 0.000_125), Ok(c)));
     assert_eq!(a.verdict, Verdict::Degraded, "{a:?}");
     assert_eq!(codes(&a), vec!["holdover"]);
     let m = &a.reasons[0].message;
@@ -342,7 +342,7 @@ fn holdover_within_the_limit_is_degraded_with_elapsed_and_bound() {
 #[test]
 fn holdover_past_the_limit_is_failing() {
     let (_, c) = good();
-    let a = assess(&view(in_holdover("exceeded", 9000.0, 0.00131), Ok(c)));
+    let a = assess(&view(in_holdover(crate::holdover::HoldoverState::Exceeded, 9000.0, 0.00131), Ok(c)));
     assert_eq!(a.verdict, Verdict::Failing, "{a:?}");
     assert_eq!(codes(&a), vec!["holdover-exceeded"]);
     assert!(a.reasons[0].message.contains("for 9000 s: error bound 1.310 ms"), "{:?}", a.reasons[0]);
@@ -351,10 +351,10 @@ fn holdover_past_the_limit_is_failing() {
 
 #[test]
 fn locked_or_never_locked_says_nothing_about_holdover() {
-    for state in ["locked", "acquiring", ""] {
+    for state in [crate::holdover::HoldoverState::Locked, crate::holdover::HoldoverState::Acquiring] {
         let (mut h, c) = good();
-        h.holdover.state = state.to_string().into();
+        h.holdover.state = state;
         h.holdover.temperature_c = Some(50.0);
-        assert_eq!(assess(&view(h, Ok(c))).verdict, Verdict::Ok, "{state}");
+        assert_eq!(assess(&view(h, Ok(c))).verdict, Verdict::Ok, "{state:?}");
     }
 }
