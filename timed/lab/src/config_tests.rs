@@ -33,3 +33,27 @@ fn generated_chrony_conf_has_no_indented_lines() {
     assert!(text.contains("refclock SOCK /tmp/lab/pps.sock"), "{text}");
     assert_eq!(indented(&text), Vec::<String>::new(), "chrony.conf:\n{text}");
 }
+
+/// A board's rendered refclock lines replace the lab's two, with `{dir}` resolved; without a PPS
+/// wire timed's `[pps] source` is "off".
+#[test]
+fn rendered_refclocks_and_pps_off() {
+    let opts = Options {
+        pps_off: true,
+        chrony_refclocks: Some(
+            "refclock SOCK {dir}/coarse.sock refid GPS poll 2 offset 0 delay 0.2\n".into(),
+        ),
+        ..Options::default()
+    };
+    let dir = Path::new("/tmp/lab");
+    let conf = chrony_conf(dir, &opts);
+    assert!(
+        conf.contains("\nrefclock SOCK /tmp/lab/coarse.sock refid GPS poll 2 offset 0 delay 0.2\nlog "),
+        "{conf}"
+    );
+    assert!(!conf.contains("pps.sock") && !conf.contains("noselect"), "{conf}");
+    assert_eq!(indented(&conf), Vec::<String>::new(), "chrony.conf:\n{conf}");
+    let toml = timed_toml(dir, &opts);
+    assert!(toml.contains("[pps]\nsource = \"off\"\n"), "{toml}");
+    assert!(timed_toml(dir, &Options::default()).contains("[pps]\nsource = \"simulated\"\n"));
+}

@@ -79,6 +79,13 @@ pub struct Options {
     pub configure: String,
     /// Lines for timed's `[receiver.setup]` table (e.g. `time_mode = "survey-in"`).
     pub receiver_setup: String,
+    /// timed's `[pps] source = "off"` (no PPS wire): timed sends only coarse samples. The
+    /// simulator still emits its edges; nothing reads them.
+    pub pps_off: bool,
+    /// chrony.conf lines replacing the lab's two refclock lines (e.g. what `timectl board chrony`
+    /// renders for a board); `{dir}` stands for the lab directory, where timed's SOCK paths are
+    /// (`{dir}/pps.sock`, `{dir}/coarse.sock`). SOCK output only.
+    pub chrony_refclocks: Option<String>,
 }
 
 impl Default for Options {
@@ -106,6 +113,8 @@ impl Default for Options {
             chrony_extra: String::new(),
             configure: "off".into(),
             receiver_setup: String::new(),
+            pps_off: false,
+            chrony_refclocks: None,
         }
     }
 }
@@ -346,19 +355,19 @@ impl Drop for Lab {
 /// The lab's chrony.conf: both refclocks, its port (the private files are [`Chronyd`]'s).
 fn chrony_conf(dir: &Path, o: &Options) -> String {
     let d = dir.display();
-    let (pps, coarse) = match o.output {
-        Output::Sock => (
-            format!("refclock SOCK {d}/pps.sock refid PPS poll 2 precision 1e-7 prefer"),
-            format!("refclock SOCK {d}/coarse.sock refid GPS poll 2 noselect"),
+    let refclocks = match (o.output, &o.chrony_refclocks) {
+        (Output::Sock, Some(lines)) => lines.trim_end().replace("{dir}", &d.to_string()),
+        (Output::Sock, None) => format!(
+            "refclock SOCK {d}/pps.sock refid PPS poll 2 precision 1e-7 prefer\n\
+             refclock SOCK {d}/coarse.sock refid GPS poll 2 noselect"
         ),
-        Output::Shm => (
-            "refclock SHM 1 refid PPS poll 2 precision 1e-7 prefer".to_string(),
-            "refclock SHM 0 refid GPS poll 2 noselect".to_string(),
-        ),
+        (Output::Shm, _) => "refclock SHM 1 refid PPS poll 2 precision 1e-7 prefer\n\
+                             refclock SHM 0 refid GPS poll 2 noselect"
+            .to_string(),
     };
     format!(
         "# timed lab: private chronyd, started with -x (never steers this machine's clock)\n\
-         {pps}\n{coarse}\n\
+         {refclocks}\n\
          log refclocks tracking\n\
          makestep 1 3\n\
          {}\
@@ -385,7 +394,7 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
         "# timed lab configuration (PPS edges are SIMULATED by timed-sim)\n\
          [receiver]\ndevice = \"{d}/gps0\"\nbaud = 115200\nserial_delay_ms = {}\nconfigure = {:?}\n\n\
          [receiver.setup]\n{}\n\n\
-         [pps]\nsource = \"simulated\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
+         [pps]\nsource = \"{}\"\nsim_socket = \"{d}/sim-pps.sock\"\n\n\
          [engine]\n{earliest}\n\
          [chrony]\ncommand_socket = \"{d}/chronyd.sock\"\n\n\
          [chrony.sock]\npps = \"{sock_pps}\"\ncoarse = \"{sock_coarse}\"\n\n\
@@ -400,6 +409,7 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
         o.serial_delay_ms,
         o.configure,
         o.receiver_setup.trim_end(),
+        if o.pps_off { "off" } else { "simulated" },
         o.metrics_port.is_some(),
         o.metrics_port.unwrap_or(9477),
         o.holdoff_s,
