@@ -2,7 +2,7 @@
 //! as `FILE:LINE:COL: message` with a hint, so `timed --check-config` can be used before a
 //! restart (exit 78, EX_CONFIG, when anything is wrong).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -67,14 +67,33 @@ impl Default for Receiver {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+/// `[pps] source`; the snapshot's `pps.source` is the same value (one type from the
+/// configuration to the JSON).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum PpsSource {
     /// The kernel PPS API on `device`.
     Kernel,
     /// Edges from `timed-sim` on `sim_socket` (demo and tests; shown as simulation everywhere).
     Simulated,
+    #[default]
     Off,
+}
+
+impl PpsSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            PpsSource::Kernel => "kernel",
+            PpsSource::Simulated => "simulated",
+            PpsSource::Off => "off",
+        }
+    }
+}
+
+impl std::fmt::Display for PpsSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]

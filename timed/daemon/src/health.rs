@@ -103,8 +103,7 @@ pub struct FramerCounts {
 /// PPS input and pairing.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Pps {
-    /// "kernel", "simulated" or "off".
-    pub source: Name,
+    pub source: crate::config::PpsSource,
     pub simulated: bool,
     pub device: String,
     pub device_state: DeviceState,

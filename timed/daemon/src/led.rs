@@ -19,7 +19,7 @@ use tracing::{info, warn};
 
 /// What the LED shows for a snapshot.
 pub fn state_of(h: &Health) -> LedState {
-    let pps_used = h.pps.source != "off";
+    let pps_used = h.pps.source != crate::config::PpsSource::Off;
     // Held pulses (a receiver off by whole seconds, moved pulses) are a fault the owner must see.
     if h.receiver.serial_state.is_broken()
         || (pps_used && h.pps.device_state.is_broken())
@@ -131,25 +131,46 @@ mod tests {
 
     use crate::health::{DeviceState as D, PpsLock as L};
 
-    fn health(serial: D, pps_device: D, pps_state: L, source: &'static str) -> Health {
+    fn health(serial: D, pps_device: D, pps_state: L, source: crate::config::PpsSource) -> Health {
         let mut h = Health::default();
         h.receiver.serial_state = serial;
         h.pps.device_state = pps_device;
         h.pps.state = pps_state;
-        h.pps.source = source.into();
+        h.pps.source = source;
         h
     }
 
     #[test]
     fn health_maps_to_lock_states() {
-        assert_eq!(state_of(&health(D::Open, D::Open, L::LockedTimTp, "kernel")), LedState::Locked);
-        assert_eq!(state_of(&health(D::Open, D::Open, L::Acquiring, "kernel")), LedState::Acquiring);
-        assert_eq!(state_of(&health(D::Opening, D::Opening, L::Acquiring, "kernel")), LedState::Acquiring);
-        assert_eq!(state_of(&health(D::Absent, D::Open, L::Acquiring, "kernel")), LedState::Fault);
-        assert_eq!(state_of(&health(D::Open, D::Lost, L::LockedTimTp, "kernel")), LedState::Fault);
-        assert_eq!(state_of(&health(D::Open, D::Open, L::HeldLabelJump, "kernel")), LedState::Fault);
+        assert_eq!(
+            state_of(&health(D::Open, D::Open, L::LockedTimTp, crate::config::PpsSource::Kernel)),
+            LedState::Locked
+        );
+        assert_eq!(
+            state_of(&health(D::Open, D::Open, L::Acquiring, crate::config::PpsSource::Kernel)),
+            LedState::Acquiring
+        );
+        assert_eq!(
+            state_of(&health(D::Opening, D::Opening, L::Acquiring, crate::config::PpsSource::Kernel)),
+            LedState::Acquiring
+        );
+        assert_eq!(
+            state_of(&health(D::Absent, D::Open, L::Acquiring, crate::config::PpsSource::Kernel)),
+            LedState::Fault
+        );
+        assert_eq!(
+            state_of(&health(D::Open, D::Lost, L::LockedTimTp, crate::config::PpsSource::Kernel)),
+            LedState::Fault
+        );
+        assert_eq!(
+            state_of(&health(D::Open, D::Open, L::HeldLabelJump, crate::config::PpsSource::Kernel)),
+            LedState::Fault
+        );
         // With PPS off, the PPS device's state does not matter.
-        assert_eq!(state_of(&health(D::Open, D::Absent, L::Acquiring, "off")), LedState::Acquiring);
+        assert_eq!(
+            state_of(&health(D::Open, D::Absent, L::Acquiring, crate::config::PpsSource::Off)),
+            LedState::Acquiring
+        );
     }
 
     #[test]
@@ -175,7 +196,12 @@ mod tests {
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async {
-                let (tx, rx) = watch::channel(Arc::new(health(D::Open, D::Open, L::Acquiring, "kernel")));
+                let (tx, rx) = watch::channel(Arc::new(health(
+                    D::Open,
+                    D::Open,
+                    L::Acquiring,
+                    crate::config::PpsSource::Kernel,
+                )));
                 let pin = RecordingPin::new();
                 let guard = start_with(pin.clone(), rx);
                 let step = |ms| tokio::time::sleep(Duration::from_millis(ms));
@@ -183,10 +209,20 @@ mod tests {
                 assert_eq!(pin.writes(), vec![true]);
                 step(1000).await; // 1 Hz: off at 500, on at 1000
                 assert_eq!(pin.writes(), vec![true, false, true]);
-                tx.send_replace(Arc::new(health(D::Open, D::Open, L::LockedTimTp, "kernel")));
+                tx.send_replace(Arc::new(health(
+                    D::Open,
+                    D::Open,
+                    L::LockedTimTp,
+                    crate::config::PpsSource::Kernel,
+                )));
                 step(5000).await; // solid: nothing more (it was lit)
                 assert_eq!(pin.writes(), vec![true, false, true]);
-                tx.send_replace(Arc::new(health(D::Lost, D::Open, L::Acquiring, "kernel")));
+                tx.send_replace(Arc::new(health(
+                    D::Lost,
+                    D::Open,
+                    L::Acquiring,
+                    crate::config::PpsSource::Kernel,
+                )));
                 step(450).await; // 5 Hz from the change: on, off 100, on 200, off 300, on 400
                 assert_eq!(pin.writes(), vec![true, false, true, false, true, false, true]);
                 drop(guard);

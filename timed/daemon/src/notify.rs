@@ -170,13 +170,13 @@ fn one_line(s: &str) -> String {
 pub fn status_line(h: &Health) -> String {
     let lock = if h.pps.state.is_locked() {
         format!("PPS {}", h.pps.state.name())
-    } else if h.pps.source == "off" {
+    } else if h.pps.source == crate::config::PpsSource::Off {
         "PPS off, coarse only".to_string()
     } else {
         "PPS acquiring".to_string()
     };
     let mut parts = vec![lock, format!("receiver {} {}", h.receiver.device, h.receiver.serial_state.name())];
-    if h.pps.source != "off" {
+    if h.pps.source != crate::config::PpsSource::Off {
         parts.push(format!("PPS device {} {}", h.pps.device, h.pps.device_state.name()));
     }
     parts.join("; ")

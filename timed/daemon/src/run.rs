@@ -309,12 +309,7 @@ fn initial_health(cfg: &Config) -> Health {
     h.receiver.serial_state = DeviceState::Opening;
     h.receiver.fix = FixKind::None;
     h.receiver.leap_source = "unknown".into();
-    h.pps.source = match cfg.pps.source {
-        PpsSource::Kernel => "kernel",
-        PpsSource::Simulated => "simulated",
-        PpsSource::Off => "off",
-    }
-    .into();
+    h.pps.source = cfg.pps.source;
     h.pps.simulated = cfg.pps.source == PpsSource::Simulated;
     h.pps.device = match cfg.pps.source {
         PpsSource::Simulated => cfg.pps.sim_socket.display().to_string(),

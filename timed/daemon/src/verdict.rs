@@ -82,7 +82,7 @@ pub fn assess(v: &View) -> Assessment {
     }
     let health = v.timed.as_ref().ok().and_then(|m| m.timed.as_ref());
     let pps_locked = health.is_some_and(|h| h.pps.state.is_locked());
-    let pps_off = health.is_some_and(|h| h.pps.source == "off");
+    let pps_off = health.is_some_and(|h| h.pps.source == crate::config::PpsSource::Off);
     let denied = v.timed.as_ref().err().is_some_and(|e| e.kind == Failure::PermissionDenied);
     match &v.chrony {
         Ok(c) => chrony_reasons(c, pps_locked, pps_off, &mut r),
@@ -162,7 +162,7 @@ fn timed_reasons(h: &Health, now: i64, r: &mut Vec<Reason>) {
         );
     }
     let p = &h.pps;
-    if p.source == "off" {
+    if p.source == crate::config::PpsSource::Off {
         push(
             r,
             D,

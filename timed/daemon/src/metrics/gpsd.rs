@@ -121,7 +121,7 @@ pub fn register(h: &Health, position: Position, pps_buckets: &[(f64, u64)], regi
         register_sky(h, registry);
     }
     if !pps_buckets.is_empty() {
-        let device = if h.pps.device.is_empty() { h.pps.source.as_ref() } else { h.pps.device.as_str() };
+        let device = if h.pps.device.is_empty() { h.pps.source.name() } else { h.pps.device.as_str() };
         let (count, buckets) = mirror_to_ns(pps_buckets);
         // The sum comes with timed's own histogram when these buckets are that histogram.
         let sum = match &h.stats.pps {

@@ -329,7 +329,7 @@ fn register_pps(h: &Health, r: &mut Reg<'_>) {
     r.gauges(
         "timed_pps_up",
         "1 while the PPS device is open",
-        vec![(labels(&[("source", p.source.as_ref())]), flag(p.device_state == DeviceState::Open))],
+        vec![(labels(&[("source", p.source.name())]), flag(p.device_state == DeviceState::Open))],
     );
     r.gauge("timed_pps_simulated", "1 when PPS edges come from timed-sim", flag(p.simulated));
     r.counter("timed_pps_edges", "PPS assert edges received", p.edges);

@@ -149,7 +149,7 @@ fn busy() -> Health {
             ..Receiver::default()
         },
         pps: Pps {
-            source: "kernel".into(),
+            source: crate::config::PpsSource::Kernel,
             device: "/dev/pps0".into(),
             device_state: DeviceState::Open,
             edges: 3600,

@@ -23,7 +23,7 @@ fn good() -> (Health, Report) {
     rx.antenna = Some(Antenna::Ok);
     rx.jamming_state = Some(1);
     rx.spoofing = Some(1);
-    h.pps.source = "kernel".into();
+    h.pps.source = crate::config::PpsSource::Kernel;
     h.pps.device = "/dev/pps0".into();
     h.pps.device_state = DeviceState::Open;
     h.pps.last_edge_ns = Some(NOW - 200_000_000);
@@ -97,7 +97,7 @@ fn each_failure_is_named_with_a_fix() {
                 ..Default::default()
             }];
         }),
-        ("pps-off", Verdict::Degraded, |h, _| h.pps.source = "off".into()),
+        ("pps-off", Verdict::Degraded, |h, _| h.pps.source = crate::config::PpsSource::Off),
         ("pps-simulated", Verdict::Degraded, |h, _| h.pps.simulated = true),
         ("sink-failing", Verdict::Failing, |h, _| h.sinks[0].state = SinkState::Failing),
         ("no-sinks", Verdict::Failing, |h, _| h.sinks.clear()),
@@ -271,7 +271,7 @@ fn permission_denied_says_so_and_how_to_get_access() {
 #[test]
 fn coarse_only_is_degraded_and_says_pps_is_off() {
     let (mut h, _) = good();
-    h.pps.source = "off".into();
+    h.pps.source = crate::config::PpsSource::Off;
     h.pps.device_state = DeviceState::default();
     h.pps.last_edge_ns = None;
     h.pps.state = PpsLock::Acquiring;

@@ -36,7 +36,7 @@ fn healthy() -> Health {
             used: i % 2 == 0,
         })
         .collect();
-    h.pps.source = "kernel".into();
+    h.pps.source = crate::config::PpsSource::Kernel;
     h.pps.device = "/dev/pps0".into();
     h.pps.device_state = DeviceState::Open;
     h.pps.last_edge_ns = Some(NOW - 200_000_000);

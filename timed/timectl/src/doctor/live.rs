@@ -167,7 +167,7 @@ pub fn pps(f: &Facts) -> Vec<Check> {
         return ["pps-edges", "pps-pairing"].map(|id| Check::skip(id, no_live(f))).to_vec();
     };
     let p = &l.b.pps;
-    if p.source == "off" {
+    if p.source == timed::config::PpsSource::Off {
         return ["pps-edges", "pps-pairing"]
             .map(|id| Check::skip(id, "PPS is off (see pps-device)"))
             .to_vec();

@@ -114,7 +114,7 @@ fn no_edges_too_many_edges_and_flaky_edges() {
     assert!(fix(&p[0]).contains("GPIO18") && fix(&p[0]).contains("ppstest /dev/pps0"), "{:?}", p[0]);
     assert_eq!(p[1].status, Status::Skip, "nothing to pair");
     b.pps.simulated = true;
-    b.pps.source = "simulated".into();
+    b.pps.source = timed::config::PpsSource::Simulated;
     b.pps.device = "/tmp/lab/sim-pps.sock".into();
     assert!(fix(&pps(&with(b))[0]).contains("timed-sim sends no edges to /tmp/lab/sim-pps.sock"));
     let mut b = healthy(103);
@@ -134,7 +134,7 @@ fn no_edges_too_many_edges_and_flaky_edges() {
     assert!(p[0].message.contains("cannot use PPS /dev/pps0: absent (No such file"), "{:?}", p[0]);
     assert_eq!(p[1].status, Status::Skip);
     let mut b = healthy(103);
-    b.pps.source = "off".into();
+    b.pps.source = timed::config::PpsSource::Off;
     assert!(pps(&with(b)).iter().all(|c| c.status == Status::Skip));
 }
 

@@ -101,7 +101,7 @@ pub fn healthy(secs: u64) -> Health {
         ..Receiver::default()
     };
     h.pps = Pps {
-        source: "kernel".into(),
+        source: timed::config::PpsSource::Kernel,
         device: "/dev/pps0".into(),
         device_state: DeviceState::Open,
         edges: secs,
