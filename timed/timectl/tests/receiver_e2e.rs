@@ -49,7 +49,13 @@ fn lab(model: &str, port: u16) -> Lab {
     let mut lab =
         Lab::start(Options { ntp_port: port, sim_args: sim_args(model, port), ..Options::default() })
             .unwrap_or_else(|e| panic!("lab: {e}"));
-    // The port is timed's while it runs: refused, naming timed and what to do instead.
+    // The port is timed's while it runs: refused, naming timed and what to do instead. Lab::start
+    // returns once timed is spawned; on a loaded machine it may not have its control socket or
+    // the port yet, and a timed that is not running yet holds nothing: wait until it has both.
+    let open = wait_for(Duration::from_secs(20), || {
+        lab.snapshot().is_ok_and(|v| v["timed"]["receiver"]["serial_state"] == "open")
+    });
+    assert!(open.is_ok(), "timed never opened the receiver: {:?}", lab.snapshot());
     let o = receiver(&lab, &["plan"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
