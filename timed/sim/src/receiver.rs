@@ -49,6 +49,9 @@ pub struct Receiver {
     /// An open CFG-VALSET transaction: its layers and the items collected so far.
     pub txn: Option<(u8, Vec<(u32, u64)>)>,
     pub survey: Survey,
+    /// The survey as the second now being sent reports it (the scheduler sets it at each
+    /// edge): what polls of NAV-SVIN/TIM-SVIN answer.
+    pub reported_survey: Survey,
     /// Writes to the Flash layer (a figure: configuring without `--save` must make none).
     pub flash_writes: u64,
     /// GPS time of week of the latest epoch, ms (for polled NAV messages).
@@ -75,6 +78,7 @@ impl Receiver {
             sim_identity,
             txn: None,
             survey: Survey::default(),
+            reported_survey: Survey::default(),
             flash_writes: 0,
             itow_ms: 0,
         };
@@ -90,6 +94,7 @@ impl Receiver {
         self.ram = ram;
         self.txn = None;
         self.survey = Survey::default();
+        self.reported_survey = Survey::default();
     }
 
     pub fn config(&self) -> Config {
@@ -144,12 +149,15 @@ impl Receiver {
             }
             (0x01, 0x3B) if payload.is_empty() && Msg::NavSvin.on(self.part) => {
                 return Reply {
-                    frames: vec![crate::survey::nav_svin(&self.survey, self.itow_ms)],
+                    frames: vec![crate::survey::nav_svin(&self.reported_survey, self.itow_ms)],
                     baud_after: None,
                 };
             }
             (0x0D, 0x04) if payload.is_empty() && Msg::TimSvin.on(self.part) => {
-                return Reply { frames: vec![crate::survey::tim_svin(&self.survey)], baud_after: None };
+                return Reply {
+                    frames: vec![crate::survey::tim_svin(&self.reported_survey)],
+                    baud_after: None,
+                };
             }
             (0x06, 0x8A..=0x8C) => {
                 if self.part.has_valset() {

@@ -316,6 +316,11 @@ fn survey_status_is_polled_without_an_ack() {
     for i in 0..5 {
         r.tick(i, true, 1000 * i as u32, &pos);
     }
+    // Not yet sent: a poll answers the survey of the second on the line (the scheduler sets it
+    // at each edge), not one composed ahead.
+    let (_, _, p) = only(&send(&mut r, 0x01, 0x3B, &[]));
+    assert_eq!((p[36], p[37]), (0, 0), "nothing reported yet");
+    r.reported_survey = r.survey;
     let (class, id, p) = only(&send(&mut r, 0x01, 0x3B, &[]));
     assert_eq!((class, id, p.len()), (0x01, 0x3B, 40));
     assert_eq!(u32::from_le_bytes(p[4..8].try_into().unwrap()), 4000, "iTOW of the last epoch");

@@ -100,6 +100,8 @@ struct Planned {
     burst_done: bool,
     /// The second's messages, composed when it is planned.
     burst: Burst,
+    /// The survey-in as this second's messages report it (a poll answers the same).
+    survey: crate::survey::Survey,
     /// When the burst's first byte was due on line 0 (later than `burst_ns` on a busy line).
     start_ns: Option<i64>,
     /// Its truth line is written.
@@ -183,12 +185,18 @@ impl Scheduler<'_> {
                 }
                 let out = self.receiver.output();
                 p.burst = compose_with(s, &sky, p.true_s, p.index, &p.active, &mut fill_seq, &out);
+                p.survey = out.survey;
                 planned.push_back(p);
                 next_index += 1;
             }
             for p in planned.iter_mut() {
                 if !p.edge_done && p.edge_ns <= now {
                     p.edge_done = true;
+                    // Seconds are composed up to PLAN_AHEAD_NS early, the survey advanced with
+                    // them: a poll answers what this second's own NAV-SVIN/TIM-SVIN says, not
+                    // a second that is still to come, as a receiver's answer and its periodic
+                    // output agree.
+                    self.receiver.reported_survey = p.survey;
                     if p.active.power_off && !current.power_off {
                         // The power goes: RAM (and BBR without a battery) is lost; it comes
                         // back with what was saved, at the saved speed.
@@ -376,6 +384,7 @@ fn plan(s: &Scenario, first_s: i64, index: u64) -> Planned {
         edge_done: false,
         burst_done: false,
         burst: Burst { frames: Vec::new(), label_s: true_s },
+        survey: crate::survey::Survey::default(),
         start_ns: None,
         logged: false,
     }
