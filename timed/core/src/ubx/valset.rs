@@ -169,3 +169,16 @@ pub mod keys {
     pub const TMODE_SVIN_MIN_DUR: u32 = 0x4003_0010;
     pub const TMODE_SVIN_ACC_LIMIT: u32 = 0x4003_0011;
 }
+
+/// CFG-SIGNAL-*_ENA: a whole constellation on or off (F9 interface description §6.9.20
+/// "CFG-SIGNAL: Satellite systems (GNSS) signal configuration"; the section notes that a
+/// change of the signal configuration restarts the receiver's GNSS subsystem, so the set-up
+/// sends these only when they differ, and never without being asked).
+pub mod signal_keys {
+    pub const GPS_ENA: u32 = 0x1031_001F;
+    pub const SBAS_ENA: u32 = 0x1031_0020;
+    pub const GAL_ENA: u32 = 0x1031_0021;
+    pub const BDS_ENA: u32 = 0x1031_0022;
+    pub const QZSS_ENA: u32 = 0x1031_0024;
+    pub const GLO_ENA: u32 = 0x1031_0025;
+}
