@@ -1,5 +1,6 @@
 //! Which constellations the modelled receiver tracks: the CFG-SIGNAL-*_ENA keys (F9 interface
-//! description §6.9.20 "CFG-SIGNAL", set with CFG-VALSET on the F9T) and the legacy UBX-CFG-GNSS
+//! description, configuration reference "CFG-SIGNAL"; ZED-F9T integration manual UBX-19005590
+//! §3.1.4.3 "GNSS signal configuration"; set with CFG-VALSET on the F9T) and the legacy UBX-CFG-GNSS
 //! (06 3E) that sets the same on the M8 parts (u-blox 8 / M8 receiver description, UBX-CFG-GNSS).
 //! Kept as items like every other setting, so the layers, CFG-CFG and a power cycle treat them
 //! alike; the burst leaves out the satellites of a disabled system (NAV-SAT, GSV).
@@ -29,7 +30,7 @@ pub fn known(key: u32) -> bool {
     SYSTEMS.iter().any(|s| s.1 == key)
 }
 
-/// Out of the box: every system on an F9T (its §6.9.20 defaults); GPS, SBAS, QZSS and GLONASS
+/// Out of the box: every system on an F9T (the F9's default configuration); GPS, SBAS, QZSS and GLONASS
 /// on an M8 (Galileo and BeiDou off, as UBX-CFG-GNSS's default configuration has them).
 pub fn factory(part: Part, k: &mut Items) {
     for (id, key, _, _) in SYSTEMS {

@@ -83,7 +83,7 @@ impl Fake {
             ] {
                 keys.insert(key, v);
             }
-            // CFG-SIGNAL-*_ENA: every system on out of the box (F9 §6.9.20 defaults).
+            // CFG-SIGNAL-*_ENA: every system on out of the box (the F9's defaults).
             for key in super::super::constellations::SWITCHABLE.map(super::super::constellations::key) {
                 keys.insert(key, 1);
             }

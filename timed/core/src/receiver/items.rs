@@ -382,7 +382,7 @@ pub fn wanted(settings: &Settings, id: &Identity) -> Vec<(ItemId, i64)> {
         }
     }
     // Only when asked; after everything else but the speed, since switching them restarts the
-    // GNSS subsystem (F9 §6.9.20).
+    // receiver's GNSS tracking (ZED-F9T integration manual §3.1.4.3).
     if let Some(set) = &settings.constellations {
         w.extend(super::constellations::wanted(set));
     }
