@@ -4,8 +4,9 @@
 //! -> timed labels the pulses with TIM-TP and applies qErr, with a real chronyd (Debian
 //! `chrony`, `-x`, private sockets and ports). pyubx2 (PyPI) checks every frame timectl sent
 //! (recorded by the simulator). An M8N asked for time mode NAKs it: named, exit 1, the rest
-//! applied and listed. A finished survey-in is saved as the fixed position. While timed runs,
-//! timectl refuses its port and names it.
+//! applied and listed; asked for four major constellations it NAKs CFG-GNSS, named too. A
+//! finished survey-in is saved as the fixed position. While timed runs, timectl refuses its
+//! port and names it.
 //! About 20 s in all: the labs wait for timed to pair TIM-TP-labelled pulses, and for a short
 //! survey-in (5 s, 10 m) to finish.
 #![forbid(unsafe_code)]
@@ -167,6 +168,19 @@ fn m8n_refuses_time_mode_by_name() {
     // Everything but the time mode is in place (the first apply did it; the second finds it so).
     assert!(items.iter().filter(|i| i["outcome"] != "nak").all(|i| i["equal"] == true), "{a}");
     assert!(items.iter().any(|i| i["item"] == "rate TIM-TP" && i["equal"] == true));
+    // Four major systems at once: more than a NEO-M8 tracks concurrently, CFG-GNSS refused, the
+    // constellations named and left as they were.
+    let four = json(&receiver(&lab, &["apply", "--constellations", "gps,galileo,beidou,glonass", "--json"]));
+    let nak: Vec<&str> = four["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["outcome"] == "nak")
+        .map(|i| i["item"].as_str().unwrap())
+        .collect();
+    assert!(nak.contains(&"gnss-galileo") && nak.contains(&"gnss-beidou"), "{nak:?}");
+    let galileo = four["items"].as_array().unwrap().iter().find(|i| i["item"] == "gnss-galileo").cloned();
+    assert_eq!(galileo.map(|g| g["read_back"].clone()), Some(Value::from(0)), "{four}");
     let _ = std::fs::remove_file(record(11373));
 }
 
