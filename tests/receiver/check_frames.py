@@ -69,6 +69,12 @@ KEY_NAMES = {
 }
 for n in ("GGA", "GLL", "GSA", "GSV", "RMC", "VTG", "ZDA"):
     KEY_NAMES[f"rate NMEA-{n}"] = f"CFG_MSGOUT_NMEA_ID_{n}_UART1"
+# Constellations (only when asked): CFG-SIGNAL-*_ENA, and on legacy parts the enable flag of
+# CFG-GNSS's block with that gnssId (u-blox 8 protocol specification, "GNSS identifiers").
+GNSS_IDS = {"gps": 0, "sbas": 1, "galileo": 2, "beidou": 3, "qzss": 5, "glonass": 6}
+for n, k in (("gps", "GPS"), ("sbas", "SBAS"), ("galileo", "GAL"), ("beidou", "BDS"), ("qzss", "QZSS"),
+             ("glonass", "GLO")):
+    KEY_NAMES[f"gnss-{n}"] = f"CFG_SIGNAL_{k}_ENA"
 
 # Item -> (legacy message, pyubx2 field, scale from the item's unit to the field's), u-blox 8
 # protocol specification.
@@ -182,6 +188,10 @@ def main():
                 if not hits:
                     problems.append(f"{name}: no CFG-MSG sets rateUART1 = {wanted} for {cls:02x} {mid:02x}")
                     continue
+            elif name.startswith("gnss-"):
+                if not any(gnss_flag(m, GNSS_IDS[name[5:]]) == wanted for m in msgs if m.identity == "CFG-GNSS"):
+                    problems.append(f"{name}: no CFG-GNSS sets enable = {wanted} in gnssId {GNSS_IDS[name[5:]]}'s block")
+                    continue
             else:
                 ident, field, scale = LEGACY[name]
                 want = round(wanted * scale)
@@ -205,6 +215,16 @@ def main():
     for p in problems:
         print("FAIL:", p)
     sys.exit(1 if problems else 0)
+
+
+def gnss_flag(m, gnss_id):
+    """The enable flag of CFG-GNSS block `gnss_id` as pyubx2 reads it (the id from the payload:
+    pyubx2 shows names), or None without such a block."""
+    p = m.payload
+    for n in range(getattr(m, "numConfigBlocks", 0)):
+        if p[4 + 8 * n] == gnss_id:
+            return getattr(m, f"enable_{n + 1:02d}")
+    return None
 
 
 def raw_class(m):

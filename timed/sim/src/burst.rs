@@ -76,7 +76,9 @@ pub fn compose_with(
     fill_seq: &mut u64,
     out: &Output,
 ) -> Burst {
-    let snap = snapshot(s, sky, true_s, index, active);
+    let mut snap = snapshot(s, sky, true_s, index, active);
+    // Satellites of a disabled constellation are not tracked: absent from NAV-SAT and GSV.
+    snap.sats.retain(|sat| out.cfg.gnss_mask & 1 << sat.gnss.ubx_id() != 0);
     let label_s = snap.unix_s;
     if active.silence || active.pulse_only || active.power_off {
         return Burst { frames: Vec::new(), label_s };

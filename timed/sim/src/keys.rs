@@ -172,6 +172,9 @@ pub fn known(part: Part, key: u32) -> bool {
     if let Some(m) = MSGS.iter().find(|m| m.3 == key) {
         return m.0.on(part);
     }
+    if crate::gnss::known(key) {
+        return true;
+    }
     matches!(
         key,
         UART1_BAUDRATE
@@ -263,6 +266,7 @@ pub fn factory(part: Part) -> Items {
             k.insert(key, u64::from(nmea_default));
         }
     }
+    crate::gnss::factory(part, &mut k);
     if part.has_time_mode() {
         for key in TMODE_KEYS {
             k.insert(key, 0);
@@ -286,6 +290,8 @@ pub struct Config {
     pub tmode: TimeMode,
     /// Seconds between navigation solutions (CFG-RATE measRate × navRate), when whole.
     pub solution_every_s: u64,
+    /// Enabled constellations, bit n for gnssId n (CFG-SIGNAL-*_ENA / CFG-GNSS).
+    pub gnss_mask: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -345,6 +351,7 @@ impl Config {
                 user_ns: s(TP_USER_DELAY_TP1),
             },
             dyn_model: u(NAVSPG_DYNMODEL) as u8,
+            gnss_mask: crate::gnss::mask(k),
             // Solutions faster than 1 Hz are not modelled (one burst a second).
             solution_every_s: match u(RATE_MEAS) * u(RATE_NAV).max(1) {
                 ms if ms >= 1000 && ms % 1000 == 0 => ms / 1000,

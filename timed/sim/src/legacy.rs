@@ -29,6 +29,7 @@ pub fn handle(rx: &mut Receiver, id: u8, p: &[u8]) -> Outcome {
         0x31 => tp5(rx, p),
         0x3D if rx.part == Part::M8t => tmode2(rx, p),
         0x71 if rx.part == Part::F9t => tmode3(rx, p),
+        0x3E if rx.part != Part::F9t => crate::gnss::cfg_gnss(rx, p),
         // Anything else the part does not have (CFG-TMODE2 on an M8N or F9T, CFG-TMODE3 on
         // an M8) is refused.
         _ => Outcome::Nak,

@@ -29,6 +29,7 @@
 mod args;
 mod burst;
 mod fault;
+mod gnss;
 mod keys;
 mod legacy;
 mod line;

@@ -216,6 +216,7 @@ impl Receiver {
             && c.tp.period_lock_us > 0
             && c.tp.len_us <= c.tp.period_us
             && c.tp.len_lock_us <= c.tp.period_lock_us
+            && crate::gnss::valid(self.part, c.gnss_mask)
     }
 
     /// Sets RAM items after checking the result; false (nothing applied) when invalid.

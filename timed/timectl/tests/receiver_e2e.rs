@@ -1,10 +1,12 @@
 //! `timectl receiver` end to end: factory receiver models (timed-sim `--model f9t|m8t|m8n
 //! --factory`, which stand in for the receiver: none exists here) -> `apply` -> `verify` exit 0
+//! (asked for GPS and Galileo only: CFG-SIGNAL keys on the F9T, CFG-GNSS on the M8T)
 //! -> timed labels the pulses with TIM-TP and applies qErr, with a real chronyd (Debian
 //! `chrony`, `-x`, private sockets and ports). pyubx2 (PyPI) checks every frame timectl sent
 //! (recorded by the simulator). An M8N asked for time mode NAKs it: named, exit 1, the rest
-//! applied and listed. A finished survey-in is saved as the fixed position. While timed runs,
-//! timectl refuses its port and names it.
+//! applied and listed; asked for four major constellations it NAKs CFG-GNSS, named too. A
+//! finished survey-in is saved as the fixed position. While timed runs, timectl refuses its
+//! port and names it.
 //! About 20 s in all: the labs wait for timed to pair TIM-TP-labelled pulses, and for a short
 //! survey-in (5 s, 10 m) to finish.
 #![forbid(unsafe_code)]
@@ -100,14 +102,38 @@ fn factory_to_tim_tp(model: &str, port: u16) {
     let mut lab = lab(model, port);
     let plan = receiver(&lab, &["plan", "--json"]);
     assert_eq!(plan.status.code(), Some(1), "a factory receiver needs changes: {}", text(&plan));
-    let apply = receiver(&lab, &["apply", "--json"]);
+    // Constellations asked for: GPS and Galileo only (the factory F9T has all six on, the M8T
+    // GPS, SBAS, QZSS and GLONASS): CFG-SIGNAL keys on the F9T, CFG-GNSS on the M8T.
+    let gnss = ["--constellations", "gps,galileo"];
+    let apply = receiver(&lab, &[&["apply", "--json"][..], &gnss].concat());
     let a = json(&apply);
     assert_eq!(apply.status.code(), Some(0), "{}", text(&apply));
     assert_eq!(a["all_equal"], true);
     assert_eq!(a["detected"]["timing"], true);
-    let verify = receiver(&lab, &["verify"]);
+    let item = |name: &str| a["items"].as_array().unwrap().iter().find(|i| i["item"] == name).cloned();
+    let glonass = item("gnss-glonass").unwrap_or_else(|| panic!("no gnss-glonass item: {a}"));
+    assert_eq!(
+        (glonass["outcome"].as_str(), glonass["read_back"].as_i64()),
+        (Some("applied"), Some(0)),
+        "{a}"
+    );
+    assert_eq!(item("gnss-galileo").map(|i| i["read_back"].clone()), Some(Value::from(1)), "{a}");
+    let verify = receiver(&lab, &[&["verify"][..], &gnss].concat());
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
     assert!(String::from_utf8_lossy(&verify.stdout).contains("verified"), "{}", text(&verify));
+    // Not asked (timed.toml has no constellations): no such item, and verify still 0.
+    let verify = receiver(&lab, &["verify", "--json"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    let v = json(&verify);
+    assert!(
+        v["items"].as_array().unwrap().iter().all(|i| !i["item"].as_str().unwrap().starts_with("gnss-")),
+        "{v}"
+    );
+    // Asked for another set, verify names the differing systems.
+    let other = receiver(&lab, &["verify", "--constellations", "gps,glonass"]);
+    assert_eq!(other.status.code(), Some(1), "{}", text(&other));
+    let out = String::from_utf8_lossy(&other.stdout);
+    assert!(out.contains("gnss-glonass") && out.contains("gnss-galileo"), "{out}");
     pyubx2_check(model, port, &a);
     lab.restart_timed().unwrap();
     let locked = wait_for(Duration::from_secs(60), || {
@@ -148,6 +174,19 @@ fn m8n_refuses_time_mode_by_name() {
     // Everything but the time mode is in place (the first apply did it; the second finds it so).
     assert!(items.iter().filter(|i| i["outcome"] != "nak").all(|i| i["equal"] == true), "{a}");
     assert!(items.iter().any(|i| i["item"] == "rate TIM-TP" && i["equal"] == true));
+    // Four major systems at once: more than a NEO-M8 tracks concurrently, CFG-GNSS refused, the
+    // constellations named and left as they were.
+    let four = json(&receiver(&lab, &["apply", "--constellations", "gps,galileo,beidou,glonass", "--json"]));
+    let nak: Vec<&str> = four["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["outcome"] == "nak")
+        .map(|i| i["item"].as_str().unwrap())
+        .collect();
+    assert!(nak.contains(&"gnss-galileo") && nak.contains(&"gnss-beidou"), "{nak:?}");
+    let galileo = four["items"].as_array().unwrap().iter().find(|i| i["item"] == "gnss-galileo").cloned();
+    assert_eq!(galileo.map(|g| g["read_back"].clone()), Some(Value::from(0)), "{four}");
     let _ = std::fs::remove_file(record(11373));
 }
 

@@ -163,7 +163,7 @@ fn f9t_keys_as_pyubx2_reads_them() {
             "-2001723.79,-3925089.94,4596569.54",
         ],
     );
-    check(true, &["--save", "--grid", "gps", "--survey-accuracy-m", "2"]);
+    check(true, &["--save", "--grid", "gps", "--survey-accuracy-m", "2", "--constellations", "gps,galileo"]);
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn m8t_legacy_messages_as_pyubx2_reads_them() {
             "46.4046,-117.0207,270.5",
         ],
     );
-    check(false, &["--save", "--profile", "navigation"]);
+    check(false, &["--save", "--profile", "navigation", "--constellations", "gps,qzss,galileo"]);
 }
 
 #[test]

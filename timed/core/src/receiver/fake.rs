@@ -40,6 +40,8 @@ pub struct Fake {
     out: Vec<u8>,
     framer: Framer,
     last_nmea_s: u64,
+    /// CFG-GNSS on the legacy models (M8 default: GPS, SBAS, QZSS, GLONASS enabled).
+    pub gnss: crate::ubx::cfg_gnss::GnssCfg,
 }
 
 impl Fake {
@@ -80,6 +82,10 @@ impl Fake {
                 (k::TMODE_SVIN_ACC_LIMIT, 0),
             ] {
                 keys.insert(key, v);
+            }
+            // CFG-SIGNAL-*_ENA: every system on out of the box (the F9's defaults).
+            for key in super::super::constellations::SWITCHABLE.map(super::super::constellations::key) {
+                keys.insert(key, 1);
             }
             for m in [0x07u32, 0x5C, 0x16, 0x61, 0x1B, 0x89, 0x17E, 0x35A] {
                 keys.insert(0x2091_0000 + m, 0);
@@ -130,6 +136,14 @@ impl Fake {
             out: Vec::new(),
             framer: Framer::new(),
             last_nmea_s: 0,
+            gnss: {
+                use crate::gnss::Constellation as C;
+                let mut g = crate::ubx::cfg_gnss::GnssCfg::m8_default();
+                for c in [C::Gps, C::Sbas, C::Qzss, C::Glonass] {
+                    g.set(c, true);
+                }
+                g
+            },
         }
     }
 
@@ -263,6 +277,15 @@ impl Fake {
                 } else if let Some(t) = Tmode2::decode(p) {
                     self.sets += 1;
                     self.tmode2 = t;
+                }
+                self.ack(class, id, true);
+            }
+            (0x06, crate::ubx::cfg_gnss::ID_GNSS, m) if m != Model::F9t => {
+                if p.is_empty() {
+                    self.out.extend(self.gnss.encode());
+                } else if let Some(g) = crate::ubx::cfg_gnss::GnssCfg::decode(p) {
+                    self.sets += 1;
+                    self.gnss = g;
                 }
                 self.ack(class, id, true);
             }

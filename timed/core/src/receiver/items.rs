@@ -156,6 +156,8 @@ pub enum ItemId {
     FixedPosAcc01mm,
     SvinMinDurS,
     SvinAccLimit01mm,
+    /// A constellation enabled (1) or not (0): CFG-SIGNAL-*_ENA, or CFG-GNSS's enable flag.
+    Gnss(crate::gnss::Constellation),
     /// UART1 speed: applied last, then the receiver is found again at the new speed.
     UartBaud,
 }
@@ -169,6 +171,7 @@ impl ItemId {
             ItemId::UartOutNmea => "uart1-out-nmea",
             ItemId::Rate(m) => return format!("rate {}", m.name()),
             ItemId::NmeaRate(n) => return format!("rate NMEA-{}", n.name()),
+            ItemId::Gnss(c) => return format!("gnss-{}", c.name()),
             ItemId::TpEnabled => "timepulse-enabled",
             ItemId::TpPulseDef => "timepulse-frequency-not-period",
             ItemId::TpLengthDef => "timepulse-length-not-ratio",
@@ -248,6 +251,7 @@ impl ItemId {
             ItemId::FixedPosAcc01mm => k::TMODE_FIXED_POS_ACC,
             ItemId::SvinMinDurS => k::TMODE_SVIN_MIN_DUR,
             ItemId::SvinAccLimit01mm => k::TMODE_SVIN_ACC_LIMIT,
+            ItemId::Gnss(c) => super::constellations::key(c),
             ItemId::UartBaud => k::UART1_BAUDRATE,
         }
     }
@@ -376,6 +380,11 @@ pub fn wanted(settings: &Settings, id: &Identity) -> Vec<(ItemId, i64)> {
                 (ItemId::TimeMode, 2),
             ]),
         }
+    }
+    // Only when asked; after everything else but the speed, since switching them restarts the
+    // receiver's GNSS tracking (ZED-F9T integration manual §3.1.4.3).
+    if let Some(set) = &settings.constellations {
+        w.extend(super::constellations::wanted(set));
     }
     w.push((ItemId::UartBaud, i64::from(settings.baud)));
     w

@@ -7,6 +7,7 @@ use crate::ubx::cfg::{
     nav5, tp5_flags as f, MsgRates, Prt, Tmode2, Tp5, CLASS_CFG, ID_MSG, ID_NAV5, ID_PRT, ID_TMODE2, ID_TP5,
     PORT_UART1, PROTO_NMEA, PROTO_UBX, PRT_MODE_8N1,
 };
+use crate::ubx::cfg_gnss::{GnssCfg, ID_GNSS};
 
 /// The legacy message that carries an item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -16,6 +17,8 @@ pub enum Carrier {
     Tp5,
     Nav5,
     Tmode2,
+    /// CFG-GNSS: every constellation's enable flag in one message.
+    Gnss,
 }
 
 impl Carrier {
@@ -42,6 +45,7 @@ impl Carrier {
             | ItemId::TpCableDelayNs
             | ItemId::TpUserDelayNs => Carrier::Tp5,
             ItemId::DynModel => Carrier::Nav5,
+            ItemId::Gnss(_) => Carrier::Gnss,
             _ => Carrier::Tmode2,
         }
     }
@@ -53,6 +57,7 @@ impl Carrier {
             Carrier::Tp5 => "CFG-TP5".into(),
             Carrier::Nav5 => "CFG-NAV5".into(),
             Carrier::Tmode2 => "CFG-TMODE2".into(),
+            Carrier::Gnss => "CFG-GNSS".into(),
         }
     }
     pub fn class_id(self) -> (u8, u8) {
@@ -62,6 +67,7 @@ impl Carrier {
             Carrier::Tp5 => ID_TP5,
             Carrier::Nav5 => ID_NAV5,
             Carrier::Tmode2 => ID_TMODE2,
+            Carrier::Gnss => ID_GNSS,
         };
         (CLASS_CFG, id)
     }
@@ -72,6 +78,7 @@ impl Carrier {
             Carrier::Tp5 => Tp5::poll(0),
             Carrier::Nav5 => nav5::poll(),
             Carrier::Tmode2 => Tmode2::poll(),
+            Carrier::Gnss => GnssCfg::poll(),
         }
     }
     /// Whether a CFG answer's payload is this carrier's (CFG-MSG answers name their message,
@@ -82,7 +89,7 @@ impl Carrier {
                 Carrier::Prt => p.first() == Some(&PORT_UART1),
                 Carrier::Msg(c, i) => p.get(..2) == Some(&[c, i][..]),
                 Carrier::Tp5 => p.first() == Some(&0),
-                Carrier::Nav5 | Carrier::Tmode2 => true,
+                Carrier::Nav5 | Carrier::Tmode2 | Carrier::Gnss => true,
             }
     }
 }
@@ -95,6 +102,7 @@ pub struct Readout {
     pub tp5: Option<Tp5>,
     pub dyn_model: Option<u8>,
     pub tmode2: Option<Tmode2>,
+    pub gnss: Option<GnssCfg>,
 }
 
 impl Readout {
@@ -111,6 +119,7 @@ impl Readout {
             Carrier::Tp5 => self.tp5 = Tp5::decode(p).or(self.tp5),
             Carrier::Nav5 => self.dyn_model = nav5::decode_dyn_model(p).or(self.dyn_model),
             Carrier::Tmode2 => self.tmode2 = Tmode2::decode(p).or(self.tmode2),
+            Carrier::Gnss => self.gnss = GnssCfg::decode(p).or(self.gnss.take()),
         }
     }
 
@@ -151,6 +160,11 @@ impl Readout {
                 })
             }
             Carrier::Nav5 => self.dyn_model.map(i64::from),
+            Carrier::Gnss => match id {
+                // A system the answer does not list is one the receiver lacks: off.
+                ItemId::Gnss(c) => Some(i64::from(self.gnss.as_ref()?.enabled(c).unwrap_or(false))),
+                _ => None,
+            },
             Carrier::Tmode2 => {
                 let t = self.tmode2?;
                 match id {
@@ -253,6 +267,17 @@ impl Readout {
             }
             Carrier::Nav5 => {
                 nav5::set_dyn_model(get(ItemId::DynModel).and_then(|v| u8::try_from(v).ok()).unwrap_or(0))
+            }
+            Carrier::Gnss => {
+                // The enable flags of the polled configuration, its channel split kept
+                // (UBX-CFG-GNSS: reserved and maximum channels are the receiver's).
+                let mut g = self.gnss.clone().unwrap_or_else(GnssCfg::m8_default);
+                for &(id, v) in items {
+                    if let ItemId::Gnss(c) = id {
+                        g.set(c, v != 0);
+                    }
+                }
+                g.encode()
             }
             Carrier::Tmode2 => {
                 let mut t = self.tmode2.unwrap_or(Tmode2 {

@@ -12,6 +12,7 @@
 //! Owns: the plan (which items, wanted values, their order), the protocol of detect / read /
 //! apply / verify, retries and timeouts. Must not depend on: I/O, clocks, the daemon, serde.
 
+pub mod constellations;
 pub mod identity;
 pub mod items;
 pub mod legacy;
@@ -125,6 +126,8 @@ pub struct Settings {
     /// explicitly, so it is planned even on a receiver that lacks time mode (which then NAKs it).
     pub time_mode: Option<TimeMode>,
     pub fixed_pos_acc_mm: u32,
+    /// GNSS to enable (the others disabled); `None`: constellations are left as they are.
+    pub constellations: Option<Vec<crate::gnss::Constellation>>,
     /// Write to battery-backed RAM and flash too (default: RAM only).
     pub save: bool,
 }
@@ -145,6 +148,7 @@ impl Default for Settings {
             user_delay_ns: 0,
             time_mode: None,
             fixed_pos_acc_mm: 1_000,
+            constellations: None,
             save: false,
         }
     }

@@ -231,6 +231,8 @@ fn legacy_readout_maps_items() {
     assert_eq!(back, Tp5 { flags: tp.flags & !cfg::tp5_flags::GRID_MASK, ..tp });
 }
 
+#[path = "constellations_tests.rs"]
+mod constellations_tests;
 #[path = "fake.rs"]
 mod fake;
 #[path = "session_tests.rs"]

@@ -4,6 +4,7 @@
 //! Framing and checksums are the framer's job, not this module's.
 
 pub mod cfg;
+pub mod cfg_gnss;
 mod decode;
 mod sec;
 pub mod valset;

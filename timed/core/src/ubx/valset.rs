@@ -169,3 +169,18 @@ pub mod keys {
     pub const TMODE_SVIN_MIN_DUR: u32 = 0x4003_0010;
     pub const TMODE_SVIN_ACC_LIMIT: u32 = 0x4003_0011;
 }
+
+/// CFG-SIGNAL-*_ENA: a whole constellation on or off (F9 interface description, configuration
+/// reference "CFG-SIGNAL"; ZED-F9T integration manual UBX-19005590 §3.1.4.3 "GNSS signal
+/// configuration": a constellation is enabled when its enable key and one of its band keys are
+/// set, so with the factory band keys (all on) the enable key alone switches it, and an
+/// unsupported combination is refused with ACK-NAK). A signal change restarts the receiver's
+/// GNSS tracking, so the set-up sends these only when they differ, never unasked.
+pub mod signal_keys {
+    pub const GPS_ENA: u32 = 0x1031_001F;
+    pub const SBAS_ENA: u32 = 0x1031_0020;
+    pub const GAL_ENA: u32 = 0x1031_0021;
+    pub const BDS_ENA: u32 = 0x1031_0022;
+    pub const QZSS_ENA: u32 = 0x1031_0024;
+    pub const GLO_ENA: u32 = 0x1031_0025;
+}

@@ -88,6 +88,9 @@ pub struct Setup {
     pub fixed_ecef_m: Vec<f64>,
     /// How well the fixed position is known, metres.
     pub fixed_accuracy_m: f64,
+    /// GNSS to enable, the others disabled (gps, sbas, galileo, beidou, qzss, glonass);
+    /// empty (the default): the set-up leaves the receiver's constellations alone.
+    pub constellations: Vec<String>,
 }
 
 /// The core's survey-in limits when none are given (its `DEFAULT_SURVEY`).
@@ -118,6 +121,7 @@ impl Default for Setup {
             fixed_llh: Vec::new(),
             fixed_ecef_m: Vec::new(),
             fixed_accuracy_m: f64::from(d.fixed_pos_acc_mm) / 1e3,
+            constellations: Vec::new(),
         }
     }
 }
@@ -175,6 +179,8 @@ impl Setup {
             user_delay_ns: self.user_delay_ns,
             time_mode,
             fixed_pos_acc_mm: m_to(self.fixed_accuracy_m, 1e3) as u32,
+            constellations: (!self.constellations.is_empty())
+                .then(|| self.constellations.iter().filter_map(|s| core::constellations::parse(s)).collect()),
             save: false,
         }
     }
@@ -260,7 +266,34 @@ impl Setup {
             );
         }
         self.fixed_problems(&mut bad);
+        self.constellation_problems(&mut bad);
         v
+    }
+
+    fn constellation_problems(&self, bad: &mut impl FnMut(&'static str, String, &str)) {
+        let list = &self.constellations;
+        if list.is_empty() {
+            return;
+        }
+        let key = "receiver.setup.constellations";
+        let names = core::constellations::SWITCHABLE.map(|c| format!("{:?}", c.name())).join(", ");
+        let mut set = Vec::new();
+        for s in list {
+            match core::constellations::parse(s) {
+                Some(c) if set.contains(&c) => bad(key, format!("{s:?} is given twice"), ""),
+                Some(c) => set.push(c),
+                None => bad(
+                    key,
+                    format!("{s:?} is not a constellation the receiver can switch"),
+                    &format!("some of {names}; leave the key out to keep the receiver's"),
+                ),
+            }
+        }
+        if set.len() == list.len() {
+            if let Some(p) = core::constellations::problem(&set) {
+                bad(key, format!("constellations = {list:?}: {p}"), "");
+            }
+        }
     }
 
     fn cable_problems(&self, bad: &mut impl FnMut(&'static str, String, &str)) {

@@ -2,6 +2,7 @@
 
 use clap::{Subcommand, ValueEnum};
 use std::path::PathBuf;
+use timed_core::gnss::Constellation;
 use timed_core::receiver::{CableDelay, Grid, Nmea, Profile, Settings, TimeMode, DEFAULT_SURVEY};
 
 #[derive(clap::Args)]
@@ -123,6 +124,10 @@ pub struct Setup {
     /// How well the fixed position is known, metres [default: 1].
     #[arg(long, value_name = "M")]
     pub fixed_accuracy_m: Option<f64>,
+    /// GNSS to enable, the others disabled (e.g. gps,galileo; "" leaves them as they are)
+    /// [default: timed.toml's constellations, else left as they are].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub constellations: Option<Vec<String>>,
 }
 
 #[derive(clap::Args)]
@@ -144,6 +149,28 @@ fn scaled(v: f64, per_m: f64, what: &str) -> Result<i64, String> {
     }
 }
 
+/// `--constellations`: the core's names and rules, as timed.toml's key; none = left alone.
+fn constellations(list: &[String]) -> Result<Option<Vec<Constellation>>, String> {
+    use timed_core::receiver::constellations::{parse, problem, SWITCHABLE};
+    let mut set = Vec::new();
+    for s in list.iter().filter(|s| !s.is_empty()) {
+        let c = parse(s).ok_or_else(|| {
+            let names: Vec<&str> = SWITCHABLE.iter().map(|c| c.name()).collect();
+            format!("--constellations: {s:?} is not one of {}", names.join(", "))
+        })?;
+        if !set.contains(&c) {
+            set.push(c);
+        }
+    }
+    if set.is_empty() {
+        return Ok(None);
+    }
+    match problem(&set) {
+        Some(p) => Err(format!("--constellations: {p}")),
+        None => Ok(Some(set)),
+    }
+}
+
 impl Setup {
     /// `base` (timed.toml's plan, or the core's defaults) with the options given here.
     pub fn settings(&self, base: Settings, save: bool) -> Result<Settings, String> {
@@ -162,6 +189,9 @@ impl Setup {
                 })?);
             }
             out.nmea_keep = keep;
+        }
+        if let Some(list) = &self.constellations {
+            out.constellations = constellations(list)?;
         }
         if let Some(us) = self.pulse_length_us {
             out.pulse_len_us = us;

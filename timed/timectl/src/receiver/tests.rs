@@ -80,3 +80,19 @@ fn exit_status_per_command() {
         assert_eq!(exit_code(&report(op)), 2);
     }
 }
+
+#[test]
+fn constellations_option() {
+    use timed_core::gnss::Constellation as C;
+    let base = Settings::default();
+    assert_eq!(settings(&["plan"], base.clone()).unwrap().constellations, None, "not asked: left alone");
+    let s = settings(&["verify", "--constellations", "gps,Galileo"], base.clone()).unwrap();
+    assert_eq!(s.constellations, Some(vec![C::Gps, C::Galileo]));
+    let from_toml = Settings { constellations: Some(vec![C::Glonass]), ..base.clone() };
+    assert_eq!(settings(&["plan", "--constellations", ""], from_toml.clone()).unwrap().constellations, None);
+    assert_eq!(settings(&["apply"], from_toml.clone()).unwrap().constellations, Some(vec![C::Glonass]));
+    let e = settings(&["plan", "--constellations", "gps,compass"], base.clone()).unwrap_err();
+    assert!(e.contains("\"compass\" is not one of gps, sbas, galileo"), "{e}");
+    let e = settings(&["plan", "--constellations", "sbas"], base).unwrap_err();
+    assert!(e.contains("at least one of gps"), "{e}");
+}

@@ -162,3 +162,25 @@ fn the_apply_command_names_the_configuration_when_it_is_not_the_default() {
         "systemctl stop timed && timectl receiver apply --config /tmp/lab/timed.toml --save && systemctl start timed"
     );
 }
+
+#[test]
+fn constellations_only_when_asked() {
+    let (_, s) = setup("");
+    assert!(s.constellations.is_empty());
+    assert_eq!(s.to_core(115_200).constellations, None, "absent: the receiver's are left alone");
+    let (_, s) = setup("[receiver.setup]\nconstellations = [\"gps\", \"Galileo\"]\n");
+    use timed_core::gnss::Constellation as C;
+    assert_eq!(s.to_core(115_200).constellations, Some(vec![C::Gps, C::Galileo]));
+    let p = problems("[receiver.setup]\nconstellations = [\"gps\", \"compass\"]\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:18: \"compass\" is not a constellation"), "{}", p[0]);
+    assert!(p[0].contains("\"galileo\""), "the hint names the known ones: {}", p[0]);
+    let p = problems("[receiver.setup]\nconstellations = [\"gps\", \"gps\"]\n");
+    assert!(p.len() == 1 && p[0].starts_with("t.toml:2:18: \"gps\" is given twice"), "{p:#?}");
+    let p = problems("[receiver.setup]\nconstellations = [\"sbas\"]\n");
+    assert!(p.len() == 1 && p[0].contains("at least one of gps, galileo, beidou, glonass"), "{p:#?}");
+    let (_, s) = setup("[receiver.setup]\nconstellations = []\n");
+    assert_eq!(s.to_core(9_600).constellations, None, "[]: left alone, as absent");
+    let p = problems("[receiver.setup]\nconstellations = [\"galileo\", \"qzss\"]\n");
+    assert!(p.len() == 1 && p[0].contains("qzss needs gps"), "{p:#?}");
+}
