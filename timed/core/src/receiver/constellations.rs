@@ -1,8 +1,8 @@
 //! Constellations, only when asked: which GNSS the set-up can switch on or off, their names in
 //! timed.toml and on timectl's command line, the key (protocol ≥ 27) that switches each, and
 //! the plan's items for a wanted set. Without a wanted set the plan has no such item: the
-//! receiver keeps what it runs with (switching a system restarts the receiver's GNSS tracking,
-//! a few seconds without a fix, so it is never done unasked). Key semantics: ZED-F9T
+//! receiver keeps what it runs with (switching a system changes what the receiver tracks while
+//! it re-acquires, so it is never done unasked). Key semantics: ZED-F9T
 //! integration manual UBX-19005590 §3.1.4.3 "GNSS signal configuration".
 //!
 //! Owns: the set-up's constellation list and its key table. Must not depend on: the session,
