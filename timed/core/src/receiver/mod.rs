@@ -22,7 +22,30 @@ pub use identity::{Identity, Interface};
 pub use items::{Item, ItemId, Msg, Nmea};
 pub use session::Session;
 
-use crate::ubx::cfg::SurveyResult;
+use crate::ubx::Svin;
+
+/// A survey-in's mean antenna position, ECEF, in 0.1 mm (the unit of the fixed-position keys),
+/// with its accuracy (0.1 mm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SurveyResult {
+    pub ecef_01mm: [i64; 3],
+    pub acc_01mm: u32,
+    /// Survey finished with a valid position (`valid` = 1, `active` = 0).
+    pub done: bool,
+}
+
+impl SurveyResult {
+    /// From the one NAV-SVIN / TIM-SVIN decoder ([`crate::ubx::decode`]), which gives metres:
+    /// NAV-SVIN's cm + 0.1 mm parts and TIM-SVIN's cm come back exactly when rounded to 0.1 mm
+    /// (ECEF metres need at most 37 of a double's 53 bits at that resolution).
+    pub fn from_svin(s: &Svin) -> SurveyResult {
+        SurveyResult {
+            ecef_01mm: s.mean_ecef_m.map(|m| (m * 1e4).round() as i64),
+            acc_01mm: (s.mean_acc_m * 1e4).round().clamp(0.0, f64::from(u32::MAX)) as u32,
+            done: s.valid && !s.active,
+        }
+    }
+}
 
 /// What the receiver is set up for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

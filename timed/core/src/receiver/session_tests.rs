@@ -127,7 +127,7 @@ fn silent_and_not_ublox() {
 
 #[test]
 fn finished_survey_becomes_the_fixed_position() {
-    use crate::ubx::cfg::SurveyResult;
+    use crate::receiver::SurveyResult;
     let s = Settings::default().with_surveyed(SurveyResult {
         ecef_01mm: [10_001, -20_002, 30_003],
         acc_01mm: 19_995,

@@ -6,7 +6,8 @@ use super::items::ItemId;
 use super::items::Msg;
 use super::legacy::{Carrier, Readout};
 use super::{Failure, Interface, ItemReport, Outcome};
-use crate::ubx::cfg::{self, SurveyResult, CLASS_CFG, ID_VALGET, ID_VALSET};
+use super::SurveyResult;
+use crate::ubx::cfg::{self, CLASS_CFG, ID_VALGET, ID_VALSET};
 use crate::ubx::valset::{self, KeyValue, Layers};
 use crate::ubx::Ubx;
 
@@ -188,21 +189,21 @@ impl Readings {
                 }
             }
             Query::Survey(m) => ((class, id) == m.class_id()).then(|| {
-                self.survey =
-                    if m == Msg::NavSvin { cfg::nav_svin_result(p) } else { cfg::tim_svin_result(p) };
+                self.survey = match msg {
+                    Some(Ubx::Svin(s)) => Some(SurveyResult::from_svin(s)),
+                    _ => None,
+                };
                 true
             }),
         }
     }
 
-    /// Keeps a NAV-SVIN (F9 §3.15.14) or TIM-SVIN (M8 §32.18.3) frame's survey state.
-    pub(super) fn note_survey(&mut self, class: u8, id: u8, p: &[u8]) {
-        let got = match (class, id) {
-            c if c == Msg::NavSvin.class_id() => cfg::nav_svin_result(p),
-            c if c == Msg::TimSvin.class_id() => cfg::tim_svin_result(p),
-            _ => return,
-        };
-        self.survey = got.or(self.survey);
+    /// Keeps a NAV-SVIN (F9 §3.15.14) or TIM-SVIN (M8 §32.18.3) frame's survey state, as the
+    /// stream decoder decoded it.
+    pub(super) fn note_survey(&mut self, msg: Option<&Ubx>) {
+        if let Some(Ubx::Svin(s)) = msg {
+            self.survey = Some(SurveyResult::from_svin(s));
+        }
     }
 
     /// Each item's value in this pass as its read-back, and whether it equals the plan.

@@ -235,3 +235,30 @@ fn legacy_readout_maps_items() {
 mod fake;
 #[path = "session_tests.rs"]
 mod session_tests;
+
+/// The set-up takes a survey's position from the same NAV-SVIN / TIM-SVIN decoder as the epoch
+/// (one owner of those layouts): whole 0.1 mm back from the metres it gives, NAV-SVIN's
+/// negative 0.1 mm parts and TIM-SVIN's variance included.
+#[test]
+fn survey_result_comes_from_the_stream_decoder_exactly() {
+    let mut nav = vec![0u8; 40];
+    for (i, (cm, hp)) in [(-200_172_379i32, -54i8), (-392_508_993, -99), (459_656_954, 1)].iter().enumerate() {
+        nav[12 + 4 * i..16 + 4 * i].copy_from_slice(&cm.to_le_bytes());
+        nav[24 + i] = *hp as u8;
+    }
+    nav[28..32].copy_from_slice(&14_995u32.to_le_bytes());
+    nav[36] = 1;
+    let Ok(crate::ubx::Ubx::Svin(s)) = crate::ubx::decode(0x01, 0x3B, &nav) else { panic!("NAV-SVIN not decoded") };
+    let r = SurveyResult::from_svin(&s);
+    assert_eq!(r.ecef_01mm, [-20_017_237_954, -39_250_899_399, 45_965_695_401]);
+    assert_eq!((r.acc_01mm, r.done), (14_995, true));
+
+    let mut tim = vec![0u8; 28];
+    tim[4..8].copy_from_slice(&(-200_172_379i32).to_le_bytes());
+    tim[16..20].copy_from_slice(&2_250_000u32.to_le_bytes()); // (1500 mm)²
+    tim[24] = 1;
+    tim[25] = 1; // still active: not done
+    let Ok(crate::ubx::Ubx::Svin(s)) = crate::ubx::decode(0x0D, 0x04, &tim) else { panic!("TIM-SVIN not decoded") };
+    let r = SurveyResult::from_svin(&s);
+    assert_eq!((r.ecef_01mm[0], r.acc_01mm, r.done), (-20_017_237_900, 15_000, false));
+}
