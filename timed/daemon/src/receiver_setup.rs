@@ -17,9 +17,9 @@ use crate::config::{Config, Configure, Profile, TimeModeWanted};
 use crate::health::{ItemOutcome, ReceiverSetup, SetupItem, SetupState};
 use crate::serial::{Port, PortCommand, SerialStatus};
 use timed_core::epoch::{Epoch, RxStamp};
+use timed_core::receiver::SurveyResult;
 use timed_core::receiver::{Action, Op, Outcome, Report, Session, Settings};
 use timed_core::stream::StreamDecoder;
-use timed_core::receiver::SurveyResult;
 use tracing::{info, warn};
 
 /// Silence after which bytes mean the receiver started again (it sends every second).

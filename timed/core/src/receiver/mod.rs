@@ -148,13 +148,30 @@ pub struct Settings {
     /// explicitly, so it is planned even on a receiver that lacks time mode (which then NAKs it).
     pub time_mode: Option<TimeMode>,
     pub fixed_pos_acc_mm: u32,
+    /// The survey-in's limits, for the profile's default (`time_mode` `None`) as for a survey-in
+    /// asked for: the user's limits hold whichever way the survey was chosen.
+    pub survey: SurveyLimits,
     /// Write to battery-backed RAM and flash too (default: RAM only).
     pub save: bool,
 }
 
+/// How long and how well a survey-in averages the antenna's position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SurveyLimits {
+    pub min_dur_s: u32,
+    pub acc_limit_mm: u32,
+}
+
+impl SurveyLimits {
+    /// The survey-in time mode with these limits.
+    pub fn mode(self) -> TimeMode {
+        TimeMode::SurveyIn { min_dur_s: self.min_dur_s, acc_limit_mm: self.acc_limit_mm }
+    }
+}
+
 /// The default survey: at least 5 minutes and within 5 m, the limits u-center proposes for a
 /// timing antenna on a roof.
-pub const DEFAULT_SURVEY: TimeMode = TimeMode::SurveyIn { min_dur_s: 300, acc_limit_mm: 5_000 };
+pub const DEFAULT_SURVEY: SurveyLimits = SurveyLimits { min_dur_s: 300, acc_limit_mm: 5_000 };
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -168,6 +185,7 @@ impl Default for Settings {
             user_delay_ns: 0,
             time_mode: None,
             fixed_pos_acc_mm: 1_000,
+            survey: DEFAULT_SURVEY,
             save: false,
         }
     }
@@ -178,7 +196,7 @@ impl Settings {
     pub fn effective_time_mode(&self, id: &Identity) -> Option<TimeMode> {
         match (self.time_mode, id.timing, self.profile) {
             (Some(tm), _, _) => Some(tm),
-            (None, true, Profile::Timing) => Some(DEFAULT_SURVEY),
+            (None, true, Profile::Timing) => Some(self.survey.mode()),
             (None, true, Profile::Navigation) => Some(TimeMode::Disabled),
             (None, false, _) => None,
         }

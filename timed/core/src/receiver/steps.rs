@@ -5,9 +5,9 @@
 use super::items::ItemId;
 use super::items::Msg;
 use super::legacy::{Carrier, Readout};
-use super::{Failure, Interface, ItemReport, Outcome};
 use super::SurveyResult;
-use crate::ubx::cfg::{self, CLASS_CFG, ID_VALGET, ID_VALSET};
+use super::{Failure, Interface, ItemReport, Outcome};
+use crate::ubx::cfg::{CLASS_CFG, ID_VALGET, ID_VALSET};
 use crate::ubx::valset::{self, KeyValue, Layers};
 use crate::ubx::Ubx;
 

@@ -178,7 +178,7 @@ fn plan_items_per_receiver() {
     let n = items::wanted(&s, &Identity::from_mon_ver(&m8n()));
     assert!(n.iter().all(|w| w.0 != ItemId::TimeMode), "no time mode on a navigation part unless asked");
     assert!(n.iter().any(|w| w.0 == ItemId::Rate(Msg::MonHw)));
-    let asked = Settings { time_mode: Some(DEFAULT_SURVEY), ..Settings::default() };
+    let asked = Settings { time_mode: Some(DEFAULT_SURVEY.mode()), ..Settings::default() };
     assert!(items::wanted(&asked, &Identity::from_mon_ver(&m8n())).iter().any(|w| w.0 == ItemId::TimeMode));
     // NMEA kept: the mask on, kept sentences at 1, the others 0.
     let keep = Settings { nmea_keep: vec![Nmea::Zda], ..Settings::default() };
@@ -242,13 +242,16 @@ mod session_tests;
 #[test]
 fn survey_result_comes_from_the_stream_decoder_exactly() {
     let mut nav = vec![0u8; 40];
-    for (i, (cm, hp)) in [(-200_172_379i32, -54i8), (-392_508_993, -99), (459_656_954, 1)].iter().enumerate() {
+    for (i, (cm, hp)) in [(-200_172_379i32, -54i8), (-392_508_993, -99), (459_656_954, 1)].iter().enumerate()
+    {
         nav[12 + 4 * i..16 + 4 * i].copy_from_slice(&cm.to_le_bytes());
         nav[24 + i] = *hp as u8;
     }
     nav[28..32].copy_from_slice(&14_995u32.to_le_bytes());
     nav[36] = 1;
-    let Ok(crate::ubx::Ubx::Svin(s)) = crate::ubx::decode(0x01, 0x3B, &nav) else { panic!("NAV-SVIN not decoded") };
+    let Ok(crate::ubx::Ubx::Svin(s)) = crate::ubx::decode(0x01, 0x3B, &nav) else {
+        panic!("NAV-SVIN not decoded")
+    };
     let r = SurveyResult::from_svin(&s);
     assert_eq!(r.ecef_01mm, [-20_017_237_954, -39_250_899_399, 45_965_695_401]);
     assert_eq!((r.acc_01mm, r.done), (14_995, true));
@@ -258,7 +261,25 @@ fn survey_result_comes_from_the_stream_decoder_exactly() {
     tim[16..20].copy_from_slice(&2_250_000u32.to_le_bytes()); // (1500 mm)²
     tim[24] = 1;
     tim[25] = 1; // still active: not done
-    let Ok(crate::ubx::Ubx::Svin(s)) = crate::ubx::decode(0x0D, 0x04, &tim) else { panic!("TIM-SVIN not decoded") };
+    let Ok(crate::ubx::Ubx::Svin(s)) = crate::ubx::decode(0x0D, 0x04, &tim) else {
+        panic!("TIM-SVIN not decoded")
+    };
     let r = SurveyResult::from_svin(&s);
     assert_eq!((r.ecef_01mm[0], r.acc_01mm, r.done), (-20_017_237_900, 15_000, false));
+}
+
+/// `time_mode` left to the profile (auto) surveys with the user's limits, not the default ones.
+#[test]
+fn auto_time_mode_surveys_with_the_settings_limits() {
+    let s = Settings { survey: SurveyLimits { min_dur_s: 600, acc_limit_mm: 2_000 }, ..Settings::default() };
+    assert_eq!(s.time_mode, None);
+    let f9 = Identity::from_mon_ver(&f9t());
+    assert_eq!(s.effective_time_mode(&f9), Some(TimeMode::SurveyIn { min_dur_s: 600, acc_limit_mm: 2_000 }));
+    let w = items::wanted(&s, &f9);
+    assert!(w.contains(&(ItemId::SvinMinDurS, 600)), "{w:?}");
+    assert!(w.contains(&(ItemId::SvinAccLimit01mm, 20_000)), "{w:?}");
+    // Navigation profile: time mode disabled whatever the limits; a non-timing part: nothing.
+    let nav = Settings { profile: Profile::Navigation, ..s.clone() };
+    assert_eq!(nav.effective_time_mode(&f9), Some(TimeMode::Disabled));
+    assert_eq!(s.effective_time_mode(&Identity::from_mon_ver(&m8n())), None);
 }
