@@ -189,10 +189,7 @@ impl Readings {
                 }
             }
             Query::Survey(m) => ((class, id) == m.class_id()).then(|| {
-                self.survey = match msg {
-                    Some(Ubx::Svin(s)) => Some(SurveyResult::from_svin(s)),
-                    _ => None,
-                };
+                self.note_survey(msg);
                 true
             }),
         }
@@ -200,9 +197,17 @@ impl Readings {
 
     /// Keeps a NAV-SVIN (F9 §3.15.14) or TIM-SVIN (M8 §32.18.3) frame's survey state, as the
     /// stream decoder decoded it.
+    /// A finished survey, once seen, is kept for the session: it is the position the plan
+    /// fixes, and what the report hands on (timed gives it back after a power cycle). A later
+    /// unfinished report does not replace it: after the session's own switch to fixed mode the
+    /// receiver reports no survey, and one answering a poll ahead of its periodic output can
+    /// send the older state last.
     pub(super) fn note_survey(&mut self, msg: Option<&Ubx>) {
         if let Some(Ubx::Svin(s)) = msg {
-            self.survey = Some(SurveyResult::from_svin(s));
+            let new = SurveyResult::from_svin(s);
+            if new.done || !self.survey.is_some_and(|old| old.done) {
+                self.survey = Some(new);
+            }
         }
     }
 

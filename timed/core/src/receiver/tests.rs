@@ -283,3 +283,32 @@ fn auto_time_mode_surveys_with_the_settings_limits() {
     assert_eq!(nav.effective_time_mode(&f9), Some(TimeMode::Disabled));
     assert_eq!(s.effective_time_mode(&Identity::from_mon_ver(&m8n())), None);
 }
+
+/// A finished survey seen in a session stays its survey: an unfinished report after it (the
+/// receiver switched to fixed mode by the session itself, or an older state sent last) does
+/// not erase the position the plan fixed and the report hands on.
+#[test]
+fn a_finished_survey_is_not_replaced_by_a_later_unfinished_report() {
+    use crate::ubx::{Svin, Ubx};
+    let svin = |x: f64, valid, active| {
+        Ubx::Svin(Svin {
+            itow_ms: None,
+            duration_s: 10,
+            mean_acc_m: 9.45,
+            mean_ecef_m: [x, 1.0, 2.0],
+            observations: 7,
+            valid,
+            active,
+        })
+    };
+    let mut r = steps::Readings::default();
+    r.note_survey(Some(&svin(1.0, false, true)));
+    assert_eq!(r.survey.map(|s| s.done), Some(false));
+    r.note_survey(Some(&svin(2.0, true, false)));
+    r.note_survey(Some(&svin(3.0, false, true)));
+    r.note_survey(Some(&svin(0.0, false, false)));
+    assert_eq!(r.survey.map(|s| (s.ecef_01mm[0], s.done)), Some((20_000, true)));
+    // A later finished one is newer news.
+    r.note_survey(Some(&svin(4.0, true, false)));
+    assert_eq!(r.survey.map(|s| s.ecef_01mm[0]), Some(40_000));
+}
