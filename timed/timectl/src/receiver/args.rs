@@ -145,7 +145,7 @@ impl Setup {
         let t = self.table(base.clone());
         if let Some((key, msg, hint)) = t.problems().into_iter().next() {
             let hint = hint.map(|h| format!(" ({h})")).unwrap_or_default();
-            return Err(format!("{}: {msg}{hint}", option_of(key)));
+            return Err(format!("{}: {}", option_of(key), in_options(&format!("{msg}{hint}"))));
         }
         Ok(Settings { save, ..t.to_core(baud) })
     }
@@ -218,4 +218,24 @@ fn option_of(key: &str) -> String {
         "fixed_ecef_m" => "--fixed-ecef".into(),
         k => format!("--{}", k.replace('_', "-")),
     }
+}
+
+/// The keys a check's message names, named as the options that set them.
+const KEYS: [&str; 12] = [
+    "pulse_length_us",
+    "time_grid",
+    "cable_delay_ns",
+    "cable_length_m",
+    "velocity_factor",
+    "user_delay_ns",
+    "time_mode",
+    "survey_min_s",
+    "survey_accuracy_m",
+    "fixed_llh",
+    "fixed_ecef_m",
+    "fixed_accuracy_m",
+];
+
+fn in_options(text: &str) -> String {
+    KEYS.iter().fold(text.to_string(), |t, k| t.replace(k, &option_of(k)))
 }

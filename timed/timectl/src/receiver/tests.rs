@@ -95,6 +95,9 @@ fn options_mean_what_their_timed_toml_keys_mean() {
         settings(&["plan", "--fixed-ecef", "4051539.602,618677.3453,4870825.0344"], &TomlSetup::default())
             .unwrap_err();
     assert!(e.starts_with("--fixed-ecef: "), "{e}");
+    // The message names the options, not timed.toml's keys.
+    let e = settings(&["plan", "--time-mode", "fixed"], &TomlSetup::default()).unwrap_err();
+    assert!(e.contains("--fixed-llh") && e.contains("--fixed-ecef") && !e.contains("fixed_llh"), "{e}");
 }
 
 #[test]
