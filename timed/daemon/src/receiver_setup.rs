@@ -17,9 +17,9 @@ use crate::config::{Config, Configure, Profile, TimeModeWanted};
 use crate::health::{ItemOutcome, ReceiverSetup, SetupItem, SetupState};
 use crate::serial::{Port, PortCommand, SerialStatus};
 use timed_core::epoch::{Epoch, RxStamp};
+use timed_core::receiver::SurveyResult;
 use timed_core::receiver::{Action, Op, Outcome, Report, Session, Settings};
 use timed_core::stream::StreamDecoder;
-use timed_core::ubx::cfg::SurveyResult;
 use tracing::{info, warn};
 
 /// Silence after which bytes mean the receiver started again (it sends every second).
@@ -149,11 +149,7 @@ impl Driver {
     /// A finished survey seen in the stream: its position is the fixed one from then on.
     pub fn on_epoch(&mut self, e: &Epoch) {
         if let Some(s) = e.survey.as_ref().filter(|s| s.valid && !s.active) {
-            self.surveyed = Some(SurveyResult {
-                ecef_01mm: s.mean_ecef_m.map(|m| (m * 1e4).round() as i64),
-                acc_01mm: (s.mean_acc_m * 1e4).round() as u32,
-                done: true,
-            });
+            self.surveyed = Some(SurveyResult::from_svin(s));
         }
     }
 

@@ -9,7 +9,7 @@
 use crate::keys::{Config, Msg};
 use crate::model::Part;
 use crate::rng::{Purpose, Rng};
-use crate::scenario::{Active, Scenario};
+use crate::scenario::{Active, Position, Scenario};
 use crate::sky::{snapshot, Sky, Snapshot};
 use crate::survey::{self, Survey};
 use crate::{nmea, ubx};
@@ -43,6 +43,34 @@ pub struct Output {
 }
 
 impl Output {
+    /// The position a timing receiver in fixed time mode uses, `None` when it is not in it:
+    /// time mode 2 (the configured position), or a survey-in that finished (its mean). From
+    /// then on it solves for time only (F9 interface description and u-blox 8 protocol spec,
+    /// "Time mode": NAV-PVT fixType 5, NAV-STATUS gpsFix 5) and reports that position. The
+    /// NMEA "Position fix flags" tables (F9 interface description §4.1.6, u-blox 8 protocol
+    /// spec "NMEA Protocol / Position Fix Flags") have no row for a time-only fix: it is a valid
+    /// GNSS fix there, so GGA (quality 1) and RMC (status A, mode A) stay as with a 3D fix,
+    /// carrying the fixed position.
+    pub fn fixed_position(&self) -> Option<Position> {
+        if !self.part.has_time_mode() {
+            return None;
+        }
+        let tm = &self.cfg.tmode;
+        let ecef_01mm = match tm.mode {
+            1 if self.survey.valid && !self.survey.active => self.survey.mean_01mm,
+            2 if tm.lla => {
+                let deg = |i: usize| f64::from(tm.pos[i]) * 1e-7 + f64::from(tm.pos_hp[i]) * 1e-9;
+                let height_m = f64::from(tm.pos[2]) * 1e-2 + f64::from(tm.pos_hp[2]) * 1e-4;
+                return Some(Position { lat_deg: deg(0), lon_deg: deg(1), height_m, geoid_sep_m: 0.0 });
+            }
+            2 => [0, 1, 2].map(|i| i64::from(tm.pos[i]) * 100 + i64::from(tm.pos_hp[i])),
+            _ => return None,
+        };
+        let (lat_deg, lon_deg, height_m) =
+            timed_core::epoch::ecef_to_llh(ecef_01mm.map(|v| v as f64 * 1e-4))?;
+        Some(Position { lat_deg, lon_deg, height_m, geoid_sep_m: 0.0 })
+    }
+
     /// The simulator as it always was (no `--model`): configured for the scenario.
     #[cfg(test)]
     pub fn configured(s: &Scenario) -> Output {
@@ -79,6 +107,9 @@ pub fn compose_with(
     let mut snap = snapshot(s, sky, true_s, index, active);
     // Satellites of a disabled constellation are not tracked: absent from NAV-SAT and GSV.
     snap.sats.retain(|sat| out.cfg.gnss_mask & 1 << sat.gnss.ubx_id() != 0);
+    if let Some(p) = out.fixed_position().filter(|_| snap.fix) {
+        (snap.time_only, snap.position) = (true, Position { geoid_sep_m: snap.position.geoid_sep_m, ..p });
+    }
     let label_s = snap.unix_s;
     if active.silence || active.pulse_only || active.power_off {
         return Burst { frames: Vec::new(), label_s };

@@ -287,3 +287,93 @@ fn a_two_second_solution_rate_sends_every_other_second() {
         .collect();
     assert!(lens[0] > 0 && lens[1] == 0 && lens[2] > 0 && lens[3] == 0, "{lens:?}");
 }
+
+/// The UBX messages and NMEA sentences of one burst of `rx` at second `index`.
+fn ubx_and_gga(s: &Scenario, rx: &crate::receiver::Receiver, index: u64) -> (Vec<Ubx>, Vec<String>) {
+    let sky = Sky::new(s);
+    let b = compose_with(s, &sky, T0 + index as i64, index, &Active::default(), &mut 0, &rx.output());
+    let (mut ubx, mut gga) = (Vec::new(), Vec::new());
+    Framer::new().feed(&b.frames.concat(), |fr| match fr.frame {
+        Frame::Ubx { class, id, payload } => ubx.extend(timed_core::ubx::decode(class, id, payload).ok()),
+        Frame::Nmea { sentence, .. } if sentence.windows(4).any(|w| w == b"GGA,") => {
+            gga.push(String::from_utf8_lossy(sentence).into_owned())
+        }
+        _ => {}
+    });
+    (ubx, gga)
+}
+
+/// (NAV-PVT fixType, gnssFixOK, latitude), (NAV-STATUS gpsFix, gpsFixOk), GGA quality field.
+fn fix_report(ubx: &[Ubx], gga: &[String]) -> ((u8, bool, f64), (u8, bool), String) {
+    let pvt = ubx.iter().find_map(|m| if let Ubx::NavPvt(p) = m { Some(p) } else { None }).expect("NAV-PVT");
+    let st =
+        ubx.iter().find_map(|m| if let Ubx::NavStatus(s) = m { Some(s) } else { None }).expect("NAV-STATUS");
+    let quality = gga.first().expect("GGA").split(',').nth(6).unwrap_or_default().to_string();
+    ((pvt.fix_type, pvt.gnss_fix_ok, pvt.lat_deg), (st.gps_fix, st.gps_fix_ok), quality)
+}
+
+/// A timing part in fixed time mode reports a time-only fix (NAV-PVT fixType 5, NAV-STATUS
+/// gpsFix 5, the fix still OK) at its fixed position, with GGA quality 1 (the NMEA fix-flag
+/// tables have no time-only row); before, and on the M8N, a 3D fix. The M8T is given its
+/// position (CFG-TMODE2 mode 2); the F9T surveys (CFG-TMODE3 mode 1) until the survey ends.
+#[test]
+fn a_timing_part_in_fixed_mode_reports_a_time_only_fix_at_its_fixed_position() {
+    use crate::model::Part;
+    use crate::receiver::Receiver;
+    let s = Scenario::default();
+    let rates = |rx: &mut Receiver| {
+        for id in [0x07, 0x03] {
+            rx.handle(0x06, 0x01, &[0x01, id, 1], 0);
+        }
+    };
+    // M8T, given a position 0.001° (111 m) north of the antenna.
+    let mut m8t = Receiver::new(Part::M8t, true, &s, false, false);
+    rates(&mut m8t);
+    let (ubx, gga) = ubx_and_gga(&s, &m8t, 0);
+    let ((ft, ok, lat), (gf, gok), q) = fix_report(&ubx, &gga);
+    assert_eq!((ft, ok, gf, gok, q.as_str()), (3, true, 3, true, "1"), "before time mode: 3D");
+    assert!((lat - s.position.lat_deg).abs() < 1e-6);
+    let given = crate::scenario::Position { lat_deg: s.position.lat_deg + 0.001, ..s.position };
+    let ecef = crate::survey::ecef_01mm(&given).map(|v| (v / 100) as i32);
+    let mut tm2 = vec![0u8; 28];
+    tm2[0] = 2;
+    for (i, v) in ecef.iter().enumerate() {
+        tm2[4 + 4 * i..8 + 4 * i].copy_from_slice(&v.to_le_bytes());
+    }
+    tm2[16..20].copy_from_slice(&1000u32.to_le_bytes());
+    m8t.handle(0x06, 0x3D, &tm2, 0);
+    let (ubx, gga) = ubx_and_gga(&s, &m8t, 1);
+    let ((ft, ok, lat), (gf, gok), q) = fix_report(&ubx, &gga);
+    assert_eq!((ft, ok, gf, gok, q.as_str()), (5, true, 5, true, "1"), "fixed: time only, still a fix");
+    assert!((lat - given.lat_deg).abs() < 1e-6, "the fixed position is reported: {lat}");
+    // The same burst through timed-core's pipeline: a time-only fix the receiver vouches for.
+    let sky = Sky::new(&s);
+    let b = compose_with(&s, &sky, T0 + 1, 1, &Active::default(), &mut 0, &m8t.output());
+    let (epochs, d) = decode(&b.frames.concat());
+    assert_clean(&d);
+    assert_eq!(epochs.iter().map(|e| (e.fix, e.fix_ok)).collect::<Vec<_>>(), [(Fix::TimeOnly, true)]);
+
+    // F9T surveying: a 3D fix while the survey runs, time only once it has ended.
+    let mut f9t = Receiver::new(Part::F9t, true, &s, false, false);
+    rates(&mut f9t);
+    let mut tm3 = vec![0u8; 40];
+    tm3[2] = 1;
+    tm3[24..28].copy_from_slice(&3u32.to_le_bytes());
+    tm3[28..32].copy_from_slice(&10_000_000u32.to_le_bytes());
+    f9t.handle(0x06, 0x71, &tm3, 0);
+    f9t.tick(0, true, 0, &s.position);
+    assert!(f9t.survey.active);
+    assert_eq!(fix_report(&ubx_and_gga(&s, &f9t, 1).0, &ubx_and_gga(&s, &f9t, 1).1).0 .0, 3);
+    for i in 1..=3 {
+        f9t.tick(i, true, 0, &s.position);
+    }
+    assert!(f9t.survey.valid && !f9t.survey.active);
+    let (ubx, gga) = ubx_and_gga(&s, &f9t, 4);
+    let ((ft, ok, _), (gf, gok), q) = fix_report(&ubx, &gga);
+    assert_eq!((ft, ok, gf, gok, q.as_str()), (5, true, 5, true, "1"));
+    // An M8N has no time mode: always 3D.
+    let mut m8n = Receiver::new(Part::M8n, true, &s, false, false);
+    rates(&mut m8n);
+    assert_eq!(m8n.handle(0x06, 0x3D, &tm2, 0).frames.len(), 1, "NAK");
+    assert_eq!(fix_report(&ubx_and_gga(&s, &m8n, 1).0, &ubx_and_gga(&s, &m8n, 1).1).0 .0, 3);
+}

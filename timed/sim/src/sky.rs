@@ -149,6 +149,9 @@ pub struct Snapshot {
     pub leap_s: i8,
     pub timels: TimeLs,
     pub fix: bool,
+    /// A time-only fix: a timing receiver in fixed time mode (given, or a survey-in that
+    /// finished) solves for time alone and reports its fixed position (see `burst::Output`).
+    pub time_only: bool,
     pub sats: Vec<Sat>,
     pub position: Position,
     pub tacc_ns: u32,
@@ -282,6 +285,7 @@ pub fn snapshot(s: &Scenario, sky: &Sky, true_s: i64, index: u64, a: &Active) ->
         leap_s,
         timels,
         fix,
+        time_only: false,
         sats: sky.at(count, fix),
         position,
         tacc_ns: a.tacc_ns.unwrap_or(s.tacc_ns),

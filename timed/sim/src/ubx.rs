@@ -61,7 +61,7 @@ pub fn nav_pvt(s: &Snapshot) -> Vec<u8> {
     if s.fix {
         p.u1(11, 0x07); // validDate, validTime, fullyResolved
         p.u4(12, s.tacc_ns);
-        p.u1(20, 3); // 3D fix
+        p.u1(20, fix_type(s));
         p.u1(21, 0x01); // gnssFixOK
         p.u1(22, 0xE0); // confirmedAvai, confirmedDate, confirmedTime
         p.u1(23, s.used());
@@ -144,6 +144,17 @@ pub fn nav_timels(s: &Snapshot) -> Vec<u8> {
     ubx_frame(NAV, 0x26, &p.0)
 }
 
+/// NAV-PVT fixType / NAV-STATUS gpsFix with a fix: 3 (3D), or 5 (time only) in fixed time
+/// mode (F9 interface description UBX-NAV-PVT and UBX-NAV-STATUS, u-blox 8 protocol spec
+/// UBX-NAV-STATUS: "0x05 = Time only fix"), still with gnssFixOK / gpsFixOk set.
+fn fix_type(s: &Snapshot) -> u8 {
+    if s.time_only {
+        5
+    } else {
+        3
+    }
+}
+
 /// NAV-STATUS (01 03), 16 bytes (u-blox 8 protocol spec, UBX-NAV-STATUS): gpsFix @4, flags
 /// @5 (gpsFixOk bit 0, wknSet bit 2, towSet bit 3), flags2 @7 (spoofDetState bits 3..4,
 /// protocol ≥ 18), ttff U4 @8, msss U4 @12. The one place a u-blox reports spoofing.
@@ -151,7 +162,7 @@ pub fn nav_status(s: &Snapshot) -> Vec<u8> {
     let mut p = Payload::zeroed(16);
     p.u4(0, s.itow_ms());
     if s.fix {
-        p.u1(4, 3); // 3D fix
+        p.u1(4, fix_type(s));
         p.u1(5, 0x0D);
         p.u4(8, 26_000); // ttff: a typical cold start
     }

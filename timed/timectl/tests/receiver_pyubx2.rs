@@ -153,7 +153,11 @@ fn f9t_keys_as_pyubx2_reads_them() {
     check(
         true,
         &[
+            // The cable delay is 0..32767 ns (as in timed.toml); the user delay carries the
+            // negative value through a signed key.
             "--cable-delay-ns",
+            "12",
+            "--user-delay-ns",
             "-12",
             "--nmea",
             "ZDA",

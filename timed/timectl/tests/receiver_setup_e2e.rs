@@ -198,10 +198,9 @@ fn survey_in_progress_is_visible() {
 
 /// A power cycle (the simulated receiver forgets its RAM, as one without a backup battery):
 /// timed notices the receiver coming back, applies the set-up again, says so, and the pulses
-/// are labelled by TIM-TP again; the surveyed position is given back, so no new survey. (The
-/// model reports a 3D fix in fixed mode where a real F9T reports a time-only fix, so the
-/// snapshot's time mode after a given position is not what a real receiver would show; the
-/// applied items and the absent survey are checked instead.)
+/// are labelled by TIM-TP again; the surveyed position is given back, so no new survey: the
+/// receiver is in fixed mode at once (the model reports the time-only fix of a fixed-mode
+/// F9T, NAV-PVT fixType 5, and no survey in NAV-SVIN), and timed's time mode reads `fixed`.
 #[test]
 fn a_power_cycle_is_restored_at_the_reconnect() {
     let scenario = "[[fault]]\nkind = \"power_cycle\"\nfrom_s = 35\nto_s = 39\n";
@@ -235,7 +234,8 @@ fn a_power_cycle_is_restored_at_the_reconnect() {
     std::thread::sleep(Duration::from_secs(2));
     let rx = lab.snapshot().unwrap()["timed"]["receiver"].clone();
     assert_ne!(rx["survey_active"], true, "surveying again after the power cycle: {rx:#}");
-    assert_ne!(rx["time_mode"], "survey-in", "{rx:#}");
+    assert_eq!(rx["time_mode"], "fixed", "{rx:#}");
+    assert_eq!((&rx["fix"], &rx["fix_ok"]), (&"time".into(), &true.into()), "time only, and a fix: {rx:#}");
 }
 
 /// A factory M8T (legacy CFG messages, 9600 baud, survey progress in TIM-SVIN): applied,

@@ -159,3 +159,35 @@ fn a_signal_from_a_message_sent_only_on_change_holds_until_cleared_and_holds_off
     assert_eq!(at(&mut g, &silent, 29), GateState::HoldingOff { signal: Signal::Jamming, until_ns: 30 * S });
     assert_eq!(at(&mut g, &silent, 30), GateState::Open);
 }
+
+/// A timing receiver in fixed time mode reports a time-only fix (NAV-PVT fixType 5 with
+/// gnssFixOK): a fix for the gate, neither no-fix nor a jump while its fixed position is the
+/// surveyed one (a few metres off the mean of the survey's fixes); a fixed position given
+/// wrong by far (the pulse then off by µs) is a position jump.
+#[test]
+fn a_time_only_fix_is_a_fix_and_its_fixed_position_is_watched() {
+    let mut g = Gate::new(Config::default());
+    for t in 0..60 {
+        assert_eq!(at(&mut g, &good(), t), GateState::Open);
+    }
+    let mut fixed = Epoch { fix: Fix::TimeOnly, ..good() };
+    if let Some(p) = fixed.position.as_mut() {
+        p.lat_deg += 3.0 / 111_195.0; // the survey's mean, 3 m off
+    }
+    for t in 60..120 {
+        assert_eq!(at(&mut g, &fixed, t), GateState::Open, "second {t}");
+    }
+    assert_eq!((g.signal(Signal::NoFix).raised, g.signal(Signal::PositionJump).raised), (0, 0));
+    // Not vouched for: no fix, whatever the type.
+    let unsure = Epoch { fix_ok: false, ..fixed.clone() };
+    assert_eq!(at(&mut g, &unsure, 120), GateState::Closed { signal: Signal::NoFix });
+    let mut g = Gate::new(Config::default());
+    for t in 0..60 {
+        at(&mut g, &good(), t);
+    }
+    let mut wrong = fixed;
+    if let Some(p) = wrong.position.as_mut() {
+        p.lat_deg += 1000.0 / 111_195.0;
+    }
+    assert_eq!(at(&mut g, &wrong, 60), GateState::Closed { signal: Signal::PositionJump });
+}

@@ -23,7 +23,30 @@ pub use identity::{Identity, Interface};
 pub use items::{Item, ItemId, Msg, Nmea};
 pub use session::Session;
 
-use crate::ubx::cfg::SurveyResult;
+use crate::ubx::Svin;
+
+/// A survey-in's mean antenna position, ECEF, in 0.1 mm (the unit of the fixed-position keys),
+/// with its accuracy (0.1 mm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SurveyResult {
+    pub ecef_01mm: [i64; 3],
+    pub acc_01mm: u32,
+    /// Survey finished with a valid position (`valid` = 1, `active` = 0).
+    pub done: bool,
+}
+
+impl SurveyResult {
+    /// From the one NAV-SVIN / TIM-SVIN decoder ([`crate::ubx::decode`]), which gives metres:
+    /// NAV-SVIN's cm + 0.1 mm parts and TIM-SVIN's cm come back exactly when rounded to 0.1 mm
+    /// (ECEF metres need at most 37 of a double's 53 bits at that resolution).
+    pub fn from_svin(s: &Svin) -> SurveyResult {
+        SurveyResult {
+            ecef_01mm: s.mean_ecef_m.map(|m| (m * 1e4).round() as i64),
+            acc_01mm: (s.mean_acc_m * 1e4).round().clamp(0.0, f64::from(u32::MAX)) as u32,
+            done: s.valid && !s.active,
+        }
+    }
+}
 
 /// What the receiver is set up for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,13 +151,30 @@ pub struct Settings {
     pub fixed_pos_acc_mm: u32,
     /// GNSS to enable (the others disabled); `None`: constellations are left as they are.
     pub constellations: Option<Vec<crate::gnss::Constellation>>,
+    /// The survey-in's limits, for the profile's default (`time_mode` `None`) as for a survey-in
+    /// asked for: the user's limits hold whichever way the survey was chosen.
+    pub survey: SurveyLimits,
     /// Write to battery-backed RAM and flash too (default: RAM only).
     pub save: bool,
 }
 
+/// How long and how well a survey-in averages the antenna's position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SurveyLimits {
+    pub min_dur_s: u32,
+    pub acc_limit_mm: u32,
+}
+
+impl SurveyLimits {
+    /// The survey-in time mode with these limits.
+    pub fn mode(self) -> TimeMode {
+        TimeMode::SurveyIn { min_dur_s: self.min_dur_s, acc_limit_mm: self.acc_limit_mm }
+    }
+}
+
 /// The default survey: at least 5 minutes and within 5 m, the limits u-center proposes for a
 /// timing antenna on a roof.
-pub const DEFAULT_SURVEY: TimeMode = TimeMode::SurveyIn { min_dur_s: 300, acc_limit_mm: 5_000 };
+pub const DEFAULT_SURVEY: SurveyLimits = SurveyLimits { min_dur_s: 300, acc_limit_mm: 5_000 };
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -149,6 +189,7 @@ impl Default for Settings {
             time_mode: None,
             fixed_pos_acc_mm: 1_000,
             constellations: None,
+            survey: DEFAULT_SURVEY,
             save: false,
         }
     }
@@ -159,7 +200,7 @@ impl Settings {
     pub fn effective_time_mode(&self, id: &Identity) -> Option<TimeMode> {
         match (self.time_mode, id.timing, self.profile) {
             (Some(tm), _, _) => Some(tm),
-            (None, true, Profile::Timing) => Some(DEFAULT_SURVEY),
+            (None, true, Profile::Timing) => Some(self.survey.mode()),
             (None, true, Profile::Navigation) => Some(TimeMode::Disabled),
             (None, false, _) => None,
         }

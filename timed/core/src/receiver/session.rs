@@ -164,7 +164,7 @@ impl Session {
         let msg = if nmea { None } else { decode(class, id, p).ok() };
         // Survey progress as the receiver sends it each second (the plan enables it), polled
         // or not: the latest one is what a finished survey's position is taken from.
-        self.readings.note_survey(class, id, p);
+        self.readings.note_survey(msg.as_ref());
         match &mut self.phase {
             Phase::Detect { seen, bauds, idx, .. } => {
                 if nmea {

@@ -81,7 +81,7 @@ fn cfg_nmea() -> u16 {
 #[test]
 fn m8n_asked_for_time_mode_naks_that_item_only() {
     let mut n = Fake::factory(Model::M8n);
-    let s = Settings { time_mode: Some(DEFAULT_SURVEY), ..Settings::default() };
+    let s = Settings { time_mode: Some(DEFAULT_SURVEY.mode()), ..Settings::default() };
     let (r, _) = run(&mut session(Op::Apply, s), &mut n);
     assert!(!r.all_equal());
     let naks: Vec<String> =
@@ -127,7 +127,7 @@ fn silent_and_not_ublox() {
 
 #[test]
 fn finished_survey_becomes_the_fixed_position() {
-    use crate::ubx::cfg::SurveyResult;
+    use crate::receiver::SurveyResult;
     let s = Settings::default().with_surveyed(SurveyResult {
         ecef_01mm: [10_001, -20_002, 30_003],
         acc_01mm: 19_995,

@@ -5,8 +5,9 @@
 use super::items::ItemId;
 use super::items::Msg;
 use super::legacy::{Carrier, Readout};
+use super::SurveyResult;
 use super::{Failure, Interface, ItemReport, Outcome};
-use crate::ubx::cfg::{self, SurveyResult, CLASS_CFG, ID_VALGET, ID_VALSET};
+use crate::ubx::cfg::{CLASS_CFG, ID_VALGET, ID_VALSET};
 use crate::ubx::valset::{self, KeyValue, Layers};
 use crate::ubx::Ubx;
 
@@ -188,21 +189,26 @@ impl Readings {
                 }
             }
             Query::Survey(m) => ((class, id) == m.class_id()).then(|| {
-                self.survey =
-                    if m == Msg::NavSvin { cfg::nav_svin_result(p) } else { cfg::tim_svin_result(p) };
+                self.note_survey(msg);
                 true
             }),
         }
     }
 
-    /// Keeps a NAV-SVIN (F9 §3.15.14) or TIM-SVIN (M8 §32.18.3) frame's survey state.
-    pub(super) fn note_survey(&mut self, class: u8, id: u8, p: &[u8]) {
-        let got = match (class, id) {
-            c if c == Msg::NavSvin.class_id() => cfg::nav_svin_result(p),
-            c if c == Msg::TimSvin.class_id() => cfg::tim_svin_result(p),
-            _ => return,
-        };
-        self.survey = got.or(self.survey);
+    /// Keeps a NAV-SVIN (F9 §3.15.14) or TIM-SVIN (M8 §32.18.3) frame's survey state, as the
+    /// stream decoder decoded it.
+    /// A finished survey, once seen, is kept for the session: it is the position the plan
+    /// fixes, and what the report hands on (timed gives it back after a power cycle). A later
+    /// unfinished report does not replace it: after the session's own switch to fixed mode the
+    /// receiver reports no survey, and one answering a poll ahead of its periodic output can
+    /// send the older state last.
+    pub(super) fn note_survey(&mut self, msg: Option<&Ubx>) {
+        if let Some(Ubx::Svin(s)) = msg {
+            let new = SurveyResult::from_svin(s);
+            if new.done || !self.survey.is_some_and(|old| old.done) {
+                self.survey = Some(new);
+            }
+        }
     }
 
     /// Each item's value in this pass as its read-back, and whether it equals the plan.

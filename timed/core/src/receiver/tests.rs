@@ -178,7 +178,7 @@ fn plan_items_per_receiver() {
     let n = items::wanted(&s, &Identity::from_mon_ver(&m8n()));
     assert!(n.iter().all(|w| w.0 != ItemId::TimeMode), "no time mode on a navigation part unless asked");
     assert!(n.iter().any(|w| w.0 == ItemId::Rate(Msg::MonHw)));
-    let asked = Settings { time_mode: Some(DEFAULT_SURVEY), ..Settings::default() };
+    let asked = Settings { time_mode: Some(DEFAULT_SURVEY.mode()), ..Settings::default() };
     assert!(items::wanted(&asked, &Identity::from_mon_ver(&m8n())).iter().any(|w| w.0 == ItemId::TimeMode));
     // NMEA kept: the mask on, kept sentences at 1, the others 0.
     let keep = Settings { nmea_keep: vec![Nmea::Zda], ..Settings::default() };
@@ -237,3 +237,80 @@ mod constellations_tests;
 mod fake;
 #[path = "session_tests.rs"]
 mod session_tests;
+
+/// The set-up takes a survey's position from the same NAV-SVIN / TIM-SVIN decoder as the epoch
+/// (one owner of those layouts): whole 0.1 mm back from the metres it gives, NAV-SVIN's
+/// negative 0.1 mm parts and TIM-SVIN's variance included.
+#[test]
+fn survey_result_comes_from_the_stream_decoder_exactly() {
+    let mut nav = vec![0u8; 40];
+    for (i, (cm, hp)) in [(-200_172_379i32, -54i8), (-392_508_993, -99), (459_656_954, 1)].iter().enumerate()
+    {
+        nav[12 + 4 * i..16 + 4 * i].copy_from_slice(&cm.to_le_bytes());
+        nav[24 + i] = *hp as u8;
+    }
+    nav[28..32].copy_from_slice(&14_995u32.to_le_bytes());
+    nav[36] = 1;
+    let Ok(crate::ubx::Ubx::Svin(s)) = crate::ubx::decode(0x01, 0x3B, &nav) else {
+        panic!("NAV-SVIN not decoded")
+    };
+    let r = SurveyResult::from_svin(&s);
+    assert_eq!(r.ecef_01mm, [-20_017_237_954, -39_250_899_399, 45_965_695_401]);
+    assert_eq!((r.acc_01mm, r.done), (14_995, true));
+
+    let mut tim = vec![0u8; 28];
+    tim[4..8].copy_from_slice(&(-200_172_379i32).to_le_bytes());
+    tim[16..20].copy_from_slice(&2_250_000u32.to_le_bytes()); // (1500 mm)²
+    tim[24] = 1;
+    tim[25] = 1; // still active: not done
+    let Ok(crate::ubx::Ubx::Svin(s)) = crate::ubx::decode(0x0D, 0x04, &tim) else {
+        panic!("TIM-SVIN not decoded")
+    };
+    let r = SurveyResult::from_svin(&s);
+    assert_eq!((r.ecef_01mm[0], r.acc_01mm, r.done), (-20_017_237_900, 15_000, false));
+}
+
+/// `time_mode` left to the profile (auto) surveys with the user's limits, not the default ones.
+#[test]
+fn auto_time_mode_surveys_with_the_settings_limits() {
+    let s = Settings { survey: SurveyLimits { min_dur_s: 600, acc_limit_mm: 2_000 }, ..Settings::default() };
+    assert_eq!(s.time_mode, None);
+    let f9 = Identity::from_mon_ver(&f9t());
+    assert_eq!(s.effective_time_mode(&f9), Some(TimeMode::SurveyIn { min_dur_s: 600, acc_limit_mm: 2_000 }));
+    let w = items::wanted(&s, &f9);
+    assert!(w.contains(&(ItemId::SvinMinDurS, 600)), "{w:?}");
+    assert!(w.contains(&(ItemId::SvinAccLimit01mm, 20_000)), "{w:?}");
+    // Navigation profile: time mode disabled whatever the limits; a non-timing part: nothing.
+    let nav = Settings { profile: Profile::Navigation, ..s.clone() };
+    assert_eq!(nav.effective_time_mode(&f9), Some(TimeMode::Disabled));
+    assert_eq!(s.effective_time_mode(&Identity::from_mon_ver(&m8n())), None);
+}
+
+/// A finished survey seen in a session stays its survey: an unfinished report after it (the
+/// receiver switched to fixed mode by the session itself, or an older state sent last) does
+/// not erase the position the plan fixed and the report hands on.
+#[test]
+fn a_finished_survey_is_not_replaced_by_a_later_unfinished_report() {
+    use crate::ubx::{Svin, Ubx};
+    let svin = |x: f64, valid, active| {
+        Ubx::Svin(Svin {
+            itow_ms: None,
+            duration_s: 10,
+            mean_acc_m: 9.45,
+            mean_ecef_m: [x, 1.0, 2.0],
+            observations: 7,
+            valid,
+            active,
+        })
+    };
+    let mut r = steps::Readings::default();
+    r.note_survey(Some(&svin(1.0, false, true)));
+    assert_eq!(r.survey.map(|s| s.done), Some(false));
+    r.note_survey(Some(&svin(2.0, true, false)));
+    r.note_survey(Some(&svin(3.0, false, true)));
+    r.note_survey(Some(&svin(0.0, false, false)));
+    assert_eq!(r.survey.map(|s| (s.ecef_01mm[0], s.done)), Some((20_000, true)));
+    // A later finished one is newer news.
+    r.note_survey(Some(&svin(4.0, true, false)));
+    assert_eq!(r.survey.map(|s| s.ecef_01mm[0]), Some(40_000));
+}

@@ -1,9 +1,8 @@
 //! Legacy UBX-CFG messages (u-blox 6/7/8, protocol < 27): encoders for the frames timed sends and
 //! decoders for the receiver's answers to polls. Layouts from the u-blox 8 / M8 receiver
 //! description incl. protocol specification (UBX-13003221), §32.10 "UBX-CFG"; section numbers
-//! below refer to it. Also MON-VER's poll (§32.16.14) and the survey-in result's mean position
-//! (NAV-SVIN, F9 interface description §3.15.14; TIM-SVIN, M8 §32.18.3), which the set-up turns
-//! into a fixed position.
+//! below refer to it. Also MON-VER's poll (§32.16.14). The survey-in result (NAV-SVIN,
+//! TIM-SVIN) is decoded once, in [`crate::ubx::decode`], for the epoch and the set-up alike.
 //!
 //! Owns: byte layouts only. Must not depend on: the framer's state, the receiver session, I/O.
 
@@ -272,45 +271,4 @@ pub fn cfg_save_bbr_flash() -> Vec<u8> {
     p.extend_from_slice(&0u32.to_le_bytes());
     p.push(0x03);
     ubx_frame(CLASS_CFG, ID_CFG, &p)
-}
-
-/// A survey-in's mean antenna position, ECEF, in 0.1 mm, with its accuracy (0.1 mm).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SurveyResult {
-    pub ecef_01mm: [i64; 3],
-    pub acc_01mm: u32,
-    /// Survey finished with a valid position (`valid` = 1, `active` = 0).
-    pub done: bool,
-}
-
-/// NAV-SVIN (0x01 0x3B, 40 bytes; F9 interface description §3.15.14): meanX/Y/Z in cm at 12,
-/// 16, 20 plus high-precision parts (0.1 mm) at 24..26, meanAcc (0.1 mm) at 28, valid at 36,
-/// active at 37.
-pub fn nav_svin_result(p: &[u8]) -> Option<SurveyResult> {
-    if p.len() < 40 {
-        return None;
-    }
-    let mut ecef = [0i64; 3];
-    for (i, e) in ecef.iter_mut().enumerate() {
-        let cm = i64::from(i4(p, 12 + 4 * i)?);
-        let hp = i64::from(p[24 + i] as i8);
-        *e = cm * 100 + hp;
-    }
-    Some(SurveyResult { ecef_01mm: ecef, acc_01mm: u4(p, 28)?, done: p[36] == 1 && p[37] == 0 })
-}
-
-/// TIM-SVIN (0x0D 0x04, 28 bytes; M8 §32.18.3): meanX/Y/Z in cm at 4, 8, 12, meanV (mm²) at
-/// 16, valid at 24, active at 25.
-pub fn tim_svin_result(p: &[u8]) -> Option<SurveyResult> {
-    if p.len() < 28 {
-        return None;
-    }
-    let mut ecef = [0i64; 3];
-    for (i, e) in ecef.iter_mut().enumerate() {
-        *e = i64::from(i4(p, 4 + 4 * i)?) * 100;
-    }
-    // meanV is a variance in mm²: its square root is the accuracy in mm.
-    let acc_mm = f64::from(u4(p, 16)?).sqrt();
-    let acc_01mm = (acc_mm * 10.0).round().min(f64::from(u32::MAX)) as u32;
-    Some(SurveyResult { ecef_01mm: ecef, acc_01mm, done: p[24] == 1 && p[25] == 0 })
 }

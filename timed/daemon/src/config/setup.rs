@@ -93,19 +93,10 @@ pub struct Setup {
     pub constellations: Vec<String>,
 }
 
-/// The core's survey-in limits when none are given (its `DEFAULT_SURVEY`).
-fn default_survey() -> (u32, u32) {
-    match core::DEFAULT_SURVEY {
-        core::TimeMode::SurveyIn { min_dur_s, acc_limit_mm } => (min_dur_s, acc_limit_mm),
-        _ => (300, 5_000),
-    }
-}
-
 impl Default for Setup {
     /// The core's defaults (`receiver::Settings::default`), in timed.toml's units.
     fn default() -> Setup {
         let d = core::Settings::default();
-        let (survey_min_s, survey_acc_mm) = default_survey();
         Setup {
             profile: Profile::Timing,
             nmea: d.nmea_keep.iter().map(|n| n.name().to_string()).collect(),
@@ -116,8 +107,8 @@ impl Default for Setup {
             velocity_factor: 0.66,
             user_delay_ns: d.user_delay_ns,
             time_mode: TimeModeWanted::Auto,
-            survey_min_s,
-            survey_accuracy_m: f64::from(survey_acc_mm) / 1e3,
+            survey_min_s: d.survey.min_dur_s,
+            survey_accuracy_m: f64::from(d.survey.acc_limit_mm) / 1e3,
             fixed_llh: Vec::new(),
             fixed_ecef_m: Vec::new(),
             fixed_accuracy_m: f64::from(d.fixed_pos_acc_mm) / 1e3,
@@ -143,13 +134,15 @@ impl Setup {
     /// writes the receiver's flash. Call on a checked configuration.
     pub fn to_core(&self, baud: u32) -> core::Settings {
         let m_to = |m: f64, per_m: f64| (m * per_m).round() as i64;
+        // The limits go with auto too: it surveys on a timing receiver in the timing profile.
+        let survey = core::SurveyLimits {
+            min_dur_s: self.survey_min_s,
+            acc_limit_mm: m_to(self.survey_accuracy_m, 1e3) as u32,
+        };
         let time_mode = match self.time_mode {
             TimeModeWanted::Auto => None,
             TimeModeWanted::Disabled => Some(core::TimeMode::Disabled),
-            TimeModeWanted::SurveyIn => Some(core::TimeMode::SurveyIn {
-                min_dur_s: self.survey_min_s,
-                acc_limit_mm: m_to(self.survey_accuracy_m, 1e3) as u32,
-            }),
+            TimeModeWanted::SurveyIn => Some(survey.mode()),
             TimeModeWanted::Fixed => Some(match (&self.fixed_llh[..], &self.fixed_ecef_m[..]) {
                 ([lat, lon, h], _) => core::TimeMode::FixedLlh {
                     lat_1e7deg: m_to(*lat, 1e7) as i32,
@@ -181,6 +174,7 @@ impl Setup {
             fixed_pos_acc_mm: m_to(self.fixed_accuracy_m, 1e3) as u32,
             constellations: (!self.constellations.is_empty())
                 .then(|| self.constellations.iter().filter_map(|s| core::constellations::parse(s)).collect()),
+            survey,
             save: false,
         }
     }
@@ -197,8 +191,9 @@ impl Setup {
         format!("systemctl stop timed && timectl receiver apply{at} --save && systemctl start timed")
     }
 
-    /// Values the receiver cannot be set to: (dotted key, message, hint).
-    pub(super) fn problems(&self) -> Vec<super::validate::Check> {
+    /// Values the receiver cannot be set to: (dotted key, message, hint). timed.toml's checks
+    /// and `timectl receiver`'s options (which override these keys) both use these.
+    pub fn problems(&self) -> Vec<(&'static str, String, Option<String>)> {
         let mut v: Vec<super::validate::Check> = Vec::new();
         let mut bad = |key: &'static str, msg: String, hint: &str| {
             v.push((key, msg, (!hint.is_empty()).then(|| hint.to_string())));

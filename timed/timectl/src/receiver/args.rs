@@ -1,9 +1,11 @@
-//! The command line of `timectl receiver`, and the core [`Settings`] it describes.
+//! The command line of `timectl receiver`: the `[receiver.setup]` table of timed.toml it
+//! describes (each option overrides its key), turned into the core's [`Settings`] by the
+//! daemon library's one conversion.
 
 use clap::{Subcommand, ValueEnum};
 use std::path::PathBuf;
-use timed_core::gnss::Constellation;
-use timed_core::receiver::{CableDelay, Grid, Nmea, Profile, Settings, TimeMode, DEFAULT_SURVEY};
+use timed::config::{Grid, Profile, Setup as TomlSetup, TimeModeWanted};
+use timed_core::receiver::Settings;
 
 #[derive(clap::Args)]
 #[command(after_help = "\
@@ -60,7 +62,7 @@ pub enum GridArg {
     Gps,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TimeModeArg {
     /// The profile's: survey-in on timing receivers (timing profile), nothing on others.
     Auto,
@@ -94,9 +96,9 @@ pub struct Setup {
     /// Antenna cable length, metres (the delay is length / (velocity factor x c)).
     #[arg(long, value_name = "M")]
     pub cable_length_m: Option<f64>,
-    /// Velocity factor of the cable (RG-58 0.66, LMR-400 0.85).
-    #[arg(long, value_name = "F", default_value_t = 0.66)]
-    pub velocity_factor: f64,
+    /// Velocity factor of the cable (RG-58 0.66, LMR-400 0.85) [default: 0.66].
+    #[arg(long, value_name = "F")]
+    pub velocity_factor: Option<f64>,
     /// Further delay of the pulse, ns [default: 0].
     #[arg(long, value_name = "NS", allow_negative_numbers = true)]
     pub user_delay_ns: Option<i32>,
@@ -139,128 +141,110 @@ pub struct ApplyArgs {
     pub save: bool,
 }
 
-/// Metres to the unit given, rounded, as long as it fits.
-fn scaled(v: f64, per_m: f64, what: &str) -> Result<i64, String> {
-    let x = (v * per_m).round();
-    if x.is_finite() && x.abs() < 9.0e15 {
-        Ok(x as i64)
-    } else {
-        Err(format!("{what} {v} is out of range"))
-    }
-}
-
-/// `--constellations`: the core's names and rules, as timed.toml's key; none = left alone.
-fn constellations(list: &[String]) -> Result<Option<Vec<Constellation>>, String> {
-    use timed_core::receiver::constellations::{parse, problem, SWITCHABLE};
-    let mut set = Vec::new();
-    for s in list.iter().filter(|s| !s.is_empty()) {
-        let c = parse(s).ok_or_else(|| {
-            let names: Vec<&str> = SWITCHABLE.iter().map(|c| c.name()).collect();
-            format!("--constellations: {s:?} is not one of {}", names.join(", "))
-        })?;
-        if !set.contains(&c) {
-            set.push(c);
-        }
-    }
-    if set.is_empty() {
-        return Ok(None);
-    }
-    match problem(&set) {
-        Some(p) => Err(format!("--constellations: {p}")),
-        None => Ok(Some(set)),
-    }
-}
-
 impl Setup {
-    /// `base` (timed.toml's plan, or the core's defaults) with the options given here.
-    pub fn settings(&self, base: Settings, save: bool) -> Result<Settings, String> {
-        let mut out = Settings { save, ..base };
+    /// `base` (timed.toml's `[receiver.setup]`, or its defaults) with the options given here,
+    /// checked and turned into the core's settings by the daemon's own code: the options are
+    /// that table's keys, so they mean exactly what they mean in timed.toml.
+    pub fn settings(&self, base: &TomlSetup, baud: u32, save: bool) -> Result<Settings, String> {
+        let t = self.table(base.clone());
+        if let Some((key, msg, hint)) = t.problems().into_iter().next() {
+            let hint = hint.map(|h| format!(" ({h})")).unwrap_or_default();
+            return Err(format!("{}: {}", option_of(key), in_options(&format!("{msg}{hint}"))));
+        }
+        Ok(Settings { save, ..t.to_core(baud) })
+    }
+
+    /// The `[receiver.setup]` table these options describe over `t`.
+    fn table(&self, mut t: TomlSetup) -> TomlSetup {
         if let Some(p) = self.profile {
-            out.profile = match p {
+            t.profile = match p {
                 ProfileArg::Timing => Profile::Timing,
                 ProfileArg::Navigation => Profile::Navigation,
             };
         }
         if let Some(list) = &self.nmea {
-            let mut keep = Vec::new();
-            for s in list.iter().filter(|s| !s.is_empty()) {
-                keep.push(Nmea::parse(s).ok_or_else(|| {
-                    format!("--nmea: {s:?} is not one of GGA, GLL, GSA, GSV, RMC, VTG, ZDA")
-                })?);
-            }
-            out.nmea_keep = keep;
+            t.nmea = list.iter().filter(|s| !s.is_empty()).cloned().collect();
         }
+        // "" (or an empty list) leaves the constellations alone, as an empty key does.
         if let Some(list) = &self.constellations {
-            out.constellations = constellations(list)?;
+            t.constellations = list.iter().filter(|s| !s.is_empty()).cloned().collect();
         }
         if let Some(us) = self.pulse_length_us {
-            out.pulse_len_us = us;
+            t.pulse_length_us = us;
         }
         if let Some(g) = self.grid {
-            out.grid = match g {
+            t.time_grid = match g {
                 GridArg::Utc => Grid::Utc,
                 GridArg::Gps => Grid::Gps,
             };
         }
-        let cable = match (self.cable_length_m, self.cable_delay_ns) {
-            (Some(m), _) => Some(CableDelay::Length { meters: m, velocity_factor: self.velocity_factor }),
-            (None, Some(ns)) => Some(CableDelay::Ns(ns)),
-            (None, None) => None,
-        };
-        if let Some(c) = cable {
-            out.cable_delay_ns =
-                c.ns().ok_or("--cable-length-m / --velocity-factor: not a delay of 0..32767 ns")?;
+        // The delay is given one way: an option replaces timed.toml's other way.
+        if let Some(ns) = self.cable_delay_ns {
+            (t.cable_delay_ns, t.cable_length_m) = (ns, 0.0);
+        }
+        if let Some(m) = self.cable_length_m {
+            (t.cable_length_m, t.cable_delay_ns) = (m, 0);
+        }
+        if let Some(f) = self.velocity_factor {
+            t.velocity_factor = f;
         }
         if let Some(ns) = self.user_delay_ns {
-            out.user_delay_ns = ns;
+            t.user_delay_ns = ns;
+        }
+        if let Some(m) = self.survey_accuracy_m {
+            t.survey_accuracy_m = m;
+        }
+        if let Some(s) = self.survey_min_s {
+            t.survey_min_s = s;
         }
         if let Some(m) = self.fixed_accuracy_m {
-            out.fixed_pos_acc_mm = u32::try_from(scaled(m, 1000.0, "--fixed-accuracy-m")?)
-                .map_err(|_| "--fixed-accuracy-m must be positive")?;
+            t.fixed_accuracy_m = m;
         }
-        // The survey limits: given here, else those of timed.toml's survey-in, else the core's.
-        let (min_dur_s, acc_limit_mm) = match (base.time_mode, DEFAULT_SURVEY) {
-            (Some(TimeMode::SurveyIn { min_dur_s, acc_limit_mm }), _)
-            | (_, TimeMode::SurveyIn { min_dur_s, acc_limit_mm }) => (min_dur_s, acc_limit_mm),
-            _ => (300, 5_000),
-        };
-        let acc = match self.survey_accuracy_m {
-            Some(m) => u32::try_from(scaled(m, 1000.0, "--survey-accuracy-m")?)
-                .map_err(|_| "--survey-accuracy-m must be positive")?,
-            None => acc_limit_mm,
-        };
-        let survey =
-            TimeMode::SurveyIn { min_dur_s: self.survey_min_s.unwrap_or(min_dur_s), acc_limit_mm: acc };
-        match self.time_mode {
-            None if self.survey_min_s.is_some() || self.survey_accuracy_m.is_some() => {
-                out.time_mode = Some(survey)
+        if !self.fixed_llh.is_empty() || !self.fixed_ecef.is_empty() {
+            (t.fixed_llh, t.fixed_ecef_m) = (self.fixed_llh.clone(), self.fixed_ecef.clone());
+        }
+        if let Some(m) = self.time_mode {
+            t.time_mode = match m {
+                TimeModeArg::Auto => TimeModeWanted::Auto,
+                TimeModeArg::SurveyIn => TimeModeWanted::SurveyIn,
+                TimeModeArg::Fixed => TimeModeWanted::Fixed,
+                TimeModeArg::Disabled => TimeModeWanted::Disabled,
+            };
+            // Another mode asked for here: timed.toml's fixed position is not wanted.
+            if m != TimeModeArg::Fixed && self.fixed_llh.is_empty() && self.fixed_ecef.is_empty() {
+                (t.fixed_llh, t.fixed_ecef_m) = (Vec::new(), Vec::new());
             }
-            None => {}
-            Some(TimeModeArg::Auto) => out.time_mode = None,
-            Some(TimeModeArg::Disabled) => out.time_mode = Some(TimeMode::Disabled),
-            Some(TimeModeArg::SurveyIn) => out.time_mode = Some(survey),
-            Some(TimeModeArg::Fixed) => out.time_mode = Some(self.fixed()?),
         }
-        Ok(out)
+        t
     }
+}
 
-    fn fixed(&self) -> Result<TimeMode, String> {
-        match (self.fixed_llh.as_slice(), self.fixed_ecef.as_slice()) {
-            ([lat, lon, h], []) => {
-                if lat.abs() > 90.0 || lon.abs() > 180.0 {
-                    return Err(format!("--fixed-llh: {lat},{lon} is not a latitude,longitude"));
-                }
-                let i = |v: i64| i32::try_from(v).map_err(|_| "--fixed-llh out of range".to_string());
-                Ok(TimeMode::FixedLlh {
-                    lat_1e7deg: i(scaled(*lat, 1e7, "latitude")?)?,
-                    lon_1e7deg: i(scaled(*lon, 1e7, "longitude")?)?,
-                    height_cm: i(scaled(*h, 100.0, "height")?)?,
-                })
-            }
-            ([], [x, y, z]) => Ok(TimeMode::FixedEcef {
-                ecef_01mm: [scaled(*x, 1e4, "x")?, scaled(*y, 1e4, "y")?, scaled(*z, 1e4, "z")?],
-            }),
-            _ => Err("--time-mode fixed needs --fixed-llh LAT,LON,H or --fixed-ecef X,Y,Z".into()),
-        }
+/// The option that sets a `[receiver.setup]` key.
+fn option_of(key: &str) -> String {
+    match key.trim_start_matches("receiver.setup.") {
+        "time_grid" => "--grid".into(),
+        "fixed_ecef_m" => "--fixed-ecef".into(),
+        k => format!("--{}", k.replace('_', "-")),
     }
+}
+
+/// The keys a check's message names, named as the options that set them.
+const KEYS: [&str; 13] = [
+    "constellations",
+    "pulse_length_us",
+    "time_grid",
+    "cable_delay_ns",
+    "cable_length_m",
+    "velocity_factor",
+    "user_delay_ns",
+    "time_mode",
+    "survey_min_s",
+    "survey_accuracy_m",
+    "fixed_llh",
+    "fixed_ecef_m",
+    "fixed_accuracy_m",
+];
+
+fn in_options(text: &str) -> String {
+    KEYS.iter().fold(text.to_string(), |t, k| t.replace(k, &option_of(k)))
 }

@@ -16,7 +16,7 @@ use args::{Cmd, Common};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use timed_core::receiver::{Op, Report, Session, Settings};
+use timed_core::receiver::{Op, Report, Session};
 
 /// Exit status: 0 done (plan: nothing to change; verify/apply: all equal), 1 something differs
 /// or was refused, 2 no answer from a u-blox (or the port is timed's).
@@ -28,14 +28,14 @@ pub fn run(a: &Args, target: &crate::client::Target, json: bool) -> ExitCode {
         Cmd::Apply(s) => (Op::Apply, &s.setup.common),
     };
     let cmd = format!("receiver {}", report::op_name(op));
-    let (device, hint, base) = match resolve(common) {
+    let (device, hint, base, baud) = match resolve(common) {
         Ok(r) => r,
         Err(e) => return crate::fmt::finish(&cmd, Err(e)),
     };
     let settings = match &a.cmd {
-        Cmd::Detect(_) => Ok(base),
-        Cmd::Plan(s) | Cmd::Verify(s) => s.settings(base, false),
-        Cmd::Apply(s) => s.setup.settings(base, s.save),
+        Cmd::Detect(_) => Ok(base.to_core(baud)),
+        Cmd::Plan(s) | Cmd::Verify(s) => s.settings(&base, baud, false),
+        Cmd::Apply(s) => s.setup.settings(&base, baud, s.save),
     };
     let settings = match settings {
         Ok(s) => s,
@@ -84,9 +84,10 @@ fn exit_code(r: &Report) -> u8 {
     }
 }
 
-/// The device, the speed to try first, and the plan: from the command line, else from timed.toml
-/// (its `[receiver] device` and `baud`, and `[receiver.setup]`: the plan timed checks).
-fn resolve(c: &Common) -> Result<(PathBuf, Option<u32>, Settings), String> {
+/// The device, the speed to try first, the plan and the speed to set: from the command line,
+/// else from timed.toml (its `[receiver] device` and `baud`, and `[receiver.setup]`: the plan
+/// timed checks; its defaults without a timed.toml).
+fn resolve(c: &Common) -> Result<(PathBuf, Option<u32>, timed::config::Setup, u32), String> {
     let cfg = match timed::config::load(&c.config) {
         Ok(cfg) => Some(cfg),
         // Without the file, --device is enough; with a file that is wrong, say so.
@@ -102,11 +103,8 @@ fn resolve(c: &Common) -> Result<(PathBuf, Option<u32>, Settings), String> {
         (None, None) => return Err("no --device given and no timed.toml to take it from".into()),
     };
     let baud = c.speed.or(cfg.as_ref().map(|c| c.receiver.baud)).unwrap_or(115_200);
-    let base = match &cfg {
-        Some(cfg) => cfg.receiver.setup.to_core(baud),
-        None => Settings { baud, ..Settings::default() },
-    };
-    Ok((device, c.baud.or(cfg.as_ref().map(|c| c.receiver.baud)), base))
+    let base = cfg.as_ref().map(|cfg| cfg.receiver.setup.clone()).unwrap_or_default();
+    Ok((device, c.baud.or(cfg.as_ref().map(|c| c.receiver.baud)), base, baud))
 }
 
 #[cfg(test)]

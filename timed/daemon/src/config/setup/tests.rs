@@ -152,6 +152,29 @@ fn the_core_settings_carry_every_key_in_the_cores_units() {
 }
 
 #[test]
+fn auto_surveys_with_the_configured_limits() {
+    let (_, s) = setup(
+        "[receiver.setup]
+survey_min_s = 3600
+survey_accuracy_m = 2.5
+",
+    );
+    assert_eq!(s.time_mode, TimeModeWanted::Auto);
+    let c = s.to_core(115_200);
+    assert_eq!(c.time_mode, None, "auto stays the profile's choice");
+    let f9t = core::Identity::from_mon_ver(&timed_core::ubx::MonVer {
+        sw_version: "EXT CORE 1.00".into(),
+        hw_version: "00190000".into(),
+        extensions: vec!["FWVER=TIM 2.20".into(), "PROTVER=29.00".into(), "MOD=ZED-F9T".into()],
+    });
+    assert_eq!(
+        c.effective_time_mode(&f9t),
+        Some(core::TimeMode::SurveyIn { min_dur_s: 3600, acc_limit_mm: 2500 }),
+        "a timing receiver surveys with timed.toml's limits, not the core's default"
+    );
+}
+
+#[test]
 fn the_apply_command_names_the_configuration_when_it_is_not_the_default() {
     assert_eq!(
         Setup::apply_command(Path::new("/etc/timed/timed.toml")),
