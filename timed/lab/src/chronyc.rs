@@ -26,6 +26,10 @@ pub struct Tracking {
     pub system_offset: f64,
     pub last_offset: f64,
     pub rms_offset: f64,
+    /// Root delay and root dispersion, seconds: a client's root distance is delay / 2 +
+    /// dispersion, and chrony's clients ignore a server beyond 3 s (`maxdistance`).
+    pub root_delay: f64,
+    pub root_dispersion: f64,
     pub leap_status: String,
 }
 
@@ -86,6 +90,8 @@ fn parse_tracking(line: &str) -> Option<Tracking> {
         system_offset: f[4].parse().ok()?,
         last_offset: f[5].parse().ok()?,
         rms_offset: f[6].parse().ok()?,
+        root_delay: f[10].parse().ok()?,
+        root_dispersion: f[11].parse().ok()?,
         leap_status: f[13].into(),
     })
 }

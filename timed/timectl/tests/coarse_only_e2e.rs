@@ -78,6 +78,15 @@ fn chronyd_selects_the_rendered_coarse_only_line_and_serves_stratum_1() {
     let worst = samples.iter().map(|(_, o)| (o - TRUTH).abs()).fold(0.0, f64::max);
     assert!(worst < 20e-3, "a coarse sample {worst:.6} s from the truth: {samples:?}");
 
+    // Right after it selects a coarse-only source chronyd's root dispersion is still seconds
+    // (measured: 5.3 s six samples in; its frequency is not known yet), and clients ignore a
+    // server whose root distance is over 3 s (chrony's `maxdistance`): a LAN client starts
+    // using the box once it settles. Wait for that as a client would, then ask.
+    let settled = wait_for(Duration::from_secs(120), || {
+        lab.tracking().is_ok_and(|t| t.root_delay / 2.0 + t.root_dispersion < 1.0)
+    });
+    assert!(settled.is_ok(), "chronyd's root distance never came under 1 s: {:?}", lab.tracking());
+    println!("root distance under 1 s after {:.1} s more", settled.unwrap_or_default().as_secs_f64());
     // An NTP client of the lab's chronyd: stratum 1 is what it serves; its offset is the truth
     // within serial time's error ("System clock wrong by X seconds" is server − local).
     let out = Command::new("timeout")
@@ -91,7 +100,19 @@ fn chronyd_selects_the_rendered_coarse_only_line_and_serves_stratum_1() {
         .nth(1)
         .and_then(|r| r.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("chronyd -Q: {text}"));
+        .unwrap_or_else(|| {
+            let ask = |what: &str| {
+                let sock = lab.dir.join("chronyd.sock");
+                let o = Command::new("chronyc").arg("-h").arg(&sock).arg(what).output().unwrap();
+                String::from_utf8_lossy(&o.stdout).into_owned()
+            };
+            panic!(
+                "chronyd -Q: {text}\nthe lab's chronyd then: {}\n{}\n{}",
+                ask("tracking"),
+                ask("serverstats"),
+                ask("sources")
+            )
+        });
     assert!((served - TRUTH).abs() < 20e-3, "NTP client offset {served:+.6} s, injected {TRUTH:+.6} s");
 
     let o = run(&["--socket", lab.control_socket().to_str().unwrap(), "status", "--json"]);
