@@ -112,6 +112,19 @@ impl Prometheus {
         let up = v["data"]["result"].as_array().map_or(0, Vec::len);
         up == targets.len()
     }
+
+    /// The first value of an instant query evaluated at Unix time `at_ns` (None: no series).
+    pub fn value(&self, query: &str, at_ns: i128) -> Option<f64> {
+        let out = Command::new("curl")
+            .args(["-sg", "--max-time", "5"])
+            .arg(format!("http://127.0.0.1:{PROM_PORT}/api/v1/query"))
+            .args(["--data-urlencode", &format!("query={query}")])
+            .args(["--data-urlencode", &format!("time={:.3}", at_ns as f64 / 1e9)])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v["data"]["result"][0]["value"][1].as_str().and_then(|x| x.parse().ok())
+    }
 }
 
 impl Drop for Prometheus {
