@@ -435,7 +435,7 @@ const SIM_FIFO: [&str; 2] = ["--fifo", "10"];
 
 /// Starts the simulator command (from [`sim_command`]) with its stderr in `dir/sim.log` and
 /// returns once it says `ready` (its ptys and sockets exist then); stops it if it never does.
-pub(crate) fn spawn_sim(mut cmd: Command, bin: &Path, dir: &Path) -> Result<Child, String> {
+pub fn spawn_sim(mut cmd: Command, bin: &Path, dir: &Path) -> Result<Child, String> {
     let path = dir.join("sim.log");
     let log = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut child = cmd

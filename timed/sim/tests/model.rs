@@ -11,10 +11,10 @@
 use nix::fcntl::OFlag;
 use nix::sys::termios::{cfmakeraw, cfsetspeed, tcgetattr, tcsetattr, BaudRate, SetArg};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use timed_core::framer::{ubx_frame, Frame, Framer};
@@ -34,21 +34,10 @@ impl Drop for Sim {
 
 fn start(dir: &Path, args: &[&str]) -> Sim {
     let link = dir.join("gps0");
-    let mut child = timed_lab::sim_command(Path::new(env!("CARGO_BIN_EXE_timed-sim")))
-        .args(["--pty", link.to_str().unwrap(), "--seed", "3"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "simulator exited before ready");
-        if line.trim() == "ready" {
-            break;
-        }
-    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_timed-sim"));
+    let mut cmd = timed_lab::sim_command(bin);
+    cmd.args(["--pty", link.to_str().unwrap(), "--seed", "3"]).args(args);
+    let child = timed_lab::spawn_sim(cmd, bin, dir).unwrap();
     let port =
         OpenOptions::new().read(true).write(true).custom_flags(OFlag::O_NOCTTY.bits()).open(&link).unwrap();
     let mut r = port.try_clone().unwrap();

@@ -9,9 +9,8 @@
 #![forbid(unsafe_code)]
 #![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 struct Sim {
     child: Child,
@@ -27,20 +26,11 @@ impl Drop for Sim {
 
 fn start(dir: &Path, part: &str) -> Sim {
     let link = dir.join(format!("{part}.tty"));
-    let mut child = timed_lab::sim_command(Path::new(env!("CARGO_BIN_EXE_timed-sim")))
-        .args(["--pty", link.to_str().unwrap(), "--model", part, "--factory", "--seed", "5"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "simulator exited before ready");
-        if line.trim() == "ready" {
-            break;
-        }
-    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_timed-sim"));
+    let mut cmd = timed_lab::sim_command(bin);
+    cmd.args(["--pty", link.to_str().unwrap(), "--model", part, "--factory", "--seed", "5"]);
+    // One way to start the simulator: the lab's (waits for `ready`, keeps draining its stdout).
+    let child = timed_lab::spawn_sim(cmd, bin, dir).unwrap();
     Sim { child, link }
 }
 
