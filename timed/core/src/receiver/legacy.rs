@@ -280,16 +280,7 @@ impl Readout {
                 g.encode()
             }
             Carrier::Tmode2 => {
-                let mut t = self.tmode2.unwrap_or(Tmode2 {
-                    mode: 0,
-                    lla: false,
-                    x_or_lat: 0,
-                    y_or_lon: 0,
-                    z_or_alt: 0,
-                    fixed_pos_acc_mm: 0,
-                    svin_min_dur_s: 0,
-                    svin_acc_limit_mm: 0,
-                });
+                let mut t = self.tmode2.unwrap_or_default();
                 for &(id, v) in items {
                     match id {
                         ItemId::TimeMode => t.mode = u8::try_from(v).unwrap_or(0),

@@ -214,7 +214,7 @@ pub mod nav5 {
 /// CFG-TMODE2 (§32.10.36, 28 bytes): time mode of u-blox 8 timing receivers (NEO/LEA-M8T).
 /// The M8 protocol gives CFG-TMODE3 only to high-precision (M8P) products; a non-timing part
 /// answers CFG-TMODE2 with ACK-NAK.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tmode2 {
     /// 0 disabled, 1 survey-in, 2 fixed.
     pub mode: u8,
