@@ -74,6 +74,8 @@ for t in "${targets[@]}"; do
     crashes=$((after - before))
     echo "FUZZ $t seconds=$secs executions=${execs:-?} crashes=$crashes exit=$rc"
     if [ $rc -ne 0 ] || [ $crashes -ne 0 ]; then
+        # The panic message comes before the long input dump that ends the log.
+        grep -E -A3 'panicked at|ERROR: (AddressSanitizer|libFuzzer)' "$log" | head -20 || true
         tail -30 "$log"
         found=1
     fi

@@ -60,7 +60,7 @@ const QERR_MAX_PS: u32 = 100_000;
 /// between capture and read (which makes the edge wrong by the step anyway) or a simulated-edge
 /// datagram with an arbitrary timestamp gets here; the bound also keeps the raw-clock arithmetic
 /// that follows far from overflow.
-const MAX_EDGE_AGE_NS: i64 = 3600 * NS;
+pub const MAX_EDGE_AGE_NS: i64 = 3600 * NS;
 
 #[derive(Clone, Copy, Debug)]
 struct Announcement {

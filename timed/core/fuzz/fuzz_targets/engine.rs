@@ -11,7 +11,7 @@
 #![no_main]
 #![forbid(unsafe_code)]
 use libfuzzer_sys::fuzz_target;
-use timed_core::engine::{Action, Config, Engine};
+use timed_core::engine::{Action, Config, Engine, Reject, MAX_EDGE_AGE_NS};
 use timed_core::epoch::{Epoch, Fix, LeapEvent, NextPulse, RxStamp};
 use timed_core::pps::{EdgeSource, PpsEdge};
 use timed_core::time::UtcTime;
@@ -176,7 +176,11 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// Gives the engine an edge, remembering where on the raw clock the engine puts it.
+/// Gives the engine an edge, remembering where on the raw clock the engine puts it. An edge
+/// stamped more than `MAX_EDGE_AGE_NS` from its receipt cannot be placed: the engine must refuse
+/// it, and it is not remembered, so that a sample for an identical edge given again later (the
+/// same sequence number and stamp, received before a clock step) is checked at the place the
+/// engine accepted it.
 fn feed(
     engine: &mut Engine,
     fed: &mut Vec<Fed>,
@@ -184,8 +188,18 @@ fn feed(
     edge: PpsEdge,
     rx: RxStamp,
 ) {
-    let raw_ns = i128::from(rx.monotonic_ns) - (i128::from(rx.realtime_ns) - i128::from(edge.system_ns));
-    fed.push(Fed { edge, raw_ns });
+    let age = i128::from(rx.realtime_ns) - i128::from(edge.system_ns);
+    let placed = age.abs() <= i128::from(MAX_EDGE_AGE_NS);
+    if placed {
+        fed.push(Fed { edge, raw_ns: i128::from(rx.monotonic_ns) - age });
+    }
     let actions = engine.on_edge(edge, rx);
+    if !placed {
+        assert_eq!(
+            actions,
+            vec![Action::Rejected(Reject::ImplausibleTime)],
+            "an edge {age} ns from its receipt"
+        );
+    }
     check(actions, fed);
 }
