@@ -6,6 +6,7 @@
 
 use std::process::Command;
 use std::time::{Duration, Instant};
+use timed_lab::netns::Netns;
 use timed_lab::{wait_for, Lab, Options, Output};
 
 const TRUTH: f64 = 250e-6;
@@ -138,7 +139,7 @@ fn a_restarted_chronyd_gets_samples_within_two_seconds() {
 /// 7e: a LAN client in another network namespace sees stratum 1 and the injected offset.
 #[test]
 fn a_lan_client_in_another_namespace_sees_stratum_1() {
-    let ns = Netns::new("e2e");
+    let ns = Netns::pair("e2e").unwrap_or_else(|e| panic!("{e}"));
     let l = lab(Options {
         ntp_port: 123,
         bind_address: ns.server_ip.clone(),
@@ -151,7 +152,7 @@ fn a_lan_client_in_another_namespace_sees_stratum_1() {
     // Let chronyd's (virtual, -x) correction settle before clients measure it.
     std::thread::sleep(Duration::from_secs(10));
     let out = Command::new("timeout")
-        .args(["20", "ip", "netns", "exec", &ns.client, "ntpdig", "-j", "-p", "4", "-t", "2", &ns.server_ip])
+        .args(["20", "ip", "netns", "exec", ns.client(), "ntpdig", "-j", "-p", "4", "-t", "2", &ns.server_ip])
         .output()
         .unwrap_or_else(|e| panic!("ntpdig: {e}"));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -168,7 +169,7 @@ fn a_lan_client_in_another_namespace_sees_stratum_1() {
     let rough = num("offset").unwrap_or(f64::NAN);
     assert!((rough - TRUTH).abs() < 500e-6, "ntpdig offset {rough:+.9} s: {text}");
     let out = Command::new("timeout")
-        .args(["30", "ip", "netns", "exec", &ns.client, "chronyd", "-Q", "-u", "root", "-t", "15"])
+        .args(["30", "ip", "netns", "exec", ns.client(), "chronyd", "-Q", "-u", "root", "-t", "15"])
         .arg(format!("server {} iburst maxsamples 4", ns.server_ip))
         .output()
         .unwrap_or_else(|e| panic!("chronyd -Q: {e}"));
@@ -183,53 +184,10 @@ fn a_lan_client_in_another_namespace_sees_stratum_1() {
     assert!((offset - TRUTH).abs() < 50e-6, "client offset {offset:+.9} s, injected {TRUTH:+.9} s");
     println!(
         "LAN client in {}: ntpdig stratum 1 ({:+.1} us), chronyd -Q {:+.3} us",
-        ns.client,
+        ns.client(),
         rough * 1e6,
         offset * 1e6
     );
-}
-
-/// Two network namespaces joined by a veth pair: the server side runs chronyd.
-struct Netns {
-    server: String,
-    client: String,
-    server_ip: String,
-}
-
-impl Netns {
-    fn new(tag: &str) -> Netns {
-        let id = std::process::id() % 200 + 20;
-        let n = Netns {
-            server: format!("timed-{tag}-srv-{id}"),
-            client: format!("timed-{tag}-cli-{id}"),
-            server_ip: format!("10.77.{id}.1"),
-        };
-        let run = |args: &[&str]| {
-            let st = Command::new("ip").args(args).status().unwrap_or_else(|e| panic!("ip {args:?}: {e}"));
-            assert!(st.success(), "ip {args:?} failed (needs root and iproute2)");
-        };
-        let (va, vb) = (format!("tv{id}a"), format!("tv{id}b"));
-        run(&["netns", "add", &n.server]);
-        run(&["netns", "add", &n.client]);
-        run(&["link", "add", &va, "type", "veth", "peer", "name", &vb]);
-        run(&["link", "set", &va, "netns", &n.server]);
-        run(&["link", "set", &vb, "netns", &n.client]);
-        run(&["-n", &n.server, "addr", "add", &format!("{}/24", n.server_ip), "dev", &va]);
-        run(&["-n", &n.client, "addr", "add", &format!("10.77.{id}.2/24"), "dev", &vb]);
-        for (ns, dev) in [(&n.server, &va), (&n.client, &vb)] {
-            run(&["-n", ns, "link", "set", dev, "up"]);
-            run(&["-n", ns, "link", "set", "lo", "up"]);
-        }
-        n
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        for ns in [&self.server, &self.client] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
 }
 
 /// The receiver vanishes (its pty disappears, as a USB receiver unplugged) and comes back:
