@@ -176,11 +176,11 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// Gives the engine an edge, remembering where on the raw clock the engine puts it. An edge
-/// stamped more than `MAX_EDGE_AGE_NS` from its receipt cannot be placed: the engine must refuse
-/// it, and it is not remembered, so that a sample for an identical edge given again later (the
-/// same sequence number and stamp, received before a clock step) is checked at the place the
-/// engine accepted it.
+/// Gives the engine an edge, remembering where on the raw clock the engine puts it. An edge the
+/// engine refuses outright (a duplicate, or one it cannot place: stamped more than
+/// `MAX_EDGE_AGE_NS` from its receipt) is not remembered, so that a sample for an identical edge
+/// given again (the same sequence number and stamp, received before or after a clock step) is
+/// checked at the place of the copy the engine took.
 fn feed(
     engine: &mut Engine,
     fed: &mut Vec<Fed>,
@@ -189,17 +189,16 @@ fn feed(
     rx: RxStamp,
 ) {
     let age = i128::from(rx.realtime_ns) - i128::from(edge.system_ns);
-    let placed = age.abs() <= i128::from(MAX_EDGE_AGE_NS);
-    if placed {
-        fed.push(Fed { edge, raw_ns: i128::from(rx.monotonic_ns) - age });
-    }
     let actions = engine.on_edge(edge, rx);
-    if !placed {
+    let refused = |r: Reject| actions.contains(&Action::Rejected(r));
+    if age.abs() > i128::from(MAX_EDGE_AGE_NS) {
         assert_eq!(
             actions,
             vec![Action::Rejected(Reject::ImplausibleTime)],
             "an edge {age} ns from its receipt"
         );
+    } else if !refused(Reject::Duplicate) {
+        fed.push(Fed { edge, raw_ns: i128::from(rx.monotonic_ns) - age });
     }
     check(actions, fed);
 }
