@@ -14,7 +14,7 @@ mod setup;
 mod states;
 pub use integrity::{GateName, Integrity, IntegritySignal};
 pub use setup::{ItemOutcome, ReceiverSetup, SetupItem, SetupState, TimeMode};
-pub use states::{Antenna, DeviceState, FixKind, PpsLock, SinkState};
+pub use states::{Antenna, DeviceState, FixKind, LeapSourceKind, PpsLock, SinkState};
 use timed_core::engine::{Hold, PpsState, Reject, RejectCounts};
 use timed_core::epoch::{Epoch, ReceiverInfo};
 use timed_core::framer::FramerStats;
@@ -55,7 +55,7 @@ pub struct Receiver {
     pub satellites: Vec<Sat>,
     pub tacc_ns: Option<u32>,
     pub leap_s: Option<i8>,
-    pub leap_source: Name,
+    pub leap_source: LeapSourceKind,
     pub leap_valid: bool,
     /// +1 / −1 when a leap second is announced.
     pub leap_change: Option<i8>,
@@ -332,7 +332,7 @@ impl Health {
             .collect();
         r.tacc_ns = e.tacc_ns;
         r.leap_s = e.leap.current_s;
-        r.leap_source = e.leap.source.name().into();
+        r.leap_source = e.leap.source.into();
         r.leap_valid = e.leap.valid;
         r.leap_change = e.leap.event.map(|ev| ev.change);
         // Health messages come every few seconds: keep the last known value between them.

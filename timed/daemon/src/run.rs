@@ -308,7 +308,6 @@ fn initial_health(cfg: &Config) -> Health {
     h.receiver.device = cfg.receiver.device.display().to_string();
     h.receiver.serial_state = DeviceState::Opening;
     h.receiver.fix = FixKind::None;
-    h.receiver.leap_source = "unknown".into();
     h.pps.source = cfg.pps.source;
     h.pps.simulated = cfg.pps.source == PpsSource::Simulated;
     h.pps.device = match cfg.pps.source {

@@ -100,7 +100,7 @@ fn timed_part(o: &mut String, h: &Health, now: i64) {
         opt(&rx.antenna),
         opt(&rx.jam_ind),
         opt(&rx.leap_s),
-        rx.leap_source,
+        rx.leap_source.name(),
         if rx.leap_valid { "" } else { " (not yet valid)" }
     );
     if let Some(line) = crate::setup_status::time_mode_line(rx) {

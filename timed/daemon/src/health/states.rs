@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use timed_core::engine::{Hold, LabelSource, PpsState};
-use timed_core::epoch::Fix;
+use timed_core::epoch::{Fix, LeapSource};
 use timed_core::ubx::AntennaStatus;
 
 /// A device timed reads (the receiver's serial port, the PPS device or socket).
@@ -125,6 +125,52 @@ impl From<Fix> for FixKind {
             Fix::TwoD => FixKind::TwoD,
             Fix::ThreeD => FixKind::ThreeD,
             Fix::TimeOnly => FixKind::Time,
+        }
+    }
+}
+
+/// Where the receiver's leap-second count came from (the core's [`LeapSource`]; the NAV-TIMELS
+/// `srcOfCurrLs` code 0, the firmware's built-in default, is its own state: the integrity gate
+/// and `timectl doctor` treat it differently from a count the receiver decoded).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeapSourceKind {
+    #[default]
+    #[serde(rename = "unknown")]
+    Unknown,
+    #[serde(rename = "firmware")]
+    Firmware,
+    #[serde(rename = "NAV-TIMELS")]
+    NavTimeLs,
+    #[serde(rename = "NAV-TIMEGPS")]
+    NavTimeGps,
+    #[serde(rename = "PUBX,04")]
+    Pubx04,
+    #[serde(rename = "derived")]
+    Derived,
+}
+
+impl LeapSourceKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            LeapSourceKind::Unknown => "unknown",
+            LeapSourceKind::Firmware => "firmware",
+            LeapSourceKind::NavTimeLs => "NAV-TIMELS",
+            LeapSourceKind::NavTimeGps => "NAV-TIMEGPS",
+            LeapSourceKind::Pubx04 => "PUBX,04",
+            LeapSourceKind::Derived => "derived",
+        }
+    }
+}
+
+impl From<LeapSource> for LeapSourceKind {
+    fn from(s: LeapSource) -> LeapSourceKind {
+        match s {
+            LeapSource::Unknown => LeapSourceKind::Unknown,
+            LeapSource::NavTimeLs(0) => LeapSourceKind::Firmware,
+            LeapSource::NavTimeLs(_) => LeapSourceKind::NavTimeLs,
+            LeapSource::NavTimeGps => LeapSourceKind::NavTimeGps,
+            LeapSource::Pubx04 => LeapSourceKind::Pubx04,
+            LeapSource::Derived => LeapSourceKind::Derived,
         }
     }
 }

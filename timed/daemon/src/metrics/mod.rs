@@ -286,7 +286,7 @@ fn register_receiver(h: &Health, r: &mut Reg<'_>) {
         r.gauges(
             "timed_receiver_leap_seconds",
             "GPS - UTC leap seconds",
-            vec![(labels(&[("source", rx.leap_source.as_ref())]), f64::from(l))],
+            vec![(labels(&[("source", rx.leap_source.name())]), f64::from(l))],
         );
         r.gauge(
             "timed_receiver_leap_valid",

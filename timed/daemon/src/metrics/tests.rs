@@ -8,8 +8,8 @@ use super::*;
 use crate::chronyctl::{Report, ServerStats, Source, SourceStats as ChronySourceStats, Tracking};
 use crate::health::{
     Antenna, DeviceState, EdgeLatencySummary, FixKind, FramerCounts, GateName, Integrity, IntegritySignal,
-    LeapListHealth, Pps, PpsLock, Receiver, ReceiverSetup, Sat, SetupState, Sink, SinkState, SourceStats,
-    Stats, Window,
+    LeapListHealth, LeapSourceKind, Pps, PpsLock, Receiver, ReceiverSetup, Sat, SetupState, Sink, SinkState,
+    SourceStats, Stats, Window,
 };
 
 /// Renders what [`scrape`] serves for `h`, with `chrony` in place of asking chronyd (`None`:
@@ -116,7 +116,7 @@ fn busy() -> Health {
             ],
             tacc_ns: Some(12),
             leap_s: Some(18),
-            leap_source: "receiver".into(),
+            leap_source: LeapSourceKind::NavTimeLs,
             leap_valid: true,
             leap_change: Some(0),
             antenna: Some(Antenna::Ok),
