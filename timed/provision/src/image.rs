@@ -89,8 +89,7 @@ impl Image {
     }
 
     fn debugfs(&self, write: bool, commands: &str) -> Result<String, String> {
-        let dir = std::env::temp_dir().join(format!("timed-provision-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let dir = private_dir("cmd")?;
         let script = dir.join("debugfs.cmd");
         std::fs::write(&script, commands).map_err(|e| format!("{}: {e}", script.display()))?;
         let mut cmd = Command::new("debugfs");
@@ -140,8 +139,7 @@ impl Image {
 
     /// Writes `data` to `path` (replacing it), owned by root with `mode`.
     pub fn write(&self, path: &str, data: &[u8], mode: u32) -> Result<(), String> {
-        let dir = std::env::temp_dir().join(format!("timed-provision-data-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let dir = private_dir("data")?;
         let tmp = dir.join("file");
         std::fs::write(&tmp, data).map_err(|e| format!("{}: {e}", tmp.display()))?;
         let rm = if self.exists(path)? { format!("rm {path}\n") } else { String::new() };
@@ -185,4 +183,24 @@ impl Image {
             .map_err(|e| format!("cannot run debugfs: {e}"))?;
         Ok((out.stdout, mode, uid, gid))
     }
+}
+
+/// A new directory only we can enter, for the secrets on their way into the image (debugfs reads
+/// them from a file). Made with `create_dir`, never `create_dir_all`: a path someone else made
+/// first (a symlink into their directory, or a world-readable directory) is an error, not a place
+/// our secrets land. The name is unique per process and call.
+fn private_dir(tag: &str) -> Result<std::path::PathBuf, String> {
+    use std::os::unix::fs::DirBuilderExt;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let name = format!(
+        "timed-provision-{tag}-{}-{}-{nanos:08x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let dir = std::env::temp_dir().join(name);
+    std::fs::DirBuilder::new().mode(0o700).create(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
 }
