@@ -35,6 +35,10 @@ fn main() -> ExitCode {
             json = true;
             continue;
         }
+        if k == "-h" || k == "--help" {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         let Some(v) = args.next() else { return usage(&format!("{k} needs a value")) };
         let number =
             |scale: f64| v.parse::<f64>().ok().filter(|x| *x > 0.0 && x.is_finite()).map(|x| x * scale);
