@@ -16,6 +16,7 @@ mod config_tests;
 mod fakeclock;
 pub mod netns;
 mod scratch;
+pub mod side_by_side;
 pub use chronyc::{Source, Tracking};
 pub use chronyd::{private_lines, Chronyd, ChronydBuilder};
 pub use fakeclock::FakeClock;

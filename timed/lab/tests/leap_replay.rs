@@ -34,6 +34,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use timed_lab::audit::{parse_refclocks, parse_truth, truth_at, Limits};
+use timed_lab::side_by_side::{side_by_side, Job};
 use timed_lab::{wait_for, FakeClock, Lab, Options, Scratch};
 
 const DAY_S: i64 = 86_400;
@@ -328,22 +329,9 @@ fn stale_count_after_a_cold_start_is_held() {
 #[test]
 fn leap_replays_with_chrony_show_the_leap_on_its_day_only_and_no_wrong_second() {
     let replays = leap_replays();
-    let failed: Vec<String> = std::thread::scope(|s| {
-        let mut running: Vec<(String, _)> =
-            replays.iter().map(|r| (r.name.to_string(), s.spawn(move || leap_replay(r, "hold")))).collect();
-        running.push(("expired list".into(), s.spawn(expired_list_holds_the_indication)));
-        running
-            .into_iter()
-            .filter_map(|(name, h)| {
-                let e = h.join().err()?;
-                let why = e
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                Some(format!("{name}: {why}"))
-            })
-            .collect()
-    });
+    let mut jobs: Vec<Job> =
+        replays.iter().map(|r| (r.name.to_string(), Box::new(move || leap_replay(r, "hold")) as _)).collect();
+    jobs.push(("expired list".into(), Box::new(expired_list_holds_the_indication)));
+    let failed = side_by_side(jobs);
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }

@@ -19,6 +19,7 @@
 use std::path::Path;
 use std::time::Duration;
 use timed_lab::audit::{Limits, Report};
+use timed_lab::side_by_side::side_by_side;
 use timed_lab::{wait_for, Lab, Options};
 
 /// A 230 s scenario plus the simulator's and chronyd's start-up on a busy 2-core host.
@@ -114,21 +115,8 @@ fn scenario_replays_send_chrony_no_wrong_sample() {
             integrity_storm_closes_the_gate_for_each_fault_and_sends_nothing_while_closed,
         ),
     ];
-    let failed: Vec<String> = std::thread::scope(|s| {
-        let running: Vec<_> = replays.iter().map(|(name, f)| (name, s.spawn(f))).collect();
-        running
-            .into_iter()
-            .filter_map(|(name, h)| {
-                let e = h.join().err()?;
-                let why = e
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                Some(format!("{name}: {why}"))
-            })
-            .collect()
-    });
+    let failed =
+        side_by_side(replays.iter().map(|(name, f)| (name.to_string(), Box::new(*f) as _)).collect());
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 
