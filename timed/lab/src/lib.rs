@@ -14,6 +14,7 @@ pub mod compare;
 #[cfg(test)]
 mod config_tests;
 mod fakeclock;
+pub mod http;
 pub mod netns;
 mod scratch;
 pub mod side_by_side;

@@ -10,7 +10,6 @@
 #![forbid(unsafe_code)]
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     reason = "helpers outside #[test] fns: a failed unwrap is a failed test"
 )]
 
@@ -18,19 +17,14 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use timed_lab::{wait_for, Lab, Options};
+mod support;
 
-fn timectl(lab: &Lab, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_timectl"))
-        .arg("--socket")
-        .arg(lab.control_socket())
-        .args(args)
-        .output()
-        .expect("run timectl")
-}
+use support::timectl;
+use timed_lab::http::{get, metric};
+use timed_lab::{wait_for, Lab, Options};
 
 fn events(lab: &Lab) -> Vec<Value> {
     let o = timectl(lab, &["--json", "events"]);
@@ -82,20 +76,6 @@ fn start(opts: Options) -> Lab {
 fn wait_for_timed(lab: &Lab) {
     let up = wait_for(Duration::from_secs(30), || timectl(lab, &["--json", "events"]).status.success());
     assert!(up.is_ok(), "timed never answered:\n{}", lab.timed_log());
-}
-
-/// One GET of timed's metrics endpoint.
-fn scrape(port: u16) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
-fn metric(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 /// A webhook receiver that answers 204 and keeps every JSON body.
@@ -181,7 +161,7 @@ fn antenna_open_then_ok_reaches_timectl_metrics_and_the_webhook() {
     let gate: Vec<String> = kinds(&ev).into_iter().filter(|k| k.starts_with("integrity-gate-")).collect();
     assert!(gate.windows(2).all(|w| w[0] != w[1]), "{gate:?}");
     // The counter says the same.
-    let text = scrape(metrics_port);
+    let text = get(metrics_port, "/metrics").unwrap();
     for kind in ["antenna-fault", "antenna-ok", "integrity-gate-closed", "integrity-gate-opened"] {
         let n = count(&ev, kind) as f64;
         assert_eq!(metric(&text, &format!("timed_events_total{{kind=\"{kind}\"}}")), Some(n), "{kind}");
@@ -242,7 +222,7 @@ fn a_hanging_webhook_does_not_stop_samples_and_counts_drops() {
     let before = lab.refclock_samples("PPS").len();
     std::thread::sleep(Duration::from_secs(20));
     let after = lab.refclock_samples("PPS").len();
-    let text = scrape(metrics_port);
+    let text = get(metrics_port, "/metrics").unwrap();
     let dropped = metric(&text, "timed_events_webhook_dropped_total").unwrap_or(0.0);
     assert!(dropped >= 1.0, "dropped {dropped}; events {:?}", kinds(&events(&lab)));
     assert_eq!(metric(&text, "timed_events_webhook_sent_total"), Some(0.0));

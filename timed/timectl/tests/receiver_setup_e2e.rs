@@ -13,35 +13,18 @@
 #![forbid(unsafe_code)]
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     reason = "helpers outside #[test] fns: a failed unwrap is a failed test"
 )]
 
 use serde_json::Value;
-use std::process::{Command, Output};
 use std::time::Duration;
+mod support;
+
+use support::{json, timectl};
+use timed_lab::http::metric;
 use timed_lab::{wait_for, Lab, Options};
 
 const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn timectl(lab: &Lab, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_timectl"))
-        .arg("--socket")
-        .arg(lab.control_socket())
-        .args(args)
-        .output()
-        .expect("run timectl")
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    })
-}
 
 /// A lab whose simulator starts as a factory-default receiver of `model`.
 fn lab(model: &str, configure: &str, setup: &str, port: u16, scenario: Option<&str>) -> Lab {
@@ -71,22 +54,6 @@ fn wait_state(lab: &Lab, want: &str) -> Value {
         panic!("set-up never {want}: {:#}\ntimed log:\n{}", setup_state(lab), lab.timed_log());
     }
     setup_state(lab)
-}
-
-/// One GET of timed's metrics endpoint (HTTP/1.0: the server closes after the body).
-fn scrape(lab: &Lab) -> String {
-    use std::io::{Read, Write};
-    let port = lab.opts.metrics_port.unwrap();
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
-fn metric(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
 /// check: nothing is written; the items that differ are named in the snapshot, in `timectl
@@ -120,7 +87,7 @@ fn check_names_what_a_factory_f9t_lacks() {
     assert_eq!(check["status"], "warn", "{check:#}");
     assert!(check["message"].as_str().unwrap().contains("rate TIM-TP"), "{check:#}");
     assert!(check["fix"].as_str().unwrap().contains("timectl receiver apply"), "{check:#}");
-    let m = scrape(&lab);
+    let m = lab.scrape().unwrap();
     assert_eq!(metric(&m, "timed_receiver_setup_state{state=\"not-configured\"}"), Some(1.0), "{m}");
     assert!(metric(&m, "timed_receiver_setup_differences").is_some_and(|n| n >= 3.0), "{m}");
 }
@@ -165,7 +132,7 @@ fn apply_sets_up_a_factory_f9t_and_pps_is_labelled_by_tim_tp() {
     assert!(text.contains("set-up (apply) configured"), "{text}");
     let log = lab.timed_log();
     assert_eq!(log.matches("receiver set-up applied in RAM").count(), 1, "{log}");
-    let m = scrape(&lab);
+    let m = lab.scrape().unwrap();
     assert_eq!(metric(&m, "timed_receiver_time_mode{mode=\"fixed\"}"), Some(1.0), "{m}");
     assert_eq!(metric(&m, "timed_receiver_setup_state{state=\"configured\"}"), Some(1.0), "{m}");
 }
@@ -188,7 +155,7 @@ fn survey_in_progress_is_visible() {
     std::thread::sleep(Duration::from_secs(3));
     let rx = lab.snapshot().unwrap()["timed"]["receiver"].clone();
     assert!(rx["survey_duration_s"].as_u64().unwrap() >= d0 + 2, "survey not advancing: {d0} then {rx:#}");
-    let m = scrape(&lab);
+    let m = lab.scrape().unwrap();
     assert_eq!(metric(&m, "timed_receiver_survey_active"), Some(1.0), "{m}");
     assert_eq!(metric(&m, "timed_receiver_time_mode{mode=\"survey-in\"}"), Some(1.0), "{m}");
     assert!(metric(&m, "timed_receiver_survey_duration_seconds").is_some_and(|s| s >= 2.0), "{m}");

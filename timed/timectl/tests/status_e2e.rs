@@ -13,13 +13,13 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+mod support;
+
+use support::{json, timectl};
+use timed_lab::http::get;
 use timed_lab::{wait_for, Lab, Options};
 
 const TRUTH: f64 = 250e-6;
-
-fn timectl(lab: &Lab, args: &[&str]) -> Output {
-    timectl_at(&lab.control_socket(), args)
-}
 
 fn timectl_at(socket: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_timectl"))
@@ -28,16 +28,6 @@ fn timectl_at(socket: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run timectl")
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    })
 }
 
 fn codes(v: &Value) -> Vec<String> {
@@ -366,7 +356,7 @@ fn a_stopped_chronyd_is_named_quickly_and_does_not_stall_scrapes() {
     // same fields all the way down and, on this steady box, the same verdict and reasons.
     let cli = json(&timectl(&lab, &["status", "--json"]));
     let web: Value =
-        serde_json::from_str(get(METRICS_PORT, "/status.json").split_once("\r\n\r\n").unwrap().1).unwrap();
+        serde_json::from_str(get(METRICS_PORT, "/status.json").unwrap().split_once("\r\n\r\n").unwrap().1).unwrap();
     assert_eq!(shape(&web), shape(&cli), "/status.json and status --json differ in shape");
     for k in ["schema", "verdict", "reasons", "chrony_from", "timed_error"] {
         assert_eq!(web[k], cli[k], "{k}");
@@ -412,7 +402,7 @@ fn a_stopped_chronyd_is_named_quickly_and_does_not_stall_scrapes() {
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let body = scrape(METRICS_PORT);
+        let body = get(METRICS_PORT, "/metrics").unwrap();
         times.push(t.elapsed());
         assert!(body.lines().any(|l| l == "chrony_up 0.0" || l == "chrony_up 0"), "{body}");
         assert!(body.contains("timed_receiver_epochs"), "{body}");
@@ -424,7 +414,7 @@ fn a_stopped_chronyd_is_named_quickly_and_does_not_stall_scrapes() {
     // Once the held reading is 3 s old chronyd is asked again: one short wait, no more.
     std::thread::sleep(Duration::from_millis(3200));
     let t = Instant::now();
-    assert!(scrape(METRICS_PORT).contains("chrony_up 0"));
+    assert!(get(METRICS_PORT, "/metrics").unwrap().contains("chrony_up 0"));
     let asking = t.elapsed();
     eprintln!("a scrape that asks the stopped chronyd again: {asking:?}");
     assert!(asking < Duration::from_millis(700), "{asking:?}");
@@ -434,22 +424,6 @@ fn a_stopped_chronyd_is_named_quickly_and_does_not_stall_scrapes() {
         !codes(&json(&timectl(&lab, &["status", "--json"]))).contains(&"chronyd-unresponsive".to_string())
     });
     assert!(back.is_ok(), "{}", String::from_utf8_lossy(&timectl(&lab, &["status", "--json"]).stdout));
-}
-
-/// One GET of timed's metrics endpoint.
-fn scrape(port: u16) -> String {
-    get(port, "/metrics")
-}
-
-/// One GET on timed's metrics listener (HTTP/1.0: the server closes after the body).
-fn get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
 }
 
 /// A document's structure: its keys all the way down, every value replaced by its type (an
