@@ -23,8 +23,11 @@
 #![expect(clippy::unwrap_used, reason = "test harness: a failed set-up step should stop the test loudly")]
 
 mod alerts_e2e_support;
+#[path = "support/prometheus.rs"]
+mod prometheus;
 
-use alerts_e2e_support::{for_scaled, Alertmanager, Hook, Note, Prometheus};
+use alerts_e2e_support::{for_scaled, Alertmanager, Hook, Note, AM_PORT, PROM_PORT};
+use prometheus::Prometheus;
 use std::time::Duration;
 use timed_lab::{wait_for, Lab, Options};
 
@@ -205,7 +208,7 @@ fn every_simulated_fault_reaches_alertmanager_and_resolves() {
     let hook = Hook::start();
     let _am = Alertmanager::start(hook.port);
     let targets = [&a, &b, &c, &healthy].map(inst);
-    let prom = Prometheus::start(&rules, &targets, EVAL_S);
+    let prom = Prometheus::start(PROM_PORT, &rules, &targets, EVAL_S, Some(AM_PORT));
     wait_for(Duration::from_secs(30), || prom.ready(&targets))
         .unwrap_or_else(|_| panic!("prometheus never scraped"));
     let healthy_from = now_ns();
@@ -413,7 +416,7 @@ fn benign_seen(prom: &Prometheus, w: &Window) -> (String, bool) {
     let i = &w.instance;
     let rejects = |reason: &str| {
         let q = format!("sum(timed_rejects_total{{instance=\"{i}\",reason=\"{reason}\"}}) or vector(0)");
-        let (before, after) = (prom.value(&q, w.start_ns - 1_000_000_000), prom.value(&q, w.next_ns));
+        let (before, after) = (prom.value_at(&q, w.start_ns - 1_000_000_000), prom.value_at(&q, w.next_ns));
         let n = after.unwrap_or(0.0) - before.unwrap_or(0.0);
         (format!("{n} {reason} reject(s)"), n >= 1.0)
     };
@@ -422,7 +425,7 @@ fn benign_seen(prom: &Prometheus, w: &Window) -> (String, bool) {
         "duplicate_pulse" => rejects("duplicate"),
         "leap" => {
             let q = format!("min_over_time(timed_receiver_leap_announced{{instance=\"{i}\"}}[10s])");
-            let v = prom.value(&q, w.end_ns);
+            let v = prom.value_at(&q, w.end_ns);
             (format!("leap announced {v:?}"), v == Some(-1.0))
         }
         other => (format!("no check for {other}"), false),

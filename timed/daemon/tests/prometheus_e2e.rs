@@ -5,8 +5,12 @@
 #![forbid(unsafe_code)]
 #![expect(clippy::unwrap_used, reason = "test harness: a failed set-up step should stop the test loudly")]
 
+#[path = "support/prometheus.rs"]
+mod prometheus;
+
+use prometheus::Prometheus;
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use timed_lab::{wait_for, Lab, Options};
 
@@ -17,68 +21,6 @@ const PROM_PORT: u16 = 19090;
 /// The shipped alert rules: the dashboard's alerts row reads their `ALERTS` series (in the lab,
 /// at least TimedPpsSimulated fires).
 const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/prometheus/alerts.yml");
-
-struct Prometheus {
-    child: Child,
-    /// Removed when dropped, after prometheus has stopped.
-    _dir: timed_lab::Scratch,
-}
-
-impl Prometheus {
-    fn start(target: &str) -> Prometheus {
-        let dir = timed_lab::Scratch::new("timed-prom").unwrap();
-        let conf = dir.join("prometheus.yml");
-        std::fs::write(
-            &conf,
-            format!(
-                "global:\n  scrape_interval: 2s\n  evaluation_interval: 2s\nrule_files: ['{RULES}']\nscrape_configs:\n  - job_name: timed\n    static_configs:\n      - targets: ['{target}']\n"
-            ),
-        )
-        .unwrap();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", conf.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{PROM_PORT}"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start prometheus (apt-get install prometheus): {e}"));
-        Prometheus { child, _dir: dir }
-    }
-
-    /// Instant query; returns the result vector.
-    fn query(&self, expr: &str) -> Vec<Value> {
-        self.try_query(expr).unwrap_or_else(|| panic!("query {expr:?} failed"))
-    }
-
-    fn try_query(&self, expr: &str) -> Option<Vec<Value>> {
-        let out = Command::new("curl")
-            .args(["-sg", "--max-time", "5"])
-            .arg(format!("http://127.0.0.1:{PROM_PORT}/api/v1/query"))
-            .arg("--data-urlencode")
-            .arg(format!("query={expr}"))
-            .output()
-            .unwrap_or_else(|e| panic!("curl: {e}"));
-        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
-        if v["status"] != "success" {
-            eprintln!("query {expr:?}: {}", String::from_utf8_lossy(&out.stdout));
-            return None;
-        }
-        Some(v["data"]["result"].as_array().cloned().unwrap_or_default())
-    }
-
-    fn value(&self, expr: &str) -> Option<f64> {
-        let r = self.query(expr);
-        r.first()?["value"][1].as_str()?.parse().ok()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Runs `promtool check metrics` on an exposition: (exit code, findings).
 fn promtool(exposition: &[u8]) -> (Option<i32>, String) {
@@ -175,7 +117,8 @@ fn every_dashboard_query_returns_data_from_a_real_prometheus() {
         assert!(GPSD_COMPAT.contains(&f.trim()), "promtool finding outside the gpsd-compatible names: {f}");
     }
 
-    let prom = Prometheus::start(&format!("127.0.0.1:{METRICS_PORT}"));
+    let rules = std::fs::read_to_string(RULES).unwrap();
+    let prom = Prometheus::start(PROM_PORT, &rules, &[format!("127.0.0.1:{METRICS_PORT}")], 2.0, None);
     wait_for(Duration::from_secs(60), || prom.try_query("timed_build_info").is_some_and(|r| !r.is_empty()))
         .unwrap_or_else(|_| panic!("prometheus has no timed_build_info after 60 s"));
     // Let windows, rates and ADEV fill. The last to appear is the coarse-offset suggestion,

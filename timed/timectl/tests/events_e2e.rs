@@ -8,10 +8,7 @@
 //! Slow (about 90 s each, both at once): the faults play in real time, after chronyd and
 //! timed lock, and the integrity gate's hold-off runs out before the "ok" events.
 #![forbid(unsafe_code)]
-#![expect(
-    clippy::unwrap_used,
-    reason = "helpers outside #[test] fns: a failed unwrap is a failed test"
-)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};

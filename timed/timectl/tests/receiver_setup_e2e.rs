@@ -11,10 +11,7 @@
 //! parallel on the shared 2-core host. Needs `cargo build -p timed -p timed-sim` first and root (chronyd). Private ports
 //! 11391-11395, metrics 18391-18395.
 #![forbid(unsafe_code)]
-#![expect(
-    clippy::unwrap_used,
-    reason = "helpers outside #[test] fns: a failed unwrap is a failed test"
-)]
+#![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
 use serde_json::Value;
 use std::time::Duration;

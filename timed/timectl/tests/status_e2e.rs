@@ -356,7 +356,8 @@ fn a_stopped_chronyd_is_named_quickly_and_does_not_stall_scrapes() {
     // same fields all the way down and, on this steady box, the same verdict and reasons.
     let cli = json(&timectl(&lab, &["status", "--json"]));
     let web: Value =
-        serde_json::from_str(get(METRICS_PORT, "/status.json").unwrap().split_once("\r\n\r\n").unwrap().1).unwrap();
+        serde_json::from_str(get(METRICS_PORT, "/status.json").unwrap().split_once("\r\n\r\n").unwrap().1)
+            .unwrap();
     assert_eq!(shape(&web), shape(&cli), "/status.json and status --json differ in shape");
     for k in ["schema", "verdict", "reasons", "chrony_from", "timed_error"] {
         assert_eq!(web[k], cli[k], "{k}");

@@ -6,8 +6,8 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-const PROM_PORT: u16 = 19091;
-const AM_PORT: u16 = 19094;
+pub const PROM_PORT: u16 = 19091;
+pub const AM_PORT: u16 = 19094;
 
 /// A Prometheus duration (`90s`, `2m`, `1h`, `0s`, `500ms`) in ms.
 fn duration_ms(d: &str) -> u64 {
@@ -68,70 +68,6 @@ pub fn rule_times(rules: &str, alert: &str) -> (f64, f64) {
 
 fn log(dir: &timed_lab::Scratch, name: &str) -> std::fs::File {
     std::fs::File::create(dir.join(name)).unwrap()
-}
-
-pub struct Prometheus {
-    child: Child,
-    _dir: timed_lab::Scratch,
-}
-
-impl Prometheus {
-    pub fn start(rules: &str, targets: &[String], interval_s: f64) -> Prometheus {
-        let dir = timed_lab::Scratch::new("timed-alerts-prom").unwrap();
-        std::fs::write(dir.join("alerts.yml"), rules).unwrap();
-        let t: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
-        let conf = format!(
-            "global:\n  scrape_interval: {interval_s}s\n  evaluation_interval: {interval_s}s\n\
-             rule_files: ['{}']\n\
-             alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{AM_PORT}']\n\
-             scrape_configs:\n  - job_name: timed\n    static_configs:\n      - targets: [{}]\n",
-            dir.join("alerts.yml").display(),
-            t.join(", ")
-        );
-        std::fs::write(dir.join("prometheus.yml"), conf).unwrap();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{PROM_PORT}"))
-            .stdout(Stdio::null())
-            .stderr(log(&dir, "prometheus.log"))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start prometheus (apt-get install prometheus): {e}"));
-        Prometheus { child, _dir: dir }
-    }
-
-    /// Every target scraped and up.
-    pub fn ready(&self, targets: &[String]) -> bool {
-        let out = Command::new("curl")
-            .args(["-sg", "--max-time", "5"])
-            .arg(format!("http://127.0.0.1:{PROM_PORT}/api/v1/query"))
-            .args(["--data-urlencode", "query=up{job=\"timed\"} == 1"])
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        let up = v["data"]["result"].as_array().map_or(0, Vec::len);
-        up == targets.len()
-    }
-
-    /// The first value of an instant query evaluated at Unix time `at_ns` (None: no series).
-    pub fn value(&self, query: &str, at_ns: i128) -> Option<f64> {
-        let out = Command::new("curl")
-            .args(["-sg", "--max-time", "5"])
-            .arg(format!("http://127.0.0.1:{PROM_PORT}/api/v1/query"))
-            .args(["--data-urlencode", &format!("query={query}")])
-            .args(["--data-urlencode", &format!("time={:.3}", at_ns as f64 / 1e9)])
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        v["data"]["result"][0]["value"][1].as_str().and_then(|x| x.parse().ok())
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 pub struct Alertmanager {

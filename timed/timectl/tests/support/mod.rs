@@ -1,7 +1,7 @@
 //! What the timectl end-to-end tests share: running timectl against a lab's timed and reading its
 //! JSON. (A sibling module of each test binary that declares `mod support;`; a binary may use
 //! only part of it.)
-#![allow(dead_code)]
+#![allow(dead_code, reason = "shared by several test binaries, each using a part")]
 
 use serde_json::Value;
 use std::process::{Command, Output};
