@@ -23,7 +23,7 @@
 //! - A client `chronyd -x` corrects its own (virtual) clock, so its later samples say little
 //!   about the served time: the offsets are measured with `chronyd -Q`, as chrony_e2e.rs does.
 //!
-//! Slow (about 45 s, measured and printed): the lab needs 12-30 s before chrony serves stratum 1
+//! Slow (39-44 s here, printed at the end): the lab needs 12-30 s before chrony serves stratum 1
 //! from timed's PPS, then the clients run together for about 20 s so the polite client polls
 //! before, during and after the flood. Needs root, iproute2, openssl and python3.
 #![forbid(unsafe_code)]
