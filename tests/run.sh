@@ -15,6 +15,10 @@ bash tests/self-contained.sh
 # timed/daemon/tests/alert_rules.rs, about 15 s; alerts_e2e.rs, about 7 min of waiting in
 # `cargo test`). Installed with services blocked (tests/lib/setup.sh).
 ensure_apt chrony iproute2 ntpsec-ntpdig python3 prometheus prometheus-alertmanager curl tmux
+# Issue 16 (NTS): systemd/nts/timed-nts-cert makes the lab's NTS certificates with openssl
+# (timed/daemon/tests/nts_e2e.rs, about 45 s inside `cargo test`: the lab serving NTS, plain,
+# wrongly-trusting and flooding clients in network namespaces).
+ensure_apt openssl
 # Headless Chromium (issue 15): the status page in a real browser, timed/daemon/tests/web_browser.rs
 # (about 20 s of the cargo tests; the package is ~100 MB, installed once).
 ensure_apt chromium

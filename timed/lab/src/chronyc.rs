@@ -1,6 +1,8 @@
-//! chronyc queries against the lab's private command socket, parsed from `-c` (CSV) output.
+//! chronyc queries against the lab's (or any private [`Chronyd`]'s) command socket, parsed from
+//! `-c` (CSV) output.
 
-use super::Lab;
+use super::{Chronyd, Lab};
+use std::path::Path;
 use std::process::Command;
 
 /// One line of `chronyc -c sources`.
@@ -36,32 +38,60 @@ pub struct Tracking {
 impl Lab {
     /// Runs `chronyc -h <lab socket> -n -c ARGS`.
     pub fn chronyc(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("chronyc")
-            .arg("-h")
-            .arg(self.chrony_socket())
-            .args(["-n", "-c"])
-            .args(args)
-            .output()
-            .map_err(|e| format!("chronyc: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("chronyc {args:?}: {}", String::from_utf8_lossy(&out.stderr).trim()));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        chronyc_at(&self.chrony_socket(), args)
     }
 
     pub fn sources(&self) -> Result<Vec<Source>, String> {
-        Ok(self.chronyc(&["sources"])?.lines().filter_map(parse_source).collect())
+        sources_at(&self.chrony_socket())
     }
 
     pub fn tracking(&self) -> Result<Tracking, String> {
-        let out = self.chronyc(&["tracking"])?;
-        parse_tracking(out.trim()).ok_or_else(|| format!("unexpected tracking output: {out}"))
+        tracking_at(&self.chrony_socket())
     }
 
     /// The source named `name` if chrony has selected it (`*`).
     pub fn selected(&self, name: &str) -> bool {
         self.sources().is_ok_and(|v| v.iter().any(|s| s.name == name && s.state == "*"))
     }
+}
+
+/// The same queries against any [`Chronyd`] (e.g. an NTP client in another namespace).
+impl Chronyd {
+    /// Runs `chronyc -h <its socket> -n -c ARGS`.
+    pub fn chronyc(&self, args: &[&str]) -> Result<String, String> {
+        chronyc_at(&self.socket(), args)
+    }
+
+    pub fn sources(&self) -> Result<Vec<Source>, String> {
+        sources_at(&self.socket())
+    }
+
+    pub fn tracking(&self) -> Result<Tracking, String> {
+        tracking_at(&self.socket())
+    }
+}
+
+fn chronyc_at(socket: &Path, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("chronyc")
+        .arg("-h")
+        .arg(socket)
+        .args(["-n", "-c"])
+        .args(args)
+        .output()
+        .map_err(|e| format!("chronyc: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("chronyc {args:?}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn sources_at(socket: &Path) -> Result<Vec<Source>, String> {
+    Ok(chronyc_at(socket, &["sources"])?.lines().filter_map(parse_source).collect())
+}
+
+fn tracking_at(socket: &Path) -> Result<Tracking, String> {
+    let out = chronyc_at(socket, &["tracking"])?;
+    parse_tracking(out.trim()).ok_or_else(|| format!("unexpected tracking output: {out}"))
 }
 
 fn parse_source(line: &str) -> Option<Source> {
