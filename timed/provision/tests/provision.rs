@@ -410,6 +410,8 @@ fn a_secret_encrypted_to_the_provisioned_host_key_decrypts_on_it_only() {
     for f in ["nts.crt", "nts.key"] {
         assert_eq!(std::fs::read_link(nts.join(f)).unwrap(), out.join(f), "{f} is not linked");
     }
+    // chronyd (not root) follows the links: the directory it made must be searchable.
+    assert_eq!(std::fs::metadata(&nts).unwrap().mode() & 0o7777, 0o755);
 
     // Encrypted to another box: named and failed, the rest still in place; a pair made on the
     // device earlier is never replaced by links.
