@@ -89,7 +89,13 @@ fn webhook_url(cfg: &EventsConfig) -> Option<(Result<webhook::Url, String>, Stri
             let shown = format!("http://{}:{}/… (from {})", url.host, url.port, file.display());
             (Ok(url), shown)
         }
-        Err(e) => (Err(e), file.display().to_string()),
+        // Url's reasons may quote the URL, which is the secret: a fixed sentence instead.
+        Err(_) => (
+            Err("it holds no valid http://host[:port]/path (https, user@, a space or a bad port?); \
+                 the URL itself is not logged"
+                .into()),
+            file.display().to_string(),
+        ),
     })
 }
 
