@@ -14,6 +14,14 @@
     # The nixpkgs nixos-raspberrypi is built and cached against, so images hit its cache.
     nixpkgs.follows = "nixos-raspberrypi/nixpkgs";
     crane.url = "github:ipetkov/crane";
+    # Secrets as age files decrypted on the device with its host key (images/modules/secrets.nix).
+    # darwin and home-manager are used only by agenix's own checks: not fetched.
+    agenix = {
+      url = "github:ryantm/agenix";
+      inputs.nixpkgs.follows = "nixpkgs";
+      inputs.darwin.follows = "";
+      inputs.home-manager.follows = "";
+    };
   };
 
   # Everything lives in images/ (images/README.md).

@@ -85,6 +85,7 @@ dpkg_ -i "$amd64" > /dev/null
 dpkg-query -W -f='${Status}\n' timed | grep -qx "install ok installed" || fail "not installed"
 for f in /usr/bin/timed /usr/bin/timectl /etc/timed/timed.toml /etc/chrony/conf.d/timed.conf \
     /lib/systemd/system/timed.service /lib/systemd/system/chrony.service.d/timed.conf \
+    /lib/systemd/system/timed-secrets.service /usr/lib/timed/timed-secrets \
     /lib/udev/rules.d/60-timed.rules /usr/lib/sysusers.d/timed.conf /usr/lib/modules-load.d/timed.conf \
     /usr/share/man/man8/timed.8.gz /usr/share/man/man1/timectl.1.gz /usr/share/man/man5/timed.toml.5.gz \
     /usr/share/doc/timed/copyright /usr/share/doc/timed/changelog.gz /usr/share/doc/timed/timed.toml \
@@ -97,6 +98,7 @@ dpkg -L timed | while read -r f; do [ -e "$f" ] || fail "dpkg -L lists $f, which
 cmp -s timed/daemon/timed.toml /etc/timed/timed.toml || fail "/etc/timed/timed.toml differs from timed/daemon/timed.toml"
 cmp -s udev/60-timed.rules /lib/udev/rules.d/60-timed.rules || fail "udev rules differ from udev/"
 cmp -s systemd/timed.service /lib/systemd/system/timed.service || fail "unit differs from systemd/"
+cmp -s systemd/secrets/timed-secrets /usr/lib/timed/timed-secrets || fail "timed-secrets differs from systemd/secrets/"
 cmp -s systemd/modules-load.d/timed.conf /usr/lib/modules-load.d/timed.conf ||
     fail "modules-load.d/timed.conf differs from systemd/ (the unit's DeviceAllow= classes need it)"
 for b in boards/*.toml; do

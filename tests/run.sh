@@ -109,7 +109,9 @@ echo "== boards, Nix and provisioning (boards/, flake.nix, images/, timed/provis
 # nix-instantiate from nix-bin (syntax and builtins-only evaluation; nixpkgs is not fetched),
 # real FAT+ext4 images from e2fsprogs/dosfstools/mtools/fdisk, host keys from ssh-keygen;
 # deadnix and nixpkgs-fmt from crates.io only when missing (about 1 min each on 2 cores).
-ensure_apt nix-bin e2fsprogs dosfstools mtools fdisk openssh-client
+# age: issue 16's secrets test (a secret encrypted to a provisioned image's host key decrypts on
+# it and not on another; the .deb's timed-secrets script's modes and groups), about 3 s.
+ensure_apt nix-bin e2fsprogs dosfstools mtools fdisk openssh-client age
 command -v deadnix >/dev/null || cargo install --locked --quiet deadnix@1.3.1
 command -v nixpkgs-fmt >/dev/null || cargo install --locked --quiet nixpkgs-fmt@1.3.0
 target/debug/timectl validate-board boards/*.toml

@@ -57,7 +57,8 @@ install -d "$root/DEBIAN" "$root/usr/bin" "$doc" "$root/usr/share/man/man1" "$ro
     "$root/usr/share/man/man8" "$root/usr/share/timed/boards" "$root/usr/share/timed/grafana" \
     "$root/usr/share/timed/prometheus" \
     "$root/etc/timed" "$root/etc/chrony/conf.d" "$root/lib/systemd/system/chrony.service.d" \
-    "$root/lib/udev/rules.d" "$root/usr/lib/sysusers.d" "$root/usr/lib/modules-load.d"
+    "$root/lib/udev/rules.d" "$root/usr/lib/sysusers.d" "$root/usr/lib/modules-load.d" \
+    "$root/usr/lib/timed"
 
 # Binaries, stripped (the release profile keeps line tables for backtraces in development).
 for b in timed timectl; do
@@ -71,6 +72,10 @@ install -m 0644 timed/daemon/timed.toml "$doc/timed.toml"
 install -m 0644 systemd/timed.service "$root/lib/systemd/system/timed.service"
 install -m 0644 systemd/chrony.service.d/timed.conf "$root/lib/systemd/system/chrony.service.d/timed.conf"
 install -m 0644 systemd/chrony/timed.conf "$root/etc/chrony/conf.d/timed.conf"
+# Age-encrypted secrets decrypted at boot (docs/secrets.md); age is a Recommends: without secrets
+# the unit does nothing.
+install -m 0644 systemd/secrets/timed-secrets.service "$root/lib/systemd/system/timed-secrets.service"
+install -m 0755 systemd/secrets/timed-secrets "$root/usr/lib/timed/timed-secrets"
 install -m 0644 systemd/sysusers.d/timed.conf "$root/usr/lib/sysusers.d/timed.conf"
 # The unit's DeviceAllow=char-ttyACM/char-pps resolve only for classes registered when timed starts.
 install -m 0644 systemd/modules-load.d/timed.conf "$root/usr/lib/modules-load.d/timed.conf"

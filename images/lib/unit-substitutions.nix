@@ -9,4 +9,7 @@
   # chrony's group is `chrony` on NixOS (nixos/modules/services/networking/ntp/chrony.nix),
   # `_chrony` on Debian.
   { from = "SupplementaryGroups=dialout _chrony"; to = "SupplementaryGroups=dialout chrony"; }
+  # The .deb's age decryption unit: on NixOS agenix decrypts at activation, before any service
+  # starts (images/modules/secrets.nix), so there is no such unit to want.
+  { from = "Wants=timed-secrets.service"; to = "# Secrets: agenix, at activation (no timed-secrets.service)."; }
 ]

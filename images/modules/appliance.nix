@@ -54,6 +54,15 @@ in
       default = true;
       description = "Answer `<hostName>.local` over mDNS (Avahi), so `ssh admin@timed-<board>.local` resolves.";
     };
+    wifiConfig = lib.mkOption {
+      type = lib.types.str;
+      default = "${bootstrap}/wifi/wpa_supplicant.conf";
+      description = ''
+        wpa_supplicant's network block, outside the store: what `nix run .#provision -- ... --wifi
+        FILE` writes (the default), or the decrypted age secret (timed.secrets.wifi,
+        images/modules/secrets.nix). No file: no Wi-Fi.
+      '';
+    };
     lan = lib.mkOption {
       type = lib.types.listOf lib.types.str;
       default = [ "10.0.0.0/8" "172.16.0.0/12" "192.168.0.0/16" "fd00::/8" ];
@@ -128,7 +137,7 @@ in
         script = "date +%s > ${clockFile}.tmp && mv ${clockFile}.tmp ${clockFile}";
       };
       # Wi-Fi only once provisioned.
-      wpa_supplicant.unitConfig.ConditionPathExists = "${bootstrap}/wifi/wpa_supplicant.conf";
+      wpa_supplicant.unitConfig.ConditionPathExists = cfg.wifiConfig;
     };
     systemd.timers.timed-clock-save-periodic = {
       wantedBy = [ "timers.target" ];
@@ -183,9 +192,10 @@ in
     security.sudo.wheelNeedsPassword = false;
     nix.settings.trusted-users = [ "root" "@wheel" ];
 
-    # --- Wi-Fi: the provisioned network block; /etc only links to it (the secret stays in /var/lib).
+    # --- Wi-Fi: the provisioned (or decrypted) network block; /etc only links to it (the secret
+    # stays in /var/lib or agenix's ramfs, never in the store).
     networking.wireless.enable = true;
-    systemd.tmpfiles.rules = [ "L+ /etc/wpa_supplicant.conf - - - - ${bootstrap}/wifi/wpa_supplicant.conf" ];
+    systemd.tmpfiles.rules = [ "L+ /etc/wpa_supplicant.conf - - - - ${cfg.wifiConfig}" ];
 
     networking.hostName = lib.mkDefault "timed-${board.id}";
     system.stateVersion = "25.11";

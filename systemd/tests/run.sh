@@ -3,9 +3,9 @@
 # systemd runs as PID 1 here, so the unit itself is never started by a service manager.
 #
 #  1. `systemd-analyze security --offline=true` on timed.service: exposure must stay <= 2.0.
-#  2. `systemd-analyze verify --root` on timed.service, and on Debian's chrony.service with our
-#     drop-in: any complaint (unknown key, bad value, missing executable) fails. verify exits 0
-#     on "ignoring" messages, so its output must be empty.
+#  2. `systemd-analyze verify --root` on timed.service, timed-secrets.service (issue 16), and on
+#     Debian's chrony.service with our drop-in: any complaint (unknown key, bad value, missing
+#     executable) fails. verify exits 0 on "ignoring" messages, so its output must be empty.
 #  3. `systemd-sysusers --root` applies sysusers.d/timed.conf to a copy of /etc.
 #  4. The privilege model, for real, in a private mount+network namespace (a tmpfs /run, the
 #     timed user from step 3 bind-mounted over /etc/passwd and /etc/group): chronyd 4.3 runs as
@@ -70,16 +70,17 @@ trap cleanup EXIT
 R=$W/root
 mkdir -p "$R/usr/lib/systemd/system/chrony.service.d" "$R/usr/bin" "$R/usr/sbin" "$R/bin"
 cp -a /lib/systemd/system/. "$R/usr/lib/systemd/system/"
-cp systemd/timed.service "$R/usr/lib/systemd/system/"
+cp systemd/timed.service systemd/secrets/timed-secrets.service "$R/usr/lib/systemd/system/"
+install -D systemd/secrets/timed-secrets "$R/usr/lib/timed/timed-secrets"
 cp systemd/chrony.service.d/timed.conf "$R/usr/lib/systemd/system/chrony.service.d/"
 cp target/debug/timed "$R/usr/bin/timed"
 cp /usr/sbin/chronyd "$R/usr/sbin/"
 cp /bin/sh "$R/bin/"
-out=$(systemd-analyze verify --root="$R" --man=no --generators=no timed.service chrony.service 2>&1) ||
+out=$(systemd-analyze verify --root="$R" --man=no --generators=no timed.service timed-secrets.service chrony.service 2>&1) ||
     fail "systemd-analyze verify: $out"
 [ -z "$out" ] || fail "systemd-analyze verify complained:
 $out"
-echo "systemd: ok: systemd-analyze verify timed.service, chrony.service + drop-in: no complaints"
+echo "systemd: ok: systemd-analyze verify timed.service, timed-secrets.service, chrony.service + drop-in: no complaints"
 
 # 3. sysusers on a copy of /etc.
 mkdir -p "$R/etc"

@@ -341,13 +341,15 @@ impl Default for Leap {
 pub struct Events {
     /// `http://host[:port]/path` to POST each event to as JSON; "" = none.
     pub webhook: String,
+    /// A file holding that URL instead (a secret, e.g. decrypted at boot: docs/secrets.md).
+    pub webhook_file: PathBuf,
     /// Events waiting for the webhook; past it new ones are dropped (and counted).
     pub queue: usize,
 }
 
 impl Default for Events {
     fn default() -> Self {
-        Events { webhook: String::new(), queue: 64 }
+        Events { webhook: String::new(), webhook_file: PathBuf::new(), queue: 64 }
     }
 }
 

@@ -3,6 +3,8 @@
 //! by mcopy, ext4 `NIXOS_SD` from mkfs.ext4 -d), runs the binary, and checks the result with
 //! independent tools (debugfs, e2fsck, mtype, cmp). What cannot be had here is the NixOS image
 //! itself (nixpkgs cannot be evaluated or built on this machine): the layout is reproduced.
+//! The secrets test (issue 16) uses the real `age` (Debian's package) on the key read back out of
+//! a provisioned image, and runs the .deb's systemd/secrets/timed-secrets as the unit would.
 #![forbid(unsafe_code)]
 #![expect(clippy::unwrap_used, reason = "helpers outside #[test] fns: a failed unwrap is a failed test")]
 
@@ -304,4 +306,134 @@ fn wrong_board_or_bad_inputs_are_refused_before_writing() {
         os(&out),
     ]);
     assert!(stderr(&o).contains("zstd-compressed"), "{}", stderr(&o));
+}
+
+fn age(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new("age").args(args).output().unwrap_or_else(|e| panic!("age {args:?}: {e} (apt install age)"))
+}
+
+/// The gid of `name` in /etc/group.
+fn gid(name: &str) -> u32 {
+    let groups = std::fs::read_to_string("/etc/group").unwrap();
+    let line = groups.lines().find(|l| l.split(':').next() == Some(name)).unwrap();
+    line.split(':').nth(2).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_secret_encrypted_to_the_provisioned_host_key_decrypts_on_it_only() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let d = scratch("age");
+    let img = build_image(&d, "pi4b.img", "pi4", 32, false);
+    let key = keypair(&d, "ed25519", "");
+    let out_img = d.join("out.img");
+    let o = provision(&[
+        "pi4b".as_ref(),
+        os(&img),
+        "--ssh-host-key".as_ref(),
+        os(&key),
+        "--no-admin-key".as_ref(),
+        "--output".as_ref(),
+        os(&out_img),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // The host key pair as the device has it: read back out of the provisioned image.
+    let root = extract_root(&d, &out_img);
+    let (dev_key, dev_pub) = (d.join("device_key"), d.join("device_key.pub"));
+    std::fs::write(&dev_key, debugfs(&root, "cat /var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key"))
+        .unwrap();
+    std::fs::set_permissions(&dev_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(&dev_pub, debugfs(&root, "cat /var/lib/timed-bootstrap/ssh/ssh_host_ed25519_key.pub"))
+        .unwrap();
+    assert!(std::fs::read_to_string(&dev_pub).unwrap().starts_with("ssh-ed25519 "));
+
+    // Encrypted on the owner's machine to the box's public key (an ssh-ed25519 recipient).
+    let src = d.join("secrets");
+    std::fs::create_dir(&src).unwrap();
+    let plain: [(&str, &[u8]); 3] = [
+        ("nts.crt", b"-----BEGIN CERTIFICATE-----\ncert\n-----END CERTIFICATE-----\n"),
+        ("nts.key", b"-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n"),
+        ("webhook", b"http://relay.lan:8080/hook/token-1234\n"),
+    ];
+    for (name, data) in plain {
+        let p = d.join(name);
+        std::fs::write(&p, data).unwrap();
+        let enc = src.join(format!("{name}.age"));
+        let o = age(&["-R".as_ref(), os(&dev_pub), "-o".as_ref(), os(&enc), os(&p)]);
+        assert!(o.status.success(), "age -R: {}", stderr(&o));
+        let header = std::fs::read(&enc).unwrap();
+        assert!(header.starts_with(b"age-encryption.org/v1\n-> ssh-ed25519 "), "not an ssh-ed25519 stanza");
+        assert!(!header.windows(data.len()).any(|w| w == data), "{name}: plaintext in the .age file");
+    }
+
+    // The unit's command with the provisioned key decrypts; another ed25519 key cannot.
+    let enc = src.join("webhook.age");
+    let o = age(&["-d".as_ref(), "-i".as_ref(), os(&dev_key), os(&enc)]);
+    assert!(o.status.success(), "age -d with the device's key: {}", stderr(&o));
+    assert_eq!(o.stdout, plain[2].1);
+    let other = keypair(&d, "ed25519", "");
+    let o = age(&["-d".as_ref(), "-i".as_ref(), os(&other), os(&enc)]);
+    assert!(!o.status.success() && o.stdout.is_empty(), "another key decrypted it");
+    assert!(stderr(&o).contains("no identity matched any of the recipients"), "{}", stderr(&o));
+
+    // The .deb's boot script (systemd/secrets/timed-secrets) into a scratch /run and /var/lib.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../systemd/secrets/timed-secrets");
+    let (out, nts) = (d.join("run/timed-secrets"), d.join("lib/nts"));
+    // Groups that exist on any Debian system stand in for _chrony and timed.
+    let (chrony_g, timed_g) = ("daemon", "adm");
+    let run = |identity: &Path| {
+        Command::new("sh")
+            .arg(&script)
+            .args(["--src".as_ref(), os(&src), "--out".as_ref(), os(&out), "--identity".as_ref()])
+            .arg(identity)
+            .args(["--nts-dir".as_ref(), os(&nts)])
+            .args(["--chrony-group", chrony_g, "--timed-group", timed_g])
+            .output()
+            .unwrap()
+    };
+    let o = run(&dev_key);
+    assert!(o.status.success(), "timed-secrets: {}", stderr(&o));
+    assert_eq!(std::fs::metadata(&out).unwrap().mode() & 0o7777, 0o711);
+    for ((name, data), (group, mode)) in
+        plain.iter().zip([(chrony_g, 0o644), (chrony_g, 0o640), (timed_g, 0o640)])
+    {
+        let f = out.join(name);
+        assert_eq!(&std::fs::read(&f).unwrap(), data, "{name}");
+        let m = std::fs::metadata(&f).unwrap();
+        assert_eq!(
+            (m.mode() & 0o7777, m.uid(), m.gid()),
+            (mode, 0, gid(group)),
+            "{name}: mode, owner, group"
+        );
+    }
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 3, "temporary files left in {}", out.display());
+    for f in ["nts.crt", "nts.key"] {
+        assert_eq!(std::fs::read_link(nts.join(f)).unwrap(), out.join(f), "{f} is not linked");
+    }
+    // chronyd (not root) follows the links: the directory it made must be searchable.
+    assert_eq!(std::fs::metadata(&nts).unwrap().mode() & 0o7777, 0o755);
+
+    // Encrypted to another box: named and failed, the rest still in place; a pair made on the
+    // device earlier is never replaced by links.
+    std::fs::remove_dir_all(&out).unwrap();
+    std::fs::remove_dir_all(&nts).unwrap();
+    std::fs::create_dir_all(&nts).unwrap();
+    std::fs::write(nts.join("nts.crt"), "own").unwrap();
+    let o = age(&[
+        "-R".as_ref(),
+        os(&other.with_extension("pub")),
+        "-o".as_ref(),
+        os(&enc),
+        os(&d.join("webhook")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&dev_key);
+    assert_eq!(o.status.code(), Some(1), "a secret that cannot be decrypted must fail the unit");
+    let e = stderr(&o);
+    assert!(e.contains("webhook.age: age: error: no identity matched any of the recipients"), "{e}");
+    assert!(e.contains("a pair of its own"), "{e}");
+    assert!(!out.join("webhook").exists());
+    assert_eq!(std::fs::read(out.join("nts.key")).unwrap(), plain[1].1);
+    assert_eq!(std::fs::read_to_string(nts.join("nts.crt")).unwrap(), "own");
+    assert!(!nts.join("nts.key").exists(), "half a pair was linked");
 }

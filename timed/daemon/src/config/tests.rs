@@ -312,3 +312,15 @@ fn the_events_webhook_is_http_and_the_queue_bounded() {
     assert!(p[0].starts_with("t.toml:2:9: events.queue = 0 must be 1..10000"), "{}", p[0]);
     assert!(problems("[events]\nwebhook = \"http://127.0.0.1:8080/timed\"\nqueue = 8\n").is_empty());
 }
+
+#[test]
+fn the_webhook_file_is_an_absolute_path_checked_without_reading_it() {
+    let p = problems("[events]\nwebhook_file = \"secrets/webhook\"\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:2:16: secrets/webhook is not an absolute path"), "{}", p[0]);
+    let p = problems("[events]\nwebhook = \"http://h/x\"\nwebhook_file = \"/run/timed-secrets/webhook\"\n");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert!(p[0].starts_with("t.toml:3:16: events.webhook and events.webhook_file are both set"), "{}", p[0]);
+    // The secret is decrypted on the device only: where the configuration is checked it is absent.
+    assert!(problems("[events]\nwebhook_file = \"/nonexistent/timed-secrets/webhook\"\n").is_empty());
+}

@@ -186,6 +186,22 @@ pub(super) fn check(c: &Config) -> Vec<Check> {
             ));
         }
     }
+    // Only the path: the file is a secret that may exist only on the device (decrypted at boot),
+    // not where the configuration is checked; timed reads it when it starts.
+    let file = &c.events.webhook_file;
+    if !file.as_os_str().is_empty() && !file.is_absolute() {
+        v.push((
+            "events.webhook_file",
+            format!("{} is not an absolute path", file.display()),
+            Some("e.g. \"/run/timed-secrets/webhook\"".into()),
+        ));
+    } else if !file.as_os_str().is_empty() && !c.events.webhook.is_empty() {
+        v.push((
+            "events.webhook_file",
+            "events.webhook and events.webhook_file are both set".into(),
+            Some("keep one: the URL itself, or the file holding it".into()),
+        ));
+    }
     if !(1..=10_000).contains(&c.events.queue) {
         v.push((
             "events.queue",

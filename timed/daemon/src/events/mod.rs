@@ -73,24 +73,51 @@ pub struct Events {
     edges: (u64, Option<i64>),
 }
 
+/// The webhook's URL (parsed) and how logs and the snapshot show it: in full from `webhook`; from
+/// `webhook_file` only its host and port, since the rest (a token in the path) is the secret.
+fn webhook_url(cfg: &EventsConfig) -> Option<(Result<webhook::Url, String>, String)> {
+    let file = &cfg.webhook_file;
+    if file.as_os_str().is_empty() {
+        return (!cfg.webhook.is_empty()).then(|| (webhook::Url::parse(&cfg.webhook), cfg.webhook.clone()));
+    }
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return Some((Err(format!("cannot read it: {e}")), file.display().to_string())),
+    };
+    Some(match webhook::Url::parse(text.trim()) {
+        Ok(url) => {
+            let shown = format!("http://{}:{}/… (from {})", url.host, url.port, file.display());
+            (Ok(url), shown)
+        }
+        // Url's reasons may quote the URL, which is the secret: a fixed sentence instead.
+        Err(_) => (
+            Err("it holds no valid http://host[:port]/path (https, user@, a space or a bad port?); \
+                 the URL itself is not logged"
+                .into()),
+            file.display().to_string(),
+        ),
+    })
+}
+
 impl Events {
     pub fn new(cfg: &EventsConfig) -> Events {
         Events::with_journal(cfg, std::path::Path::new(journal::SOCKET))
     }
 
     pub fn with_journal(cfg: &EventsConfig, journal_socket: &std::path::Path) -> Events {
-        let webhook = match webhook::Url::parse(&cfg.webhook) {
-            _ if cfg.webhook.is_empty() => None,
-            Ok(url) => match webhook::Webhook::start(url, &cfg.webhook, cfg.queue) {
+        let webhook = match webhook_url(cfg) {
+            None => None,
+            Some((Ok(url), shown)) => match webhook::Webhook::start(url, &shown, cfg.queue) {
                 Ok(w) => Some(w),
                 Err(e) => {
                     tracing::error!("cannot start the webhook thread: {e}; events are not POSTed");
                     None
                 }
             },
-            // --check-config refuses it; reached only by a configuration built in code.
-            Err(e) => {
-                tracing::error!(webhook = %cfg.webhook, "events.webhook: {e}; events are not POSTed");
+            // --check-config refuses a bad `webhook`; a bad or unreadable `webhook_file` is known
+            // only now (a degraded webhook, not a daemon that refuses to start).
+            Some((Err(e), shown)) => {
+                tracing::error!(webhook = %shown, "events.webhook: {e}; events are not POSTed");
                 None
             }
         };

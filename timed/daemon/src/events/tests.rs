@@ -212,3 +212,23 @@ fn a_receiver_set_up_that_drifts_is_one_event() {
     let kinds: Vec<EventKind> = ev.health().recent.iter().map(|r| r.kind.0).collect();
     assert_eq!(kinds, [EventKind::ReceiverNotConfigured, EventKind::ReceiverConfigured]);
 }
+
+#[test]
+fn a_webhook_url_from_a_file_is_used_and_shown_without_its_path() {
+    let dir = std::env::temp_dir().join(format!("timed-webhook-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let file = dir.join("webhook");
+    std::fs::write(&file, "http://127.0.0.1:9/hook/SECRET-TOKEN\n").expect("write");
+    let cfg = crate::config::Events { webhook_file: file.clone(), ..Default::default() };
+    let ev = Events::with_journal(&cfg, std::path::Path::new("/nonexistent/journal.socket"));
+    let shown = ev.health().webhook.map(|w| w.url).unwrap_or_default();
+    assert_eq!(shown, format!("http://127.0.0.1:9/… (from {})", file.display()));
+    // Not a URL, or no file: no webhook, and timed goes on.
+    std::fs::write(&file, "https://example.org/hook\n").expect("write");
+    let ev = Events::with_journal(&cfg, std::path::Path::new("/nonexistent/journal.socket"));
+    assert!(ev.health().webhook.is_none());
+    std::fs::remove_file(&file).expect("remove");
+    let ev = Events::with_journal(&cfg, std::path::Path::new("/nonexistent/journal.socket"));
+    assert!(ev.health().webhook.is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -84,6 +84,7 @@ impl Webhook {
         let (tx, rx) = sync_channel::<Vec<u8>>(queue.max(1));
         let counters = Arc::new(Counters::default());
         let c = counters.clone();
+        let shown = text.to_string();
         std::thread::Builder::new().name("timed-webhook".into()).spawn(move || {
             // Said once when it starts failing and once when it works again.
             let mut failing = false;
@@ -98,10 +99,7 @@ impl Webhook {
                 }
                 match (&result, failing) {
                     (Err(e), false) => tracing::warn!(
-                        "events.webhook {}:{}{}: {e}; events are counted as failed until it answers",
-                        url.host,
-                        url.port,
-                        url.path
+                        "events.webhook {shown}: {e}; events are counted as failed until it answers"
                     ),
                     (Ok(()), true) => tracing::info!("events.webhook answers again"),
                     _ => {}
