@@ -24,11 +24,13 @@
 
 mod cache;
 mod client;
+mod clients;
 #[doc(hidden)]
 pub mod fixture;
 mod peers;
 
 pub use cache::Cache;
+pub use clients::{ClientAccess, ClientActivity, ClientLog, MAX_PAGES as MAX_CLIENT_PAGES};
 
 use chrony_candm::common::ChronyAddr;
 use chrony_candm::reply::{ReplyBody, SourceMode, SourceState};
@@ -55,12 +57,34 @@ pub struct Report {
     pub tracking: Result<Tracking, String>,
     pub sources: Result<Vec<Source>, String>,
     pub serverstats: Result<ServerStats, String>,
+    /// How many clients chronyd served lately (its client log, summarised: `clients`).
+    #[serde(default = "not_read")]
+    pub clients: Result<ClientActivity, String>,
     /// Whether chronyd answered; typed so that readers never parse the error texts above.
     #[serde(default)]
     pub state: ChronydState,
     /// Seconds since this reading was taken (readings are shared for a moment, [`Cache`]).
     #[serde(default)]
     pub age_s: f64,
+}
+
+fn not_read() -> Result<ClientActivity, String> {
+    Err("not read".into())
+}
+
+/// `timectl clients`: chronyd's client log and the server's totals, read in one conversation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClientsReport {
+    pub log: ClientLog,
+    pub serverstats: Result<ServerStats, String>,
+}
+
+/// Reads chronyd's whole client log (at most [`MAX_CLIENT_PAGES`] pages, never resetting its
+/// counters) and serverstats. Errors when chronyd cannot be reached or refuses the log.
+pub async fn query_clients(socket: &Path, timeout: Duration) -> Result<ClientsReport, String> {
+    let mut c = Client::open(socket, timeout).await?;
+    let log = clients::read(&mut c).await?;
+    Ok(ClientsReport { log, serverstats: serverstats(&mut c).await })
 }
 
 /// What became of the reading's first request (tracking).
@@ -177,7 +201,7 @@ pub struct ServerStats {
 }
 
 /// Asks chronyd at `socket` for tracking, sources (each with source data, select data and
-/// sourcestats) and serverstats, each request with `timeout`. Never panics. When chronyd does
+/// sourcestats), serverstats and the client log's activity, each request with `timeout`. Never panics. When chronyd does
 /// not answer, returns within about `timeout`; at most one request ever waits it out. Must run
 /// on a Tokio runtime with IO and time enabled (timed's is `enable_all`).
 pub async fn query(socket: &Path, timeout: Duration) -> Report {
@@ -200,7 +224,8 @@ pub async fn query(socket: &Path, timeout: Duration) -> Report {
         }
     }
     let serverstats = serverstats(&mut c).await;
-    Report { tracking, sources, serverstats, state: ChronydState::Answered, age_s: 0.0 }
+    let clients = clients::read(&mut c).await.map(|log| log.activity());
+    Report { tracking, sources, serverstats, clients, state: ChronydState::Answered, age_s: 0.0 }
 }
 
 impl Report {
@@ -209,7 +234,8 @@ impl Report {
         Report {
             tracking: Err(why.clone()),
             sources: Err(why.clone()),
-            serverstats: Err(why),
+            serverstats: Err(why.clone()),
+            clients: Err(why),
             state: ChronydState::Unreachable,
             age_s: 0.0,
         }
