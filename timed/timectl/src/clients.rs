@@ -127,11 +127,19 @@ mod tests {
 
     #[test]
     fn ages_read_like_chronyc() {
-        let got: Vec<String> =
-            [None, Some(0), Some(1199), Some(1200), Some(35_999), Some(36_000), Some(345_600), Some(u32::MAX - 1)]
-                .into_iter()
-                .map(ago)
-                .collect();
+        let got: Vec<String> = [
+            None,
+            Some(0),
+            Some(1199),
+            Some(1200),
+            Some(35_999),
+            Some(36_000),
+            Some(345_600),
+            Some(u32::MAX - 1),
+        ]
+        .into_iter()
+        .map(ago)
+        .collect();
         assert_eq!(got, ["-", "0", "1199", "20m", "599m", "10h", "4d", "136y"]);
     }
 
@@ -159,7 +167,12 @@ mod tests {
                 clients: vec![c("192.0.2.1", 3, 0), c("192.0.2.2", 90, 1), c("2001:db8::9", 40, 0)],
                 complete: true,
             },
-            serverstats: Ok(ServerStats { ntp_hits: 133, ntp_drops: 3, nke_hits: Some(1), ..Default::default() }),
+            serverstats: Ok(ServerStats {
+                ntp_hits: 133,
+                ntp_drops: 3,
+                nke_hits: Some(1),
+                ..Default::default()
+            }),
         };
         let text = render(&r, 2);
         let lines: Vec<&str> = text.lines().collect();

@@ -43,7 +43,9 @@ fn send(ns: &str, server: &str, n: usize) -> usize {
     );
     let out = Netns::exec(ns, "python3").args(["-c", &script]).output().expect("python3");
     let text = String::from_utf8_lossy(&out.stdout);
-    text.trim().parse().unwrap_or_else(|_| panic!("sender in {ns}: {text} {}", String::from_utf8_lossy(&out.stderr)))
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("sender in {ns}: {text} {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 /// One `chronyc -c clients [-k]` line: address and the nine figures after it.
@@ -154,8 +156,12 @@ fn timectl_clients_agrees_with_chronyc_clients_field_by_field() {
     let seen: Vec<(String, i64)> = before.iter().map(|(a, v)| (a.clone(), v[0])).collect();
     assert_eq!(seen, want, "chronyc clients");
     // Every request it did not answer is one chronyd counts as dropped (a veth loses nothing).
-    let mut unanswered: Vec<(String, i64)> =
-        ns.client_ips.iter().zip(counts.iter().zip(&answered)).map(|(ip, (n, a))| (ip.clone(), (n - a) as i64)).collect();
+    let mut unanswered: Vec<(String, i64)> = ns
+        .client_ips
+        .iter()
+        .zip(counts.iter().zip(&answered))
+        .map(|(ip, (n, a))| (ip.clone(), (n - a) as i64))
+        .collect();
     unanswered.sort();
     let drops: Vec<(String, i64)> = before.iter().map(|(a, v)| (a.clone(), v[1])).collect();
     assert_eq!(drops, unanswered, "chronyc's drops against the clients' unanswered requests");

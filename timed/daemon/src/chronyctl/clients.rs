@@ -4,17 +4,20 @@
 //! endpoint exposes without per-client labels.
 //!
 //! Owns: the meaning of chrony's client records (candm.h `RPY_ClientAccesses_Client`, clientlog.c
-//! `CLG_GetClientAccessReportByIndex`). Must not depend on anything but the command client.
+//! `CLG_GetClientAccessReportByIndex`). Must not depend on anything but the command client and
+//! the serverstats reader.
 //!
 //! Read-only: every request has `reset` 0, so chronyd's per-client counters are never cleared
 //! (that is `chronyc clients -r`; a monitoring read must not change what `chronyc` shows), and
 //! `min_hits` 0, so every client is listed.
 
 use super::client::Client;
-use super::{ip_text, unexpected};
+use super::{ip_text, unexpected, ServerStats};
 use chrony_candm::reply::{ClientAccessesClient, ReplyBody};
 use chrony_candm::request::{self as rq, RequestBody};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Duration;
 
 /// Records per reply (candm.h `MAX_CLIENT_ACCESSES`).
 const PER_PAGE: u32 = 8;
@@ -91,7 +94,8 @@ pub struct ClientActivity {
 
 impl ClientLog {
     pub fn activity(&self) -> ClientActivity {
-        let within = |s: u32| self.clients.iter().filter(|c| c.last_seen_ago_s().is_some_and(|a| a <= s)).count();
+        let within =
+            |s: u32| self.clients.iter().filter(|c| c.last_seen_ago_s().is_some_and(|a| a <= s)).count();
         ClientActivity {
             logged: self.clients.len() as u64,
             active_1h: within(3600) as u64,
@@ -111,6 +115,25 @@ impl ClientLog {
         v.truncate(n);
         v
     }
+}
+
+pub(super) fn not_read() -> Result<ClientActivity, String> {
+    Err("not read".into())
+}
+
+/// `timectl clients`: chronyd's client log and the server's totals, read in one conversation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClientsReport {
+    pub log: ClientLog,
+    pub serverstats: Result<ServerStats, String>,
+}
+
+/// Reads chronyd's whole client log (at most [`MAX_PAGES`] pages, never resetting its
+/// counters) and serverstats. Errors when chronyd cannot be reached or refuses the log.
+pub async fn query_clients(socket: &Path, timeout: Duration) -> Result<ClientsReport, String> {
+    let mut c = Client::open(socket, timeout).await?;
+    let log = read(&mut c).await?;
+    Ok(ClientsReport { log, serverstats: super::serverstats(&mut c).await })
 }
 
 /// Reads the whole client log (up to [`MAX_PAGES`] pages) the way chronyc pages it: from index

@@ -30,7 +30,9 @@ pub mod fixture;
 mod peers;
 
 pub use cache::Cache;
-pub use clients::{ClientAccess, ClientActivity, ClientLog, MAX_PAGES as MAX_CLIENT_PAGES};
+pub use clients::{
+    query_clients, ClientAccess, ClientActivity, ClientLog, ClientsReport, MAX_PAGES as MAX_CLIENT_PAGES,
+};
 
 use chrony_candm::common::ChronyAddr;
 use chrony_candm::reply::{ReplyBody, SourceMode, SourceState};
@@ -58,7 +60,7 @@ pub struct Report {
     pub sources: Result<Vec<Source>, String>,
     pub serverstats: Result<ServerStats, String>,
     /// How many clients chronyd served lately (its client log, summarised: `clients`).
-    #[serde(default = "not_read")]
+    #[serde(default = "clients::not_read")]
     pub clients: Result<ClientActivity, String>,
     /// Whether chronyd answered; typed so that readers never parse the error texts above.
     #[serde(default)]
@@ -66,25 +68,6 @@ pub struct Report {
     /// Seconds since this reading was taken (readings are shared for a moment, [`Cache`]).
     #[serde(default)]
     pub age_s: f64,
-}
-
-fn not_read() -> Result<ClientActivity, String> {
-    Err("not read".into())
-}
-
-/// `timectl clients`: chronyd's client log and the server's totals, read in one conversation.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ClientsReport {
-    pub log: ClientLog,
-    pub serverstats: Result<ServerStats, String>,
-}
-
-/// Reads chronyd's whole client log (at most [`MAX_CLIENT_PAGES`] pages, never resetting its
-/// counters) and serverstats. Errors when chronyd cannot be reached or refuses the log.
-pub async fn query_clients(socket: &Path, timeout: Duration) -> Result<ClientsReport, String> {
-    let mut c = Client::open(socket, timeout).await?;
-    let log = clients::read(&mut c).await?;
-    Ok(ClientsReport { log, serverstats: serverstats(&mut c).await })
 }
 
 /// What became of the reading's first request (tracking).
