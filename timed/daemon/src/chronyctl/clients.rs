@@ -185,7 +185,8 @@ fn record(c: &ClientAccessesClient) -> Option<ClientAccess> {
         cmd_drops: c.cmd_drops.into(),
         cmd_interval_log2_s: interval(c.cmd_interval),
         cmd_last_ago_s: ago(c.last_cmd_hit_ago),
-        nts: c.nke_hits > 0,
+        // An NTS-KE hit, or its time when `chronyc clients -r` has zeroed the counts since.
+        nts: c.nke_hits > 0 || c.last_nke_hit_ago != u32::MAX,
     })
 }
 
