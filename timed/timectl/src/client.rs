@@ -51,6 +51,42 @@ impl Target {
 pub const DEFAULT_SOCKET: &str = "/run/timed/control.sock";
 pub const DEFAULT_CHRONY_SOCKET: &str = "/run/chrony/chronyd.sock";
 
+/// chronyd's client log: from `--chrony-socket` directly, else through timed (`clients`), else,
+/// when timed is not there to ask, from chronyd's default socket directly.
+pub fn clients(t: &Target) -> Result<(timed::chronyctl::ClientsReport, String), String> {
+    if let Some(p) = &t.chrony_socket {
+        return Ok((query_clients(p)?, p.display().to_string()));
+    }
+    match request(&t.socket, "clients").and_then(|mut lines| next_message(&mut lines, &t.socket)) {
+        Ok(m) => match m.clients {
+            Some(r) => Ok((r.map_err(|e| format!("timed read chronyd: {e}"))?, "via timed".into())),
+            None => Err(format!("{}: timed sent no client log (an older timed?)", t.socket.display())),
+        },
+        Err(e) if e.kind.is_busy() => Err(e.message),
+        Err(e) => {
+            let p = Path::new(DEFAULT_CHRONY_SOCKET);
+            let direct = query_clients(p).map_err(|d| format!("{}; and directly: {d}", e.message))?;
+            Ok((direct, p.display().to_string()))
+        }
+    }
+}
+
+/// Reads chronyd's client log directly (root or chronyd's group).
+fn query_clients(socket: &Path) -> Result<timed::chronyctl::ClientsReport, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    let p = socket.display().to_string();
+    rt.block_on(timed::chronyctl::query_clients(socket, timed::chronyctl::LIVE_TIMEOUT)).map_err(|e| {
+        if e.contains(&p) {
+            e
+        } else {
+            format!("chronyd at {p}: {e}")
+        }
+    })
+}
+
 /// Asks timed for one snapshot; a busy socket is asked again a few times before giving up.
 pub fn snapshot(socket: &Path) -> Result<Message, CtlError> {
     let mut pauses = BUSY_RETRIES.iter();

@@ -12,6 +12,7 @@
 mod board;
 mod chrony;
 mod client;
+mod clients;
 mod decode;
 mod doctor;
 mod events;
@@ -57,6 +58,9 @@ enum Command {
     Pps(pps::Args),
     /// chronyd's tracking and sources, chronyc-style.
     Chrony,
+    /// Who uses this time server: chronyd's client log as top talkers (NTP and NTS-KE requests,
+    /// drops, intervals, last seen) with the server's totals. Never resets chronyd's counters.
+    Clients(clients::Args),
     /// Live view: verdict, offset sparkline, PPS histogram (q quits).
     Watch(watch::Args),
     /// What timed told its owner lately (receiver lost, antenna fault, holdover, …); --follow
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Sky => fmt::finish("sky", sky::run(&target, json)),
         Command::Pps(a) => fmt::finish("pps", pps::run(&target, &a, json)),
         Command::Chrony => fmt::finish("chrony", chrony::run(&target, json)),
+        Command::Clients(a) => fmt::finish("clients", clients::run(&target, &a, json)),
         Command::Watch(a) => fmt::finish("watch", watch::run(&target, &a, json)),
         Command::Events(a) => fmt::finish("events", events::run(&target, &a, json)),
         Command::Doctor(a) => fmt::finish("doctor", doctor::run(&target, &a, json)),

@@ -50,6 +50,14 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// chronyd's client log and totals, read now (not shared: asked for rarely, by `timectl
+    /// clients`), each request bounded like the readings.
+    pub async fn clients(&self) -> Result<super::ClientsReport, String> {
+        super::query_clients(&self.socket, self.timeout).await
+    }
+}
+
 fn aged(r: &Report, at: Instant) -> Report {
     Report { age_s: at.elapsed().as_secs_f64(), ..r.clone() }
 }

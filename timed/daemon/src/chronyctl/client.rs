@@ -93,10 +93,14 @@ impl Client {
                 Ok((sock, local)) => {
                     let client = Client { sock, local, seq: random_u32(), timeout, stalled: None };
                     // Connecting fails at once (ENOENT, ECONNREFUSED) when no chronyd listens.
-                    client
-                        .sock
-                        .connect(server)
-                        .map_err(|e| format!("cannot reach chronyd at {}: {e}", server.display()))?;
+                    client.sock.connect(server).map_err(|e| match e.kind() {
+                        std::io::ErrorKind::PermissionDenied => format!(
+                            "permission denied on chronyd's socket {}: run as root or in chronyd's group \
+                             (docs/privileges.md)",
+                            server.display()
+                        ),
+                        _ => format!("cannot reach chronyd at {}: {e}", server.display()),
+                    })?;
                     return Ok(client);
                 }
                 Err(e) => why.push(format!("{}: {e}", dir.display())),
@@ -189,6 +193,7 @@ pub(super) fn status_text(status: u16) -> String {
         3 => "invalid command".into(),
         4 => "no such source".into(),
         6 => "not enabled".into(),
+        15 => "inactive (chronyd keeps no client log: `noclientlog` in chrony.conf)".into(),
         18 => "bad packet version".into(),
         19 => "bad packet length".into(),
         s => format!("status {s}"),

@@ -1,7 +1,7 @@
 //! A chronyd reading for unit tests (the verdict's, timectl's doctor's, the web page's): one
 //! owner for what a healthy chronyd on PPS looks like. Not used by the daemon itself.
 
-use super::{ChronydState, Report, ServerStats, Source, Tracking};
+use super::{ChronydState, ClientActivity, Report, ServerStats, Source, Tracking};
 
 /// chronyd synchronised to PPS, with these sources: (name, mode, last offset system − source).
 pub fn report(sources: &[(&str, &str, f64)]) -> Report {
@@ -47,6 +47,7 @@ pub fn report(sources: &[(&str, &str, f64)]) -> Report {
         tracking: Ok(tracking),
         sources: Ok(sources),
         serverstats: Ok(ServerStats::default()),
+        clients: Ok(ClientActivity { logged: 3, active_1h: 2, active_24h: 3, complete: true }),
         state: ChronydState::Answered,
         age_s: 0.0,
     }

@@ -24,11 +24,15 @@
 
 mod cache;
 mod client;
+mod clients;
 #[doc(hidden)]
 pub mod fixture;
 mod peers;
 
 pub use cache::Cache;
+pub use clients::{
+    query_clients, ClientAccess, ClientActivity, ClientLog, ClientsReport, MAX_PAGES as MAX_CLIENT_PAGES,
+};
 
 use chrony_candm::common::ChronyAddr;
 use chrony_candm::reply::{ReplyBody, SourceMode, SourceState};
@@ -55,6 +59,9 @@ pub struct Report {
     pub tracking: Result<Tracking, String>,
     pub sources: Result<Vec<Source>, String>,
     pub serverstats: Result<ServerStats, String>,
+    /// How many clients chronyd served lately (its client log, summarised: `clients`).
+    #[serde(default = "clients::not_read")]
+    pub clients: Result<ClientActivity, String>,
     /// Whether chronyd answered; typed so that readers never parse the error texts above.
     #[serde(default)]
     pub state: ChronydState,
@@ -177,7 +184,7 @@ pub struct ServerStats {
 }
 
 /// Asks chronyd at `socket` for tracking, sources (each with source data, select data and
-/// sourcestats) and serverstats, each request with `timeout`. Never panics. When chronyd does
+/// sourcestats), serverstats and the client log's activity, each request with `timeout`. Never panics. When chronyd does
 /// not answer, returns within about `timeout`; at most one request ever waits it out. Must run
 /// on a Tokio runtime with IO and time enabled (timed's is `enable_all`).
 pub async fn query(socket: &Path, timeout: Duration) -> Report {
@@ -200,7 +207,8 @@ pub async fn query(socket: &Path, timeout: Duration) -> Report {
         }
     }
     let serverstats = serverstats(&mut c).await;
-    Report { tracking, sources, serverstats, state: ChronydState::Answered, age_s: 0.0 }
+    let clients = clients::read(&mut c).await.map(|log| log.activity());
+    Report { tracking, sources, serverstats, clients, state: ChronydState::Answered, age_s: 0.0 }
 }
 
 impl Report {
@@ -209,7 +217,8 @@ impl Report {
         Report {
             tracking: Err(why.clone()),
             sources: Err(why.clone()),
-            serverstats: Err(why),
+            serverstats: Err(why.clone()),
+            clients: Err(why),
             state: ChronydState::Unreachable,
             age_s: 0.0,
         }

@@ -1,6 +1,7 @@
 //! The read-only control socket `timectl` talks to: a Unix stream socket serving versioned JSON
-//! (docs/control.md). A client sends one request line, `snapshot` or `watch`; `snapshot` gets
-//! one JSON line and the connection closes, `watch` gets a snapshot and then an update line after
+//! (docs/control.md). A client sends one request line, `snapshot`, `clients` or `watch`;
+//! `snapshot` (and `clients`: chronyd's client log, read without resetting it) gets one JSON line
+//! and the connection closes, `watch` gets a snapshot and then an update line after
 //! every change the event loop publishes (coalesced to at most 4 a second).
 //!
 //! Read-only by construction: the server holds only a `watch::Receiver` of the loop's health
@@ -55,6 +56,9 @@ pub struct Message {
     /// Why chronyd's view is missing when it is not configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chrony_note: Option<String>,
+    /// chronyd's client log and totals, only in answer to `clients` (kind "clients").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<Result<crate::chronyctl::ClientsReport, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -162,6 +166,7 @@ fn message(kind: &str, timed: Option<Health>) -> Message {
         timed,
         chrony: None,
         chrony_note: None,
+        clients: None,
         error: None,
     }
 }

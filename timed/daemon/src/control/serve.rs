@@ -123,13 +123,14 @@ async fn connection(s: UnixStream, id: u64, shared: Rc<Shared>) {
         Ok(Ok(_)) => {}
         Ok(Err(_)) => return,
         Err(_) => {
-            let why = "no request within 2 s; send \"snapshot\" or \"watch\"".to_string();
+            let why = "no request within 2 s; send \"snapshot\", \"clients\" or \"watch\"".to_string();
             let _ = write_timed(&mut wr, &error_message(Refusal::NoRequest, why)).await;
             return;
         }
     }
     match line.trim() {
-        "snapshot" => oneshot(wr, &shared).await,
+        "snapshot" => oneshot(wr, &shared, false).await,
+        "clients" => oneshot(wr, &shared, true).await,
         "watch" => match shared.watchers.clone().try_acquire_owned() {
             Ok(place) => {
                 let _ = watcher(rd, wr, &shared, place).await;
@@ -142,14 +143,15 @@ async fn connection(s: UnixStream, id: u64, shared: Rc<Shared>) {
             }
         },
         other => {
-            let why = format!("unknown request {other:?}; send \"snapshot\" or \"watch\"");
+            let why = format!("unknown request {other:?}; send \"snapshot\", \"clients\" or \"watch\"");
             let _ = write_timed(&mut wr, &error_message(Refusal::UnknownRequest, why)).await;
         }
     }
 }
 
-/// One `snapshot`, start to finish within [`ONESHOT_DEADLINE`].
-async fn oneshot(mut wr: OwnedWriteHalf, shared: &Shared) {
+/// One `snapshot` (or with `clients`, chronyd's client log instead of its reading), start to
+/// finish within [`ONESHOT_DEADLINE`].
+async fn oneshot(mut wr: OwnedWriteHalf, shared: &Shared, clients: bool) {
     let deadline = Instant::now() + ONESHOT_DEADLINE;
     let busy = || {
         let why = format!("busy: {MAX_ONESHOT} snapshots in progress for 2 s; try again");
@@ -161,6 +163,18 @@ async fn oneshot(mut wr: OwnedWriteHalf, shared: &Shared) {
         return;
     };
     let h = shared.health.borrow().clone();
+    if clients {
+        let mut m = message("clients", None);
+        m.clients = Some(match &shared.chrony {
+            None => Err("[chrony] command_socket is \"\" in timed.toml".into()),
+            Some(c) => match tokio::time::timeout(CHRONY_SHARE, c.clients()).await {
+                Ok(r) => r,
+                Err(_) => Err("chronyd's client log was not read within 1 s".into()),
+            },
+        });
+        let _ = tokio::time::timeout_at(deadline, super::write_line(&mut wr, &m)).await;
+        return;
+    }
     let mut m = message("snapshot", Some(h.as_ref().clone()));
     match &shared.chrony {
         None => super::fill_chrony(&mut m, None).await,

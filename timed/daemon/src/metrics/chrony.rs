@@ -46,7 +46,13 @@
 //! | `chrony_serverstats_ntp_timestamps_held` | gauge | | exporter (v3+) |
 //! | `chrony_serverstats_ntp_timestamp_span_seconds` | gauge | | exporter (v3+) |
 //! | `chrony_serverstats_ntp_{daemon,kernel,hw}_{rx,tx}_timestamps_total` | counter | | exporter (v4, 6 families) |
-//! | `chrony_query_errors` | gauge | `query` (`tracking`,`sources`,`sourcestats`,`serverstats`) | timed: 1 if that query failed this scrape |
+//! | `chrony_clients_active` | gauge | `window` (`1h`, `24h`) | timed: clients whose last NTP or NTS-KE request is that recent |
+//! | `chrony_clients_logged` | gauge | | timed: records in chronyd's client log |
+//! | `chrony_query_errors` | gauge | `query` (`tracking`,`sources`,`sourcestats`,`serverstats`,`clients`) | timed: 1 if that query failed this scrape |
+//!
+//! The client families are timed's (chrony_exporter has none): counts from chronyd's client
+//! log (`chronyc clients`), never one series per client, so a LAN of any size costs two series.
+//! Request and drop rates are the serverstats counters above.
 //!
 //! Labels: `source_address` is the IP, or a refclock's refid text ("PPS"); `source_name` is the
 //! source's configured name (chronyd's, no reverse DNS as the exporter does by default) or the
@@ -116,6 +122,7 @@ pub fn register(report: &Report, registry: &mut Registry) {
         ("sources", report.sources.is_err()),
         ("sourcestats", stats_failed),
         ("serverstats", report.serverstats.is_err()),
+        ("clients", report.clients.is_err()),
     ];
     r.gauges(
         "chrony_query_errors",
@@ -193,6 +200,15 @@ pub fn register(report: &Report, registry: &mut Registry) {
     }
     if let Ok(list) = &report.sources {
         register_sources(&mut r, list);
+    }
+    if let Ok(a) = &report.clients {
+        let windows = [("1h", a.active_1h), ("24h", a.active_24h)];
+        r.gauges(
+            "chrony_clients_active",
+            "Clients whose last NTP or NTS-KE request to chronyd is at most this old",
+            windows.iter().map(|(w, n)| (labels(&[("window", w)]), *n as f64)).collect(),
+        );
+        r.gauge("chrony_clients_logged", "Clients in chronyd's client log", a.logged as f64);
     }
     if let Ok(s) = &report.serverstats {
         let c = |r: &mut Reg, n: &str, h: &str, v: Option<u64>| {

@@ -335,6 +335,12 @@ fn chronyd() -> Report {
             ntp_hw_rx_timestamps: Some(8),
             ntp_hw_tx_timestamps: Some(9),
         }),
+        clients: Ok(crate::chronyctl::ClientActivity {
+            logged: 7,
+            active_1h: 3,
+            active_24h: 5,
+            complete: true,
+        }),
         state: crate::chronyctl::ChronydState::Answered,
         age_s: 0.0,
     }

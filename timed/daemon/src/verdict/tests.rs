@@ -48,6 +48,7 @@ fn view(h: Health, c: Result<Report, String>) -> View {
         timed: Some(h),
         chrony: None,
         chrony_note: None,
+        clients: None,
         error: None,
     };
     View { timed: Ok(m), chrony: c, chrony_from: "test".into() }

@@ -63,6 +63,7 @@ fn view(h: Health) -> View {
         timed: Some(h),
         chrony: Some(report(&[("PPS", "refclock", 2e-7), ("NMEA", "refclock", -0.0123)])),
         chrony_note: None,
+        clients: None,
         error: None,
     };
     View::from_message(m)

@@ -70,6 +70,12 @@ pub(crate) fn fixture() -> Report {
             ntp_span_s: Some(3),
             ..Default::default()
         }),
+        clients: Ok(crate::chronyctl::ClientActivity {
+            logged: 4,
+            active_1h: 2,
+            active_24h: 3,
+            complete: true,
+        }),
         state: crate::chronyctl::ChronydState::Answered,
         age_s: 0.0,
     }
