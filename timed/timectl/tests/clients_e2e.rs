@@ -188,7 +188,9 @@ fn timectl_clients_agrees_with_chronyc_clients_field_by_field() {
     }
     assert_eq!(via_timed["from"], "via timed");
 
-    // The metrics' counts: a scrape after the cached reading (at most 1 s old) has expired.
+    // The metrics' counts: a scrape after the cached reading (at most 1 s old) has expired. timed
+    // reads the client log for its metrics once a minute; the whole-log read through timed above
+    // renewed that summary.
     std::thread::sleep(Duration::from_millis(1100));
     let url = lab.metrics_url().unwrap();
     let out = Command::new("curl").args(["-s", "--max-time", "5", &url]).output().expect("curl");

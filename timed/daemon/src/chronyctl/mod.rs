@@ -188,6 +188,12 @@ pub struct ServerStats {
 /// not answer, returns within about `timeout`; at most one request ever waits it out. Must run
 /// on a Tokio runtime with IO and time enabled (timed's is `enable_all`).
 pub async fn query(socket: &Path, timeout: Duration) -> Report {
+    query_parts(socket, timeout, true).await
+}
+
+/// [`query`], leaving the client log out (`clients` is then `Err("not read")`) unless
+/// `with_clients`: reading it pages through every logged client.
+pub(crate) async fn query_parts(socket: &Path, timeout: Duration, with_clients: bool) -> Report {
     let mut c = match Client::open(socket, timeout).await {
         Ok(c) => c,
         Err(e) => return Report::down(e),
@@ -207,7 +213,11 @@ pub async fn query(socket: &Path, timeout: Duration) -> Report {
         }
     }
     let serverstats = serverstats(&mut c).await;
-    let clients = clients::read(&mut c).await.map(|log| log.activity());
+    let clients = if with_clients {
+        clients::read(&mut c).await.map(|log| log.activity())
+    } else {
+        clients::not_read()
+    };
     Report { tracking, sources, serverstats, clients, state: ChronydState::Answered, age_s: 0.0 }
 }
 
