@@ -73,12 +73,21 @@ pub struct Events {
     edges: (u64, Option<i64>),
 }
 
-/// The webhook's URL (parsed) and how logs and the snapshot show it: in full from `webhook`; from
-/// `webhook_file` only its host and port, since the rest (a token in the path) is the secret.
+/// The webhook's URL (parsed) and how logs and the snapshot show it: its host and port only,
+/// since the path often carries a token (chat and push services put it there) and the snapshot
+/// reaches everyone who may use the control socket. Only a `webhook` that does not parse is shown
+/// whole, so its owner can see what is wrong with it (it is in timed.toml anyway).
 fn webhook_url(cfg: &EventsConfig) -> Option<(Result<webhook::Url, String>, String)> {
     let file = &cfg.webhook_file;
     if file.as_os_str().is_empty() {
-        return (!cfg.webhook.is_empty()).then(|| (webhook::Url::parse(&cfg.webhook), cfg.webhook.clone()));
+        return (!cfg.webhook.is_empty()).then(|| {
+            let url = webhook::Url::parse(&cfg.webhook);
+            let shown = match &url {
+                Ok(u) => format!("http://{}:{}/…", u.host, u.port),
+                Err(_) => cfg.webhook.clone(),
+            };
+            (url, shown)
+        });
     }
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,

@@ -223,6 +223,13 @@ fn a_webhook_url_from_a_file_is_used_and_shown_without_its_path() {
     let ev = Events::with_journal(&cfg, std::path::Path::new("/nonexistent/journal.socket"));
     let shown = ev.health().webhook.map(|w| w.url).unwrap_or_default();
     assert_eq!(shown, format!("http://127.0.0.1:9/… (from {})", file.display()));
+    // Given in timed.toml, it is shown the same way, without the path.
+    let inline = crate::config::Events {
+        webhook: "http://127.0.0.1:9/hook/SECRET-TOKEN".into(),
+        ..Default::default()
+    };
+    let ev = Events::with_journal(&inline, std::path::Path::new("/nonexistent/journal.socket"));
+    assert_eq!(ev.health().webhook.map(|w| w.url).unwrap_or_default(), "http://127.0.0.1:9/…");
     // Not a URL, or no file: no webhook, and timed goes on.
     std::fs::write(&file, "https://example.org/hook\n").expect("write");
     let ev = Events::with_journal(&cfg, std::path::Path::new("/nonexistent/journal.socket"));
