@@ -21,6 +21,9 @@ ensure_apt chromium
 # libfaketime (issue 13's leap replays, timed/lab/tests/leap_replay.rs, ~2 min inside the cargo
 # tests): one faked wall clock shared by chronyd, timed and the simulator on a leap day.
 ensure_apt faketime libfaketime
+# openssl (issue 16): the reference for the NTS certificate's SHA-256 fingerprint and expiry
+# (timed/daemon/src/nts_cert/tests.rs, under a second) and what timed-nts-cert runs.
+ensure_apt openssl
 # allantools (PyPI): the independent ADEV/TDEV reference the statistics are checked against.
 python3 -c 'import allantools' 2>/dev/null || python3 -m pip install -q allantools
 # Issue 12 (receiver set-up): gpsd's ubxtool (gpsd-clients, with its python3-gps module) and

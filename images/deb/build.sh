@@ -57,7 +57,7 @@ install -d "$root/DEBIAN" "$root/usr/bin" "$doc" "$root/usr/share/man/man1" "$ro
     "$root/usr/share/man/man8" "$root/usr/share/timed/boards" "$root/usr/share/timed/grafana" \
     "$root/usr/share/timed/prometheus" \
     "$root/etc/timed" "$root/etc/chrony/conf.d" "$root/lib/systemd/system/chrony.service.d" \
-    "$root/lib/udev/rules.d" "$root/usr/lib/sysusers.d" "$root/usr/lib/modules-load.d"
+    "$root/lib/udev/rules.d" "$root/usr/lib/sysusers.d" "$root/usr/lib/modules-load.d" "$root/usr/lib/timed"
 
 # Binaries, stripped (the release profile keeps line tables for backtraces in development).
 for b in timed timectl; do
@@ -69,6 +69,10 @@ done
 install -m 0644 timed/daemon/timed.toml "$root/etc/timed/timed.toml"
 install -m 0644 timed/daemon/timed.toml "$doc/timed.toml"
 install -m 0644 systemd/timed.service "$root/lib/systemd/system/timed.service"
+# NTS: the first-boot certificate maker and its oneshot unit (pulled in by chrony's drop-in). The
+# certificate itself is never in the package: it is made on the device (docs/nts.md).
+install -m 0755 systemd/nts/timed-nts-cert "$root/usr/lib/timed/timed-nts-cert"
+install -m 0644 systemd/timed-nts-cert.service "$root/lib/systemd/system/timed-nts-cert.service"
 install -m 0644 systemd/chrony.service.d/timed.conf "$root/lib/systemd/system/chrony.service.d/timed.conf"
 install -m 0644 systemd/chrony/timed.conf "$root/etc/chrony/conf.d/timed.conf"
 install -m 0644 systemd/sysusers.d/timed.conf "$root/usr/lib/sysusers.d/timed.conf"
