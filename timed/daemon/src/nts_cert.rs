@@ -110,25 +110,35 @@ pub fn assess(path: &Path, read: Read, chrony: ChronyRef, now_unix: i64) -> NtsC
         chrony_cert: chrony_cert.clone(),
         reason: Some(reason),
     };
-    let text = match read {
-        Read::Text(t) => t,
-        Read::Missing => {
-            return fail(
+    let text =
+        match read {
+            Read::Text(t) => t,
+            Read::Missing => return fail(
                 NtsState::Missing,
-                format!("no certificate at {}: run timed-nts-cert (made at first boot) or install your own pair", path.display()),
-            )
-        }
-        Read::Unreadable(e) => return fail(NtsState::Unreadable, format!("cannot read {}: {e}", path.display())),
-    };
+                format!(
+                    "no certificate at {}: run timed-nts-cert (made at first boot) or install your own pair",
+                    path.display()
+                ),
+            ),
+            Read::Unreadable(e) => {
+                return fail(NtsState::Unreadable, format!("cannot read {}: {e}", path.display()))
+            }
+        };
     let info = match pem_to_der(&text).and_then(|der| parse(&der)) {
         Ok(i) => i,
         Err(e) => return fail(NtsState::Invalid, format!("{}: {e}", path.display())),
     };
     let left_days = (info.not_after_unix - now_unix).div_euclid(86_400);
     let (state, reason) = if info.not_after_unix <= now_unix {
-        (NtsState::Expired, Some(format!("expired {}: NTS clients refuse it; rotate it (docs/nts.md)", info.not_after)))
+        (
+            NtsState::Expired,
+            Some(format!("expired {}: NTS clients refuse it; rotate it (docs/nts.md)", info.not_after)),
+        )
     } else if left_days < WARN_DAYS {
-        (NtsState::Expiring, Some(format!("expires in {left_days} days ({}); rotate it (docs/nts.md)", info.not_after)))
+        (
+            NtsState::Expiring,
+            Some(format!("expires in {left_days} days ({}); rotate it (docs/nts.md)", info.not_after)),
+        )
     } else {
         match &chrony {
             ChronyRef::Cert(p) if same_file(p, path) => (NtsState::Ok, None),
@@ -290,8 +300,14 @@ fn san(mut exts: &[u8]) -> Result<Vec<String>, String> {
                 let gn = tlv(gns)?;
                 match (gn.tag, gn.body.len()) {
                     (0x82, _) => names.push(String::from_utf8_lossy(gn.body).into_owned()),
-                    (0x87, 4) => names.push(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(gn.body).unwrap_or_default()).to_string()),
-                    (0x87, 16) => names.push(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(gn.body).unwrap_or_default()).to_string()),
+                    (0x87, 4) => names.push(
+                        std::net::Ipv4Addr::from(<[u8; 4]>::try_from(gn.body).unwrap_or_default())
+                            .to_string(),
+                    ),
+                    (0x87, 16) => names.push(
+                        std::net::Ipv6Addr::from(<[u8; 16]>::try_from(gn.body).unwrap_or_default())
+                            .to_string(),
+                    ),
                     _ => {}
                 }
                 gns = gn.rest;

@@ -24,9 +24,8 @@ pub fn look(cert: &Path, chrony: Result<&ChronyConf, &String>) -> Option<NtsCert
         Ok(c) => c.nts_cert.as_ref().map_or(ChronyRef::None, |(_, p)| ChronyRef::Cert(p.clone())),
         Err(_) => ChronyRef::Unknown,
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     Some(nts_cert::assess(cert, read, chrony, now))
 }
 

@@ -276,7 +276,9 @@ fn chronyd_accepts_the_refclock_lines() {
             assert!(c.status.success(), "{f:?} {wiring}: {}", text(&c.stderr));
             assert_eq!(text(&c.stdout).matches("refclock SOCK").count(), 2);
             assert_eq!(text(&c.stdout).matches("\nleapsectz right/UTC\n").count(), 1, "{}", text(&c.stdout));
-            for d in ["ntsservercert", "ntsserverkey", "ntsdumpdir", "ratelimit", "ntsratelimit", "clientloglimit"] {
+            for d in
+                ["ntsservercert", "ntsserverkey", "ntsdumpdir", "ratelimit", "ntsratelimit", "clientloglimit"]
+            {
                 assert_eq!(
                     text(&c.stdout).lines().filter(|l| l.split(' ').next() == Some(d)).count(),
                     1,
@@ -338,7 +340,8 @@ fn server_lines_are_the_debs() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let directive = |l: &&str| !l.trim().is_empty() && !l.starts_with('#');
     let not_source = |l: &&str| !l.starts_with("refclock") && !l.starts_with("leapsectz");
-    let board: Vec<String> = text(&out.stdout).lines().filter(directive).filter(not_source).map(String::from).collect();
+    let board: Vec<String> =
+        text(&out.stdout).lines().filter(directive).filter(not_source).map(String::from).collect();
     let deb = std::fs::read_to_string(boards_dir().join("../systemd/chrony/timed.conf")).unwrap();
     let deb: Vec<&str> = deb.lines().filter(directive).filter(not_source).collect();
     assert_eq!(board, deb);

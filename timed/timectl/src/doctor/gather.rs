@@ -219,7 +219,11 @@ fn empty(socket: &Path) -> CtlError {
 
 /// The configuration the running chronyd was started with (`-f`), else the distribution's.
 pub fn running_chrony_conf() -> PathBuf {
-    system::processes("chronyd").into_iter().map(chronyd).next().map_or_else(|| default_chrony_conf().0, |d| d.config)
+    system::processes("chronyd")
+        .into_iter()
+        .map(chronyd)
+        .next()
+        .map_or_else(|| default_chrony_conf().0, |d| d.config)
 }
 
 fn default_chrony_conf() -> (PathBuf, String) {

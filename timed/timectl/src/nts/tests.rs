@@ -26,7 +26,12 @@ fn status_lines_name_the_fingerprint_and_the_expiry() {
     render(&mut o, &n);
     let fp = std::fs::read_to_string(testdata("nts.crt.sha256")).unwrap();
     assert!(o.contains(&format!("SHA-256 {}", fp.trim())), "{o}");
-    assert!(o.contains("names vm, vm.local, timebox.example, 192.168.1.5, fd00::5 · not after 2036-12-01T20:05:18Z"), "{o}");
+    assert!(
+        o.contains(
+            "names vm, vm.local, timebox.example, 192.168.1.5, fd00::5 · not after 2036-12-01T20:05:18Z"
+        ),
+        "{o}"
+    );
     assert_eq!(check(Some(&n)).status, Status::Ok);
 }
 
@@ -60,7 +65,8 @@ fn missing_and_invalid_fail_the_doctor() {
 fn expiry_states_judge_the_doctor() {
     let text = std::fs::read_to_string(testdata("nts.crt")).unwrap();
     let end = timed::nts_cert::parse(&timed::nts_cert::pem_to_der(&text).unwrap()).unwrap().not_after_unix;
-    let at = |now| nts_cert::assess(Path::new("/c"), Read::Text(text.clone()), ChronyRef::Cert("/c".into()), now);
+    let at =
+        |now| nts_cert::assess(Path::new("/c"), Read::Text(text.clone()), ChronyRef::Cert("/c".into()), now);
     assert_eq!(check(Some(&at(end - 86_400))).status, Status::Warn);
     assert_eq!(check(Some(&at(end + 1))).status, Status::Fail);
     assert_eq!(check(None).status, Status::Skip);
