@@ -3,6 +3,8 @@
 //! simply unavailable); the certificate is one systemd/nts/timed-nts-cert made, and its
 //! fingerprint is checked against the real openssl run now on the same file.
 #![forbid(unsafe_code)]
+// Test helpers: a failed set-up step is the test failing.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
