@@ -110,20 +110,21 @@ pub fn assess(path: &Path, read: Read, chrony: ChronyRef, now_unix: i64) -> NtsC
         chrony_cert: chrony_cert.clone(),
         reason: Some(reason),
     };
-    let text =
-        match read {
-            Read::Text(t) => t,
-            Read::Missing => return fail(
+    let text = match read {
+        Read::Text(t) => t,
+        Read::Missing => {
+            return fail(
                 NtsState::Missing,
                 format!(
                     "no certificate at {}: run timed-nts-cert (made at first boot) or install your own pair",
                     path.display()
                 ),
-            ),
-            Read::Unreadable(e) => {
-                return fail(NtsState::Unreadable, format!("cannot read {}: {e}", path.display()))
-            }
-        };
+            )
+        }
+        Read::Unreadable(e) => {
+            return fail(NtsState::Unreadable, format!("cannot read {}: {e}", path.display()))
+        }
+    };
     let info = match pem_to_der(&text).and_then(|der| parse(&der)) {
         Ok(i) => i,
         Err(e) => return fail(NtsState::Invalid, format!("{}: {e}", path.display())),

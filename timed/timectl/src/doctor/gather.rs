@@ -65,7 +65,7 @@ pub struct Facts {
     pub rtcs: Vec<String>,
     /// The leap-seconds list timed reads and chronyd's leap source.
     pub leap: LeapFacts,
-    /// The NTS certificate ([nts] cert), judged; None when timed.toml names none or is unreadable.
+    /// The NTS certificate (`[nts] cert`), judged; None when timed.toml names none or is unreadable.
     pub nts: Option<timed::nts_cert::NtsCert>,
 }
 
