@@ -97,6 +97,7 @@ cargo clippy -p timed-provision --features image-tests --all-targets --locked --
 cargo test -p timed-provision --features image-tests --locked --test provision
 echo "== udev rules and systemd units (udevadm test on a fake sysfs; exposure <= 2.0; real chronyd privileges)"
 # Issue 6 (units). About 1 s together, plus installing apt's udev once. 77 (cannot run) fails here.
+# Issue 16 adds timed-nts-cert.service: the first-boot NTS pair loaded by chronyd (a few seconds).
 bash udev/tests/run.sh
 bash systemd/tests/run.sh
 echo "== kernel PPS on a real kernel (Debian kernel in QEMU, pps_parport)"
