@@ -77,7 +77,8 @@ pub enum Read {
 
 /// What chronyd's configuration says about `ntsservercert`.
 pub enum ChronyRef {
-    /// The last `ntsservercert` line's path (chronyd uses the last one given).
+    /// The last `ntsservercert` line's path (chronyd uses the last one given); the caller
+    /// passes the certificate's own path when both name the same file (symbolic links).
     Cert(PathBuf),
     /// No `ntsservercert` line.
     None,
@@ -142,7 +143,7 @@ pub fn assess(path: &Path, read: Read, chrony: ChronyRef, now_unix: i64) -> NtsC
         )
     } else {
         match &chrony {
-            ChronyRef::Cert(p) if same_file(p, path) => (NtsState::Ok, None),
+            ChronyRef::Cert(p) if p == path => (NtsState::Ok, None),
             ChronyRef::Cert(p) => (
                 NtsState::ChronyElsewhere,
                 Some(format!("chronyd's ntsservercert is {}, not this file", p.display())),
@@ -155,10 +156,6 @@ pub fn assess(path: &Path, read: Read, chrony: ChronyRef, now_unix: i64) -> NtsC
         }
     };
     NtsCert { path: path.to_path_buf(), state, cert: Some(info), chrony_cert, reason }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 /// The first `CERTIFICATE` block of a PEM file (RFC 7468), decoded.

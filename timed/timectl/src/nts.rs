@@ -20,8 +20,15 @@ pub fn look(cert: &Path, chrony: Result<&ChronyConf, &String>) -> Option<NtsCert
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Read::Missing,
         Err(e) => Read::Unreadable(e.to_string()),
     };
+    // The same file under another name (a symbolic link) counts as the same certificate.
+    let same = |p: &Path| {
+        p == cert
+            || std::fs::canonicalize(p).ok().is_some_and(|a| std::fs::canonicalize(cert).ok() == Some(a))
+    };
     let chrony = match chrony {
-        Ok(c) => c.nts_cert.as_ref().map_or(ChronyRef::None, |(_, p)| ChronyRef::Cert(p.clone())),
+        Ok(c) => c.nts_cert.as_ref().map_or(ChronyRef::None, |(_, p)| {
+            ChronyRef::Cert(if same(p) { cert.to_path_buf() } else { p.clone() })
+        }),
         Err(_) => ChronyRef::Unknown,
     };
     let now =

@@ -72,3 +72,16 @@ fn expiry_states_judge_the_doctor() {
     assert_eq!(check(None).status, Status::Skip);
     assert!(look(Path::new(""), Err(&String::new())).is_none(), "[nts] cert = \"\" shows nothing");
 }
+
+#[test]
+fn a_symbolic_link_to_the_same_file_is_the_same_certificate() {
+    let d = timed_lab::Scratch::new("timectl-nts-link").unwrap();
+    let link = d.join("served.pem");
+    std::os::unix::fs::symlink(testdata("nts.crt"), &link).unwrap();
+    let n = look(&testdata("nts.crt"), Ok(&conf(&format!("ntsservercert {}\n", link.display())))).unwrap();
+    assert_eq!(n.state, NtsState::Ok, "{n:?}");
+    let other = d.join("other.pem");
+    std::fs::copy(testdata("far.crt"), &other).unwrap();
+    let n = look(&testdata("nts.crt"), Ok(&conf(&format!("ntsservercert {}\n", other.display())))).unwrap();
+    assert_eq!(n.state, NtsState::ChronyElsewhere, "{n:?}");
+}
