@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 ensure_rust
 # chrony and adduser: the package's own Depends. man-db/groff: rendering. The cross toolchain and
 # qemu build the arm64 package (tests/aarch64.sh installs the same).
-ensure_apt dpkg-dev lintian man-db groff-base file binutils chrony adduser python3 \
+ensure_apt dpkg-dev openssl lintian man-db groff-base file binutils chrony adduser python3 \
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
 if [ "$(id -u)" -ne 0 ]; then
     echo "tests/deb.sh: installs a package: run as root" >&2
@@ -90,7 +90,7 @@ for f in /usr/bin/timed /usr/bin/timectl /etc/timed/timed.toml /etc/chrony/conf.
     /usr/share/man/man8/timed.8.gz /usr/share/man/man1/timectl.1.gz /usr/share/man/man5/timed.toml.5.gz \
     /usr/share/doc/timed/copyright /usr/share/doc/timed/changelog.gz /usr/share/doc/timed/timed.toml \
     /usr/share/doc/timed/README.md /usr/share/timed/boards/pi4b.toml /usr/share/timed/grafana/timed.json \
-    /usr/share/timed/prometheus/alerts.yml; do
+    /usr/share/timed/prometheus/alerts.yml /usr/lib/timed/timed-nts-cert /lib/systemd/system/timed-nts-cert.service; do
     [ -f "$f" ] || fail "$f missing after install"
 done
 # Every path the package lists exists, with the mode the package gives it.
@@ -99,6 +99,11 @@ cmp -s timed/daemon/timed.toml /etc/timed/timed.toml || fail "/etc/timed/timed.t
 cmp -s udev/60-timed.rules /lib/udev/rules.d/60-timed.rules || fail "udev rules differ from udev/"
 cmp -s systemd/timed.service /lib/systemd/system/timed.service || fail "unit differs from systemd/"
 cmp -s systemd/secrets/timed-secrets /usr/lib/timed/timed-secrets || fail "timed-secrets differs from systemd/secrets/"
+cmp -s systemd/timed-nts-cert.service /lib/systemd/system/timed-nts-cert.service || fail "NTS unit differs from systemd/"
+[ -x /usr/lib/timed/timed-nts-cert ] || fail "/usr/lib/timed/timed-nts-cert is not executable"
+# No certificate is made by the package itself (an image built from it would carry one): only
+# timed-nts-cert.service on the device makes it.
+[ ! -e /var/lib/timed/nts/nts.key ] || fail "installing made an NTS key"
 cmp -s systemd/modules-load.d/timed.conf /usr/lib/modules-load.d/timed.conf ||
     fail "modules-load.d/timed.conf differs from systemd/ (the unit's DeviceAllow= classes need it)"
 for b in boards/*.toml; do
@@ -216,7 +221,7 @@ qemu-aarch64-static -L /usr/aarch64-linux-gnu "$tmp/a/usr/bin/timed" --check-con
 mkdir -p "$tmp/shl/debian" && touch "$tmp/shl/debian/control"
 want=$(cd "$tmp/shl" && dpkg-shlibdeps -O "$tmp/b/usr/bin/timed" "$tmp/b/usr/bin/timectl" 2>/dev/null | sed 's/^shlibs:Depends=//')
 got=$(dpkg-deb -f "$amd64" Depends)
-[ "$got" = "$want, adduser, chrony, tzdata" ] || fail "amd64 Depends '$got', dpkg-shlibdeps says '$want'"
+[ "$got" = "$want, adduser, chrony, openssl, tzdata" ] || fail "amd64 Depends '$got', dpkg-shlibdeps says '$want'"
 ok "arm64: $(dpkg-deb -f "$arm64" Depends); aarch64 binaries run under qemu; man pages identical"
 ok "amd64 shared-library dependencies equal dpkg-shlibdeps' ($want)"
 echo "tests/deb.sh: all checks passed in $SECONDS s"

@@ -25,6 +25,9 @@ ensure_apt chromium
 # libfaketime (issue 13's leap replays, timed/lab/tests/leap_replay.rs, ~2 min inside the cargo
 # tests): one faked wall clock shared by chronyd, timed and the simulator on a leap day.
 ensure_apt faketime libfaketime
+# openssl (issue 16): the reference for the NTS certificate's SHA-256 fingerprint and expiry
+# (timed/daemon/src/nts_cert/tests.rs, under a second) and what timed-nts-cert runs.
+ensure_apt openssl
 # allantools (PyPI): the independent ADEV/TDEV reference the statistics are checked against.
 python3 -c 'import allantools' 2>/dev/null || python3 -m pip install -q allantools
 # Issue 12 (receiver set-up): gpsd's ubxtool (gpsd-clients, with its python3-gps module) and
@@ -120,6 +123,7 @@ cargo clippy -p timed-provision --features image-tests --all-targets --locked --
 cargo test -p timed-provision --features image-tests --locked --test provision
 echo "== udev rules and systemd units (udevadm test on a fake sysfs; exposure <= 2.0; real chronyd privileges)"
 # Issue 6 (units). About 1 s together, plus installing apt's udev once. 77 (cannot run) fails here.
+# Issue 16 adds timed-nts-cert.service: the first-boot NTS pair loaded by chronyd (a few seconds).
 bash udev/tests/run.sh
 bash systemd/tests/run.sh
 echo "== kernel PPS on a real kernel (Debian kernel in QEMU, pps_parport)"

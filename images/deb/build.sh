@@ -70,6 +70,10 @@ done
 install -m 0644 timed/daemon/timed.toml "$root/etc/timed/timed.toml"
 install -m 0644 timed/daemon/timed.toml "$doc/timed.toml"
 install -m 0644 systemd/timed.service "$root/lib/systemd/system/timed.service"
+# NTS: the first-boot certificate maker and its oneshot unit (pulled in by chrony's drop-in). The
+# certificate itself is never in the package: it is made on the device (docs/nts.md).
+install -m 0755 systemd/nts/timed-nts-cert "$root/usr/lib/timed/timed-nts-cert"
+install -m 0644 systemd/timed-nts-cert.service "$root/lib/systemd/system/timed-nts-cert.service"
 install -m 0644 systemd/chrony.service.d/timed.conf "$root/lib/systemd/system/chrony.service.d/timed.conf"
 install -m 0644 systemd/chrony/timed.conf "$root/etc/chrony/conf.d/timed.conf"
 # Age-encrypted secrets decrypted at boot (docs/secrets.md); age is a Recommends: without secrets

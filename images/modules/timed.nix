@@ -38,11 +38,19 @@ let
     # alone. A zone name looked up under TZDIR, which NixOS points at tzdata for every service;
     # chrony 4.6+ could read leap-seconds.list (leapseclist) instead.
     ++ [ "leapsectz right/UTC" ]
-    ++ lib.optionals cfg.chrony.ntsServer.enable [
-      "ntsservercert ${cfg.chrony.ntsServer.certFile}"
-      "ntsserverkey ${cfg.chrony.ntsServer.keyFile}"
-    ]
+    # The LAN's server, as the .deb's systemd/chrony/timed.conf (which says why each value).
+    ++ lib.optional (cfg.chrony.rateLimit != null) "ratelimit ${cfg.chrony.rateLimit}"
+    ++ [ "clientloglimit ${toString cfg.chrony.clientLogLimit}" ]
+    ++ lib.optionals nts.enable ([
+      "ntsservercert ${nts.certFile}"
+      "ntsserverkey ${nts.keyFile}"
+      # The server's cookie keys survive a restart (no NTS-KE storm from every client).
+      "ntsdumpdir ${config.services.chrony.directory}"
+    ] ++ lib.optional (nts.rateLimit != null) "ntsratelimit ${nts.rateLimit}")
   );
+  nts = cfg.chrony.ntsServer;
+  # Where systemd/nts/timed-nts-cert makes the pair (its --dir; the names are fixed).
+  ntsDir = "/var/lib/timed/nts";
 in
 {
   options.services.timed = {
@@ -141,17 +149,57 @@ in
         default = false;
         description = "Use NTS with the upstream servers (services.chrony.enableNTS).";
       };
+      rateLimit = lib.mkOption {
+        type = lib.types.nullOr lib.types.str;
+        default = "interval 1 burst 16 leak 2";
+        description = ''
+          chrony `ratelimit` options per client address (null: none). The default answers one
+          request per 2 s on average with bursts of 16 (an iburst start, a few hosts behind one
+          NAT), then every 4th request, so a spoofed flood cannot silence a real client.
+        '';
+      };
+      clientLogLimit = lib.mkOption {
+        type = lib.types.ints.positive;
+        default = 16777216;
+        description = ''
+          chrony `clientloglimit`, bytes: the client table behind rate limiting, interleaved mode
+          and `chronyc clients`. 16 MiB holds 131072 addresses (chrony.conf(5): 512 KiB holds
+          4096); the default 512 KiB would forget clients, and their rate limits, past 4096.
+        '';
+      };
       ntsServer = {
-        enable = lib.mkEnableOption "serving NTS (NTS-KE on TCP 4460)";
+        enable = lib.mkOption {
+          type = lib.types.bool;
+          default = true;
+          description = "Serve NTS (NTS-KE on TCP 4460, opened with `allow`) with `certFile` and `keyFile`.";
+        };
         certFile = lib.mkOption {
           type = lib.types.str;
-          default = "/var/lib/chrony-nts/cert.pem";
-          description = "Certificate chain for `ntsservercert` (a path on the host, not in the store).";
+          default = "${ntsDir}/nts.crt";
+          description = ''
+            Certificate chain for `ntsservercert` (a path on the host, never in the store). Left at
+            the default, a self-signed one is made on the device at first boot (`generate`).
+          '';
         };
         keyFile = lib.mkOption {
           type = lib.types.str;
-          default = "/var/lib/chrony-nts/key.pem";
-          description = "Private key for `ntsserverkey` (a path on the host, not in the store).";
+          default = "${ntsDir}/nts.key";
+          description = "Private key for `ntsserverkey` (a path on the host, never in the store).";
+        };
+        generate = lib.mkOption {
+          type = lib.types.bool;
+          default = nts.certFile == "${ntsDir}/nts.crt" && nts.keyFile == "${ntsDir}/nts.key";
+          defaultText = lib.literalMD "true while `certFile` and `keyFile` are the defaults";
+          description = ''
+            Make a self-signed certificate and key at first boot when either file is missing
+            (timed-nts-cert.service, before chronyd; an existing pair is never replaced). Off when
+            the owner supplies the files (e.g. decrypted secrets).
+          '';
+        };
+        rateLimit = lib.mkOption {
+          type = lib.types.nullOr lib.types.str;
+          default = "interval 3 burst 8 leak 2";
+          description = "chrony `ntsratelimit` options (null: chrony's default): NTS-KE is a TLS handshake, far dearer than an NTP reply.";
         };
       };
     };
@@ -189,7 +237,9 @@ in
       services.timed.settings.leap.list = lib.mkDefault "${pkgs.tzdata}/share/zoneinfo/leap-seconds.list";
       networking.firewall.allowedTCPPorts =
         lib.optional cfg.metrics.openFirewall metricsPort
-        ++ lib.optional (cfg.chrony.enable && cfg.chrony.ntsServer.enable) 4460;
+        ++ lib.optional (cfg.chrony.enable && nts.enable && cfg.chrony.allow != [ ]) 4460;
+      # `timectl status` shows the certificate chronyd serves.
+      services.timed.settings.nts.cert = lib.mkDefault (if cfg.chrony.enable && nts.enable then nts.certFile else "");
     }
 
     (lib.mkIf cfg.enableLocalScraping {
@@ -222,6 +272,30 @@ in
       # drop-in systemd/chrony.service.d/timed.conf does the same). NixOS runs chronyd as Type=simple, so an ExecStartPost could race
       # the socket creation: this unit waits for the sockets instead, and follows chronyd's
       # restarts (PartOf=).
+      # systemd/timed-nts-cert.service for NixOS: the pair made on the device at first boot,
+      # never in the image or the store; chronyd (group chrony here) reads the key.
+      assertions = [{
+        assertion = !(nts.enable && nts.generate) || (nts.certFile == "${ntsDir}/nts.crt" && nts.keyFile == "${ntsDir}/nts.key");
+        message = "services.timed.chrony.ntsServer.generate makes ${ntsDir}/nts.{crt,key} only; set generate = false for other paths.";
+      }];
+      systemd.services.timed-nts-cert = lib.mkIf (nts.enable && nts.generate) {
+        description = "timed: NTS certificate and key for chrony (first boot)";
+        wantedBy = [ "chronyd.service" ];
+        before = [ "chronyd.service" ];
+        path = [ pkgs.openssl pkgs.coreutils pkgs.gnused pkgs.getent ];
+        unitConfig.ConditionPathExists = [ "|!${nts.certFile}" "|!${nts.keyFile}" ];
+        serviceConfig = {
+          Type = "oneshot";
+          ExecStart = "${pkgs.runtimeShell} ${self}/systemd/nts/timed-nts-cert --dir ${ntsDir} --group chrony";
+          StateDirectory = "timed";
+          ProtectSystem = "strict";
+          ProtectHome = true;
+          PrivateTmp = true;
+          PrivateNetwork = true;
+          NoNewPrivileges = true;
+        };
+      };
+
       systemd.services.timed-chrony-sockets = {
         description = "Hand chronyd's refclock sockets to timed";
         wantedBy = [ "chronyd.service" ];

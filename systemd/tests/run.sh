@@ -3,14 +3,19 @@
 # systemd runs as PID 1 here, so the unit itself is never started by a service manager.
 #
 #  1. `systemd-analyze security --offline=true` on timed.service: exposure must stay <= 2.0.
-#  2. `systemd-analyze verify --root` on timed.service, timed-secrets.service (issue 16), and on
-#     Debian's chrony.service with our drop-in: any complaint (unknown key, bad value, missing
-#     executable) fails. verify exits 0 on "ignoring" messages, so its output must be empty.
+#  2. `systemd-analyze verify --root` on timed.service, timed-secrets.service, timed-nts-cert.service
+#     (issue 16), and on Debian's chrony.service with our drop-in (which wants both): any complaint
+#     (unknown key, bad value, missing executable) fails. verify exits 0 on "ignoring" messages,
+#     so its output must be empty.
 #  3. `systemd-sysusers --root` applies sysusers.d/timed.conf to a copy of /etc.
 #  4. The privilege model, for real, in a private mount+network namespace (a tmpfs /run, the
 #     timed user from step 3 bind-mounted over /etc/passwd and /etc/group): chronyd 4.3 runs as
 #     _chrony (with -x: this machine's clock is never touched) using systemd/chrony/timed.conf;
 #     /run/chrony gets the mode the drop-in sets; the drop-in's ExecStartPost command runs as root.
+#     Before it, timed-nts-cert.service's ExecStart (on a tmpfs /var/lib) makes the NTS pair the
+#     chrony drop-in names, and chronyd must load it (no "Could not set credentials") and present
+#     that certificate in a TLS handshake on TCP 4460 (issue 16; NTS itself, cookies and time,
+#     is tested end to end elsewhere).
 #     Then, as user timed with the unit's groups, no capabilities and no_new_privs (setpriv, as
 #     systemd would start it): a sample sent to the PPS socket reaches chronyd, and the real
 #     timed binary reads chronyd's command socket (its metrics say chrony_up 1). Before the
@@ -33,7 +38,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 77
 fi
 . tests/lib/setup.sh
-ensure_apt chrony systemd python3 curl util-linux strace
+ensure_apt chrony systemd python3 curl util-linux strace openssl
 
 if [ "${1:-}" != --inside ]; then
     # 1. Exposure.
@@ -70,17 +75,18 @@ trap cleanup EXIT
 R=$W/root
 mkdir -p "$R/usr/lib/systemd/system/chrony.service.d" "$R/usr/bin" "$R/usr/sbin" "$R/bin"
 cp -a /lib/systemd/system/. "$R/usr/lib/systemd/system/"
-cp systemd/timed.service systemd/secrets/timed-secrets.service "$R/usr/lib/systemd/system/"
+cp systemd/timed.service systemd/secrets/timed-secrets.service systemd/timed-nts-cert.service "$R/usr/lib/systemd/system/"
 install -D systemd/secrets/timed-secrets "$R/usr/lib/timed/timed-secrets"
+cp systemd/nts/timed-nts-cert "$R/usr/lib/timed/"
 cp systemd/chrony.service.d/timed.conf "$R/usr/lib/systemd/system/chrony.service.d/"
 cp target/debug/timed "$R/usr/bin/timed"
 cp /usr/sbin/chronyd "$R/usr/sbin/"
 cp /bin/sh "$R/bin/"
-out=$(systemd-analyze verify --root="$R" --man=no --generators=no timed.service timed-secrets.service chrony.service 2>&1) ||
+out=$(systemd-analyze verify --root="$R" --man=no --generators=no timed.service timed-secrets.service timed-nts-cert.service chrony.service 2>&1) ||
     fail "systemd-analyze verify: $out"
 [ -z "$out" ] || fail "systemd-analyze verify complained:
 $out"
-echo "systemd: ok: systemd-analyze verify timed.service, timed-secrets.service, chrony.service + drop-in: no complaints"
+echo "systemd: ok: systemd-analyze verify timed.service, timed-secrets.service, timed-nts-cert.service, chrony.service + drop-in: no complaints"
 
 # 3. sysusers on a copy of /etc.
 mkdir -p "$R/etc"
@@ -121,6 +127,17 @@ except OSError as e:
 EOF
 }
 
+# The first boot's NTS pair, made by the unit's own ExecStart line (the packaged script's path
+# mapped to the source tree) on a tmpfs /var/lib, where the chrony drop-in looks for it.
+mount -t tmpfs -o mode=755 none /var/lib
+install -d -o _chrony -g _chrony /var/lib/chrony # ntsdumpdir, as Debian's chrony package makes it
+nts_cmd=$(sed -n 's|^ExecStart=/usr/lib/timed/timed-nts-cert|systemd/nts/timed-nts-cert|p' systemd/timed-nts-cert.service)
+[ -n "$nts_cmd" ] || fail "cannot parse timed-nts-cert.service's ExecStart"
+out=$(sh $nts_cmd 2>&1) || fail "timed-nts-cert: $out"
+[ "$(stat -c '%G %a' /var/lib/timed/nts/nts.key)" = "_chrony 640" ] ||
+    fail "NTS key: $(stat -c '%n %G %a' /var/lib/timed/nts/nts.key)"
+echo "systemd: ok: $out"
+
 # systemd's RuntimeDirectory= for chrony.service (User=_chrony), without the drop-in first.
 mkdir -m 0700 /run/chrony
 chown _chrony:_chrony /run/chrony
@@ -129,6 +146,8 @@ include $SRC/systemd/chrony/timed.conf
 bindcmdaddress /run/chrony/chronyd.sock
 cmdport 0
 port 0
+# NTS-KE answers allowed addresses only (measured: chronyd 4.3 resets others' TLS handshakes).
+allow 127.0.0.1
 pidfile /run/chrony/chronyd.pid
 driftfile $W/chrony.drift
 logdir $W/log
@@ -143,6 +162,15 @@ chronyd -d -x -u _chrony -f "$W/chrony.conf" >"$W/chronyd.log" 2>&1 &
 CHRONYD=$!
 for _ in $(seq 50); do [ -S /run/chrony/timed-pps.sock ] && [ -S /run/chrony/chronyd.sock ] && break; sleep 0.1; done
 [ -S /run/chrony/timed-pps.sock ] || fail "chronyd made no SOCK socket: $(cat "$W/chronyd.log")"
+# As _chrony, chronyd read the pair (it would log "Could not set credentials") and runs NTS-KE.
+grep -i "credentials" "$W/chronyd.log" && fail "chronyd could not load the NTS pair: $(cat "$W/chronyd.log")"
+# chronyd listens on 4460 even without credentials: the TLS handshake is the proof.
+served=$(echo | timeout 5 openssl s_client -connect 127.0.0.1:4460 -alpn ntske/1 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/^.*=//') || true
+made=$(openssl x509 -in /var/lib/timed/nts/nts.crt -noout -fingerprint -sha256 | sed 's/^.*=//')
+[ -n "$served" ] && [ "$served" = "$made" ] ||
+    fail "NTS-KE on 127.0.0.1:4460 served '${served:-no certificate}', the first-boot one is $made"
+echo "systemd: ok: chronyd (as _chrony) serves NTS-KE on TCP 4460 with the first-boot certificate (SHA-256 $made)"
 [ "$(stat -c %a /run/chrony)" = "${dir_mode#0}" ] ||
     fail "chronyd changed /run/chrony to $(stat -c %a /run/chrony)"
 

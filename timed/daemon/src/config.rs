@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 
 mod decode;
 mod integrity;
+mod nts;
 mod setup;
 mod validate;
 pub use integrity::{Integrity, Resp, Responses};
+pub use nts::Nts;
 pub use setup::{Configure, Grid, Profile, Setup, TimeModeWanted};
 
 pub use validate::{group_id, GROUP_FILE};
@@ -35,6 +37,7 @@ pub struct Config {
     pub integrity: Integrity,
     pub leap: Leap,
     pub events: Events,
+    pub nts: Nts,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]

@@ -21,6 +21,7 @@ pub mod led;
 pub mod log_state;
 pub mod metrics;
 pub mod notify;
+pub mod nts_cert;
 pub mod pps;
 pub mod pps_input;
 pub mod receiver_setup;

@@ -102,6 +102,9 @@ pub struct StatusJson<'a> {
     pub chrony: Option<&'a Report>,
     pub chrony_error: Option<&'a str>,
     pub chrony_from: &'a str,
+    /// The NTS certificate chronyd serves (`timectl status` reads it; null in `/status.json`,
+    /// which timed serves without looking at chrony's files, and when `[nts] cert` is "").
+    pub nts: Option<&'a crate::nts_cert::NtsCert>,
 }
 
 impl<'a> StatusJson<'a> {
@@ -117,7 +120,13 @@ impl<'a> StatusJson<'a> {
             chrony: v.chrony.as_ref().ok(),
             chrony_error: v.chrony.as_ref().err().map(|s| s.as_str()),
             chrony_from: &v.chrony_from,
+            nts: None,
         }
+    }
+
+    /// The document with the NTS certificate's state.
+    pub fn with_nts(self, nts: Option<&'a crate::nts_cert::NtsCert>) -> StatusJson<'a> {
+        StatusJson { nts, ..self }
     }
 }
 

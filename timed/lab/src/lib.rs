@@ -408,7 +408,9 @@ fn timed_toml(dir: &Path, o: &Options) -> String {
          # The simulated receiver's leap data is not the real list's, and whether the host's copy\n\
          # of that list has expired depends on the day the lab runs: the lab uses none unless a\n\
          # test names one.\n\
-         [leap]\nlist = \"{list}\"\nexpired = \"{expired}\"\n{}",
+         [leap]\nlist = \"{list}\"\nexpired = \"{expired}\"\n\n\
+         # The lab's chronyd serves no NTS: no certificate to show (and none of the host's looked at).\n\
+         [nts]\ncert = \"\"\n{}",
         o.serial_delay_ms,
         o.configure,
         o.receiver_setup.trim_end(),

@@ -17,6 +17,7 @@ mod decode;
 mod doctor;
 mod events;
 mod fmt;
+mod nts;
 mod pps;
 mod receiver;
 mod setup_status;
@@ -50,8 +51,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Is the clock good? Verdict with reasons, receiver, PPS, outputs and chrony on one screen.
-    Status,
+    /// Is the clock good? Verdict with reasons, receiver, PPS, outputs, chrony and the NTS
+    /// certificate (fingerprint, names, expiry) on one screen.
+    Status(status::Args),
     /// Satellites: table and a text sky plot.
     Sky,
     /// Live PPS edges (like ppstest) with each edge's offset from the second and the jitter.
@@ -84,7 +86,7 @@ fn main() -> ExitCode {
     let target = client::Target { socket: cli.socket.clone(), chrony_socket: cli.chrony_socket.clone() };
     let json = cli.json;
     match cli.command {
-        Command::Status => fmt::finish("status", status::run(&target, json)),
+        Command::Status(a) => fmt::finish("status", status::run(&target, &a, json)),
         Command::Sky => fmt::finish("sky", sky::run(&target, json)),
         Command::Pps(a) => fmt::finish("pps", pps::run(&target, &a, json)),
         Command::Chrony => fmt::finish("chrony", chrony::run(&target, json)),

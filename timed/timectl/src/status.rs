@@ -6,19 +6,53 @@ use crate::client::{Target, View};
 use crate::fmt::{ago, opt, secs, unsigned};
 use crate::verdict::{assess, Assessment, Verdict};
 use std::fmt::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use timed::health::Health;
+use timed::nts_cert::NtsCert;
 use timed::status::StatusJson;
 
-pub fn run(t: &Target, json: bool) -> Result<ExitCode, String> {
+#[derive(clap::Args)]
+pub struct Args {
+    /// timed's configuration, for `[nts] cert` [default: the running timed's, else
+    /// /etc/timed/timed.toml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// chronyd's configuration, for `ntsservercert` [default: the running chronyd's -f, else
+    /// /etc/chrony/chrony.conf].
+    #[arg(long, value_name = "FILE")]
+    pub chrony_conf: Option<PathBuf>,
+}
+
+pub fn run(t: &Target, args: &Args, json: bool) -> Result<ExitCode, String> {
     let v = t.view();
     let a = assess(&v);
+    let nts = nts(&v, args);
     if json {
-        crate::fmt::print_json(&StatusJson::new(&v, &a))?;
+        crate::fmt::print_json(&StatusJson::new(&v, &a).with_nts(nts.as_ref()))?;
     } else {
-        crate::fmt::print_out(&render(&v, &a))?;
+        let mut o = render(&v, &a);
+        if let Some(n) = &nts {
+            crate::nts::render(&mut o, n);
+        }
+        crate::fmt::print_out(&o)?;
     }
     Ok(exit_code(a.verdict))
+}
+
+/// The NTS certificate timed.toml names (the default path when timed.toml cannot be read),
+/// judged against chronyd's configuration.
+fn nts(v: &View, args: &Args) -> Option<NtsCert> {
+    let config = args.config.clone().unwrap_or_else(|| {
+        v.health()
+            .map(|h| h.config_path.clone())
+            .filter(|p| !p.is_empty())
+            .map_or_else(|| PathBuf::from(timed::config::DEFAULT_PATH), PathBuf::from)
+    });
+    let cert = timed::config::load(&config)
+        .map_or_else(|_| PathBuf::from(timed::nts_cert::DEFAULT_CERT), |c| c.nts.cert);
+    let chrony_conf = args.chrony_conf.clone().unwrap_or_else(crate::doctor::gather::running_chrony_conf);
+    crate::nts::look(&cert, crate::doctor::chrony_conf::load(&chrony_conf).as_ref())
 }
 
 pub fn exit_code(v: Verdict) -> ExitCode {

@@ -198,9 +198,12 @@ fn rendered_parts_follow_the_file() {
     assert_eq!(t["pps"]["source"].as_str(), Some("off"));
     assert_eq!(t["receiver"]["device"].as_str(), Some("/dev/ttyAMA0"));
     let out = timectl(&["board", "chrony", f, "--pps", "off"]);
-    assert_eq!(
-        text(&out.stdout),
-        "refclock SOCK /run/chrony/timed-coarse.sock refid GPS poll 2 offset 0 delay 0.2\nleapsectz right/UTC\n"
+    let coarse = text(&out.stdout);
+    assert!(
+        coarse.starts_with(
+            "refclock SOCK /run/chrony/timed-coarse.sock refid GPS poll 2 offset 0 delay 0.2\nleapsectz right/UTC\n# "
+        ),
+        "{coarse}"
     );
     let out = timectl(&["board", "chrony", f, "--wiring", "nosuch"]);
     assert_eq!(out.status.code(), Some(2));
@@ -273,6 +276,16 @@ fn chronyd_accepts_the_refclock_lines() {
             assert!(c.status.success(), "{f:?} {wiring}: {}", text(&c.stderr));
             assert_eq!(text(&c.stdout).matches("refclock SOCK").count(), 2);
             assert_eq!(text(&c.stdout).matches("\nleapsectz right/UTC\n").count(), 1, "{}", text(&c.stdout));
+            for d in
+                ["ntsservercert", "ntsserverkey", "ntsdumpdir", "ratelimit", "ntsratelimit", "clientloglimit"]
+            {
+                assert_eq!(
+                    text(&c.stdout).lines().filter(|l| l.split(' ').next() == Some(d)).count(),
+                    1,
+                    "{f:?} {wiring}: {d}\n{}",
+                    text(&c.stdout)
+                );
+            }
             // Without a PPS wire: one selectable coarse refclock.
             let out = timectl(&["board", "chrony", f.to_str().unwrap(), "--wiring", wiring, "--pps", "off"]);
             std::fs::write(&conf, &out.stdout).unwrap();
@@ -316,4 +329,21 @@ fn detect_names_the_running_board() {
     let out = timectl(&["board", "detect", dir.to_str().unwrap(), "--model-file", model.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("matches the model"), "{}", text(&out.stderr));
+}
+
+/// The board snippet's server lines are the .deb's chrony drop-in's, in the same order: an
+/// owner who copies the snippet gets what the package installs.
+#[test]
+fn server_lines_are_the_debs() {
+    let f = boards_dir().join("pi4b.toml");
+    let out = timectl(&["board", "chrony", f.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let directive = |l: &&str| !l.trim().is_empty() && !l.starts_with('#');
+    let not_source = |l: &&str| !l.starts_with("refclock") && !l.starts_with("leapsectz");
+    let board: Vec<String> =
+        text(&out.stdout).lines().filter(directive).filter(not_source).map(String::from).collect();
+    let deb = std::fs::read_to_string(boards_dir().join("../systemd/chrony/timed.conf")).unwrap();
+    let deb: Vec<&str> = deb.lines().filter(directive).filter(not_source).collect();
+    assert_eq!(board, deb);
+    assert_eq!(board.len(), 6, "{board:?}");
 }

@@ -51,7 +51,12 @@ fn chronyd_selects_the_rendered_coarse_only_line_and_serves_stratum_1() {
     let first = rendered.lines().next().unwrap_or_default();
     assert!(first.starts_with(&format!("refclock SOCK {SHIPPED_COARSE_SOCK} refid GPS ")), "{rendered}");
     assert!(!rendered.contains("noselect") && !rendered.contains("PPS"), "{rendered}");
-    let lines = rendered.replace(SHIPPED_COARSE_SOCK, "{dir}/coarse.sock");
+    // The refclock and leap source only: the server lines after them (NTS with the appliance's
+    // certificate paths, rate limits; board_cli.rs checks them) belong to a real box, not to
+    // this private chronyd.
+    let sources = rendered.split("\n#").next().unwrap_or_default();
+    assert!(sources.contains("leapsectz") && !sources.contains("nts"), "{rendered}");
+    let lines = format!("{sources}\n").replace(SHIPPED_COARSE_SOCK, "{dir}/coarse.sock");
 
     let lab = Lab::start(Options {
         ntp_port: NTP_PORT,

@@ -140,9 +140,11 @@ fn healthy_demo_then_chrony_broken_four_ways() {
     assert_eq!(r.with("fail"), Vec::<String>::new());
     assert_eq!(
         r.with("skip"),
-        ["receiver-config", "shm"],
-        "the lab's timed does not check the set-up (configure = \"off\"); SOCK output: SHM is not used"
+        ["receiver-config", "shm", "nts-cert"],
+        "the lab's timed does not check the set-up (configure = \"off\"); SOCK output: SHM is not used; \
+         its chronyd serves no NTS ([nts] cert = \"\")"
     );
+    r.expect("nts-cert", "skip", &["no [nts] cert"]);
     r.expect("pps-device", "warn", &["SIMULATED", &format!("{d}/sim-pps.sock")]);
     r.expect("chrony-conf", "ok", &[&format!("{d}/chrony.conf (the -f of chronyd pid")]);
     r.expect("chrony-refclock-pps", "ok", &[&format!("{d}/chrony.conf:2"), "loaded by chronyd"]);
@@ -158,7 +160,7 @@ fn healthy_demo_then_chrony_broken_four_ways() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.starts_with("timectl doctor: 1 warning (21 checks, 2 skipped)\n"), "{text}");
+    assert!(text.starts_with("timectl doctor: 1 warning (22 checks, 3 skipped)\n"), "{text}");
     assert!(
         text.contains("\nWARN  pps-device  ") && text.contains("fix: on the appliance set [pps] source"),
         "{text}"

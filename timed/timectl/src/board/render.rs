@@ -178,16 +178,34 @@ pub fn chrony_coarse_only(w: &Wiring, coarse_sock: &str) -> String {
 /// A zone name (chrony 4.3, Debian 12's, has no `leapseclist`); Debian's tzdata ships right/UTC.
 pub const CHRONY_LEAP: &str = "leapsectz right/UTC";
 
-/// What `timectl board chrony` prints: the refclocks, then the leap source.
+/// The LAN's server, whatever the board: NTS with the pair timed-nts-cert makes at first boot
+/// (or the owner's, at the same paths), rate limits and the client table's memory. The same
+/// lines as the .deb's systemd/chrony/timed.conf, which says why each value (a test holds them
+/// equal); the NixOS module renders them from its options with these defaults.
+pub const CHRONY_SERVER: [&str; 7] = [
+    "# The LAN's server: NTS, rate limits, client table (docs/nts.md).",
+    "ntsservercert /var/lib/timed/nts/nts.crt",
+    "ntsserverkey /var/lib/timed/nts/nts.key",
+    "ntsdumpdir /var/lib/chrony",
+    "ratelimit interval 1 burst 16 leak 2",
+    "ntsratelimit interval 3 burst 8 leak 2",
+    "clientloglimit 16777216",
+];
+
+/// What `timectl board chrony` prints: the refclocks, the leap source, the server lines.
 pub fn chrony_lines(w: &Wiring, pps_sock: &str, coarse_sock: &str) -> Vec<String> {
     let mut v = chrony_refclocks(w, pps_sock, coarse_sock);
     v.push(CHRONY_LEAP.to_string());
+    v.extend(CHRONY_SERVER.map(String::from));
     v
 }
 
-/// What `timectl board chrony --pps off` prints: the selectable coarse refclock, the leap source.
+/// What `timectl board chrony --pps off` prints: the selectable coarse refclock, the leap
+/// source, the server lines.
 pub fn chrony_lines_coarse_only(w: &Wiring, coarse_sock: &str) -> Vec<String> {
-    vec![chrony_coarse_only(w, coarse_sock), CHRONY_LEAP.to_string()]
+    let mut v = vec![chrony_coarse_only(w, coarse_sock), CHRONY_LEAP.to_string()];
+    v.extend(CHRONY_SERVER.map(String::from));
+    v
 }
 
 /// Everything about one wiring, for `timectl board show --json` and the parity test.

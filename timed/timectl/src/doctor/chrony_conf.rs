@@ -102,6 +102,8 @@ pub struct ChronyConf {
     /// Where chronyd learns of leap seconds: (`leapsectz` or `leapseclist`, its argument), the
     /// last one read winning as in chronyd.
     pub leap_source: Option<(Loc, String, String)>,
+    /// The last `ntsservercert` (chronyd uses the last one given): the certificate NTS serves.
+    pub nts_cert: Option<(Loc, PathBuf)>,
     /// Things chronyd itself would refuse or ignore ("FILE:LINE: …").
     pub problems: Vec<String>,
 }
@@ -154,6 +156,11 @@ fn parse_file(c: &mut ChronyConf, path: &Path, text: &str, sourcedir: bool, dept
             d @ ("leapsectz" | "leapseclist") => {
                 if let Some(a) = args.first() {
                     c.leap_source = Some((at, d.to_string(), a.to_string()));
+                }
+            }
+            "ntsservercert" => {
+                if let Some(p) = args.first() {
+                    c.nts_cert = Some((at, PathBuf::from(p)));
                 }
             }
             "bindcmdaddress" => {

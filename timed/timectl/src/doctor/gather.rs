@@ -65,6 +65,8 @@ pub struct Facts {
     pub rtcs: Vec<String>,
     /// The leap-seconds list timed reads and chronyd's leap source.
     pub leap: LeapFacts,
+    /// The NTS certificate (`[nts] cert`), judged; None when timed.toml names none or is unreadable.
+    pub nts: Option<timed::nts_cert::NtsCert>,
 }
 
 impl Facts {
@@ -179,6 +181,7 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
         Err(e) => Err(e),
     };
     let leap = leap_facts(&args.config, cfg, chrony_conf.as_ref().ok());
+    let nts = cfg.and_then(|c| crate::nts::look(&c.nts.cert, chrony_conf.as_ref()));
     Ok(Facts {
         config_path: args.config.clone(),
         config_text,
@@ -202,6 +205,7 @@ pub fn gather(target: &Target, args: &Args) -> Result<Facts, String> {
         shm: system::shm_segments(),
         rtcs: system::rtcs(),
         leap,
+        nts,
         chrony_conf,
     })
 }
@@ -211,6 +215,15 @@ fn empty(socket: &Path) -> CtlError {
         kind: Failure::Protocol,
         message: format!("{}: timed answered without its state", socket.display()),
     }
+}
+
+/// The configuration the running chronyd was started with (`-f`), else the distribution's.
+pub fn running_chrony_conf() -> PathBuf {
+    system::processes("chronyd")
+        .into_iter()
+        .map(chronyd)
+        .next()
+        .map_or_else(|| default_chrony_conf().0, |d| d.config)
 }
 
 fn default_chrony_conf() -> (PathBuf, String) {

@@ -11,8 +11,8 @@
 //! a lopsided coarse offset) is a warning.
 
 mod chrony;
-mod chrony_conf;
-mod gather;
+pub(crate) mod chrony_conf;
+pub(crate) mod gather;
 mod leap;
 mod live;
 mod local;
@@ -32,7 +32,7 @@ use std::process::ExitCode;
 Checks (ids are stable): timed-config, timed-running, serial-device, serial-data, serial-speed, \
 receiver-fix, receiver-config, pps-device, pps-edges, pps-pairing, serial-latency, chrony-conf, chronyd-running, \
 chronyd-second, chronyd-reachable, chrony-refclock-pps, chrony-refclock-coarse, socket-paths, shm, \
-makestep, leap-list.
+makestep, leap-list, nts-cert.
 
 --json prints {\"schema\": 1, \"result\": \"ok\"|\"warn\"|\"fail\", \"window_s\": N, \"checks\": \
 [{\"id\", \"status\": \"ok\"|\"warn\"|\"fail\"|\"skip\", \"message\", \"fix\" (null when ok)}]} \
@@ -161,6 +161,7 @@ fn all_checks(f: &gather::Facts) -> Vec<Check> {
     v.push(local::shm(f));
     v.push(chrony::makestep(f));
     v.push(leap::leap_list(f));
+    v.push(crate::nts::check(f.nts.as_ref()));
     v
 }
 
