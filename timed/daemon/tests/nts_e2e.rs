@@ -37,9 +37,27 @@ use timed_lab::{wait_for, Chronyd, Lab, Options, Scratch};
 /// True − system offset the simulator injects, seconds: what a client should find the served
 /// time ahead of its own clock by.
 const TRUTH: f64 = 250e-6;
-/// The LAN server's rate limit: one answer per 2 s on average per address, bursts of 16, then one
-/// request in four answered.
-const RATELIMIT: &str = "ratelimit interval 1 burst 16 leak 2";
+/// The shipped chrony drop-in (the .deb's /etc/chrony/conf.d/timed.conf; the board snippets and
+/// the NixOS module carry the same lines, held equal by their own tests): its rate limits and
+/// client-log size are what the lab's chronyd runs with, so the flood below meets what ships
+/// (`ratelimit interval 1 burst 16 leak 2`: one answer per 2 s on average per address, bursts of
+/// 16, then one request in four answered).
+const SHIPPED: &str = include_str!("../../../systemd/chrony/timed.conf");
+
+/// The shipped drop-in's `ratelimit`, `ntsratelimit` and `clientloglimit` lines.
+fn shipped_limits() -> String {
+    let lines: String = SHIPPED
+        .lines()
+        .filter(|l| ["ratelimit ", "ntsratelimit ", "clientloglimit "].iter().any(|k| l.starts_with(k)))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        lines.starts_with("ratelimit interval 1 burst 16 leak 2\n"),
+        "the drop-in's limits changed:\n{lines}"
+    );
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+    lines
+}
 /// The flood: 200 requests a second for 8 s from one address (the polite client polls 4 times
 /// meanwhile).
 const FLOOD_RATE: u32 = 200;
@@ -186,10 +204,11 @@ fn nts_is_authenticated_a_wrong_anchor_is_refused_and_a_flood_is_rate_limited() 
         allow: format!("{}/24", ns.server_ips[0]),
         netns: Some(ns.server.clone()),
         chrony_extra: format!(
-            "{more_links}ntsservercert {}\nntsserverkey {}\nntsdumpdir {}\n{RATELIMIT}\n",
+            "{more_links}ntsservercert {}\nntsserverkey {}\nntsdumpdir {}\n{}",
             crt.display(),
             key.display(),
-            dump.display()
+            dump.display(),
+            shipped_limits()
         ),
         ..Options::default()
     })
