@@ -14,6 +14,7 @@
 //! a test in milliseconds. Adapters in other crates do the I/O and feed bytes in.
 #![forbid(unsafe_code)]
 
+pub mod base64;
 pub mod chrony;
 pub mod engine;
 pub mod epoch;

@@ -163,30 +163,7 @@ pub fn pem_to_der(text: &str) -> Result<Vec<u8>, String> {
     let start = text.find("-----BEGIN CERTIFICATE-----").ok_or("no BEGIN CERTIFICATE line")?;
     let body = &text[start + "-----BEGIN CERTIFICATE-----".len()..];
     let end = body.find("-----END CERTIFICATE-----").ok_or("no END CERTIFICATE line")?;
-    base64(&body[..end])
-}
-
-fn base64(s: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => return Err(format!("'{}' is not base64", c as char)),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Ok(out)
+    timed_core::base64::decode(&body[..end])
 }
 
 /// SHA-256 of `der` as openssl prints it ("AB:CD:…").

@@ -20,12 +20,13 @@
 #[path = "support/devtools.rs"]
 mod devtools;
 
-use devtools::{base64_decode, Browser};
+use devtools::Browser;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 use timed::web::fmt::{get, show, Fmt};
+use timed_core::base64::decode as base64_decode;
 use timed_lab::{wait_for, Lab, Options, Scratch};
 
 /// A phone's viewport (CSS pixels).

@@ -9,29 +9,6 @@ pub struct HostKey {
     pub public: Vec<u8>,
 }
 
-fn b64(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
-}
-
 /// Reads an SSH wire-format string (u32 length + bytes) at `*at`.
 fn ssh_string<'a>(buf: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
     let len = u32::from_be_bytes(buf.get(*at..*at + 4)?.try_into().ok()?) as usize;
@@ -59,7 +36,8 @@ pub fn host_key(path: &Path) -> Result<HostKey, String> {
         .strip_prefix("-----BEGIN OPENSSH PRIVATE KEY-----")
         .and_then(|t| t.strip_suffix("-----END OPENSSH PRIVATE KEY-----"))
         .ok_or_else(|| format!("{}: not an OpenSSH private key", path.display()))?;
-    let blob = b64(body).ok_or_else(|| format!("{}: the key's base64 is damaged", path.display()))?;
+    let blob = timed_core::base64::decode(body)
+        .map_err(|e| format!("{}: the key's base64 is damaged ({e})", path.display()))?;
     let bad = || format!("{}: the key is truncated or not in openssh-key-v1 format", path.display());
     let rest = blob.strip_prefix(b"openssh-key-v1\0").ok_or_else(bad)?;
     let mut at = 0;
@@ -85,8 +63,8 @@ pub fn host_key(path: &Path) -> Result<HostKey, String> {
     }
     let pub_text = String::from_utf8_lossy(&public);
     let mut fields = pub_text.split_whitespace();
-    let matches =
-        fields.next() == Some("ssh-ed25519") && fields.next().and_then(b64).as_deref() == Some(pubkey_blob);
+    let matches = fields.next() == Some("ssh-ed25519")
+        && fields.next().and_then(|b| timed_core::base64::decode(b).ok()).as_deref() == Some(pubkey_blob);
     if !matches {
         return Err(format!("{}: does not match the private key {}", pub_path.display(), path.display()));
     }
@@ -148,7 +126,8 @@ pub fn admin_keys(path: &Path) -> Result<Vec<u8>, String> {
             return Err(format!("{at}: a private key; pass the public one (the .pub file)"));
         }
         let mut f = line.split_whitespace();
-        let (kind, blob) = (f.next().unwrap_or_default(), f.next().and_then(b64));
+        let (kind, blob) =
+            (f.next().unwrap_or_default(), f.next().and_then(|b| timed_core::base64::decode(b).ok()));
         let known = ["ssh-ed25519", "ssh-rsa", "sk-ssh-ed25519@openssh.com"].contains(&kind)
             || kind.starts_with("ecdsa-sha2-")
             || kind.starts_with("sk-ecdsa-sha2-");
