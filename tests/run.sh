@@ -62,27 +62,10 @@ echo "== build"
 # The end-to-end tests drive the real binaries (timed, timed-sim) from the same target dir.
 cargo build --workspace --locked --bins
 echo "== tests"
-# Compile every test first, so nothing below competes with the compiler.
-cargo test --workspace --locked --no-run
-# The alert rules on a real Prometheus and Alertmanager (issue 15, timed/daemon/tests/alerts_e2e.rs)
-# take about 6.5 minutes, nearly all of it waiting on the rules' `for` clocks with little CPU: it
-# runs beside the other suites (its labs use their own ports, 11240-11243, 19091, 19094 and
-# 19480-19483) instead of after them, which takes those minutes off the run. Its binary is run
-# directly, from its package directory as cargo would, so that the two runs do not share cargo's
-# build lock.
-alerts_exe=$(cargo test -p timed --locked --test alerts_e2e --no-run 2>&1 |
-    grep -oE 'target/debug/deps/alerts_e2e-[0-9a-f]+' | head -1)
-[ -x "$alerts_exe" ] || { echo "tests/run.sh: alerts_e2e was not built" >&2; exit 1; }
-alerts_log=$(mktemp)
-(cd timed/daemon && "../../$alerts_exe" >"$alerts_log" 2>&1) &
-alerts_pid=$!
-cargo test --workspace --locked -- --skip every_simulated_fault_reaches_alertmanager_and_resolves
-echo "== alert rules on a real Prometheus and Alertmanager (timed/daemon/tests/alerts_e2e.rs, run beside the tests above)"
-alerts_rc=0
-wait "$alerts_pid" || alerts_rc=$?
-cat "$alerts_log"
-rm -f "$alerts_log"
-[ "$alerts_rc" -eq 0 ] || { echo "tests/run.sh: alerts_e2e failed (exit $alerts_rc)" >&2; exit 1; }
+# alerts_e2e (issue 15, about 6.5 min of waiting) stays in this sequence: run beside the other
+# lab suites it was measured to fail under load (simulated edges stamped late on a busy machine
+# look like a moved pulse), and the run fits its budget without that.
+cargo test --workspace --locked
 # Further suites, one block each (owned by the issue that added them):
 # -- suites --
 echo "== fuzz smoke (timed-core: framer, nmea, ubx, stream, engine; 15 s each)"
