@@ -14,6 +14,7 @@ pub mod compare;
 #[cfg(test)]
 mod config_tests;
 mod fakeclock;
+pub mod load;
 pub mod netns;
 mod scratch;
 pub use chronyc::{Source, Tracking};
