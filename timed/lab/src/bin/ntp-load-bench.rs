@@ -4,15 +4,18 @@
 //!
 //! The lab's chronyd serves NTP on port 123 inside a server network namespace; `ntp-load` sends
 //! from a client namespace over a veth link. For each rate the load runs twice: once with timed
-//! and the simulator stopped (chronyd alone, `local stratum 1`), once with them running. timed
-//! is restarted at the start of each loaded window, so the edge-to-datagram quantiles it
-//! publishes (over its last 3600 edges) hold only edges of that window.
+//! and the simulator stopped (chronyd alone, `local stratum 1`), once with them running (timed
+//! started afresh and given time to settle first). The edge-to-datagram p99 comes from two
+//! readings of timed's edge histogram (snapshot `stats.edge_latency[].histogram`, every edge
+//! since start) at the window's ends: the upper bound of the bucket holding the 99th percentile
+//! of the window's edges. Where the replies were lost is read from each namespace's UDP counters
+//! (`RcvbufErrors` in /proc/net/snmp): at chronyd's socket or at the generator's.
 //!
 //! usage: ntp-load-bench [--duration SECONDS (20)] [--rates LIST (0,5000,10000,20000,40000,max)]
 //!                       [--threads N (1)] [--keep]
 #![forbid(unsafe_code)]
 
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use timed_lab::netns::Netns;
 use timed_lab::{locate_bin, wait_for, Lab, Options};
@@ -22,6 +25,45 @@ fn cpu_s(pid: Option<u32>) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
     let f: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+}
+
+/// `RcvbufErrors` of the UDP counters inside network namespace `ns`: datagrams dropped because
+/// a socket's receive buffer was full.
+fn rcvbuf_errors(ns: &str) -> Option<u64> {
+    let out = Netns::exec(ns, "cat").arg("/proc/net/snmp").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut udp = text.lines().filter(|l| l.starts_with("Udp:"));
+    let (names, values) = (udp.next()?, udp.next()?);
+    let i = names.split_whitespace().position(|n| n == "RcvbufErrors")?;
+    values.split_whitespace().nth(i)?.parse().ok()
+}
+
+/// timed's edge histogram, all labels added up: cumulative counts by bucket (the last +Inf).
+fn edge_histogram(lab: &Lab) -> Option<Vec<(f64, u64)>> {
+    let snap = lab.snapshot().ok()?;
+    let mut sum: Vec<(f64, u64)> = Vec::new();
+    for l in snap["timed"]["stats"]["edge_latency"].as_array()? {
+        for (i, b) in l["histogram"].as_array()?.iter().enumerate() {
+            let le = b[0].as_f64().unwrap_or(f64::INFINITY);
+            let n = b[1].as_u64()?;
+            match sum.get_mut(i) {
+                Some(e) => e.1 += n,
+                None => sum.push((le, n)),
+            }
+        }
+    }
+    Some(sum)
+}
+
+/// The upper bound (us) of the bucket holding the 99th percentile of the edges between two
+/// readings, and how many edges there were; infinity when it is beyond the last finite bound.
+fn p99_between(before: &[(f64, u64)], after: &[(f64, u64)]) -> Option<(f64, u64)> {
+    let at = |h: &[(f64, u64)], i: usize| h.get(i).map_or(0, |b| b.1);
+    let diff: Vec<(f64, u64)> = after.iter().enumerate().map(|(i, (le, c))| (*le, c - at(before, i).min(*c))).collect();
+    let total = diff.last()?.1;
+    let rank = (total as f64 * 0.99).ceil() as u64;
+    let (le, _) = diff.iter().find(|(_, c)| *c >= rank.max(1))?;
+    Some((le * 1e6, total))
 }
 
 /// One measured window.
@@ -37,6 +79,9 @@ struct Row {
     sigma_ns: Option<f64>,
     timed_cpu: Option<f64>,
     chronyd_cpu: Option<f64>,
+    edges: u64,
+    server_drops: Option<u64>,
+    client_drops: Option<u64>,
 }
 
 impl Row {
@@ -44,7 +89,7 @@ impl Row {
         let opt = |v: Option<f64>, prec: usize| v.map_or("-".to_string(), |x| format!("{x:.prec$}"));
         format!(
             "NTPLOAD rate={:.0} served={:.0} loss={:.2} nts=0 pps_p99_us={} pps_sigma_ns={} timed_cpu={} \
-             timed={} target={} kod={} chronyd_cpu={}",
+             timed={} target={} kod={} chronyd_cpu={} pps_edges={} drops_at_chronyd={} drops_at_generator={}",
             self.sent_rate,
             self.served_rate,
             self.loss,
@@ -55,6 +100,9 @@ impl Row {
             self.label,
             self.kod,
             opt(self.chronyd_cpu, 1),
+            self.edges,
+            self.server_drops.map_or("-".into(), |n| n.to_string()),
+            self.client_drops.map_or("-".into(), |n| n.to_string()),
         )
     }
 }
@@ -100,10 +148,18 @@ impl Bench {
         if with_timed {
             self.lab.start_sim_again()?;
             self.lab.restart_timed()?;
+            // Settled: timed labels edges from its pulse train (a fresh timed waits for the
+            // receiver's message for its first ones, ~0.2 s later: not what load does).
+            let settled = wait_for(Duration::from_secs(60), || {
+                edge_histogram(&self.lab).and_then(|h| h.last().map(|b| b.1)).is_some_and(|n| n >= 8)
+            });
+            settled.map_err(|_| format!("timed sent no PPS samples after its start\n{}", self.lab.timed_log()))?;
         }
+        let h0 = if with_timed { edge_histogram(&self.lab) } else { None };
+        let drops0 = [&self.ns.server, self.ns.client()].map(|ns| rcvbuf_errors(ns));
         let t0 = Instant::now();
         let load = self.start_load(rate)?;
-        // CPU and PPS samples from 2 s in: timed's start-up is not charged to the load.
+        // CPU and PPS samples from 2 s in: the generator's start is not charged to the load.
         std::thread::sleep(Duration::from_secs(2));
         let [timed, _, chronyd] = self.lab.pids();
         let (timed0, chronyd0, c0) = (cpu_s(timed), cpu_s(chronyd), Instant::now());
@@ -124,10 +180,14 @@ impl Bench {
         };
         let wall = c0.elapsed().as_secs_f64();
         let share = |a: Option<f64>, b: Option<f64>| Some((b? - a?) / wall * 100.0);
+        let drops1 = [&self.ns.server, self.ns.client()].map(|ns| rcvbuf_errors(ns));
+        let delta = |i: usize| Some(drops1[i]?.saturating_sub(drops0[i]?));
         let mut row = Row {
             label: rate.to_string(),
             with_timed,
             chronyd_cpu: share(chronyd0, cpu_s(chronyd)),
+            server_drops: delta(0),
+            client_drops: delta(1),
             ..Row::default()
         };
         if let Some(s) = &summary {
@@ -140,14 +200,10 @@ impl Bench {
             row.timed_cpu = share(timed0, cpu_s(timed));
             let pps: Vec<f64> = self.lab.refclock_samples("PPS").into_iter().skip(n0).map(|(_, o)| o).collect();
             row.sigma_ns = std_dev_ns(&pps);
-            let snap = self.lab.snapshot()?;
-            row.p99_us = snap["timed"]["stats"]["edge_latency"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|l| l["p99_s"].as_f64())
-                .reduce(f64::max)
-                .map(|s| s * 1e6);
+            if let Some((p99, n)) = h0.zip(edge_histogram(&self.lab)).and_then(|(a, b)| p99_between(&a, &b)) {
+                row.p99_us = Some(p99);
+                row.edges = n;
+            }
             self.lab.stop_timed();
             self.lab.stop_sim();
         }
@@ -197,6 +253,10 @@ fn bench() -> Result<(), String> {
     wait_for(Duration::from_secs(90), || lab.selected("PPS"))
         .map_err(|_| format!("chronyd never selected PPS: {:?}\n{}", lab.sources(), lab.timed_log()))?;
     let mut b = Bench { lab, ns, load_bin, duration, threads };
+    println!(
+        "# ntp-load-bench: {duration} s per window, {threads} generator thread(s), chronyd in {} at {}:123",
+        b.ns.server, b.ns.server_ip
+    );
     b.lab.stop_timed();
     b.lab.stop_sim();
     let mut rows = Vec::new();
@@ -217,16 +277,21 @@ fn bench() -> Result<(), String> {
         let f = |t: bool| rows.iter().find(|r| r.label == label && r.with_timed == t);
         Some((f(true)?, f(false)?))
     };
-    // The highest fixed rate chronyd alone answered with under 1 % loss.
-    let sustained =
-        rates.iter().filter(|r| r.parse::<u64>().is_ok_and(|n| n > 0)).filter_map(|r| pair(r)).filter(|(_, without)| without.loss < 1.0).last();
+    // The highest fixed rate chronyd alone sustained: answered at least 95 % of the requests (a
+    // shared 2-core machine drops some datagrams whenever a process waits for a core).
+    let sustained = rates
+        .iter()
+        .filter(|r| r.parse::<u64>().is_ok_and(|n| n > 0))
+        .filter_map(|r| pair(r))
+        .filter(|(_, without)| without.loss < 5.0)
+        .next_back();
     match sustained {
         Some((with, without)) => println!(
             "RATIO served_with_timed={:.3} rate={}",
             with.served_rate / without.served_rate.max(1.0),
             with.label
         ),
-        None => println!("RATIO served_with_timed=- rate=- (chronyd alone lost over 1 % at every rate)"),
+        None => println!("RATIO served_with_timed=- rate=- (chronyd alone lost over 5 % at every rate)"),
     }
     if let Some((with, without)) = pair("max") {
         println!("RATIO_MAX served_with_timed={:.3}", with.served_rate / without.served_rate.max(1.0));
