@@ -14,8 +14,21 @@ pub const KEEP: usize = 3600;
 /// Upper bounds of the histogram buckets, nanoseconds (a last bucket, +Inf, holds the rest):
 /// fine around the 200 us an edge should take at most under load, coarse beyond a millisecond.
 pub const EDGE_BOUNDS_NS: [u64; 15] = [
-    10_000, 20_000, 50_000, 100_000, 150_000, 200_000, 300_000, 500_000, 1_000_000, 2_000_000, 5_000_000,
-    10_000_000, 50_000_000, 100_000_000, 500_000_000,
+    10_000,
+    20_000,
+    50_000,
+    100_000,
+    150_000,
+    200_000,
+    300_000,
+    500_000,
+    1_000_000,
+    2_000_000,
+    5_000_000,
+    10_000_000,
+    50_000_000,
+    100_000_000,
+    500_000_000,
 ];
 
 /// Every edge since start, by bucket: `counts[i]` edges took at most `EDGE_BOUNDS_NS[i]` and more

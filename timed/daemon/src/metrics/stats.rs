@@ -130,7 +130,10 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
                         (*le, n)
                     })
                     .collect();
-                (labels(&[("label", &l.label)]), Hist { sum: l.histogram_sum_s, count: l.histogram_count, buckets })
+                (
+                    labels(&[("label", &l.label)]),
+                    Hist { sum: l.histogram_sum_s, count: l.histogram_count, buckets },
+                )
             })
             .collect(),
     );

@@ -59,7 +59,8 @@ fn edge_histogram(lab: &Lab) -> Option<Vec<(f64, u64)>> {
 /// readings, and how many edges there were; infinity when it is beyond the last finite bound.
 fn p99_between(before: &[(f64, u64)], after: &[(f64, u64)]) -> Option<(f64, u64)> {
     let at = |h: &[(f64, u64)], i: usize| h.get(i).map_or(0, |b| b.1);
-    let diff: Vec<(f64, u64)> = after.iter().enumerate().map(|(i, (le, c))| (*le, c - at(before, i).min(*c))).collect();
+    let diff: Vec<(f64, u64)> =
+        after.iter().enumerate().map(|(i, (le, c))| (*le, c - at(before, i).min(*c))).collect();
     let total = diff.last()?.1;
     let rank = (total as f64 * 0.99).ceil() as u64;
     let (le, _) = diff.iter().find(|(_, c)| *c >= rank.max(1))?;
@@ -153,7 +154,9 @@ impl Bench {
             let settled = wait_for(Duration::from_secs(60), || {
                 edge_histogram(&self.lab).and_then(|h| h.last().map(|b| b.1)).is_some_and(|n| n >= 8)
             });
-            settled.map_err(|_| format!("timed sent no PPS samples after its start\n{}", self.lab.timed_log()))?;
+            settled.map_err(|_| {
+                format!("timed sent no PPS samples after its start\n{}", self.lab.timed_log())
+            })?;
         }
         let h0 = if with_timed { edge_histogram(&self.lab) } else { None };
         let drops0 = [&self.ns.server, self.ns.client()].map(|ns| rcvbuf_errors(ns));
@@ -198,7 +201,8 @@ impl Bench {
         }
         if with_timed {
             row.timed_cpu = share(timed0, cpu_s(timed));
-            let pps: Vec<f64> = self.lab.refclock_samples("PPS").into_iter().skip(n0).map(|(_, o)| o).collect();
+            let pps: Vec<f64> =
+                self.lab.refclock_samples("PPS").into_iter().skip(n0).map(|(_, o)| o).collect();
             row.sigma_ns = std_dev_ns(&pps);
             if let Some((p99, n)) = h0.zip(edge_histogram(&self.lab)).and_then(|(a, b)| p99_between(&a, &b)) {
                 row.p99_us = Some(p99);
@@ -229,7 +233,11 @@ fn bench() -> Result<(), String> {
         match k.as_str() {
             "--keep" => keep = true,
             "--duration" => {
-                duration = args.next().and_then(|v| v.parse().ok()).filter(|d| *d >= 5.0).ok_or("--duration: seconds, at least 5")?
+                duration = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|d| *d >= 5.0)
+                    .ok_or("--duration: seconds, at least 5")?
             }
             "--threads" => threads = args.next().and_then(|v| v.parse().ok()).ok_or("--threads: a number")?,
             "--rates" => rates = args.next().ok_or("--rates: a list")?.split(',').map(String::from).collect(),

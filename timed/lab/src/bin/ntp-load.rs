@@ -3,7 +3,7 @@
 //! (`ntp-load sent=… served=… kod=… loss=…`). Exit 0 after a run, 1 if it could not start,
 //! 64 on a usage error.
 //!
-//! usage: ntp-load --server ADDR[:PORT] [--rate N|max (1000)] [--duration SECONDS (10)] [--threads N (1)]
+//! usage: `ntp-load --server ADDR[:PORT] [--rate N|max (1000)] [--duration SECONDS (10)] [--threads N (1)]`
 #![forbid(unsafe_code)]
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 use timed_lab::load::{run, Config, MAX_DURATION_S, MAX_RATE};
 
-const USAGE: &str = "usage: ntp-load --server ADDR[:PORT] [--rate N|max] [--duration SECONDS] [--threads N]\n\
+const USAGE: &str =
+    "usage: ntp-load --server ADDR[:PORT] [--rate N|max] [--duration SECONDS] [--threads N]\n\
     Plain NTPv4 client requests (48 bytes, mode 3) at N per second (default 1000; `max`: as fast as\n\
     the threads send), for SECONDS (default 10), from N sockets/threads (default 1). Capped at\n\
     500000 requests/s and 600 s. Prints one line: sent, served, kod, loss and the rates.";
@@ -58,7 +59,11 @@ fn main() -> ExitCode {
             },
             "--duration" => match v.parse::<f64>() {
                 Ok(s) if s > 0.0 && s <= MAX_DURATION_S as f64 => cfg.duration = Duration::from_secs_f64(s),
-                _ => return usage(&format!("--duration {v:?}: seconds, more than 0 and at most {MAX_DURATION_S}")),
+                _ => {
+                    return usage(&format!(
+                        "--duration {v:?}: seconds, more than 0 and at most {MAX_DURATION_S}"
+                    ))
+                }
             },
             "--threads" => match v.parse::<u8>() {
                 Ok(n) if (1..=16).contains(&n) => cfg.threads = n,

@@ -2,7 +2,9 @@
 //! clock (a thread sends what is due, up to a batch, then drains its replies), and replies
 //! deduplicated with a bit per request.
 
-use super::{parse_reply, request, set_transmit, split_stamp, transmit_stamp, Reply, MAX_DURATION_S, MAX_RATE};
+use super::{
+    parse_reply, request, set_transmit, split_stamp, transmit_stamp, Reply, MAX_DURATION_S, MAX_RATE,
+};
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
@@ -89,9 +91,8 @@ pub fn run(cfg: &Config) -> Result<Summary, String> {
     let nonce = (std::process::id() as u16) ^ (clock.subsec_nanos() as u16);
     let mut sockets = Vec::new();
     for _ in 0..threads {
-        let bind: SocketAddr = if cfg.server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }
-            .parse()
-            .map_err(|e| format!("{e}"))?;
+        let bind: SocketAddr =
+            if cfg.server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().map_err(|e| format!("{e}"))?;
         let s = UdpSocket::bind(bind).map_err(|e| format!("cannot bind a UDP socket: {e}"))?;
         s.connect(cfg.server).map_err(|e| format!("cannot reach {}: {e}", cfg.server))?;
         s.set_nonblocking(true).map_err(|e| format!("non-blocking socket: {e}"))?;
@@ -115,7 +116,14 @@ pub fn run(cfg: &Config) -> Result<Summary, String> {
     Ok(total_summary)
 }
 
-fn one_thread(s: &UdpSocket, nonce: u16, thread: u8, rate: f64, start: Instant, duration: Duration) -> Summary {
+fn one_thread(
+    s: &UdpSocket,
+    nonce: u16,
+    thread: u8,
+    rate: f64,
+    start: Instant,
+    duration: Duration,
+) -> Summary {
     let mut sum = Summary::default();
     let capacity = (rate * duration.as_secs_f64()).ceil() as usize + 1;
     let mut answered = vec![0u64; capacity / 64 + 1];
@@ -162,7 +170,14 @@ fn one_thread(s: &UdpSocket, nonce: u16, thread: u8, rate: f64, start: Instant, 
 }
 
 /// Reads every reply waiting on `s`; returns how many datagrams it read.
-fn drain(s: &UdpSocket, buf: &mut [u8], nonce: u16, thread: u8, answered: &mut [u64], sum: &mut Summary) -> u64 {
+fn drain(
+    s: &UdpSocket,
+    buf: &mut [u8],
+    nonce: u16,
+    thread: u8,
+    answered: &mut [u64],
+    sum: &mut Summary,
+) -> u64 {
     let mut got = 0;
     loop {
         let n = match s.recv(buf) {
