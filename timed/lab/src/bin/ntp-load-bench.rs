@@ -159,7 +159,7 @@ impl Bench {
             })?;
         }
         let h0 = if with_timed { edge_histogram(&self.lab) } else { None };
-        let drops0 = [&self.ns.server, self.ns.client()].map(|ns| rcvbuf_errors(ns));
+        let drops0 = [&self.ns.server, self.ns.client()].map(rcvbuf_errors);
         let t0 = Instant::now();
         let load = self.start_load(rate)?;
         // CPU and PPS samples from 2 s in: the generator's start is not charged to the load.
@@ -183,7 +183,7 @@ impl Bench {
         };
         let wall = c0.elapsed().as_secs_f64();
         let share = |a: Option<f64>, b: Option<f64>| Some((b? - a?) / wall * 100.0);
-        let drops1 = [&self.ns.server, self.ns.client()].map(|ns| rcvbuf_errors(ns));
+        let drops1 = [&self.ns.server, self.ns.client()].map(rcvbuf_errors);
         let delta = |i: usize| Some(drops1[i]?.saturating_sub(drops0[i]?));
         let mut row = Row {
             label: rate.to_string(),
@@ -291,8 +291,7 @@ fn bench() -> Result<(), String> {
         .iter()
         .filter(|r| r.parse::<u64>().is_ok_and(|n| n > 0))
         .filter_map(|r| pair(r))
-        .filter(|(_, without)| without.loss < 5.0)
-        .next_back();
+        .rfind(|(_, without)| without.loss < 5.0);
     match sustained {
         Some((with, without)) => println!(
             "RATIO served_with_timed={:.3} rate={}",
