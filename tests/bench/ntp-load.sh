@@ -24,8 +24,9 @@
 #    its sample handed to chronyd's SOCK), i.e. how load delays timed's handling, not an
 #    interrupt's latency: the upper bound of the bucket of timed's edge histogram (snapshot
 #    stats.edge_latency[].histogram, buckets 10/20/50/100/150/200/300/500 us, 1/2/5/10/50/100/
-#    500 ms) holding the 99th percentile of the window's edges (pps_edges of them; with ~20 edges
-#    the p99 is the slowest edge's bucket);
+#    500 ms) holding the 99th percentile of the window's edges (pps_edges of them, nearest rank:
+#    with under 100 edges the p99 is the slowest edge's bucket; pps_over_200us counts the edges
+#    that took longer than 200 us);
 #  - pps_sigma_ns (std dev of chrony's raw PPS offsets in refclocks.log over the window) shows
 #    whether chrony's reading of timed's samples changes under load; the simulated edge carries
 #    its time, so scheduling delay does not move the offsets as a kernel timestamp's would.
@@ -36,7 +37,7 @@
 #
 # Output: one line per window,
 #   NTPLOAD rate=<sent/s> served=<answered/s> loss=<%> nts=0 pps_p99_us=… pps_sigma_ns=… timed_cpu=<%>
-#           timed=<1|0> target=<asked rate> kod=<n> chronyd_cpu=<%> pps_edges=<n>
+#           timed=<1|0> target=<asked rate> kod=<n> chronyd_cpu=<%> pps_edges=<n> pps_over_200us=<n>
 #           drops_at_chronyd=<n> drops_at_generator=<n>
 # with-timed lines first, then the same rates without timed, then
 #   RATIO served_with_timed=<served with / without> rate=<highest fixed rate chronyd alone answered

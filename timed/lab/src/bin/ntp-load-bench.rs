@@ -55,16 +55,19 @@ fn edge_histogram(lab: &Lab) -> Option<Vec<(f64, u64)>> {
     Some(sum)
 }
 
-/// The upper bound (us) of the bucket holding the 99th percentile of the edges between two
-/// readings, and how many edges there were; infinity when it is beyond the last finite bound.
-fn p99_between(before: &[(f64, u64)], after: &[(f64, u64)]) -> Option<(f64, u64)> {
+/// Edge figures between two readings of timed's histogram: the upper bound (us) of the bucket
+/// holding the 99th percentile (nearest rank, as timed ranks its own quantiles: the slowest
+/// edge when there are under 100; infinity beyond the last finite bound), the edges, and how
+/// many took over 200 us.
+fn edges_between(before: &[(f64, u64)], after: &[(f64, u64)]) -> Option<(f64, u64, u64)> {
     let at = |h: &[(f64, u64)], i: usize| h.get(i).map_or(0, |b| b.1);
     let diff: Vec<(f64, u64)> =
         after.iter().enumerate().map(|(i, (le, c))| (*le, c - at(before, i).min(*c))).collect();
     let total = diff.last()?.1;
-    let rank = (total as f64 * 0.99).ceil() as u64;
-    let (le, _) = diff.iter().find(|(_, c)| *c >= rank.max(1))?;
-    Some((le * 1e6, total))
+    let rank = ((total.saturating_sub(1)) as f64 * 0.99).round() as u64 + 1;
+    let (le, _) = diff.iter().find(|(_, c)| *c >= rank)?;
+    let within_200us = diff.iter().take_while(|(le, _)| *le <= 200e-6).last().map_or(0, |b| b.1);
+    Some((le * 1e6, total, total - within_200us))
 }
 
 /// One measured window.
@@ -81,6 +84,7 @@ struct Row {
     timed_cpu: Option<f64>,
     chronyd_cpu: Option<f64>,
     edges: u64,
+    over_200us: Option<u64>,
     server_drops: Option<u64>,
     client_drops: Option<u64>,
 }
@@ -90,7 +94,7 @@ impl Row {
         let opt = |v: Option<f64>, prec: usize| v.map_or("-".to_string(), |x| format!("{x:.prec$}"));
         format!(
             "NTPLOAD rate={:.0} served={:.0} loss={:.2} nts=0 pps_p99_us={} pps_sigma_ns={} timed_cpu={} \
-             timed={} target={} kod={} chronyd_cpu={} pps_edges={} drops_at_chronyd={} drops_at_generator={}",
+             timed={} target={} kod={} chronyd_cpu={} pps_edges={} pps_over_200us={} drops_at_chronyd={} drops_at_generator={}",
             self.sent_rate,
             self.served_rate,
             self.loss,
@@ -102,6 +106,7 @@ impl Row {
             self.kod,
             opt(self.chronyd_cpu, 1),
             self.edges,
+            self.over_200us.map_or("-".into(), |n| n.to_string()),
             self.server_drops.map_or("-".into(), |n| n.to_string()),
             self.client_drops.map_or("-".into(), |n| n.to_string()),
         )
@@ -204,9 +209,12 @@ impl Bench {
             let pps: Vec<f64> =
                 self.lab.refclock_samples("PPS").into_iter().skip(n0).map(|(_, o)| o).collect();
             row.sigma_ns = std_dev_ns(&pps);
-            if let Some((p99, n)) = h0.zip(edge_histogram(&self.lab)).and_then(|(a, b)| p99_between(&a, &b)) {
+            if let Some((p99, n, slow)) =
+                h0.zip(edge_histogram(&self.lab)).and_then(|(a, b)| edges_between(&a, &b))
+            {
                 row.p99_us = Some(p99);
                 row.edges = n;
+                row.over_200us = Some(slow);
             }
             self.lab.stop_timed();
             self.lab.stop_sim();
@@ -304,4 +312,21 @@ fn bench() -> Result<(), String> {
         println!("RATIO_MAX served_with_timed={:.3}", with.served_rate / without.served_rate.max(1.0));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edges_between;
+
+    #[test]
+    fn a_windows_p99_is_the_bucket_of_its_nearest_rank_edge() {
+        let before = [(10e-6, 100), (200e-6, 100), (500e-6, 100), (f64::INFINITY, 100)];
+        // 20 edges in the window: 10 within 10 us, 9 within 200 us, 1 within 500 us.
+        let after = [(10e-6, 110), (200e-6, 119), (500e-6, 120), (f64::INFINITY, 120)];
+        assert_eq!(edges_between(&before, &after), Some((500.0, 20, 1)));
+        // 200 edges, the two slowest over 500 us: rank 198 still falls within 200 us.
+        let many = [(10e-6, 150), (200e-6, 198), (500e-6, 198), (f64::INFINITY, 200)];
+        assert_eq!(edges_between(&[], &many), Some((200.0, 200, 2)));
+        assert_eq!(edges_between(&before, &before), None, "no edge in the window, no p99");
+    }
 }
