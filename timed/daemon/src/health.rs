@@ -203,6 +203,14 @@ pub struct EdgeLatencySummary {
     pub p50_s: f64,
     pub p99_s: f64,
     pub max_s: f64,
+    /// Every edge since start: (upper bound s, cumulative count), ending with +Inf (`null` in
+    /// JSON). Two readings give the distribution between them (tests/bench/ntp-load.sh).
+    #[serde(default, deserialize_with = "histogram_bounds")]
+    pub histogram: Vec<(f64, u64)>,
+    #[serde(default)]
+    pub histogram_sum_s: f64,
+    #[serde(default)]
+    pub histogram_count: u64,
 }
 
 impl EdgeLatencySummary {
@@ -212,12 +220,16 @@ impl EdgeLatencySummary {
             .into_iter()
             .filter_map(|(label, name)| {
                 let q = l.summary(label)?;
+                let h = l.histogram(label);
                 Some(EdgeLatencySummary {
                     label: Name::Borrowed(name),
                     n: q.n as u64,
                     p50_s: q.p50_ns as f64 / 1e9,
                     p99_s: q.p99_ns as f64 / 1e9,
                     max_s: q.max_ns as f64 / 1e9,
+                    histogram: h.map(|h| h.buckets().collect()).unwrap_or_default(),
+                    histogram_sum_s: h.map_or(0.0, |h| h.sum_ns as f64 / 1e9),
+                    histogram_count: h.map_or(0, |h| h.count()),
                 })
             })
             .collect()

@@ -15,6 +15,7 @@ pub mod compare;
 mod config_tests;
 mod fakeclock;
 pub mod http;
+pub mod load;
 pub mod netns;
 mod scratch;
 pub mod side_by_side;

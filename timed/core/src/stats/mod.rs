@@ -17,7 +17,7 @@ mod tests;
 mod window;
 
 pub use allan::{Allan, DEFAULT_BRIDGE_MAX_S, TAUS};
-pub use edge_latency::{EdgeLatency, Quantiles};
+pub use edge_latency::{EdgeHistogram, EdgeLatency, Quantiles, EDGE_BOUNDS_NS};
 pub use histogram::{Histogram, MAX_BUCKETS};
 pub use latency::{LatencyStats, MAX_KINDS};
 pub use window::Summary;

@@ -111,6 +111,32 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
             .flat_map(|l| q.iter().map(move |(st, f)| (labels(&[("label", &l.label), ("stat", st)]), f(l))))
             .collect(),
     );
+    // The same edges counted since start, in buckets: rates of these give any window's
+    // distribution, which the sliding-hour quantiles above cannot.
+    r.histograms(
+        "timed_pps_edge_to_sample_seconds",
+        "From timed getting a PPS edge to its sample handed to every sink (every edge since start)",
+        s.edge_latency
+            .iter()
+            .filter(|l| l.histogram_count > 0)
+            .map(|l| {
+                let mut prev = 0;
+                let buckets = l
+                    .histogram
+                    .iter()
+                    .map(|(le, cum)| {
+                        let n = cum - prev;
+                        prev = *cum;
+                        (*le, n)
+                    })
+                    .collect();
+                (
+                    labels(&[("label", &l.label)]),
+                    Hist { sum: l.histogram_sum_s, count: l.histogram_count, buckets },
+                )
+            })
+            .collect(),
+    );
     if let Some((offset, delay)) = s.suggested_coarse {
         r.gauge(
             "timed_coarse_suggested_offset_seconds",

@@ -190,6 +190,9 @@ fn busy() -> Health {
                 p50_s: 42e-6,
                 p99_s: 180e-6,
                 max_s: 950e-6,
+                histogram: vec![(50e-6, 2000), (200e-6, 3590), (1e-3, 3600), (f64::INFINITY, 3601)],
+                histogram_sum_s: 0.2,
+                histogram_count: 3601,
             }],
         },
         integrity: Integrity {

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The appliance as a LAN time server under NTP load (issue 16). NOT part of tests/run.sh: it
+# prints figures (no pass/fail beyond exit 1 when it cannot run) and takes about
+#   6 rates x (2 x duration + ~15 s) + ~30 s lab start  (~6 min with the default 20 s).
+#
+#   bash tests/bench/ntp-load.sh [--duration SECONDS] [--rates 0,5000,...,max] [--threads N] [--keep]
+#
+# What runs (all on this machine, as root):
+#  - the lab (timed-lab): timed-sim (the simulated receiver and PPS pin), timed (release build)
+#    and a real chronyd 4.3 (-x: never steers this machine's clock) serving NTP on port 123 inside
+#    a server network namespace; timed feeds it over the SOCK refclocks (PPS selected, poll 2);
+#  - ntp-load (timed/lab/src/load): plain NTPv4 client requests (48 bytes, mode 3) at a fixed
+#    rate from a client namespace over a veth link, replies matched by origin timestamp, KoD
+#    counted; it stops by itself after the window;
+#  - for each rate, two windows: chronyd alone (timed and the simulator stopped; `local stratum 1`
+#    keeps it serving stratum 1), then with the simulator and timed running (started afresh and
+#    settled for ~8 edges before the window).
+# chrony.conf has no `ratelimit` line (chrony then limits no one) and the default
+# `clientloglimit`: one generator address must be answered, not rate limited.
+#
+# The PPS is SIMULATED: timed-sim sends each edge as a datagram on a unix socket carrying the
+# edge's time (no kernel PPS here: no /dev/pps in this VM). So:
+#  - pps_p99_us is timed's own edge-to-datagram latency (from the edge's datagram received to
+#    its sample handed to chronyd's SOCK), i.e. how load delays timed's handling, not an
+#    interrupt's latency: the upper bound of the bucket of timed's edge histogram (snapshot
+#    stats.edge_latency[].histogram, buckets 10/20/50/100/150/200/300/500 us, 1/2/5/10/50/100/
+#    500 ms) holding the 99th percentile of the window's edges (pps_edges of them, nearest rank:
+#    with under 100 edges the p99 is the slowest edge's bucket; pps_over_200us counts the edges
+#    that took longer than 200 us);
+#  - pps_sigma_ns (std dev of chrony's raw PPS offsets in refclocks.log over the window) shows
+#    whether chrony's reading of timed's samples changes under load; the simulated edge carries
+#    its time, so scheduling delay does not move the offsets as a kernel timestamp's would.
+# timed_cpu and chronyd_cpu: utime+stime from /proc/PID/stat over the window, % of one core.
+# drops_at_chronyd / drops_at_generator: UDP RcvbufErrors in the server / client namespace over
+# the window (a full socket receive buffer: whose socket lost the requests or replies).
+# NTS is not loaded: nts=0 on every line (see timed/lab/src/load/mod.rs for why).
+#
+# Output: one line per window,
+#   NTPLOAD rate=<sent/s> served=<answered/s> loss=<%> nts=0 pps_p99_us=… pps_sigma_ns=… timed_cpu=<%>
+#           timed=<1|0> target=<asked rate> kod=<n> chronyd_cpu=<%> pps_edges=<n> pps_over_200us=<n>
+#           drops_at_chronyd=<n> drops_at_generator=<n>
+# with-timed lines first, then the same rates without timed, then
+#   RATIO served_with_timed=<served with / without> rate=<highest fixed rate chronyd alone answered
+#         with under 5 % loss (this shared 2-core machine drops datagrams whenever a process waits)>
+#   RATIO_MAX served_with_timed=<the same at --rate max>
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [ "$(id -u)" -ne 0 ]; then
+    # Network namespaces and chronyd on port 123 need root.
+    exec sudo -E bash "$0" "$@"
+fi
+. tests/lib/setup.sh
+ensure_apt chrony iproute2
+ensure_rust
+if pgrep -x chronyd >/dev/null && ! pgrep -a chronyd | grep -q -- ' -x '; then
+    echo "ntp-load: a system chronyd (without -x) is running; stop it first" >&2
+    exit 1
+fi
+echo "ntp-load: building (release)" >&2
+cargo build --release --locked --quiet -p timed --bin timed -p timed-sim --bin timed-sim \
+    -p timed-lab --bin ntp-load --bin ntp-load-bench
+echo "ntp-load: load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)" >&2
+status=0
+target/release/ntp-load-bench "$@" || status=$?
+echo "ntp-load: load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+exit $status
