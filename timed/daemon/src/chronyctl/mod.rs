@@ -184,15 +184,17 @@ pub struct ServerStats {
 }
 
 /// Asks chronyd at `socket` for tracking, sources (each with source data, select data and
-/// sourcestats), serverstats and the client log's activity, each request with `timeout`. Never panics. When chronyd does
+/// sourcestats) and serverstats, each request with `timeout`. Never panics. When chronyd does
 /// not answer, returns within about `timeout`; at most one request ever waits it out. Must run
-/// on a Tokio runtime with IO and time enabled (timed's is `enable_all`).
+/// on a Tokio runtime with IO and time enabled (timed's is `enable_all`). The client log is not
+/// read (`clients` is `Err("not read")`): paging through it is up to 512 requests, which a
+/// once-a-second reader must not make chronyd answer; timed's [`Cache`] reads it once a minute
+/// and [`query_clients`] whole.
 pub async fn query(socket: &Path, timeout: Duration) -> Report {
-    query_parts(socket, timeout, true).await
+    query_parts(socket, timeout, false).await
 }
 
-/// [`query`], leaving the client log out (`clients` is then `Err("not read")`) unless
-/// `with_clients`: reading it pages through every logged client.
+/// [`query`], with the client log's summary when `with_clients`.
 pub(crate) async fn query_parts(socket: &Path, timeout: Duration, with_clients: bool) -> Report {
     let mut c = match Client::open(socket, timeout).await {
         Ok(c) => c,

@@ -44,6 +44,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 const ONESHOT_DEADLINE: Duration = Duration::from_secs(2);
 /// Part of a one-shot's deadline that chronyd's reading may take (the rest is for writing).
 const CHRONY_SHARE: Duration = Duration::from_secs(1);
+/// How long chronyd's whole client log may take for a `clients` request: up to 512 round trips
+/// (4096 clients), far more than a reading; within timectl's 5-s wait for the answer, with a
+/// second left to write it.
+const CLIENTS_SHARE: Duration = Duration::from_secs(4);
 const MIN_UPDATE_INTERVAL: Duration = Duration::from_millis(250);
 
 struct Shared {
@@ -167,12 +171,14 @@ async fn oneshot(mut wr: OwnedWriteHalf, shared: &Shared, clients: bool) {
         let mut m = message("clients", None);
         m.clients = Some(match &shared.chrony {
             None => Err("[chrony] command_socket is \"\" in timed.toml".into()),
-            Some(c) => match tokio::time::timeout(CHRONY_SHARE, c.clients()).await {
+            Some(c) => match tokio::time::timeout(CLIENTS_SHARE, c.clients()).await {
                 Ok(r) => r,
-                Err(_) => Err("chronyd's client log was not read within 1 s".into()),
+                Err(_) => {
+                    Err(format!("chronyd's client log was not read within {} s", CLIENTS_SHARE.as_secs()))
+                }
             },
         });
-        let _ = tokio::time::timeout_at(deadline, super::write_line(&mut wr, &m)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), super::write_line(&mut wr, &m)).await;
         return;
     }
     let mut m = message("snapshot", Some(h.as_ref().clone()));

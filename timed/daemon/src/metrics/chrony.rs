@@ -209,6 +209,11 @@ pub fn register(report: &Report, registry: &mut Registry) {
             windows.iter().map(|(w, n)| (labels(&[("window", w)]), *n as f64)).collect(),
         );
         r.gauge("chrony_clients_logged", "Clients in chronyd's client log", a.logged as f64);
+        r.gauge(
+            "chrony_clients_log_complete",
+            "1 if the whole client log was read, 0 if it was longer than timed reads (4096 clients)",
+            f64::from(u8::from(a.complete)),
+        );
     }
     if let Ok(s) = &report.serverstats {
         let c = |r: &mut Reg, n: &str, h: &str, v: Option<u64>| {
