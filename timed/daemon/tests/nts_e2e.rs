@@ -20,6 +20,9 @@
 //!   a request over the limit is dropped, and about one in four of those is answered anyway
 //!   (`leak 2`) with ordinary stratum-1 time (1600 requests in 8 s: 404 answered here). Its
 //!   per-client counters (`chronyc clients`) match what the flooder counted exactly.
+//! - What `timectl clients` shows (the same reading, `timed::chronyctl::query_clients`) agrees
+//!   with `chronyc -c clients -k` for every client: NTP requests and drops, NTS-KE connections
+//!   and drops, and the two NTS clients (only they) marked as NTS.
 //! - A client `chronyd -x` corrects its own (virtual) clock, so its later samples say little
 //!   about the served time: the offsets are measured with `chronyd -Q`, as chrony_e2e.rs does.
 //!
@@ -313,6 +316,43 @@ fn nts_is_authenticated_a_wrong_anchor_is_refused_and_a_flood_is_rate_limited() 
     );
     assert!(after.ntp_received - before.ntp_received >= sent + polite_hits, "{before:?} {after:?}");
     drop((nts, wrong, polite));
+
+    // What `timectl clients` shows (timed::chronyctl::query_clients, the reading it prints) agrees
+    // with `chronyc -c clients -k` for the NTS clients: requests, drops and NTS-KE connections
+    // counted alike, and both marked as NTS clients (the wrong anchor is refused by the client,
+    // after the server accepted its NTS-KE connection); the plain clients are not.
+    let ke_rows = || -> Vec<(String, [u64; 4])> {
+        let out = l.chronyc(&["clients", "-k"]).unwrap_or_else(|e| panic!("{e}"));
+        out.lines()
+            .filter_map(|line| {
+                let f: Vec<&str> = line.split(',').collect();
+                let n = |i: usize| f.get(i)?.parse::<u64>().ok();
+                Some((f[0].to_string(), [n(1)?, n(2)?, n(6)?, n(7)?]))
+            })
+            .collect()
+    };
+    let chronyc_before = ke_rows();
+    let rt =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    let log = rt
+        .block_on(timed::chronyctl::query_clients(&l.chrony_socket(), Duration::from_secs(2)))
+        .unwrap_or_else(|e| panic!("query_clients: {e}"))
+        .log;
+    assert_eq!(chronyc_before, ke_rows(), "the counts moved while they were read");
+    for (k, ip) in ns.client_ips[..4].iter().enumerate() {
+        let ours =
+            log.clients.iter().find(|c| &c.address == ip).unwrap_or_else(|| panic!("{ip} not in {log:?}"));
+        let theirs = chronyc_before
+            .iter()
+            .find(|(a, _)| a == ip)
+            .unwrap_or_else(|| panic!("{ip}: {chronyc_before:?}"));
+        assert_eq!(
+            [ours.ntp_requests, ours.ntp_drops, ours.nts_ke_requests, ours.nts_ke_drops],
+            theirs.1,
+            "client {k} ({ip}): ours {ours:?}, chronyc {theirs:?}"
+        );
+        assert_eq!(ours.nts, k < 2, "client {k} ({ip}) NTS: {ours:?}");
+    }
 
     // The served time, NTS and plain, measured at the end (the lab's correction has settled by
     // then) from their own addresses, so they change none of the counts above. `chronyd -Q`
