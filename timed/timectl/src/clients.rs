@@ -46,7 +46,7 @@ pub fn run(t: &Target, a: &Args, json: bool) -> Result<ExitCode, String> {
 
 /// A count of seconds as chronyc prints it (client.c `print_seconds`): plain up to 1199 s, then
 /// minutes, hours, days, years; `-` for never.
-pub fn ago(s: Option<u32>) -> String {
+pub fn chronyc_seconds(s: Option<u32>) -> String {
     match s {
         None => "-".into(),
         Some(s) if s < 1200 => s.to_string(),
@@ -55,10 +55,6 @@ pub fn ago(s: Option<u32>) -> String {
         Some(s) if s / 86_400 > 999 => format!("{}y", s / 86_400 / 365),
         Some(s) => format!("{}d", s / 86_400),
     }
-}
-
-fn interval(i: Option<i8>) -> String {
-    i.map_or_else(|| "-".into(), |i| i.to_string())
 }
 
 pub fn render(r: &ClientsReport, n: usize) -> String {
@@ -105,13 +101,13 @@ pub fn render(r: &ClientsReport, n: usize) -> String {
             c.address,
             c.ntp_requests,
             c.ntp_drops,
-            interval(c.ntp_interval_log2_s),
-            interval(c.ntp_limited_interval_log2_s),
-            ago(c.ntp_last_ago_s),
+            crate::fmt::opt(&c.ntp_interval_log2_s),
+            crate::fmt::opt(&c.ntp_limited_interval_log2_s),
+            chronyc_seconds(c.ntp_last_ago_s),
             c.nts_ke_requests,
             c.nts_ke_drops,
-            interval(c.nts_ke_interval_log2_s),
-            ago(c.nts_ke_last_ago_s),
+            crate::fmt::opt(&c.nts_ke_interval_log2_s),
+            chronyc_seconds(c.nts_ke_last_ago_s),
             if c.nts { "yes" } else { "no" }
         );
     }
@@ -138,7 +134,7 @@ mod tests {
             Some(u32::MAX - 1),
         ]
         .into_iter()
-        .map(ago)
+        .map(chronyc_seconds)
         .collect();
         assert_eq!(got, ["-", "0", "1199", "20m", "599m", "10h", "4d", "136y"]);
     }

@@ -1,3 +1,6 @@
+//! Tests of the client-log reader: records read like chronyc's CSV, activity and top talkers,
+//! and paging a fake chronyd's log without ever asking for a reset.
+
 use super::*;
 use chrony_candm::common::ChronyAddr;
 use chrony_candm::reply::{ClientAccessesByIndex, Reply, Status};

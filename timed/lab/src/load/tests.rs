@@ -1,3 +1,6 @@
+//! Tests of the load generator's packets: requests built, replies matched to them, KoD and
+//! unsynchronised answers told apart, loss counted.
+
 use super::*;
 
 fn reply_to(req: &[u8; PACKET_LEN], first: u8, stratum: u8, refid: &[u8; 4]) -> [u8; PACKET_LEN] {

@@ -58,7 +58,8 @@ pub enum What {
     Cmdline(One),
     /// A complete timed.toml for the wiring.
     TimedToml(One),
-    /// chrony lines: refclocks for timed's SOCK streams with the board's trims, and the leap source.
+    /// chrony lines: refclocks for timed's SOCK streams with the board's trims, the leap source,
+    /// and the LAN server's NTS, rate-limit and client-log lines (the .deb drop-in's).
     Chrony(One),
     /// Everything rendered for every wiring (use --json for scripts).
     Show {
