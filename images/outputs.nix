@@ -89,7 +89,9 @@ in
   devShells = forAll (pkgs: {
     default = (crane.mkLib pkgs).devShell {
       checks = (built pkgs).checks;
-      packages = [ pkgs.rust-analyzer pkgs.chrony pkgs.nixpkgs-fmt pkgs.deadnix pkgs.e2fsprogs pkgs.mtools pkgs.dosfstools ];
+      # agenix and age: writing and rekeying the owner's secrets (docs/secrets.md).
+      packages = [ pkgs.rust-analyzer pkgs.chrony pkgs.nixpkgs-fmt pkgs.deadnix pkgs.e2fsprogs pkgs.mtools pkgs.dosfstools ]
+        ++ [ agenix.packages.${pkgs.stdenv.hostPlatform.system}.agenix pkgs.age ];
     };
   });
 

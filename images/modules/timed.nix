@@ -3,7 +3,7 @@
 # `settings` and checked at build time with `timed --check-config`, and chrony configured to match.
 # Every option set here is listed with its source in images/OPTIONS.md.
 { self }:
-{ config, lib, pkgs, ... }:
+{ config, lib, pkgs, utils, ... }:
 let
   cfg = config.services.timed;
   toml = pkgs.formats.toml { };
@@ -196,6 +196,17 @@ in
             the owner supplies the files (e.g. decrypted secrets).
           '';
         };
+        extraNames = lib.mkOption {
+          type = lib.types.listOf lib.types.str;
+          default = [ ];
+          example = [ "time.example.lan" "192.168.1.10" ];
+          description = ''
+            Names and addresses the made certificate carries besides the host name and NAME.local
+            (timed-nts-cert's arguments; an all-digits-and-dots or a colon'd one is an address).
+            Read when the pair is made: after a change, remove the pair and start the unit again
+            (docs/nts.md, Rotating).
+          '';
+        };
         rateLimit = lib.mkOption {
           type = lib.types.nullOr lib.types.str;
           default = "interval 3 burst 8 leak 2";
@@ -286,7 +297,8 @@ in
         unitConfig.ConditionPathExists = [ "|!${nts.certFile}" "|!${nts.keyFile}" ];
         serviceConfig = {
           Type = "oneshot";
-          ExecStart = "${pkgs.runtimeShell} ${self}/systemd/nts/timed-nts-cert --dir ${ntsDir} --group chrony";
+          # systemd quoting (not a shell's: % and $ doubled) for the owner's names.
+          ExecStart = utils.escapeSystemdExecArgs ([ pkgs.runtimeShell "${self}/systemd/nts/timed-nts-cert" "--dir" ntsDir "--group" "chrony" ] ++ nts.extraNames);
           StateDirectory = "timed";
           ProtectSystem = "strict";
           ProtectHome = true;

@@ -12,7 +12,8 @@
 #     timed user from step 3 bind-mounted over /etc/passwd and /etc/group): chronyd 4.3 runs as
 #     _chrony (with -x: this machine's clock is never touched) using systemd/chrony/timed.conf;
 #     /run/chrony gets the mode the drop-in sets; the drop-in's ExecStartPost command runs as root.
-#     Before it, timed-nts-cert.service's ExecStart (on a tmpfs /var/lib) makes the NTS pair the
+#     Before it, timed-nts-cert.service's ExecStart (on a tmpfs /var/lib) refuses dangling links
+#     to the owner's pair (a failed decryption), then makes the NTS pair the
 #     chrony drop-in names, and chronyd must load it (no "Could not set credentials") and present
 #     that certificate in a TLS handshake on TCP 4460 (issue 16; NTS itself, cookies and time,
 #     is tested end to end elsewhere).
@@ -133,6 +134,23 @@ mount -t tmpfs -o mode=755 none /var/lib
 install -d -o _chrony -g _chrony /var/lib/chrony # ntsdumpdir, as Debian's chrony package makes it
 nts_cmd=$(sed -n 's|^ExecStart=/usr/lib/timed/timed-nts-cert|systemd/nts/timed-nts-cert|p' systemd/timed-nts-cert.service)
 [ -n "$nts_cmd" ] || fail "cannot parse timed-nts-cert.service's ExecStart"
+# The owner's pair linked by timed-secrets, whose decrypted files are gone (dangling links, as a
+# failed decryption would leave them): the unit's conditions (either path missing, links
+# followed) let it run, and the script must refuse, name the link and leave both links alone.
+install -d -m 0755 /var/lib/timed/nts
+ln -s /run/timed-secrets/nts.crt /var/lib/timed/nts/nts.crt
+ln -s /run/timed-secrets/nts.key /var/lib/timed/nts/nts.key
+[ -e /var/lib/timed/nts/nts.crt ] && fail "the test's link is not dangling"
+out=$(sh $nts_cmd 2>&1) && fail "timed-nts-cert replaced dangling links: $out"
+grep -q "nts.crt is a link (to /run/timed-secrets/nts.crt).*nothing made" <<<"$out" ||
+    fail "timed-nts-cert on dangling links said: $out"
+for f in nts.crt nts.key; do
+    [ "$(readlink /var/lib/timed/nts/$f)" = "/run/timed-secrets/$f" ] ||
+        fail "timed-nts-cert touched the link $f: $(ls -la /var/lib/timed/nts)"
+done
+[ "$(ls -A /var/lib/timed/nts | wc -l)" = 2 ] || fail "timed-nts-cert left files: $(ls -A /var/lib/timed/nts)"
+echo "systemd: ok: on dangling links to the owner's pair timed-nts-cert refuses and makes nothing ($out)"
+rm /var/lib/timed/nts/nts.crt /var/lib/timed/nts/nts.key
 out=$(sh $nts_cmd 2>&1) || fail "timed-nts-cert: $out"
 [ "$(stat -c '%G %a' /var/lib/timed/nts/nts.key)" = "_chrony 640" ] ||
     fail "NTS key: $(stat -c '%n %G %a' /var/lib/timed/nts/nts.key)"

@@ -414,8 +414,8 @@ fn a_secret_encrypted_to_the_provisioned_host_key_decrypts_on_it_only() {
     assert_eq!(std::fs::metadata(&nts).unwrap().mode() & 0o7777, 0o755);
 
     // Encrypted to another box: named and failed, the rest still in place; a pair made on the
-    // device earlier is never replaced by links.
-    std::fs::remove_dir_all(&out).unwrap();
+    // device earlier is never replaced by links. The output directory of the run above is kept
+    // (the unit preserves it across a failure or restart): the webhook decrypted then must go.
     std::fs::remove_dir_all(&nts).unwrap();
     std::fs::create_dir_all(&nts).unwrap();
     std::fs::write(nts.join("nts.crt"), "own").unwrap();
