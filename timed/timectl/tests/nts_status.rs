@@ -14,7 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_timectl");
 
 fn cert() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../daemon/src/nts_cert/testdata/nts.crt")
+        .join("../core/src/x509/testdata/nts.crt")
         .canonicalize()
         .unwrap()
 }
