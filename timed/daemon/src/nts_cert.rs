@@ -5,8 +5,8 @@
 //!
 //! The decoding is the core's ([`timed_core::x509`]); this adds the SHA-256 fingerprint (the
 //! hash crate is the daemon's) and the judgement. Pure: the caller reads the file and
-//! chrony.conf and passes the time in (the daemon's [`crate::nts_watch`] for the metric,
-//! `timectl` for status and doctor). Must not depend on the event loop or on any I/O.
+//! chrony.conf and passes the time in (`timectl` for status and doctor; the daemon's
+//! [`crate::nts_watch`] reads only the expiry, for the metric). Must not depend on the event loop or on any I/O.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
