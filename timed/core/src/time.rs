@@ -168,10 +168,7 @@ impl UtcTime {
     /// second shown is the one the instant is in.
     pub fn rfc3339_seconds(self) -> String {
         let (d, t) = (self.date, self.time);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            d.year, d.month, d.day, t.hour, t.minute, t.second
-        )
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", d.year, d.month, d.day, t.hour, t.minute, t.second)
     }
 }
 

@@ -380,7 +380,8 @@ fn a_failing_scrape_is_unchanged() {
     h.leap_list.expires_unix_s = None;
     h.leap_list.error = Some("/usr/share/zoneinfo/leap-seconds.list: cannot read".into());
     h.nts_cert.expires_unix_s = None;
-    h.nts_cert.error = Some("/var/lib/timed/nts/nts.crt: cannot read: Permission denied (os error 13)".into());
+    h.nts_cert.error =
+        Some("/var/lib/timed/nts/nts.crt: cannot read: Permission denied (os error 13)".into());
     let text = mask_process_cost(&exposition(
         &h,
         gpsd::Position::Coarse,
@@ -421,7 +422,8 @@ fn no_nts_certificate_configured_exports_no_nts_series() {
     let text = exposition(&h, gpsd::Position::Coarse, None);
     assert!(!text.contains("timed_nts_cert"), "{text}");
     // And one that is configured but unreadable says so (the busy snapshot reads it fine).
-    h.nts_cert = crate::health::NtsCertHealth { path: "/c".into(), expires_unix_s: None, error: Some("x".into()) };
+    h.nts_cert =
+        crate::health::NtsCertHealth { path: "/c".into(), expires_unix_s: None, error: Some("x".into()) };
     let text = exposition(&h, gpsd::Position::Coarse, None);
     assert!(text.contains("\ntimed_nts_cert_ok 0.0\n"), "{text}");
     assert!(!text.contains("timed_nts_cert_expiry_timestamp_seconds "), "{text}");
