@@ -6,7 +6,7 @@
 //! [`stream`]), PPS edges ([`pps`]), the [`engine`] that labels each edge with its second and
 //! qualifies samples, the offset statistics ([`stats`]), the transitions worth telling an owner ([`events`]),
 //! the holdover error bound ([`holdover`]),
-//! chrony's SOCK/SHM records ([`chrony`]), the IERS leap-seconds list ([`leaplist`]) and the
+//! chrony's SOCK/SHM records ([`chrony`]), the IERS leap-seconds list ([`leaplist`]), X.509 certificate fields ([`x509`]) and the
 //! receiver set-up session ([`receiver`]: plan, apply and verify a u-blox configuration).
 //!
 //! Must not depend on: tokio or any async runtime, the system clock, files, sockets, or any
@@ -30,3 +30,4 @@ pub mod stats;
 pub mod stream;
 pub mod time;
 pub mod ubx;
+pub mod x509;

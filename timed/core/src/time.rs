@@ -162,6 +162,14 @@ impl UtcTime {
             t.date.year, t.date.month, t.date.day, t.time.hour, t.time.minute, t.time.second, ms
         )
     }
+
+    /// RFC 3339 in whole seconds, e.g. `2036-12-01T20:05:18Z` (openssl's ISO 8601 form of a
+    /// certificate's times, which have no fraction). Any fraction is dropped, not rounded: the
+    /// second shown is the one the instant is in.
+    pub fn rfc3339_seconds(self) -> String {
+        let (d, t) = (self.date, self.time);
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", d.year, d.month, d.day, t.hour, t.minute, t.second)
+    }
 }
 
 impl fmt::Display for UtcTime {
@@ -281,6 +289,17 @@ mod tests {
         );
         let Some(tod) = TimeOfDay::new(23, 59, 60, 999_600_000) else { panic!("tod") };
         assert_eq!(UtcTime::new(d, tod).rfc3339_millis(), "2017-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn whole_seconds_drop_the_fraction() {
+        let t = UtcTime::from_unix(2_111_774_718, 999_999_999);
+        assert_eq!(t.rfc3339_seconds(), "2036-12-01T20:05:18Z");
+        assert_eq!(t.rfc3339_millis(), "2036-12-01T20:05:19.000Z", "millis rounds, seconds does not");
+        let Some(d) = Date::new(2016, 12, 31) else { panic!("date") };
+        let Some(tod) = TimeOfDay::new(23, 59, 60, 0) else { panic!("tod") };
+        assert_eq!(UtcTime::new(d, tod).rfc3339_seconds(), "2016-12-31T23:59:60Z");
+        assert_eq!(UtcTime::from_unix(0, 0).rfc3339_seconds(), "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -292,6 +292,21 @@ pub struct Health {
     /// `[receiver] configure`: the receiver's set-up as last checked or applied.
     #[serde(default)]
     pub receiver_setup: ReceiverSetup,
+    /// `[nts] cert`: the NTS certificate's expiry (absent in snapshots from before it was watched).
+    #[serde(default)]
+    pub nts_cert: NtsCertHealth,
+}
+
+/// The NTS certificate (`[nts] cert`) as timed last read it (at start, then hourly: a rotation
+/// shows within the hour). `timectl status` judges it in full (`crate::nts_cert`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NtsCertHealth {
+    /// The configured file ("" = this box serves no NTS: nothing watched).
+    pub path: String,
+    /// notAfter, Unix seconds; `None` when not read.
+    pub expires_unix_s: Option<i64>,
+    /// Why it could not be read or decoded: `FILE: problem`.
+    pub error: Option<String>,
 }
 
 /// The leap-seconds list (`[leap] list`): where it is, until when it vouches, and why not.

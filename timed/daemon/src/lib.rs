@@ -22,6 +22,7 @@ pub mod log_state;
 pub mod metrics;
 pub mod notify;
 pub mod nts_cert;
+pub mod nts_watch;
 pub mod pps;
 pub mod pps_input;
 pub mod receiver_setup;

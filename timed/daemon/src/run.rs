@@ -93,11 +93,16 @@ pub async fn run_with(
     let mut leap_watch = crate::leap_list::Watch::new(&cfg.leap);
     let mut leap_tick = tokio::time::interval(crate::leap_list::CHECK_EVERY);
     leap_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The NTS certificate's expiry, for the metric: read at start, then hourly.
+    let (mut nts_watch, nts_health) = crate::nts_watch::Watch::start(&cfg.nts.cert);
+    let mut nts_tick = tokio::time::interval(crate::nts_watch::CHECK_EVERY);
+    nts_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let trust_receiver_when_expired = cfg.leap.expired == crate::config::LeapExpired::Receiver;
     let mut engine = Engine::new(engine_config(&cfg));
     engine.set_leap_list(leap_list, trust_receiver_when_expired);
     let mut health = initial_health(&cfg);
     health.leap_list = leap_health;
+    health.nts_cert = nts_health;
     health.receiver_setup = crate::receiver_setup::Driver::initial(&cfg);
     let mut d = Daemon {
         decoder,
@@ -185,6 +190,12 @@ pub async fn run_with(
                     let (list, h) = crate::leap_list::reload(&cfg.leap);
                     d.engine.set_leap_list(list, trust_receiver_when_expired);
                     d.health.leap_list = h;
+                    changed = true;
+                }
+            }
+            _ = nts_tick.tick() => {
+                if let Some(h) = nts_watch.poll() {
+                    d.health.nts_cert = h;
                     changed = true;
                 }
             }

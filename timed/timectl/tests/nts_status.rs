@@ -13,10 +13,7 @@ use timed_lab::Scratch;
 const BIN: &str = env!("CARGO_BIN_EXE_timectl");
 
 fn cert() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../daemon/src/nts_cert/testdata/nts.crt")
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src/x509/testdata/nts.crt").canonicalize().unwrap()
 }
 
 fn openssl_fingerprint(p: &Path) -> String {

@@ -1,6 +1,6 @@
-//! `[nts]`: where the NTS server certificate chronyd presents is (docs/nts.md). timed itself
-//! never reads it; `timectl status` and `timectl doctor` show its fingerprint and expiry
-//! (`crate::nts_cert`).
+//! `[nts]`: where the NTS server certificate chronyd presents is (docs/nts.md). timed reads it
+//! hourly for its expiry metric (`crate::nts_watch`); `timectl status` and `timectl doctor` show
+//! its fingerprint and expiry (`crate::nts_cert`).
 
 use serde::Deserialize;
 use std::path::PathBuf;

@@ -129,6 +129,7 @@ pub fn register_timed(h: &Health, registry: &mut Registry) {
     register_integrity(h, &mut r);
     register_holdover(h, &mut r);
     register_leap_list(h, &mut r);
+    register_nts_cert(h, &mut r);
     events::register(h, &mut r);
     register_setup(h, &mut r);
     stats::register(&h.stats, &mut r);
@@ -174,6 +175,27 @@ fn register_leap_list(h: &Health, r: &mut Reg<'_>) {
         r.gauge(
             "timed_leap_list_expiry_timestamp_seconds",
             "Unix time the leap-seconds list expires",
+            expires as f64,
+        );
+    }
+}
+
+/// Only when a certificate is configured (`[nts] cert = ""`: no NTS served, nothing to alert
+/// on). A timestamp like the leap list's, for the same reason.
+fn register_nts_cert(h: &Health, r: &mut Reg<'_>) {
+    let c = &h.nts_cert;
+    if c.path.is_empty() {
+        return;
+    }
+    r.gauge(
+        "timed_nts_cert_ok",
+        "1 if the NTS certificate ([nts] cert) was read and decoded at the last hourly check",
+        flag(c.expires_unix_s.is_some() && c.error.is_none()),
+    );
+    if let Some(expires) = c.expires_unix_s {
+        r.gauge(
+            "timed_nts_cert_expiry_timestamp_seconds",
+            "Unix time the NTS certificate expires (its notAfter)",
             expires as f64,
         );
     }

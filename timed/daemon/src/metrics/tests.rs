@@ -231,6 +231,11 @@ fn busy() -> Health {
             expired_policy: "hold".into(),
             error: None,
         },
+        nts_cert: crate::health::NtsCertHealth {
+            path: "/var/lib/timed/nts/nts.crt".into(),
+            expires_unix_s: Some(2_111_774_718),
+            error: None,
+        },
         events: crate::events::EventsHealth {
             recent: Vec::new(),
             counts: vec![
@@ -374,6 +379,9 @@ fn a_failing_scrape_is_unchanged() {
     h.stats = Stats::default();
     h.leap_list.expires_unix_s = None;
     h.leap_list.error = Some("/usr/share/zoneinfo/leap-seconds.list: cannot read".into());
+    h.nts_cert.expires_unix_s = None;
+    h.nts_cert.error =
+        Some("/var/lib/timed/nts/nts.crt: cannot read: Permission denied (os error 13)".into());
     let text = mask_process_cost(&exposition(
         &h,
         gpsd::Position::Coarse,
@@ -404,4 +412,19 @@ fn the_status_page_shows_the_position_as_configured() {
     assert_eq!(coarse.receiver.alt_hae_m.map(|a| a % 100.0), Some(0.0));
     let off = with_position(&h, gpsd::Position::Off).receiver;
     assert_eq!((off.lat_deg, off.lon_deg, off.alt_hae_m, off.alt_msl_m), (None, None, None, None));
+}
+
+/// `[nts] cert = ""` (the lab's, and any box serving no NTS): no series an alert could fire on.
+#[test]
+fn no_nts_certificate_configured_exports_no_nts_series() {
+    let mut h = busy();
+    h.nts_cert = crate::health::NtsCertHealth::default();
+    let text = exposition(&h, gpsd::Position::Coarse, None);
+    assert!(!text.contains("timed_nts_cert"), "{text}");
+    // And one that is configured but unreadable says so (the busy snapshot reads it fine).
+    h.nts_cert =
+        crate::health::NtsCertHealth { path: "/c".into(), expires_unix_s: None, error: Some("x".into()) };
+    let text = exposition(&h, gpsd::Position::Coarse, None);
+    assert!(text.contains("\ntimed_nts_cert_ok 0.0\n"), "{text}");
+    assert!(!text.contains("timed_nts_cert_expiry_timestamp_seconds "), "{text}");
 }

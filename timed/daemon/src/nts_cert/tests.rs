@@ -1,10 +1,11 @@
-//! The parser against certificates openssl made (testdata/README.md), with openssl run again at
-//! test time on the same files as the reference for the fingerprint and the expiry.
+//! Fingerprint, expiry string and states against certificates openssl made (the core's
+//! x509/testdata/README.md), with openssl run again at test time on the same files as the
+//! reference for the fingerprint and the expiry. The decoding's own tests are the core's.
 
 use super::*;
 use std::process::Command;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/nts_cert/testdata");
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/src/x509/testdata");
 
 fn file(name: &str) -> String {
     std::fs::read_to_string(format!("{DIR}/{name}")).unwrap()
@@ -42,33 +43,10 @@ fn not_after_is_openssls() {
         let want = openssl(name, &["-enddate", "-dateopt", "iso_8601"]).replace(' ', "T");
         assert_eq!(info(name).not_after, want, "{name}");
     }
-    // UTCTime (before 2050) and GeneralizedTime (after) both reach Unix seconds.
-    assert_eq!(info("nts.crt").not_after_unix, 2_111_774_718);
-    assert_eq!(info("far.crt").not_after_unix, 2_617_214_723);
-}
-
-#[test]
-fn names_from_subject_and_san() {
-    let i = info("nts.crt");
-    assert_eq!(i.subject_cn.as_deref(), Some("vm"));
-    assert_eq!(i.names, ["vm", "vm.local", "timebox.example", "192.168.1.5", "fd00::5"]);
-    let f = info("far.crt");
-    assert_eq!(f.subject_cn.as_deref(), Some("far.example"));
-    assert!(f.names.is_empty());
-}
-
-/// Every truncation and a flipped length byte give an error, never a panic.
-#[test]
-fn damaged_der_is_an_error() {
-    let der = pem_to_der(&file("nts.crt")).unwrap();
-    for n in 0..der.len() {
-        assert!(parse(&der[..n]).is_err(), "a {n}-byte prefix parsed");
-    }
-    let mut bad = der.clone();
-    bad[1] = 0x85;
-    assert!(parse(&bad).is_err());
-    assert!(pem_to_der("-----BEGIN CERTIFICATE-----\nMII*\n-----END CERTIFICATE-----").is_err());
-    assert!(pem_to_der("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err());
+    // The fingerprint covers the certificate alone, not what follows it in the buffer.
+    let mut der = pem_to_der(&file("nts.crt")).unwrap();
+    der.push(0);
+    assert_eq!(parse(&der).unwrap().sha256, file("nts.crt.sha256").trim());
 }
 
 const CRT: &str = "/var/lib/timed/nts/nts.crt";
@@ -110,6 +88,33 @@ fn states() {
     assert!(missing.reason.unwrap().contains(CRT));
     assert_eq!(judge(Read::Unreadable("denied".into()), ours(), 0).state, NtsState::Unreadable);
     assert_eq!(judge(Read::Text("hello".into()), ours(), 0).state, NtsState::Invalid);
+}
+
+/// `name()` and the serde name are one fact written twice: held equal for every state.
+#[test]
+fn name_is_the_serde_name() {
+    let all = [
+        NtsState::Ok,
+        NtsState::ChronyElsewhere,
+        NtsState::Expiring,
+        NtsState::Expired,
+        NtsState::Missing,
+        NtsState::Unreadable,
+        NtsState::Invalid,
+    ];
+    for s in all {
+        // A new variant makes this match non-exhaustive, so it joins `all` above.
+        match s {
+            NtsState::Ok
+            | NtsState::ChronyElsewhere
+            | NtsState::Expiring
+            | NtsState::Expired
+            | NtsState::Missing
+            | NtsState::Unreadable
+            | NtsState::Invalid => {}
+        }
+        assert_eq!(serde_json::to_value(s).unwrap(), s.name(), "{s:?}");
+    }
 }
 
 #[test]

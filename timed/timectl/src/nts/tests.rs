@@ -8,7 +8,7 @@ use crate::doctor::Status;
 use std::path::PathBuf;
 
 fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../daemon/src/nts_cert/testdata")).join(name)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/src/x509/testdata")).join(name)
 }
 
 fn conf(text: &str) -> ChronyConf {
