@@ -112,6 +112,19 @@ fn provision(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(BIN).arg("--boards").arg(boards()).args(args).output().unwrap()
 }
 
+/// A pi4b image with only a host key (no admin key) written to `out`.
+fn provision_host_key(img: &Path, key: &Path, out: &Path) -> Output {
+    provision(&[
+        "pi4b".as_ref(),
+        os(img),
+        "--ssh-host-key".as_ref(),
+        os(key),
+        "--no-admin-key".as_ref(),
+        "--output".as_ref(),
+        os(out),
+    ])
+}
+
 fn os(s: &Path) -> &std::ffi::OsStr {
     s.as_os_str()
 }
@@ -230,15 +243,7 @@ fn a_full_root_file_system_fails_hard() {
     let img = build_image(&d, "full.img", "pi4", 8, true);
     let key = keypair(&d, "ed25519", "");
     let out_img = d.join("out.img");
-    let o = provision(&[
-        "pi4b".as_ref(),
-        os(&img),
-        "--ssh-host-key".as_ref(),
-        os(&key),
-        "--no-admin-key".as_ref(),
-        "--output".as_ref(),
-        os(&out_img),
-    ]);
+    let o = provision_host_key(&img, &key, &out_img);
     assert!(!o.status.success(), "a full image must not pass");
     let e = stderr(&o);
     assert!(e.contains("ssh_host_ed25519_key"), "{e}");
@@ -296,15 +301,7 @@ fn wrong_board_or_bad_inputs_are_refused_before_writing() {
     // A compressed image.
     let zst = d.join("img.zst");
     std::fs::write(&zst, [0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]).unwrap();
-    let o = provision(&[
-        "pi4b".as_ref(),
-        os(&zst),
-        "--ssh-host-key".as_ref(),
-        os(&key),
-        "--no-admin-key".as_ref(),
-        "--output".as_ref(),
-        os(&out),
-    ]);
+    let o = provision_host_key(&zst, &key, &out);
     assert!(stderr(&o).contains("zstd-compressed"), "{}", stderr(&o));
 }
 
@@ -326,15 +323,7 @@ fn a_secret_encrypted_to_the_provisioned_host_key_decrypts_on_it_only() {
     let img = build_image(&d, "pi4b.img", "pi4", 32, false);
     let key = keypair(&d, "ed25519", "");
     let out_img = d.join("out.img");
-    let o = provision(&[
-        "pi4b".as_ref(),
-        os(&img),
-        "--ssh-host-key".as_ref(),
-        os(&key),
-        "--no-admin-key".as_ref(),
-        "--output".as_ref(),
-        os(&out_img),
-    ]);
+    let o = provision_host_key(&img, &key, &out_img);
     assert!(o.status.success(), "{}", stderr(&o));
 
     // The host key pair as the device has it: read back out of the provisioned image.

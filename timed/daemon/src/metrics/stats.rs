@@ -46,16 +46,7 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
         sources
             .iter()
             .map(|(src, st)| {
-                let mut prev = 0;
-                let buckets = st
-                    .histogram
-                    .iter()
-                    .map(|(le, cum)| {
-                        let n = cum - prev;
-                        prev = *cum;
-                        (*le, n)
-                    })
-                    .collect();
+                let buckets = per_bucket(&st.histogram);
                 (
                     labels(&[("source", src)]),
                     Hist { sum: st.histogram_sum_s, count: st.histogram_count, buckets },
@@ -120,16 +111,7 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
             .iter()
             .filter(|l| l.histogram_count > 0)
             .map(|l| {
-                let mut prev = 0;
-                let buckets = l
-                    .histogram
-                    .iter()
-                    .map(|(le, cum)| {
-                        let n = cum - prev;
-                        prev = *cum;
-                        (*le, n)
-                    })
-                    .collect();
+                let buckets = per_bucket(&l.histogram);
                 (
                     labels(&[("label", &l.label)]),
                     Hist { sum: l.histogram_sum_s, count: l.histogram_count, buckets },
@@ -149,4 +131,18 @@ pub fn register(s: &Stats, r: &mut Reg<'_>) {
             delay,
         );
     }
+}
+
+/// Cumulative `(le, count ≤ le)` pairs, as the snapshot keeps them, to the per-bucket counts the
+/// histogram encoder takes.
+fn per_bucket(cumulative: &[(f64, u64)]) -> Vec<(f64, u64)> {
+    let mut prev = 0;
+    cumulative
+        .iter()
+        .map(|&(le, cum)| {
+            let n = cum.saturating_sub(prev);
+            prev = cum;
+            (le, n)
+        })
+        .collect()
 }
