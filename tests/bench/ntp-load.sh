@@ -50,7 +50,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exec sudo -E bash "$0" "$@"
 fi
 . tests/lib/setup.sh
-ensure_apt chrony iproute2
+ensure_apt chrony iproute2 openssl
 ensure_rust
 if pgrep -x chronyd >/dev/null && ! pgrep -a chronyd | grep -q -- ' -x '; then
     echo "ntp-load: a system chronyd (without -x) is running; stop it first" >&2
@@ -60,7 +60,32 @@ echo "ntp-load: building (release)" >&2
 cargo build --release --locked --quiet -p timed --bin timed -p timed-sim --bin timed-sim \
     -p timed-lab --bin ntp-load --bin ntp-load-bench
 echo "ntp-load: load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)" >&2
+# The bench stops its chronyds and deletes its namespaces itself, also when it fails; if it is
+# killed instead, whatever still runs in its namespaces (named after its process id) is stopped
+# here and the namespaces deleted.
+bench= done=
+cleanup() {
+    [ -n "$bench" ] || return 0
+    local id=$((bench % 100000)) ns kids
+    if [ -z "$done" ]; then
+        # Killed, the bench runs no destructors: stop its children (timed, timed-sim, chronyd) too.
+        kids=$(pgrep -P "$bench" || true)
+        kill -TERM "$bench" $kids 2>/dev/null || true
+        sleep 3
+    fi
+    for ns in $(ip netns list | awk '{print $1}' | grep -E "^timed-load-(srv|c[0-9]+)-$id\$"); do
+        ip netns pids "$ns" | xargs -r kill -TERM 2>/dev/null || true
+        sleep 0.5
+        ip netns pids "$ns" | xargs -r kill -KILL 2>/dev/null || true
+        ip netns del "$ns" || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 status=0
-target/release/ntp-load-bench "$@" || status=$?
+target/release/ntp-load-bench "$@" &
+bench=$!
+wait "$bench" || status=$?
+done=1
 echo "ntp-load: load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 exit $status
