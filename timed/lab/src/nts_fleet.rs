@@ -138,13 +138,14 @@ mod tests {
 
     #[test]
     fn reads_authentication_and_counters_from_ntpdata() {
-        // chronyc -c ntpdata of an NTS client here (chrony 4.3), 2158 sent, 2157 valid replies.
-        let line = "10.199.0.1,10.199.0.2,123,4,4,Normal,Normal,0,1,-7,-7,-20,0.000000000,0.000000000,\
-                    0.000000001,0.000000001,00000000,0.000000,0.000000,0.000000,0.000000,0,Daemon,Kernel,\
-                    0.00000000,0.00000000,Yes,Yes,0,0,2158,2158,2157,0";
-        let f: Vec<&str> = line.split(',').collect();
-        assert_eq!((f[27], f[30], f[32]), ("Yes", "2158", "2157"), "fixture field positions");
-        assert_eq!(parse_ntpdata(line), Some((true, 2158, 2157)));
-        assert_eq!(parse_ntpdata("10.199.0.1,short"), None);
+        // chronyc -n -c ntpdata of one of the bench's NTS clients (chrony 4.3, 2026-12-04):
+        // interleaved No, authenticated Yes, 3543 sent, received and valid.
+        let line = "10.79.97.1,0A4F6101,123,10.79.97.2,0A4F6102,Normal,4,Server,1,-7,0,-26,0.000000015,\
+                    0.000015,0.000015,50505300,PPS,1796417795.190605813,-0.000000358,0.000002520,\
+                    0.000000037,0.000036747,0.43,111,111,1101,No,Yes,Kernel,Kernel,3543,3543,3543,1104";
+        assert_eq!(parse_ntpdata(line), Some((true, 3543, 3543)));
+        let plain = line.replace(",No,Yes,", ",No,No,").replace(",3543,3543,3543,", ",3543,3543,3500,");
+        assert_eq!(parse_ntpdata(&plain), Some((false, 3543, 3500)));
+        assert_eq!(parse_ntpdata("10.79.97.1,short"), None);
     }
 }
