@@ -70,17 +70,13 @@ pub fn parse_ntpdata(csv: &str) -> Option<(bool, u64, u64)> {
 pub struct Fleet {
     clients: Vec<Chronyd>,
     cert: PathBuf,
-    _scratch: Scratch,
+    scratch: Scratch,
 }
 
 impl Fleet {
     /// An empty fleet whose clients will trust `cert` only.
     pub fn new(cert: &Path) -> Result<Fleet, String> {
-        Ok(Fleet {
-            clients: Vec::new(),
-            cert: cert.to_path_buf(),
-            _scratch: Scratch::new("timed-nts-fleet")?,
-        })
+        Ok(Fleet { clients: Vec::new(), cert: cert.to_path_buf(), scratch: Scratch::new("timed-nts-fleet")? })
     }
 
     pub fn len(&self) -> usize {
@@ -97,7 +93,7 @@ impl Fleet {
         while self.clients.len() < n {
             let k = self.clients.len();
             let (ns, server) = &links[k % links.len()];
-            let dump = self._scratch.join(&format!("dump{k}"));
+            let dump = self.scratch.join(format!("dump{k}"));
             std::fs::create_dir_all(&dump).map_err(|e| format!("{}: {e}", dump.display()))?;
             let conf = format!(
                 "# an NTS client of the lab's server (ntp-load-bench)\nport 0\n\
