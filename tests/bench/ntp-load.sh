@@ -28,10 +28,11 @@
 #    window; chronyd_req/chronyd_auth are chronyd's serverstats (NTP requests received and
 #    authenticated ones, per second) and nke its NTS-KE connections in the window;
 #    clients_cpu is all the clients' CPU (% of one core).
-#    What bounds it here is the CLIENTS' CPU, not chronyd's: a chronyd client spends ~5x what
-#    the server spends per NTS request (measured: 192 clients, ~23 000 req/s, took ~125 % of a
-#    core against chronyd's ~27 %), so on these 2 shared cores the NTS figures are a LOWER
-#    BOUND of what chrony serves with NTS here, not its capacity;
+#    What bounds it here is the CLIENTS' CPU, not chronyd's: a chronyd client spends ~4x what
+#    the server spends per NTS request (measured: 200 clients, ~22 800 req/s, took ~125 % of a
+#    core against chronyd's ~32 %) on the same 2 shared cores, so the NTS figures are a LOWER
+#    BOUND of what chrony serves with NTS here, not its capacity, and the clients' CPU (not
+#    chronyd's NTS work) is what delays timed's edges in those windows (docs/benchmarks.md);
 #  - for each rate (and each NTS client count), two windows: chronyd alone (timed and the simulator stopped; `local stratum 1`
 #    keeps it serving stratum 1), then with the simulator and timed running (started afresh and
 #    settled for ~8 edges before the window).
@@ -94,6 +95,8 @@ cleanup() {
         kids=$(pgrep -P "$bench" || true)
         kill -TERM "$bench" $kids 2>/dev/null || true
         sleep 3
+        # ... nor removes its scratch directories (named after its process id).
+        rm -rf "${TMPDIR:-/tmp}"/timed-{lab,ntp-load,nts-client,nts-fleet}-"$bench"-[0-9]*
     fi
     for ns in $(ip netns list | awk '{print $1}' | grep -E "^timed-load-(srv|c[0-9]+)-$id\$"); do
         ip netns pids "$ns" | xargs -r kill -TERM 2>/dev/null || true
