@@ -365,6 +365,9 @@ fn bench() -> Result<(), String> {
                     .collect::<Option<Vec<_>>>()
                     .ok_or("--nts-clients: client counts (at most 400 each), e.g. 16,80,160")?;
                 nts_clients.retain(|n| *n > 0);
+                if nts_clients.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err("--nts-clients: ascending counts (clients are added, never removed)".into());
+                }
             }
             other => return Err(format!("unknown argument {other:?} (see the file's header)")),
         }
