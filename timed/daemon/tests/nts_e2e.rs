@@ -66,21 +66,10 @@ fn shipped_limits() -> String {
 const FLOOD_RATE: u32 = 200;
 const FLOOD_S: u32 = 8;
 
-/// The certificate and key timed-nts-cert made in `dir` for `addresses` (the group is root's:
-/// the lab's chronyd runs as root).
+/// The certificate and key timed-nts-cert made in `dir` for `addresses` (timed-lab's, as the
+/// NTP load bench makes its own).
 fn make_cert(dir: &Path, addresses: &[String]) -> (PathBuf, PathBuf) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../systemd/nts/timed-nts-cert");
-    let out = Command::new("sh")
-        .arg(&script)
-        .arg("--dir")
-        .arg(dir)
-        .args(["--group", "root"])
-        .args(addresses)
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && text.contains("made"), "timed-nts-cert: {text}");
-    (dir.join("nts.crt"), dir.join("nts.key"))
+    timed_lab::nts_fleet::make_cert(dir, addresses).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A private chronyd client in namespace `ns` (no server port of its own).

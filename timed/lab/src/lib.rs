@@ -17,6 +17,7 @@ mod fakeclock;
 pub mod http;
 pub mod load;
 pub mod netns;
+pub mod nts_fleet;
 mod scratch;
 pub mod side_by_side;
 pub use chronyc::{Source, Tracking};
