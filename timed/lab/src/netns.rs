@@ -1,7 +1,7 @@
 //! Network namespaces for tests that need a LAN: a server namespace and one or more client
 //! namespaces on one bridge-less veth star (each client has its own veth pair to the server), so
 //! chronyd can serve on port 123 without touching the host's network. Every namespace shares the
-//! host's clock, file system and unix socket paths (measured here: ../shared notes); only the
+//! host's clock, file system and unix socket paths (measured on this project's test machines); only the
 //! network is private. Needs root and iproute2; dropped namespaces are deleted.
 //!
 //! Owns: creating, addressing and deleting the namespaces. Must not depend on the lab's daemons.

@@ -96,17 +96,7 @@ pub fn tp5(rx: &mut Receiver, p: &[u8]) -> Outcome {
 /// The time mode items from mode, lla, three coordinates, their HP parts, and accuracies in
 /// 0.1 mm.
 fn tmode_items(mode: u64, lla: bool, pos: [u64; 3], hp: [u64; 3], acc: [u64; 3]) -> Vec<(u32, u64)> {
-    let (p, h) = if lla {
-        (
-            [k::TMODE_LAT, k::TMODE_LON, k::TMODE_HEIGHT],
-            [k::TMODE_LAT_HP, k::TMODE_LON_HP, k::TMODE_HEIGHT_HP],
-        )
-    } else {
-        (
-            [k::TMODE_ECEF_X, k::TMODE_ECEF_Y, k::TMODE_ECEF_Z],
-            [k::TMODE_ECEF_X_HP, k::TMODE_ECEF_Y_HP, k::TMODE_ECEF_Z_HP],
-        )
-    };
+    let (p, h) = pos_keys(lla);
     let mut items = vec![(k::TMODE_MODE, mode), (k::TMODE_POS_TYPE, u64::from(lla))];
     for i in 0..3 {
         items.push((p[i], pos[i]));
@@ -123,17 +113,7 @@ fn tmode_items(mode: u64, lla: bool, pos: [u64; 3], hp: [u64; 3], acc: [u64; 3])
 /// The position keys in use (ECEF or LLA) and their values.
 fn tmode_pos(rx: &Receiver) -> (bool, [u32; 3], [i8; 3]) {
     let lla = get(rx, k::TMODE_POS_TYPE) == 1;
-    let (p, h) = if lla {
-        (
-            [k::TMODE_LAT, k::TMODE_LON, k::TMODE_HEIGHT],
-            [k::TMODE_LAT_HP, k::TMODE_LON_HP, k::TMODE_HEIGHT_HP],
-        )
-    } else {
-        (
-            [k::TMODE_ECEF_X, k::TMODE_ECEF_Y, k::TMODE_ECEF_Z],
-            [k::TMODE_ECEF_X_HP, k::TMODE_ECEF_Y_HP, k::TMODE_ECEF_Z_HP],
-        )
-    };
+    let (p, h) = pos_keys(lla);
     let pos = p.map(|key| get(rx, key) as u32);
     let hp = h.map(|key| signed(key, get(rx, key)) as i8);
     (lla, pos, hp)
@@ -192,5 +172,21 @@ pub fn tmode3(rx: &mut Receiver, p: &[u8]) -> Outcome {
             set(rx, &tmode_items(u64::from(p[2]), p[3] & 1 == 1, pos, hp, acc))
         }
         _ => Outcome::Nak,
+    }
+}
+
+/// The three position keys and their high-precision parts: latitude, longitude and height when
+/// `lla`, else ECEF X, Y and Z.
+fn pos_keys(lla: bool) -> ([u32; 3], [u32; 3]) {
+    if lla {
+        (
+            [k::TMODE_LAT, k::TMODE_LON, k::TMODE_HEIGHT],
+            [k::TMODE_LAT_HP, k::TMODE_LON_HP, k::TMODE_HEIGHT_HP],
+        )
+    } else {
+        (
+            [k::TMODE_ECEF_X, k::TMODE_ECEF_Y, k::TMODE_ECEF_Z],
+            [k::TMODE_ECEF_X_HP, k::TMODE_ECEF_Y_HP, k::TMODE_ECEF_Z_HP],
+        )
     }
 }

@@ -231,17 +231,7 @@ impl Readout {
                 m.encode()
             }
             Carrier::Tp5 => {
-                let mut t = self.tp5.unwrap_or(Tp5 {
-                    tp_idx: 0,
-                    ant_cable_delay_ns: 0,
-                    rf_group_delay_ns: 0,
-                    period_us: 1_000_000,
-                    period_lock_us: 1_000_000,
-                    len_us: 0,
-                    len_lock_us: 100_000,
-                    user_delay_ns: 0,
-                    flags: 0,
-                });
+                let mut t = self.tp5.unwrap_or(Tp5::ONE_HZ);
                 set_bit(&mut t.flags, f::ACTIVE, ItemId::TpEnabled);
                 set_bit(&mut t.flags, f::IS_FREQ, ItemId::TpPulseDef);
                 set_bit(&mut t.flags, f::IS_LENGTH, ItemId::TpLengthDef);

@@ -156,6 +156,21 @@ pub mod tp5_flags {
 }
 
 impl Tp5 {
+    /// A bare 1 Hz time pulse 0: 1 s period, no pulse before lock, 100 ms after, no delays and
+    /// no flags set. The base a plan fills in when the receiver's own CFG-TP5 has not been read,
+    /// and a test receiver starts from (with the factory's 50 ns cable delay and flags 0x77).
+    pub const ONE_HZ: Tp5 = Tp5 {
+        tp_idx: 0,
+        ant_cable_delay_ns: 0,
+        rf_group_delay_ns: 0,
+        period_us: 1_000_000,
+        period_lock_us: 1_000_000,
+        len_us: 0,
+        len_lock_us: 100_000,
+        user_delay_ns: 0,
+        flags: 0,
+    };
+
     pub fn poll(tp_idx: u8) -> Vec<u8> {
         ubx_frame(CLASS_CFG, ID_TP5, &[tp_idx])
     }
