@@ -91,11 +91,12 @@ pub async fn run_with(
     // file changes (a tzdata upgrade).
     let (leap_list, leap_health) = crate::leap_list::start(&cfg.leap);
     let mut leap_watch = crate::leap_list::Watch::new(&cfg.leap);
-    let mut leap_tick = tokio::time::interval(crate::leap_list::CHECK_EVERY);
+    // Both watches read their file at start: their timers' first ticks are one period later.
+    let mut leap_tick = every_after(crate::leap_list::CHECK_EVERY);
     leap_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The NTS certificate's expiry, for the metric: read at start, then hourly.
     let (mut nts_watch, nts_health) = crate::nts_watch::Watch::start(&cfg.nts.cert);
-    let mut nts_tick = tokio::time::interval(crate::nts_watch::CHECK_EVERY);
+    let mut nts_tick = every_after(crate::nts_watch::CHECK_EVERY);
     nts_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let trust_receiver_when_expired = cfg.leap.expired == crate::config::LeapExpired::Receiver;
     let mut engine = Engine::new(engine_config(&cfg));
@@ -307,6 +308,11 @@ async fn signalled(s: &mut Option<tokio::signal::unix::Signal>) {
         }
         None => std::future::pending().await,
     }
+}
+
+/// A timer whose first tick is one `period` from now (tokio's `interval` ticks at once).
+fn every_after(period: std::time::Duration) -> tokio::time::Interval {
+    tokio::time::interval_at(tokio::time::Instant::now() + period, period)
 }
 
 fn initial_health(cfg: &Config) -> Health {
